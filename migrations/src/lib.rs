@@ -1,0 +1,17 @@
+//! Database migrations for the Scrum board, run at server start-up and by `server migrate`.
+//!
+//! Every migration works on SQLite and PostgreSQL alike: schema changes go through sea-query's
+//! builders, never through hand-written, backend-specific SQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261121_000001_create_board_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261121_000001_create_board_tables::Migration)]
+    }
+}

@@ -1,0 +1,3 @@
+//! Authentication: password hashing now; tokens, sessions and extractors build on it.
+
+pub mod password;

@@ -1,0 +1,168 @@
+//! The command line of the `server` binary. These spellings are a contract that scripts use:
+//! `server [serve]`, `server migrate`,
+//! `server createsuperuser --username U --email E [--password P]`.
+
+use std::{io::IsTerminal, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::{
+    AppState, Config, build_router, db,
+    users::{self, NewUser},
+};
+
+#[derive(Parser, Debug)]
+#[command(name = "server", version, about = "The Scrum board server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the site (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Create a superuser without prompts (the password may also come from SCRUM_PASSWORD).
+    Createsuperuser {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        /// Prefer SCRUM_PASSWORD: command lines are visible to other local users.
+        #[arg(long, env = "SCRUM_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+/// Parses the command line, runs the command, and turns failures into a message and exit code 1.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+        Command::Migrate => migrate().await,
+        Command::Createsuperuser {
+            username,
+            email,
+            password,
+        } => create_superuser(username, email, password).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .init();
+}
+
+async fn load_config_and_db() -> anyhow::Result<(Config, sea_orm::DatabaseConnection)> {
+    let config = Config::from_env()?;
+    let db = db::connect(&config.database_url)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot open the database: {error}"))?;
+    db::migrate(&db)
+        .await
+        .map_err(|error| anyhow::anyhow!("migrating the database failed: {error}"))?;
+    Ok((config, db))
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let (config, db) = load_config_and_db().await?;
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+    let addr = config.site_addr;
+    let state = AppState::new(db, config);
+    let app = build_router(state);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot listen on {addr}: {error}"))?;
+    tracing::info!("Scrum board listening on http://{addr}");
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    load_config_and_db().await?;
+    println!("Migrations applied.");
+    Ok(())
+}
+
+async fn create_superuser(
+    username: String,
+    email: String,
+    password: Option<String>,
+) -> anyhow::Result<()> {
+    let password = match password {
+        Some(password) => password,
+        None => prompt_password()?,
+    };
+    let (_, db) = load_config_and_db().await?;
+    let user = users::create_user(
+        &db,
+        NewUser {
+            username,
+            email,
+            password,
+            is_superuser: true,
+        },
+    )
+    .await?;
+    println!("Superuser {:?} created.", user.username);
+    Ok(())
+}
+
+fn prompt_password() -> anyhow::Result<String> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("no password given: pass --password or set SCRUM_PASSWORD");
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let second = rpassword::prompt_password("Password (again): ")?;
+    if first != second {
+        anyhow::bail!("the passwords do not match");
+    }
+    Ok(first)
+}
+
+/// Resolves on SIGINT (Ctrl-C, cargo-leptos) or SIGTERM (service managers); in-flight requests
+/// then finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

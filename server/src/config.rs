@@ -1,0 +1,307 @@
+//! Typed configuration, read once from the environment (and a `.env` file in development).
+//!
+//! Every variable is listed in `.env.example` and in the README's configuration table:
+//!
+//! | variable | default | meaning |
+//! |---|---|---|
+//! | `DATABASE_URL` | `sqlite://scrum.db?mode=rwc` | SQLite file (created if missing) or `postgres://…` |
+//! | `LEPTOS_SITE_ADDR` | `127.0.0.1:3000` | address and port to listen on |
+//! | `LEPTOS_SITE_ROOT` | `target/site` | directory holding the built site (`pkg/`, assets) |
+//! | `SECRET_KEY` | random in development | signs tickets and sessions; at least 32 characters |
+//! | `SCRUM_ENV` | `development` | `production` refuses to start without a strong `SECRET_KEY` |
+//! | `RUST_LOG` | `info` | log filter (read by `tracing-subscriber`) |
+//!
+//! The remaining `LEPTOS_*` variables (`LEPTOS_OUTPUT_NAME`, `LEPTOS_SITE_PKG_DIR`,
+//! `LEPTOS_RELOAD_PORT`, `LEPTOS_HASH_FILES`) are set by cargo-leptos and rarely needed by hand.
+
+use std::{fmt, net::SocketAddr, path::Path, sync::Arc};
+
+use leptos::config::{Env as LeptosEnv, LeptosOptions};
+use rand::RngCore;
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://scrum.db?mode=rwc";
+pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
+pub const DEFAULT_SITE_ROOT: &str = "target/site";
+/// The file cargo-leptos writes beside the server binary when `hash-files = true`.
+const HASH_FILE_NAME: &str = "hash.txt";
+const MIN_SECRET_LEN: usize = 32;
+
+/// How the server runs: development is forgiving, production refuses weak settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// The key that signs websocket tickets and session data. Its `Debug` never prints it.
+#[derive(Clone)]
+pub struct SecretKey(Arc<[u8]>);
+
+impl SecretKey {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    fn random() -> Self {
+        let mut bytes = [0u8; 64];
+        rand::rngs::OsRng.fill_bytes(&mut bytes);
+        Self(Arc::from(bytes.as_slice()))
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretKey(<redacted>)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: String,
+    pub site_addr: SocketAddr,
+    pub secret_key: SecretKey,
+    pub environment: Environment,
+    /// Options handed to Leptos (site root, bundle name, whether file names are hashed).
+    pub leptos: LeptosOptions,
+    /// Problems worth a warning at start-up (e.g. a generated `SECRET_KEY`).
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("{name} is not valid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error(
+        "SECRET_KEY is required in production: set it to at least {MIN_SECRET_LEN} random characters"
+    )]
+    MissingSecret,
+    #[error(
+        "SECRET_KEY is too weak for production: use at least {MIN_SECRET_LEN} random characters"
+    )]
+    WeakSecret,
+}
+
+impl Config {
+    /// Reads the process environment (after loading `.env` if there is one).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a broken one should not stop the server either.
+        let _ = dotenvy::dotenv();
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// Builds the configuration from any variable source; tests pass a map.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let mut warnings = Vec::new();
+        let environment = match lookup("SCRUM_ENV").as_deref() {
+            None | Some("development") | Some("dev") => Environment::Development,
+            Some("production") | Some("prod") => Environment::Production,
+            Some(other) => {
+                return Err(ConfigError::Invalid {
+                    name: "SCRUM_ENV",
+                    reason: format!("{other:?} is neither \"development\" nor \"production\""),
+                });
+            }
+        };
+
+        let database_url =
+            normalize_database_url(&lookup("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL.into()))?;
+
+        let site_addr_text = lookup("LEPTOS_SITE_ADDR").unwrap_or(DEFAULT_SITE_ADDR.into());
+        let site_addr: SocketAddr =
+            site_addr_text
+                .parse()
+                .map_err(|_| ConfigError::Invalid {
+                    name: "LEPTOS_SITE_ADDR",
+                    reason: format!("{site_addr_text:?} is not an address like 127.0.0.1:3000"),
+                })?;
+
+        let secret_key = match (lookup("SECRET_KEY"), environment) {
+            (Some(key), _) if is_strong_secret(&key) => SecretKey(Arc::from(key.as_bytes())),
+            (Some(_), Environment::Production) => return Err(ConfigError::WeakSecret),
+            (None, Environment::Production) => return Err(ConfigError::MissingSecret),
+            (Some(key), Environment::Development) => {
+                warnings.push(format!(
+                    "SECRET_KEY is weak (use at least {MIN_SECRET_LEN} random characters); \
+                     production mode would refuse it"
+                ));
+                SecretKey(Arc::from(key.as_bytes()))
+            }
+            (None, Environment::Development) => {
+                warnings.push(
+                    "SECRET_KEY is not set: using a random key, so tickets and sessions \
+                     end when the server restarts"
+                        .into(),
+                );
+                SecretKey::random()
+            }
+        };
+
+        let leptos = leptos_options(&lookup, site_addr)?;
+        Ok(Self {
+            database_url,
+            site_addr,
+            secret_key,
+            environment,
+            leptos,
+            warnings,
+        })
+    }
+}
+
+fn leptos_options(
+    lookup: &impl Fn(&str) -> Option<String>,
+    site_addr: SocketAddr,
+) -> Result<LeptosOptions, ConfigError> {
+    // cargo-leptos bakes the bundle name into the binary; the fallback keeps `cargo run` working.
+    let output_name = lookup("LEPTOS_OUTPUT_NAME")
+        .or(option_env!("LEPTOS_OUTPUT_NAME").map(str::to_owned))
+        .unwrap_or_else(|| "scrum".into());
+    let mut options = LeptosOptions::builder()
+        .output_name(output_name)
+        .site_root(lookup("LEPTOS_SITE_ROOT").unwrap_or(DEFAULT_SITE_ROOT.into()))
+        .site_pkg_dir(lookup("LEPTOS_SITE_PKG_DIR").unwrap_or("pkg".into()))
+        .site_addr(site_addr)
+        .build();
+    if let Some(port) = lookup("LEPTOS_RELOAD_PORT") {
+        options.reload_port = port.parse().map_err(|_| ConfigError::Invalid {
+            name: "LEPTOS_RELOAD_PORT",
+            reason: format!("{port:?} is not a port number"),
+        })?;
+    }
+    options.env = match lookup("LEPTOS_ENV").as_deref() {
+        Some(value) if value.eq_ignore_ascii_case("prod") => LeptosEnv::PROD,
+        _ => LeptosEnv::DEV,
+    };
+    // A release build from cargo-leptos leaves hash.txt beside the binary: serve the hashed
+    // bundle names it lists, with no variable to remember.
+    options.hash_files = match lookup("LEPTOS_HASH_FILES") {
+        Some(value) => value == "true",
+        None => hash_file_beside_binary(),
+    };
+    Ok(options)
+}
+
+fn hash_file_beside_binary() -> bool {
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(HASH_FILE_NAME)))
+        .is_some_and(|path| Path::new(&path).is_file())
+}
+
+/// SQLite URLs get `mode=rwc` unless a mode is given, so a missing file is created.
+fn normalize_database_url(url: &str) -> Result<String, ConfigError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(url.to_owned());
+    }
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        if rest.contains("mode=") || rest.contains(":memory:") {
+            return Ok(url.to_owned());
+        }
+        let separator = if rest.contains('?') { '&' } else { '?' };
+        return Ok(format!("{url}{separator}mode=rwc"));
+    }
+    Err(ConfigError::Invalid {
+        name: "DATABASE_URL",
+        reason: "expected a sqlite:// or postgres:// URL".into(),
+    })
+}
+
+/// Long enough, and not an obvious placeholder (one repeated character, "changeme…").
+fn is_strong_secret(key: &str) -> bool {
+    let distinct = key.chars().collect::<std::collections::HashSet<_>>().len();
+    let lowered = key.to_ascii_lowercase();
+    key.len() >= MIN_SECRET_LEN
+        && distinct >= 10
+        && !["changeme", "secret", "insecure", "example"]
+            .iter()
+            .any(|word| lowered.contains(word))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    const STRONG: &str = "q8J2vX9mL4tR7wZ1cF5hN3bK6yP0dS2aG8eU";
+
+    #[test]
+    fn defaults_are_an_sqlite_file_on_localhost_3000() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.database_url, "sqlite://scrum.db?mode=rwc");
+        assert_eq!(config.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(&*config.leptos.site_root, "target/site");
+        assert_eq!(config.environment, Environment::Development);
+    }
+
+    #[test]
+    fn development_without_a_secret_generates_one_and_warns() {
+        let config = config(&[]).unwrap();
+        assert_eq!(config.secret_key.as_bytes().len(), 64);
+        assert!(config.warnings.iter().any(|w| w.contains("SECRET_KEY")));
+    }
+
+    #[test]
+    fn production_refuses_a_missing_or_weak_secret() {
+        assert_eq!(
+            config(&[("SCRUM_ENV", "production")]).unwrap_err(),
+            ConfigError::MissingSecret
+        );
+        assert_eq!(
+            config(&[("SCRUM_ENV", "production"), ("SECRET_KEY", "short")]).unwrap_err(),
+            ConfigError::WeakSecret
+        );
+        assert_eq!(
+            config(&[("SCRUM_ENV", "production"), ("SECRET_KEY", &"a".repeat(64))]).unwrap_err(),
+            ConfigError::WeakSecret
+        );
+        let ok = config(&[("SCRUM_ENV", "production"), ("SECRET_KEY", STRONG)]).unwrap();
+        assert_eq!(ok.secret_key.as_bytes(), STRONG.as_bytes());
+        assert!(ok.warnings.is_empty());
+    }
+
+    #[test]
+    fn the_secret_never_appears_in_debug_output() {
+        let config = config(&[("SECRET_KEY", STRONG)]).unwrap();
+        assert!(!format!("{config:?}").contains(STRONG));
+    }
+
+    #[test]
+    fn sqlite_urls_gain_create_mode_and_others_are_kept() {
+        assert_eq!(
+            config(&[("DATABASE_URL", "sqlite://data/board.db")])
+                .unwrap()
+                .database_url,
+            "sqlite://data/board.db?mode=rwc"
+        );
+        assert_eq!(
+            config(&[("DATABASE_URL", "sqlite://x.db?mode=ro")])
+                .unwrap()
+                .database_url,
+            "sqlite://x.db?mode=ro"
+        );
+        assert_eq!(
+            config(&[("DATABASE_URL", "postgres://u@localhost/scrum")])
+                .unwrap()
+                .database_url,
+            "postgres://u@localhost/scrum"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let error = config(&[("LEPTOS_SITE_ADDR", "localhost")]).unwrap_err();
+        assert!(error.to_string().starts_with("LEPTOS_SITE_ADDR"), "{error}");
+        let error = config(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert!(error.to_string().starts_with("DATABASE_URL"), "{error}");
+        let error = config(&[("SCRUM_ENV", "staging")]).unwrap_err();
+        assert!(error.to_string().starts_with("SCRUM_ENV"), "{error}");
+    }
+}

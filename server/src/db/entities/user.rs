@@ -1,0 +1,43 @@
+//! A person who can sign in (Django's `auth.User`, the fields the board uses).
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub username: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    /// An argon2id PHC string; never serialized anywhere.
+    pub password_hash: String,
+    pub is_active: bool,
+    pub is_superuser: bool,
+    pub date_joined: ChronoDateTimeUtc,
+}
+
+impl Model {
+    /// Django's `get_full_name()`: first and last name, trimmed.
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_owned()
+    }
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(has_many = "super::task::Entity")]
+    Task,
+}
+
+impl Related<super::task::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Task.def()
+    }
+}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,20 @@
+//! The Scrum board server: REST API, live stream, server-side rendering, auth and configuration.
+//!
+//! `main.rs` is only the CLI; everything it runs lives here so that integration tests build the
+//! very same router (`router::build_router`) against their own database.
+
+pub mod api;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod router;
+pub mod state;
+pub mod users;
+pub mod web;
+
+pub use config::Config;
+pub use router::build_router;
+pub use state::AppState;
