@@ -2,6 +2,7 @@
 //! (feature `ssr`) and hydrated in the browser (feature `hydrate`), plus the plain serde types
 //! that server and browser share.
 
+pub mod api;
 pub mod components;
 pub mod model;
 pub mod pages;

@@ -107,13 +107,10 @@ impl Config {
             normalize_database_url(&lookup("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL.into()))?;
 
         let site_addr_text = lookup("LEPTOS_SITE_ADDR").unwrap_or(DEFAULT_SITE_ADDR.into());
-        let site_addr: SocketAddr =
-            site_addr_text
-                .parse()
-                .map_err(|_| ConfigError::Invalid {
-                    name: "LEPTOS_SITE_ADDR",
-                    reason: format!("{site_addr_text:?} is not an address like 127.0.0.1:3000"),
-                })?;
+        let site_addr: SocketAddr = site_addr_text.parse().map_err(|_| ConfigError::Invalid {
+            name: "LEPTOS_SITE_ADDR",
+            reason: format!("{site_addr_text:?} is not an address like 127.0.0.1:3000"),
+        })?;
 
         let secret_key = match (lookup("SECRET_KEY"), environment) {
             (Some(key), _) if is_strong_secret(&key) => SecretKey(Arc::from(key.as_bytes())),

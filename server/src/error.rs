@@ -33,7 +33,10 @@ impl IntoResponse for AppError {
             AppError::BadRequest(message) => (StatusCode::BAD_REQUEST, message.clone()),
             AppError::Unavailable(what) => {
                 tracing::warn!(error = %self, "unavailable");
-                (StatusCode::SERVICE_UNAVAILABLE, format!("{what} is unavailable."))
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("{what} is unavailable."),
+                )
             }
             AppError::Db(_) | AppError::Internal(_) => {
                 tracing::error!(error = ?self, "request failed");
@@ -53,7 +56,9 @@ mod tests {
 
     #[tokio::test]
     async fn database_errors_are_answered_without_their_cause() {
-        let error = AppError::Db(sea_orm::DbErr::Custom("password=hunter2 at 10.1.2.3".into()));
+        let error = AppError::Db(sea_orm::DbErr::Custom(
+            "password=hunter2 at 10.1.2.3".into(),
+        ));
         let response = error.into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         let body = axum::body::to_bytes(response.into_body(), usize::MAX)

@@ -19,5 +19,7 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             move || provide_context(db.clone()),
             move || app::shell(options.clone()),
         )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
 }

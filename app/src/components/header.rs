@@ -21,7 +21,7 @@ pub fn Header() -> impl IntoView {
             </button>
             <nav id="site-nav" class="site-nav" class:open=move || menu_open.get()>
                 <a href="/">"Your Sprints"</a>
-                <a href="/api/">"API"</a>
+                <a href=crate::api::api_url("/api/")>"API"</a>
             </nav>
         </header>
     }

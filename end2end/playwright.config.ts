@@ -1,0 +1,53 @@
+// Playwright runs the release server built by `cargo leptos build --release` on a throw-away
+// SQLite file, and drives Debian's Chromium (never a downloaded browser).
+import { defineConfig } from "@playwright/test";
+
+const port = Number(process.env.E2E_PORT ?? 3100);
+export const baseURL = process.env.BASE_URL ?? `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: "./tests",
+  outputDir: "./test-results",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: process.env.CI ? 1 : 0,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    browserName: "chromium",
+    headless: true,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  projects: [{ name: "system-chromium" }],
+  webServer: process.env.NO_WEBSERVER
+    ? undefined
+    : {
+        // Exactly what a deployer runs: the release binary and three variables.
+        command: "rm -f target/e2e.db target/e2e.db-shm target/e2e.db-wal && ./target/release/server",
+        cwd: "..",
+        url: `${baseURL}/healthz`,
+        reuseExistingServer: false,
+        timeout: 60_000,
+        env: {
+          DATABASE_URL: "sqlite://target/e2e.db",
+          LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+          LEPTOS_SITE_ROOT: "target/site",
+        },
+      },
+});

@@ -1,0 +1,219 @@
+//! The two pipelines: `run` (build the release site and serve it) and `test` (every check,
+//! in the order that fails fastest, with a one-line summary at the end).
+
+use std::{
+    process::Command,
+    time::{Duration, Instant},
+};
+
+use crate::tools::{self, Needs, WASM_TARGET, path_with_node_tools, run_checked};
+
+pub fn run() -> Result<(), String> {
+    tools::ensure(Needs::site())?;
+    run_checked(Command::new("cargo").args(["leptos", "build", "--release"]))?;
+    let addr = std::env::var("LEPTOS_SITE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
+    println!("xtask: serving the Scrum board at http://{addr}/ (Ctrl-C stops it)");
+    let mut server = Command::new("target/release/server");
+    server.arg("serve").env("LEPTOS_SITE_ADDR", &addr);
+    if std::env::var_os("LEPTOS_SITE_ROOT").is_none() {
+        server.env("LEPTOS_SITE_ROOT", "target/site");
+    }
+    run_checked(&mut server)
+}
+
+/// One check of the test pipeline.
+struct Step {
+    name: &'static str,
+    command: Command,
+    /// Skipped (and counted as failed) when an earlier step of this name failed.
+    requires: Option<&'static str>,
+}
+
+fn cargo(args: &[&str]) -> Command {
+    let mut command = Command::new("cargo");
+    command.args(args);
+    command
+}
+
+fn steps() -> Vec<Step> {
+    let mut trunk = Command::new("trunk");
+    trunk
+        .args(["build", "--release"])
+        // Trunk, unlike cargo-leptos, does not look in node_modules/.bin for wasm-opt.
+        .env("PATH", path_with_node_tools());
+    let mut browser_tests = Command::new("npx");
+    browser_tests
+        .args(["playwright", "test"])
+        .current_dir("end2end");
+
+    vec![
+        Step {
+            name: "format",
+            command: cargo(&["fmt", "--all", "--check"]),
+            requires: None,
+        },
+        Step {
+            name: "clippy (server side)",
+            command: cargo(&[
+                "clippy",
+                "--workspace",
+                "--exclude",
+                "frontend",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+            requires: None,
+        },
+        Step {
+            name: "clippy (browser side)",
+            command: cargo(&[
+                "clippy",
+                "-p",
+                "frontend",
+                "-p",
+                "app",
+                "--target",
+                WASM_TARGET,
+                "--features",
+                "frontend/hydrate",
+                "--",
+                "-D",
+                "warnings",
+            ]),
+            requires: None,
+        },
+        Step {
+            name: "rust tests",
+            command: cargo(&["test", "--workspace", "--exclude", "frontend"]),
+            requires: None,
+        },
+        Step {
+            name: "release site build",
+            command: cargo(&["leptos", "build", "--release"]),
+            requires: None,
+        },
+        Step {
+            name: "trunk client-side build",
+            command: trunk,
+            requires: None,
+        },
+        Step {
+            name: "browser tests (Playwright, Chromium)",
+            command: browser_tests,
+            requires: Some("release site build"),
+        },
+    ]
+}
+
+pub fn test() -> Result<(), String> {
+    let started = Instant::now();
+    tools::ensure(Needs::everything())?;
+    let mut results: Vec<(&str, Result<Duration, String>)> = Vec::new();
+
+    for mut step in steps() {
+        if let Some(required) = step.requires {
+            let failed = results
+                .iter()
+                .any(|(name, result)| *name == required && result.is_err());
+            if failed {
+                results.push((step.name, Err(format!("skipped: {required} failed"))));
+                continue;
+            }
+        }
+        println!("\nxtask: ── {} ──", step.name);
+        let step_started = Instant::now();
+        let result = run_checked(&mut step.command).map(|()| step_started.elapsed());
+        results.push((step.name, result));
+        // The bundle guard runs right after the step that compiles the browser side.
+        if step.name == "clippy (browser side)" {
+            let guard_started = Instant::now();
+            let result = wasm_bundle_is_free_of_database_crates().map(|()| guard_started.elapsed());
+            results.push(("wasm bundle links no sea-orm/sqlx", result));
+        }
+    }
+
+    println!("\nxtask: results");
+    for (name, result) in &results {
+        match result {
+            Ok(took) => println!("  ok    {name} ({:.0?})", took),
+            Err(why) => println!("  FAIL  {name}: {why}"),
+        }
+    }
+    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+    let passed = results.len() - failed;
+    println!("xtask: total time {:.0?}", started.elapsed());
+    println!("summary: {passed} passed, {failed} failed");
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} check(s) failed"))
+    }
+}
+
+/// The browser bundle must never link the database layer (size, and a sign the `ssr` code
+/// leaked into the client). Checks the dependency tree of both browser builds.
+fn wasm_bundle_is_free_of_database_crates() -> Result<(), String> {
+    for feature in ["hydrate", "csr"] {
+        let output = Command::new("cargo")
+            .args([
+                "tree",
+                "-p",
+                "frontend",
+                "--target",
+                WASM_TARGET,
+                "--features",
+                feature,
+                "-e",
+                "normal",
+                "--prefix",
+                "none",
+            ])
+            .output()
+            .map_err(|error| format!("cargo tree: {error}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "cargo tree failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        let tree = String::from_utf8_lossy(&output.stdout);
+        let offenders = forbidden_crates(&tree);
+        if !offenders.is_empty() {
+            return Err(format!(
+                "the {feature} bundle links {}",
+                offenders.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Database crates named in a `cargo tree --prefix none` listing.
+fn forbidden_crates(tree: &str) -> Vec<String> {
+    let mut found: Vec<String> = tree
+        .lines()
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| {
+            name.starts_with("sea-orm") || name.starts_with("sqlx") || *name == "sea-query"
+        })
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found.dedup();
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_guard_spots_database_crates_in_a_tree() {
+        let clean = "frontend v0.1.0\nleptos v0.8.23\nserde v1.0.0\n";
+        assert!(forbidden_crates(clean).is_empty());
+        let dirty = "frontend v0.1.0\nsea-orm v1.1.20\nsqlx-core v0.8.6\nsqlx-core v0.8.6 (*)\n";
+        assert_eq!(forbidden_crates(dirty), vec!["sea-orm", "sqlx-core"]);
+    }
+}

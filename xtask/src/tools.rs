@@ -1,0 +1,267 @@
+//! Installs the build and test tools a fresh machine lacks, at versions known to work offline
+//! with rustc 1.95; a second run finds them present and does nothing.
+//!
+//! cargo-leptos and Trunk download a tool only when it is missing from PATH, and that download
+//! cannot work here, so every tool they call is installed first.
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// 0.3.11 needs rustc 1.96.
+pub const CARGO_LEPTOS_VERSION: &str = "0.3.10";
+/// 0.22 needs rustc 1.96.1.
+pub const TRUNK_VERSION: &str = "0.21.14";
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Which groups of tools a command needs.
+#[derive(Clone, Copy)]
+pub struct Needs {
+    pub trunk: bool,
+    pub browser_tests: bool,
+}
+
+impl Needs {
+    pub fn site() -> Self {
+        Self {
+            trunk: false,
+            browser_tests: false,
+        }
+    }
+
+    pub fn everything() -> Self {
+        Self {
+            trunk: true,
+            browser_tests: true,
+        }
+    }
+}
+
+pub fn ensure(needs: Needs) -> Result<(), String> {
+    ensure_rust_components()?;
+    ensure_wasm_target()?;
+    ensure_cargo_tool(CargoTool {
+        crate_name: "cargo-leptos",
+        program: "cargo",
+        probe: &["leptos", "--version"],
+        version: CARGO_LEPTOS_VERSION,
+        locked: true,
+    })?;
+    // wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock. Its own lockfile pins a
+    // crate the registry mirror lacks, so it is installed without --locked.
+    let bindgen = wasm_bindgen_version()?;
+    ensure_cargo_tool(CargoTool {
+        crate_name: "wasm-bindgen-cli",
+        program: "wasm-bindgen",
+        probe: &["--version"],
+        version: &bindgen,
+        locked: false,
+    })?;
+    // wasm-opt from npm's binaryen 132: Debian's binaryen 108 breaks hydration.
+    ensure_npm_packages(Path::new("."))?;
+    if needs.trunk {
+        ensure_cargo_tool(CargoTool {
+            crate_name: "trunk",
+            program: "trunk",
+            probe: &["--version"],
+            version: TRUNK_VERSION,
+            locked: true,
+        })?;
+    }
+    if needs.browser_tests {
+        ensure_npm_packages(Path::new("end2end"))?;
+        ensure_chromium()?;
+    }
+    Ok(())
+}
+
+/// Runs `program args…` and returns its stdout, or None if it could not run or failed.
+fn output_of(program: &str, args: &[&str]) -> Option<String> {
+    let output = Command::new(program).args(args).output().ok()?;
+    output
+        .status
+        .success()
+        .then(|| String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+pub fn run_checked(command: &mut Command) -> Result<(), String> {
+    let description = format!("{command:?}");
+    let status = command
+        .status()
+        .map_err(|error| format!("cannot start {description}: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{description} failed ({status})"))
+    }
+}
+
+fn ensure_rust_components() -> Result<(), String> {
+    let installed = output_of("rustup", &["component", "list", "--installed"]).unwrap_or_default();
+    for component in ["rustfmt", "clippy"] {
+        if !installed.lines().any(|line| line.starts_with(component)) {
+            println!("xtask: installing the {component} component");
+            run_checked(Command::new("rustup").args(["component", "add", component]))?;
+        }
+    }
+    Ok(())
+}
+
+fn ensure_wasm_target() -> Result<(), String> {
+    let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !installed.lines().any(|line| line.trim() == WASM_TARGET) {
+        println!("xtask: adding the {WASM_TARGET} target");
+        run_checked(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    }
+    Ok(())
+}
+
+/// True when `text` (a `--version` output) names exactly `version` as a whole word.
+pub fn reports_version(text: &str, version: &str) -> bool {
+    text.split(|c: char| c.is_whitespace() || c == 'v')
+        .any(|word| word == version)
+}
+
+/// A tool installed with `cargo install`, recognised by the version its probe prints.
+struct CargoTool<'a> {
+    crate_name: &'a str,
+    program: &'a str,
+    probe: &'a [&'a str],
+    version: &'a str,
+    locked: bool,
+}
+
+fn ensure_cargo_tool(tool: CargoTool<'_>) -> Result<(), String> {
+    if output_of(tool.program, tool.probe).is_some_and(|out| reports_version(&out, tool.version)) {
+        return Ok(());
+    }
+    println!(
+        "xtask: installing {} {} (a one-time build, several minutes)",
+        tool.crate_name, tool.version
+    );
+    let mut install = Command::new("cargo");
+    install.args([
+        "install",
+        tool.crate_name,
+        "--version",
+        tool.version,
+        "--force",
+    ]);
+    if tool.locked {
+        install.arg("--locked");
+    }
+    // Tools share one build directory, so crates they have in common compile once.
+    install.env("CARGO_TARGET_DIR", "target/tools");
+    run_checked(&mut install)
+}
+
+/// The exact `wasm-bindgen` version in Cargo.lock.
+pub fn wasm_bindgen_version() -> Result<String, String> {
+    let lock = std::fs::read_to_string("Cargo.lock")
+        .map_err(|error| format!("cannot read Cargo.lock: {error}"))?;
+    locked_version(&lock, "wasm-bindgen")
+        .ok_or_else(|| "Cargo.lock has no wasm-bindgen package".into())
+}
+
+/// Finds `version = "…"` right after `name = "<package>"` in a Cargo.lock.
+pub fn locked_version(lock: &str, package: &str) -> Option<String> {
+    let wanted = format!("name = \"{package}\"");
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line.trim() == wanted {
+            let version = lines.next()?.trim();
+            return version
+                .strip_prefix("version = \"")
+                .and_then(|rest| rest.strip_suffix('"'))
+                .map(str::to_owned);
+        }
+    }
+    None
+}
+
+/// `npm ci` in `dir` when node_modules is missing or older than package-lock.json.
+fn ensure_npm_packages(dir: &Path) -> Result<(), String> {
+    let lock = dir.join("package-lock.json");
+    let marker = dir.join("node_modules/.package-lock.json");
+    let fresh = match (modified(&lock), modified(&marker)) {
+        (Some(lock_time), Some(marker_time)) => marker_time >= lock_time,
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    println!("xtask: installing npm packages in {}", dir.display());
+    run_checked(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir)
+            // Playwright drives Debian's Chromium; its own browser download cannot work here.
+            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+    )
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+fn ensure_chromium() -> Result<(), String> {
+    if Path::new(CHROMIUM).exists() {
+        return Ok(());
+    }
+    let is_root = output_of("id", &["-u"]).is_some_and(|uid| uid.trim() == "0");
+    if !is_root {
+        return Err(format!(
+            "{CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)"
+        ));
+    }
+    println!("xtask: installing Debian's chromium");
+    run_checked(Command::new("apt-get").args(["update", "-qq"]))?;
+    run_checked(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// PATH with the project's npm tools (wasm-opt) first, for tools that do not add it themselves.
+pub fn path_with_node_tools() -> std::ffi::OsString {
+    let mut paths = vec![
+        PathBuf::from("node_modules/.bin")
+            .canonicalize()
+            .unwrap_or_else(|_| PathBuf::from("node_modules/.bin")),
+    ];
+    if let Some(path) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(paths).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_a_locked_version() {
+        let lock = "[[package]]\nname = \"wasm-bindgen\"\nversion = \"0.2.130\"\n\n\
+                    [[package]]\nname = \"wasm-bindgen-shared\"\nversion = \"0.2.99\"\n";
+        assert_eq!(
+            locked_version(lock, "wasm-bindgen").as_deref(),
+            Some("0.2.130")
+        );
+        assert_eq!(
+            locked_version(lock, "wasm-bindgen-shared").as_deref(),
+            Some("0.2.99")
+        );
+        assert_eq!(locked_version(lock, "leptos"), None);
+    }
+
+    #[test]
+    fn version_matching_is_exact() {
+        assert!(reports_version("cargo-leptos 0.3.10\n", "0.3.10"));
+        assert!(!reports_version("cargo-leptos 0.3.100\n", "0.3.10"));
+        assert!(reports_version("trunk 0.21.14", "0.21.14"));
+        assert!(!reports_version("wasm-bindgen 0.2.13", "0.2.130"));
+    }
+}
