@@ -62,6 +62,114 @@ impl TryFrom<i16> for TaskStatus {
     }
 }
 
+/// A sprint as the REST API represents it (the book's fields plus `version`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sprint {
+    pub id: i32,
+    pub name: String,
+    pub description: String,
+    /// `YYYY-MM-DD`; unique across sprints.
+    pub end: chrono::NaiveDate,
+    pub links: SprintLinks,
+    /// Bumped on every write; send it back (or as `If-Match`) to detect lost updates.
+    pub version: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SprintLinks {
+    #[serde(rename = "self")]
+    pub self_: String,
+    pub tasks: String,
+    /// The sprint's live stream: a `ws(s)://` URL with a short-lived ticket, usable as-is.
+    pub channel: String,
+}
+
+impl Sprint {
+    /// The book's display string: the name, or "Sprint ending <end>".
+    pub fn display_name(&self) -> String {
+        if self.name.is_empty() {
+            format!("Sprint ending {}", self.end)
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
+/// A task as the REST API represents it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: i32,
+    pub name: String,
+    pub description: String,
+    /// The sprint's id; `None` means the backlog.
+    pub sprint: Option<i32>,
+    pub status: TaskStatus,
+    pub status_display: String,
+    pub order: i16,
+    /// The assignee's username.
+    pub assigned: Option<String>,
+    pub started: Option<chrono::NaiveDate>,
+    pub due: Option<chrono::NaiveDate>,
+    pub completed: Option<chrono::NaiveDate>,
+    pub links: TaskLinks,
+    pub version: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskLinks {
+    #[serde(rename = "self")]
+    pub self_: String,
+    pub sprint: Option<String>,
+    pub assigned: Option<String>,
+}
+
+/// A user as the REST API represents it: never a password or its hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: i32,
+    pub username: String,
+    pub full_name: String,
+    pub is_active: bool,
+    pub links: UserLinks,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserLinks {
+    #[serde(rename = "self")]
+    pub self_: String,
+    pub tasks: String,
+}
+
+/// One page of a list (DRF's envelope); `next`/`previous` are absolute URLs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub count: u64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<T>,
+}
+
+/// The body of `POST /api/tasks/{id}/move`: where a dragged card lands.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MoveTask {
+    pub status: TaskStatus,
+    /// Target sprint; `None` is the backlog.
+    pub sprint: Option<i32>,
+    /// The task it is dropped in front of; `None` puts it at the end of the column.
+    pub before: Option<i32>,
+    /// Optional optimistic-concurrency check, as `If-Match` would do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+}
+
+/// What `GET /api/session` and `POST /api/session` answer for a signed-in person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub user: User,
+    /// Send as `X-CSRFToken` on writes when the `Origin` header cannot be relied on.
+    pub csrf_token: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

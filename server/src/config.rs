@@ -9,12 +9,17 @@
 //! | `LEPTOS_SITE_ROOT` | `target/site` | directory holding the built site (`pkg/`, assets) |
 //! | `SECRET_KEY` | random in development | signs tickets and sessions; at least 32 characters |
 //! | `SCRUM_ENV` | `development` | `production` refuses to start without a strong `SECRET_KEY` |
+//! | `TRUSTED_PROXIES` | (none) | CIDRs whose `X-Forwarded-*` headers are believed |
+//! | `TOKEN_TTL` | (never) | API tokens expire after this long, e.g. `30d`, `12h`, `3600` |
+//! | `SESSION_TTL` | `14d` | browser sessions expire after this long |
 //! | `RUST_LOG` | `info` | log filter (read by `tracing-subscriber`) |
 //!
 //! The remaining `LEPTOS_*` variables (`LEPTOS_OUTPUT_NAME`, `LEPTOS_SITE_PKG_DIR`,
 //! `LEPTOS_RELOAD_PORT`, `LEPTOS_HASH_FILES`) are set by cargo-leptos and rarely needed by hand.
 
-use std::{fmt, net::SocketAddr, path::Path, sync::Arc};
+use std::{fmt, net::SocketAddr, path::Path, sync::Arc, time::Duration};
+
+use ipnet::IpNet;
 
 use leptos::config::{Env as LeptosEnv, LeptosOptions};
 use rand::RngCore;
@@ -63,6 +68,11 @@ pub struct Config {
     pub environment: Environment,
     /// Options handed to Leptos (site root, bundle name, whether file names are hashed).
     pub leptos: LeptosOptions,
+    /// Peers allowed to tell us the client's address, scheme and host (`X-Forwarded-*`).
+    pub trusted_proxies: Vec<IpNet>,
+    /// How long an API token stays valid; `None`: until revoked.
+    pub token_ttl: Option<Duration>,
+    pub session_ttl: Duration,
     /// Problems worth a warning at start-up (e.g. a generated `SECRET_KEY`).
     pub warnings: Vec<String>,
 }
@@ -133,6 +143,23 @@ impl Config {
             }
         };
 
+        let trusted_proxies = match lookup("TRUSTED_PROXIES") {
+            Some(list) => parse_cidr_list(&list).map_err(|reason| ConfigError::Invalid {
+                name: "TRUSTED_PROXIES",
+                reason,
+            })?,
+            None => Vec::new(),
+        };
+        let token_ttl = lookup("TOKEN_TTL")
+            .map(|text| parse_duration(&text).ok_or_else(|| invalid_duration("TOKEN_TTL", &text)))
+            .transpose()?;
+        let session_ttl = match lookup("SESSION_TTL") {
+            Some(text) => {
+                parse_duration(&text).ok_or_else(|| invalid_duration("SESSION_TTL", &text))?
+            }
+            None => Duration::from_secs(14 * 24 * 3600),
+        };
+
         let leptos = leptos_options(&lookup, site_addr)?;
         Ok(Self {
             database_url,
@@ -140,9 +167,54 @@ impl Config {
             secret_key,
             environment,
             leptos,
+            trusted_proxies,
+            token_ttl,
+            session_ttl,
             warnings,
         })
     }
+}
+
+fn invalid_duration(name: &'static str, text: &str) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        reason: format!("{text:?} is not a duration like 3600, 90m, 12h or 30d"),
+    }
+}
+
+/// Seconds, or a number with `s`, `m`, `h` or `d`; zero is refused.
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().last()? {
+        (i, c) if c.is_ascii_alphabetic() => (&text[..i], c),
+        _ => (text, 's'),
+    };
+    let value: u64 = number.trim().parse().ok()?;
+    let seconds = match unit {
+        's' => value,
+        'm' => value.checked_mul(60)?,
+        'h' => value.checked_mul(3600)?,
+        'd' => value.checked_mul(86_400)?,
+        _ => return None,
+    };
+    (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
+/// Comma-separated CIDRs (`10.0.0.0/8, ::1/128`); a bare address means exactly that host.
+/// Empty entries are refused rather than read as "everyone".
+pub fn parse_cidr_list(list: &str) -> Result<Vec<IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .map(|entry| {
+            if entry.is_empty() {
+                return Err("the list has an empty entry".to_owned());
+            }
+            entry
+                .parse::<IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{entry:?} is not an IP address or CIDR"))
+        })
+        .collect()
 }
 
 fn leptos_options(
@@ -290,6 +362,30 @@ mod tests {
                 .database_url,
             "postgres://u@localhost/scrum"
         );
+    }
+
+    #[test]
+    fn durations_accept_seconds_and_units() {
+        assert_eq!(parse_duration("3600"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("90m"), Some(Duration::from_secs(5400)));
+        assert_eq!(
+            parse_duration("30d"),
+            Some(Duration::from_secs(30 * 86_400))
+        );
+        assert_eq!(parse_duration("0"), None);
+        assert_eq!(parse_duration("soon"), None);
+        assert_eq!(parse_duration("5w"), None);
+    }
+
+    #[test]
+    fn proxy_lists_are_cidrs_and_refuse_empty_entries() {
+        let list = parse_cidr_list("10.0.0.0/8, 127.0.0.1, ::1").unwrap();
+        assert_eq!(list.len(), 3);
+        assert!(list[1].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));
+        assert!(!list[1].contains(&"127.0.0.10".parse::<std::net::IpAddr>().unwrap()));
+        assert!(parse_cidr_list("10.0.0.0/8,,").is_err());
+        assert!(parse_cidr_list("").is_err());
+        assert!(parse_cidr_list("10.0.0").is_err());
     }
 
     #[test]

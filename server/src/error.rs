@@ -1,23 +1,83 @@
 //! The one error type that handlers return, and how each case maps to an HTTP answer.
 //!
-//! Client errors carry a stable message in DRF's shape (`{"detail": ...}`); server faults are
-//! logged with their cause and answered with a generic body, so internals never leak.
+//! Client errors use DRF's body shapes, which the book's clients parse: `{"detail": "…"}` for
+//! request-level problems and `{"field": ["message"]}` / `{"non_field_errors": [...]}` for
+//! validation. Server faults are logged with their cause and answered with a generic body, so
+//! internals never leak.
+
+use std::collections::BTreeMap;
 
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use serde_json::json;
+use serde_json::{Value, json};
 
 pub type AppResult<T, E = AppError> = Result<T, E>;
+
+/// Validation messages by field name, in DRF's `{"field": ["message", ...]}` shape.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct FieldErrors(BTreeMap<String, Vec<String>>);
+
+impl FieldErrors {
+    pub const NON_FIELD: &'static str = "non_field_errors";
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
+    }
+
+    pub fn single(field: &str, message: impl Into<String>) -> Self {
+        let mut errors = Self::default();
+        errors.add(field, message);
+        errors
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.0.contains_key(field)
+    }
+
+    /// `Ok(())` when nothing was recorded, so validation can end with `errors.into_result()?`.
+    pub fn into_result(self) -> Result<(), AppError> {
+        if self.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self))
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// A request-level problem (bad query parameter, malformed body): `{"detail": …}`.
     #[error("{0}")]
     BadRequest(String),
+    #[error("validation failed: {0:?}")]
+    Validation(FieldErrors),
+    /// 401 with `WWW-Authenticate: Token` (never `Basic`: browsers would pop up a dialog).
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("method {0} not allowed")]
+    MethodNotAllowed(String),
+    /// A stale `If-Match`/`version`: the body is the current representation.
+    #[error("precondition failed")]
+    PreconditionFailed(Value),
+    #[error("unsupported media type {0}")]
+    UnsupportedMediaType(String),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("service unavailable: {0}")]
     Unavailable(&'static str),
     #[error(transparent)]
@@ -26,27 +86,62 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+fn detail(status: StatusCode, text: impl Into<String>) -> Response {
+    (status, Json(json!({ "detail": text.into() }))).into_response()
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let (status, detail) = match &self {
-            AppError::NotFound => (StatusCode::NOT_FOUND, "Not found.".to_owned()),
-            AppError::BadRequest(message) => (StatusCode::BAD_REQUEST, message.clone()),
+        match self {
+            AppError::NotFound => detail(StatusCode::NOT_FOUND, "Not found."),
+            AppError::BadRequest(message) => detail(StatusCode::BAD_REQUEST, message),
+            AppError::Validation(errors) => (StatusCode::BAD_REQUEST, Json(errors)).into_response(),
+            AppError::Unauthorized(message) => {
+                let mut response = detail(StatusCode::UNAUTHORIZED, message);
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Token"));
+                response
+            }
+            AppError::Forbidden(message) => detail(StatusCode::FORBIDDEN, message),
+            AppError::MethodNotAllowed(method) => detail(
+                StatusCode::METHOD_NOT_ALLOWED,
+                format!("Method \"{method}\" not allowed."),
+            ),
+            AppError::PreconditionFailed(current) => {
+                (StatusCode::PRECONDITION_FAILED, Json(current)).into_response()
+            }
+            AppError::UnsupportedMediaType(media_type) => detail(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                format!("Unsupported media type \"{media_type}\" in request."),
+            ),
+            AppError::TooManyRequests { retry_after_secs } => {
+                let mut response = detail(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    format!(
+                        "Request was throttled. Expected available in {retry_after_secs} seconds."
+                    ),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                response
+            }
             AppError::Unavailable(what) => {
-                tracing::warn!(error = %self, "unavailable");
-                (
+                tracing::warn!("{what} is unavailable");
+                detail(
                     StatusCode::SERVICE_UNAVAILABLE,
                     format!("{what} is unavailable."),
                 )
             }
-            AppError::Db(_) | AppError::Internal(_) => {
-                tracing::error!(error = ?self, "request failed");
-                (
+            error @ (AppError::Db(_) | AppError::Internal(_)) => {
+                tracing::error!(error = ?error, "request failed");
+                detail(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "A server error occurred.".to_owned(),
+                    "A server error occurred.",
                 )
             }
-        };
-        (status, Json(json!({ "detail": detail }))).into_response()
+        }
     }
 }
 
@@ -54,18 +149,37 @@ impl IntoResponse for AppError {
 mod tests {
     use super::*;
 
+    async fn body_of(response: Response) -> (StatusCode, String) {
+        let status = response.status();
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
     #[tokio::test]
     async fn database_errors_are_answered_without_their_cause() {
         let error = AppError::Db(sea_orm::DbErr::Custom(
             "password=hunter2 at 10.1.2.3".into(),
         ));
-        let response = error.into_response();
-        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let text = String::from_utf8(body.to_vec()).unwrap();
+        let (status, text) = body_of(error.into_response()).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert!(!text.contains("hunter2"), "{text}");
-        assert!(text.contains("A server error occurred."), "{text}");
+        assert_eq!(text, r#"{"detail":"A server error occurred."}"#);
+    }
+
+    #[tokio::test]
+    async fn validation_errors_use_drfs_shape() {
+        let mut errors = FieldErrors::default();
+        errors.add("end", "End date cannot be in the past.");
+        let (status, text) = body_of(AppError::Validation(errors).into_response()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(text, r#"{"end":["End date cannot be in the past."]}"#);
+    }
+
+    #[tokio::test]
+    async fn unauthorized_challenges_with_token_not_basic() {
+        let response = AppError::Unauthorized("Invalid token").into_response();
+        assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Token");
     }
 }

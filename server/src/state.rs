@@ -4,15 +4,18 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
-use sea_orm::DatabaseConnection;
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
+use tokio::sync::{Mutex, MutexGuard};
 
-use crate::config::Config;
+use crate::{auth::throttle::LoginThrottle, config::Config};
 
-/// Cheap to clone: the database handle is a pool and the configuration sits behind an `Arc`.
+/// Cheap to clone: the database handle is a pool and the rest sits behind `Arc`s.
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
+    pub throttle: Arc<LoginThrottle>,
+    write_gate: Arc<Mutex<()>>,
 }
 
 impl AppState {
@@ -20,6 +23,20 @@ impl AppState {
         Self {
             db,
             config: Arc::new(config),
+            throttle: Arc::new(LoginThrottle::default()),
+            write_gate: Arc::new(Mutex::new(())),
+        }
+    }
+
+    /// Held around every write transaction on SQLite. SQLite allows one writer at a time, and
+    /// a deferred transaction that upgrades to a writer fails at once with "database is locked"
+    /// (the busy timeout does not apply); queueing writers here turns that into a short wait.
+    /// PostgreSQL needs no gate: it locks rows and columns itself.
+    pub async fn write_gate(&self) -> Option<MutexGuard<'_, ()>> {
+        if self.db.get_database_backend() == DbBackend::Sqlite {
+            Some(self.write_gate.lock().await)
+        } else {
+            None
         }
     }
 }

@@ -1,36 +1,137 @@
-//! The REST API under `/api/`: the book's resources, links and error shapes.
+//! The REST API under `/api/`: the book's resources, links, filters and error shapes, plus the
+//! additions that make it safe (versions, atomic moves, revocable tokens, sessions).
+//!
+//! Handlers are thin: parse the request, call `service`, render `app::model` types.
 
-pub mod links;
+pub mod auth;
+pub mod input;
+pub mod query;
+pub mod render;
+pub mod sprints;
+pub mod tasks;
+pub mod users;
 
-use axum::{Json, Router, routing::MethodRouter, routing::get};
+use axum::{
+    Json, Router,
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{MethodRouter, get},
+};
+use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::state::AppState;
-use links::BaseUrl;
+use crate::{
+    auth::CurrentUser, error::AppError, origin::RequestOrigin, service::WriteError, state::AppState,
+};
+use input::Input;
+use render::Renderer;
 
 /// The API's routes (full paths). Every path answers with and without its trailing slash.
 pub fn router() -> Router<AppState> {
-    let router = Router::new();
-    route_both(router, "/api", get(api_root))
+    let router = route_both(Router::new(), "/api", get(api_root));
+    let router = sprints::routes(router);
+    let router = tasks::routes(router);
+    let router = users::routes(router);
+    auth::routes(router)
 }
 
 /// Registers `path` and `path/`: the book's chapter 4 clients use trailing slashes, chapter 6
-/// clients do not, and both must work unchanged.
+/// clients do not, and both must work unchanged. Unrouted methods get DRF's 405 body.
 fn route_both(
     router: Router<AppState>,
     path: &str,
     handler: MethodRouter<AppState>,
 ) -> Router<AppState> {
+    let handler = handler.fallback(method_not_allowed);
     router
         .route(path, handler.clone())
         .route(&format!("{path}/"), handler)
 }
 
+async fn method_not_allowed(method: Method) -> AppError {
+    AppError::MethodNotAllowed(method.to_string())
+}
+
 /// `GET /api/`: the entry point a client discovers every collection from (no auth needed).
-async fn api_root(base: BaseUrl) -> Json<Value> {
+async fn api_root(origin: RequestOrigin) -> Json<Value> {
     Json(json!({
-        "sprints": base.url("/api/sprints"),
-        "tasks": base.url("/api/tasks"),
-        "users": base.url("/api/users"),
+        "sprints": origin.url("/api/sprints"),
+        "tasks": origin.url("/api/tasks"),
+        "users": origin.url("/api/users"),
     }))
+}
+
+fn renderer<'a>(
+    state: &'a AppState,
+    origin: &'a RequestOrigin,
+    caller: &CurrentUser,
+) -> Renderer<'a> {
+    Renderer {
+        origin,
+        secret: state.config.secret_key.as_bytes(),
+        user_id: caller.user.id,
+    }
+}
+
+/// A strong ETag for a version: `"3"`.
+pub fn etag(version: i32) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header")
+}
+
+/// The version a write expects, from `If-Match` (preferred) or the body's `version` field.
+/// `If-Match: *` and a missing header/field mean "any version" (the book's clients).
+pub fn expected_version(
+    headers: &HeaderMap,
+    input: Option<&Input>,
+) -> Result<Option<i32>, AppError> {
+    if let Some(value) = headers.get(header::IF_MATCH) {
+        let text = value.to_str().unwrap_or("").trim();
+        if text == "*" {
+            return Ok(None);
+        }
+        let first = text.split(',').next().unwrap_or("").trim();
+        // A weak or foreign tag can never match a strong comparison: treat it as stale.
+        let version = first
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
+            .and_then(|digits| digits.parse().ok())
+            .unwrap_or(-1);
+        return Ok(Some(version));
+    }
+    if let Some(input) = input {
+        let mut errors = crate::error::FieldErrors::default();
+        let version = input.integer("version", &mut errors);
+        errors.into_result()?;
+        if let Some(Some(version)) = version {
+            return Ok(i32::try_from(version).ok().or(Some(-1)));
+        }
+    }
+    Ok(None)
+}
+
+/// Maps a service failure to its HTTP answer; a stale write answers 412 with the current object.
+pub fn write_error<M>(error: WriteError<M>, current: impl FnOnce(M) -> Value) -> AppError {
+    match error {
+        WriteError::NotFound => AppError::NotFound,
+        WriteError::Invalid(errors) => AppError::Validation(errors),
+        WriteError::Stale(model) => AppError::PreconditionFailed(current(*model)),
+        WriteError::Db(error) => AppError::Db(error),
+    }
+}
+
+/// A JSON body with its `ETag` (and `Location` when created).
+pub fn versioned<T: Serialize>(
+    status: StatusCode,
+    body: &T,
+    version: i32,
+    location: Option<&str>,
+) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(header::ETAG, etag(version));
+    if let Some(location) = location
+        && let Ok(value) = HeaderValue::from_str(location)
+    {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
 }

@@ -1,3 +1,17 @@
-//! Authentication: password hashing now; tokens, sessions and extractors build on it.
+//! Authentication: who is calling, by HTTP Basic, `Token`, or the browser's session cookie.
+//!
+//! - `password`: argon2id hashing, off the async runtime.
+//! - `secrets`: random keys and their stored SHA-256 digests.
+//! - `tokens`: API tokens (stored hashed, revocable, optional expiry).
+//! - `sessions`: server-side browser sessions behind an HttpOnly cookie.
+//! - `throttle`: login attempts per client address and per username.
+//! - `extract`: the `CurrentUser` extractor, including the CSRF check for cookie writes.
 
+pub mod extract;
 pub mod password;
+pub mod secrets;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+
+pub use extract::{AuthMethod, CurrentUser};

@@ -17,6 +17,15 @@ pub async fn verify(password: String, phc: String) -> bool {
         .unwrap_or(false)
 }
 
+/// A valid hash of a random password, checked against when a username does not exist so that
+/// both cases cost the same time.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hash_blocking(&super::secrets::random_hex(16)).unwrap_or_else(|_| String::new())
+    })
+}
+
 fn hash_blocking(password: &str) -> anyhow::Result<String> {
     let salt = SaltString::generate(&mut OsRng);
     // Argon2::default() is argon2id with OWASP's recommended m=19 MiB, t=2, p=1.

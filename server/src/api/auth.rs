@@ -1,0 +1,173 @@
+//! Signing in and out: `POST/DELETE /api/token/` for scripts (the book's token endpoint, with
+//! revocation) and `GET/POST/DELETE /api/session` for the browser (an HttpOnly cookie).
+
+use app::model::SessionInfo;
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde_json::json;
+
+use super::{input::Input, render::Renderer, route_both};
+use crate::{
+    auth::{AuthMethod, CurrentUser, extract::verify_credentials, sessions, tokens},
+    db::entities::user,
+    error::{AppError, FieldErrors},
+    origin::RequestOrigin,
+    state::AppState,
+};
+
+pub const BAD_CREDENTIALS: &str = "Unable to login with provided credentials.";
+pub const DISABLED: &str = "User account is disabled.";
+
+pub fn routes(router: Router<AppState>) -> Router<AppState> {
+    let router = route_both(
+        router,
+        "/api/token",
+        post(obtain_token).delete(revoke_token),
+    );
+    route_both(
+        router,
+        "/api/session",
+        get(current_session).post(login).delete(logout),
+    )
+}
+
+/// Reads `username` and `password` with DRF's messages, then checks them (throttled).
+async fn authenticate(
+    state: &AppState,
+    origin: &RequestOrigin,
+    input: &Input,
+) -> Result<user::Model, AppError> {
+    let mut errors = FieldErrors::default();
+    let mut required = |name: &str| {
+        let value = input.text(name, None, &mut errors).unwrap_or_default();
+        if value.is_empty() {
+            errors.add(name, "This field is required.");
+        }
+        value
+    };
+    let username = required("username");
+    let password = required("password");
+    errors.into_result()?;
+    let user = verify_credentials(state, origin, &username, &password)
+        .await?
+        .ok_or_else(|| {
+            AppError::Validation(FieldErrors::single(FieldErrors::NON_FIELD, BAD_CREDENTIALS))
+        })?;
+    if !user.is_active {
+        return Err(AppError::Validation(FieldErrors::single(
+            FieldErrors::NON_FIELD,
+            DISABLED,
+        )));
+    }
+    Ok(user)
+}
+
+/// `POST /api/token/`: `{"token": key}` for a username and password. Every call issues a new
+/// key (only its digest is stored, so an old key cannot be handed out again).
+async fn obtain_token(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    input: Input,
+) -> Result<Response, AppError> {
+    let user = authenticate(&state, &origin, &input).await?;
+    let key = tokens::issue(&state.db, user.id, state.config.token_ttl).await?;
+    Ok(Json(json!({ "token": key })).into_response())
+}
+
+/// `DELETE /api/token/`: revokes the token that authenticated this request.
+async fn revoke_token(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+) -> Result<Response, AppError> {
+    match caller.method {
+        AuthMethod::Token { key_hash } => {
+            tokens::revoke(&state.db, &key_hash).await?;
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        _ => Err(AppError::BadRequest(
+            "Only a request authenticated with a token can revoke it.".into(),
+        )),
+    }
+}
+
+fn session_info(
+    state: &AppState,
+    origin: &RequestOrigin,
+    user: user::Model,
+    csrf_token: String,
+) -> SessionInfo {
+    let renderer = Renderer {
+        origin,
+        secret: state.config.secret_key.as_bytes(),
+        user_id: user.id,
+    };
+    SessionInfo {
+        user: renderer.user(user),
+        csrf_token,
+    }
+}
+
+/// `GET /api/session`: the signed-in person, or 401.
+async fn current_session(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    caller: CurrentUser,
+) -> Result<Response, AppError> {
+    let AuthMethod::Session { csrf_token, .. } = caller.method else {
+        return Err(AppError::Unauthorized(
+            crate::auth::extract::NOT_AUTHENTICATED,
+        ));
+    };
+    Ok(Json(session_info(&state, &origin, caller.user, csrf_token)).into_response())
+}
+
+/// `POST /api/session`: signs in and sets the cookie. Any session the browser already had is
+/// deleted first, so the id changes on every login.
+async fn login(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    headers: HeaderMap,
+    input: Input,
+) -> Result<Response, AppError> {
+    let user = authenticate(&state, &origin, &input).await?;
+    if let Some(old) = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(sessions::id_from_cookie_header)
+    {
+        sessions::delete(&state.db, old).await?;
+    }
+    let session = sessions::create(&state.db, user.id, state.config.session_ttl).await?;
+    let cookie = sessions::cookie(&session.id, state.config.session_ttl, origin.is_secure());
+    let mut response =
+        Json(session_info(&state, &origin, user, session.csrf_token)).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?,
+    );
+    Ok(response)
+}
+
+/// `DELETE /api/session`: ends the session on the server and clears the cookie.
+async fn logout(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    caller: CurrentUser,
+) -> Result<Response, AppError> {
+    if let AuthMethod::Session { id, .. } = &caller.method {
+        sessions::delete(&state.db, id).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&sessions::clearing_cookie(origin.is_secure()))
+            .map_err(|e| AppError::Internal(e.into()))?,
+    );
+    Ok(response)
+}

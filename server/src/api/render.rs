@@ -1,0 +1,137 @@
+//! Entity models to the API's representations (the shared types in `app::model`), with the
+//! absolute links built from the request.
+
+use std::collections::HashMap;
+
+use app::model::{Sprint, SprintLinks, Task, TaskLinks, TaskStatus, User, UserLinks};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use crate::{
+    db::entities::{sprint, task, user},
+    live::ticket,
+    origin::RequestOrigin,
+};
+
+/// What links need: where the client reached us, and who is asking (channel tickets).
+pub struct Renderer<'a> {
+    pub origin: &'a RequestOrigin,
+    pub secret: &'a [u8],
+    pub user_id: i32,
+}
+
+impl Renderer<'_> {
+    pub fn sprint(&self, model: sprint::Model) -> Sprint {
+        let ticket = ticket::mint(
+            self.secret,
+            model.id,
+            self.user_id,
+            chrono::Utc::now().timestamp(),
+        );
+        Sprint {
+            links: SprintLinks {
+                self_: self.origin.url(&format!("/api/sprints/{}", model.id)),
+                tasks: self.origin.url(&format!("/api/tasks?sprint={}", model.id)),
+                channel: format!(
+                    "{}://{}/socket?channel={ticket}",
+                    self.origin.ws_scheme(),
+                    self.origin.host
+                ),
+            },
+            id: model.id,
+            name: model.name,
+            description: model.description,
+            end: model.end,
+            version: model.version,
+        }
+    }
+
+    /// `assignee` is the username of `model.assigned_id`, looked up by the caller.
+    pub fn task(&self, model: task::Model, assignee: Option<String>) -> Task {
+        let status = TaskStatus::try_from(model.status).unwrap_or(TaskStatus::NotStarted);
+        Task {
+            links: TaskLinks {
+                self_: self.origin.url(&format!("/api/tasks/{}", model.id)),
+                sprint: model
+                    .sprint_id
+                    .map(|id| self.origin.url(&format!("/api/sprints/{id}"))),
+                assigned: assignee
+                    .as_ref()
+                    .map(|name| self.origin.url(&format!("/api/users/{name}"))),
+            },
+            id: model.id,
+            name: model.name,
+            description: model.description,
+            sprint: model.sprint_id,
+            status,
+            status_display: status.label().to_owned(),
+            order: model.order,
+            assigned: assignee,
+            started: model.started,
+            due: model.due,
+            completed: model.completed,
+            version: model.version,
+        }
+    }
+
+    /// Renders tasks, looking up all their assignees in one query.
+    pub async fn tasks(
+        &self,
+        db: &impl ConnectionTrait,
+        models: Vec<task::Model>,
+    ) -> Result<Vec<Task>, sea_orm::DbErr> {
+        let ids: Vec<i32> = models.iter().filter_map(|t| t.assigned_id).collect();
+        let names = usernames(db, ids).await?;
+        Ok(models
+            .into_iter()
+            .map(|model| {
+                let assignee = model.assigned_id.and_then(|id| names.get(&id).cloned());
+                self.task(model, assignee)
+            })
+            .collect())
+    }
+
+    pub async fn one_task(
+        &self,
+        db: &impl ConnectionTrait,
+        model: task::Model,
+    ) -> Result<Task, sea_orm::DbErr> {
+        Ok(self
+            .tasks(db, vec![model])
+            .await?
+            .pop()
+            .expect("one task in, one out"))
+    }
+
+    pub fn user(&self, model: user::Model) -> User {
+        User {
+            full_name: model.full_name(),
+            links: UserLinks {
+                self_: self.origin.url(&format!("/api/users/{}", model.username)),
+                tasks: self
+                    .origin
+                    .url(&format!("/api/tasks?assigned={}", model.username)),
+            },
+            id: model.id,
+            username: model.username,
+            is_active: model.is_active,
+        }
+    }
+}
+
+async fn usernames(
+    db: &impl ConnectionTrait,
+    mut ids: Vec<i32>,
+) -> Result<HashMap<i32, String>, sea_orm::DbErr> {
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|user| (user.id, user.username))
+        .collect())
+}

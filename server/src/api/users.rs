@@ -1,0 +1,58 @@
+//! `/api/users` and `/api/users/{username}`: read-only; writes answer 405.
+
+use app::model::Page;
+use axum::{
+    Json, Router,
+    extract::{Path, RawQuery, State},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use super::{
+    query::{self, PageRequest, Query},
+    renderer, route_both,
+};
+use crate::{
+    auth::CurrentUser, error::AppError, origin::RequestOrigin, service::users as service,
+    state::AppState,
+};
+
+pub fn routes(router: Router<AppState>) -> Router<AppState> {
+    let router = route_both(router, "/api/users", get(list));
+    route_both(router, "/api/users/{username}", get(retrieve))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let query = Query::parse(raw.as_deref());
+    let search = query::search_terms(&query);
+    let request = PageRequest::from_query(&query)?;
+    let count = service::count(&state.db, &search).await?;
+    let page = request.resolve(count)?;
+    let models = service::page(&state.db, &search, (page - 1) * request.size, request.size).await?;
+    let renderer = renderer(&state, &origin, &caller);
+    let (next, previous) = request.links(page, count, &origin, "/api/users", &query);
+    Ok(Json(Page {
+        count,
+        next,
+        previous,
+        results: models.into_iter().map(|m| renderer.user(m)).collect(),
+    })
+    .into_response())
+}
+
+async fn retrieve(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(username): Path<String>,
+) -> Result<Response, AppError> {
+    let user = service::by_username(&state.db, &username)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(renderer(&state, &origin, &caller).user(user)).into_response())
+}

@@ -1,0 +1,231 @@
+//! `CurrentUser`: the extractor every protected endpoint takes.
+//!
+//! Order, as DRF's authentication classes: `Authorization: Basic` (for scripts and the book's
+//! Python client), `Authorization: Token`, then the session cookie. Cookie-authenticated writes
+//! must come from this site (`Origin`/`Referer`) or carry the session's `X-CSRFToken`.
+
+use axum::{
+    extract::FromRequestParts,
+    http::{Method, header, request::Parts},
+};
+use base64::Engine;
+
+use super::{password, sessions, tokens};
+use crate::{db::entities::user, error::AppError, origin::RequestOrigin, state::AppState};
+
+pub const NOT_AUTHENTICATED: &str = "Authentication credentials were not provided.";
+pub const INVALID_TOKEN: &str = "Invalid token";
+pub const INVALID_BASIC: &str = "Invalid username/password";
+pub const INACTIVE: &str = "User inactive or deleted";
+
+#[derive(Clone, Debug)]
+pub enum AuthMethod {
+    Basic,
+    /// The digest of the token used, so `DELETE /api/token/` can revoke exactly it.
+    Token {
+        key_hash: String,
+    },
+    Session {
+        id: String,
+        csrf_token: String,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub user: user::Model,
+    pub method: AuthMethod,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let authorization = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        if let Some(authorization) = authorization.as_deref() {
+            let (scheme, credentials) = authorization
+                .trim()
+                .split_once(' ')
+                .unwrap_or((authorization, ""));
+            if scheme.eq_ignore_ascii_case("token") {
+                return token_user(state, credentials.trim()).await;
+            }
+            if scheme.eq_ignore_ascii_case("basic") {
+                let origin = RequestOrigin::from_request_parts(parts, state).await?;
+                return basic_user(state, credentials.trim(), &origin).await;
+            }
+            // Other schemes are not ours (as DRF): fall through to the cookie.
+        }
+        let cookie_id = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find_map(sessions::id_from_cookie_header)
+            .map(str::to_owned);
+        if let Some(id) = cookie_id
+            && let Some((session, user)) = sessions::find(&state.db, &id).await?
+            && user.is_active
+        {
+            if !is_safe(&parts.method) {
+                let origin = RequestOrigin::from_request_parts(parts, state).await?;
+                check_csrf(parts, &origin, &session.csrf_token)?;
+            }
+            return Ok(CurrentUser {
+                user,
+                method: AuthMethod::Session {
+                    id,
+                    csrf_token: session.csrf_token,
+                },
+            });
+        }
+        Err(AppError::Unauthorized(NOT_AUTHENTICATED))
+    }
+}
+
+/// The user, when the request carries valid credentials; anonymous callers get `None` rather
+/// than 401 (for pages and endpoints that serve everyone).
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match CurrentUser::from_request_parts(parts, state).await {
+            Ok(user) => Ok(MaybeUser(Some(user))),
+            Err(AppError::Unauthorized(_)) => Ok(MaybeUser(None)),
+            Err(other) => Err(other),
+        }
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+async fn token_user(state: &AppState, key: &str) -> Result<CurrentUser, AppError> {
+    if key.is_empty() || key.contains(' ') {
+        return Err(AppError::Unauthorized(INVALID_TOKEN));
+    }
+    let (key_hash, user) = tokens::find_user(&state.db, key)
+        .await?
+        .ok_or(AppError::Unauthorized(INVALID_TOKEN))?;
+    if !user.is_active {
+        return Err(AppError::Unauthorized(INACTIVE));
+    }
+    Ok(CurrentUser {
+        user,
+        method: AuthMethod::Token { key_hash },
+    })
+}
+
+async fn basic_user(
+    state: &AppState,
+    credentials: &str,
+    origin: &RequestOrigin,
+) -> Result<CurrentUser, AppError> {
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(credentials)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or(AppError::Unauthorized(INVALID_BASIC))?;
+    let (username, password) = decoded
+        .split_once(':')
+        .ok_or(AppError::Unauthorized(INVALID_BASIC))?;
+    let user = verify_credentials(state, origin, username, password)
+        .await?
+        .ok_or(AppError::Unauthorized(INVALID_BASIC))?;
+    if !user.is_active {
+        return Err(AppError::Unauthorized(INACTIVE));
+    }
+    Ok(CurrentUser {
+        user,
+        method: AuthMethod::Basic,
+    })
+}
+
+/// Checks a username and password, throttled per address and per username. The argon2 work
+/// runs on the blocking pool, with no database transaction open.
+pub async fn verify_credentials(
+    state: &AppState,
+    origin: &RequestOrigin,
+    username: &str,
+    password: &str,
+) -> Result<Option<user::Model>, AppError> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+    state
+        .throttle
+        .check(origin.client_ip, username)
+        .map_err(|retry_after_secs| AppError::TooManyRequests { retry_after_secs })?;
+    let found = user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(&state.db)
+        .await?;
+    let verified = match &found {
+        Some(user) => password::verify(password.to_owned(), user.password_hash.clone()).await,
+        None => {
+            // Spend the same time as a real check, so response times do not reveal which
+            // usernames exist.
+            password::verify(password.to_owned(), password::dummy_hash().to_owned()).await;
+            false
+        }
+    };
+    if verified {
+        state.throttle.record_success(username);
+        Ok(found)
+    } else {
+        tracing::info!(client = ?origin.client_ip, "failed login");
+        state.throttle.record_failure(origin.client_ip, username);
+        Ok(None)
+    }
+}
+
+/// A cookie-authenticated write must come from a page of this site.
+fn check_csrf(parts: &Parts, origin: &RequestOrigin, csrf_token: &str) -> Result<(), AppError> {
+    let header = |name: &str| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
+    let own = origin.base();
+    if let Some(sent) = header("x-csrftoken")
+        && !sent.is_empty()
+        && subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), csrf_token.as_bytes()).into()
+    {
+        return Ok(());
+    }
+    match (header("origin"), header("referer")) {
+        (Some(sent), _) if sent != "null" => {
+            if sent == own {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden(format!(
+                    "CSRF Failed: Origin checking failed - {sent} does not match any trusted origins."
+                )))
+            }
+        }
+        (_, Some(referer)) => {
+            let same_site = referer == own || referer.starts_with(&format!("{own}/"));
+            if same_site {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden(
+                    "CSRF Failed: Referer checking failed - does not match any trusted origins."
+                        .into(),
+                ))
+            }
+        }
+        _ => Err(AppError::Forbidden(
+            "CSRF Failed: CSRF token missing.".into(),
+        )),
+    }
+}

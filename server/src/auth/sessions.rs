@@ -1,0 +1,115 @@
+//! Browser sessions: a random id in an HttpOnly, SameSite=Lax cookie (Secure under TLS), the
+//! session itself in the database so that logout really ends it.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, ModelTrait, Set};
+
+use super::secrets::{digest, random_hex};
+use crate::db::entities::{session, user};
+
+pub const COOKIE_NAME: &str = "scrum_session";
+
+pub struct NewSession {
+    /// The cookie value (never stored).
+    pub id: String,
+    pub csrf_token: String,
+}
+
+/// Starts a session for `user_id`. Callers delete any session the browser already had, so
+/// the id changes on every login (no session fixation).
+pub async fn create(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    ttl: Duration,
+) -> Result<NewSession, sea_orm::DbErr> {
+    let id = random_hex(32);
+    let csrf_token = random_hex(16);
+    let now = Utc::now();
+    let expires = now + chrono::Duration::from_std(ttl).unwrap_or(chrono::Duration::days(14));
+    session::ActiveModel {
+        id_hash: Set(digest(&id)),
+        user_id: Set(user_id),
+        csrf_token: Set(csrf_token.clone()),
+        created: Set(now),
+        expires: Set(expires),
+    }
+    .insert(db)
+    .await?;
+    Ok(NewSession { id, csrf_token })
+}
+
+/// The live session with this cookie value and its user; expired sessions are deleted.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    id: &str,
+) -> Result<Option<(session::Model, user::Model)>, sea_orm::DbErr> {
+    let Some(found) = session::Entity::find_by_id(digest(id)).one(db).await? else {
+        return Ok(None);
+    };
+    if found.expires <= Utc::now() {
+        found.delete(db).await?;
+        return Ok(None);
+    }
+    let user = user::Entity::find_by_id(found.user_id).one(db).await?;
+    Ok(user.map(|user| (found, user)))
+}
+
+pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<(), sea_orm::DbErr> {
+    session::Entity::delete_by_id(digest(id)).exec(db).await?;
+    Ok(())
+}
+
+/// The `Set-Cookie` value that stores `id` for `ttl`.
+pub fn cookie(id: &str, ttl: Duration, secure: bool) -> String {
+    format!(
+        "{COOKIE_NAME}={id}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        ttl.as_secs(),
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The `Set-Cookie` value that deletes the cookie.
+pub fn clearing_cookie(secure: bool) -> String {
+    format!(
+        "{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// The session id from a `Cookie` header, if the browser sent one.
+pub fn id_from_cookie_header(header: &str) -> Option<&str> {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_httponly_lax_and_secure_only_under_tls() {
+        let plain = cookie("abc", Duration::from_secs(60), false);
+        assert_eq!(
+            plain,
+            "scrum_session=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Lax"
+        );
+        assert!(cookie("abc", Duration::from_secs(60), true).ends_with("; Secure"));
+        assert!(clearing_cookie(false).contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn the_session_id_is_found_among_other_cookies() {
+        assert_eq!(
+            id_from_cookie_header("theme=dark; scrum_session=xyz; other=1"),
+            Some("xyz")
+        );
+        assert_eq!(id_from_cookie_header("scrum_session_old=1"), None);
+        assert_eq!(id_from_cookie_header("scrum_session="), None);
+    }
+}

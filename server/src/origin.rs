@@ -1,0 +1,201 @@
+//! Who is asking, and at which address they reached us: the client's IP, the scheme and the
+//! host of the request, believing `X-Forwarded-*` only from `TRUSTED_PROXIES`.
+//!
+//! Links in API answers, the CSRF same-origin check, login throttling and logs all use this,
+//! so a forged `X-Forwarded-Host` from an arbitrary client changes nothing.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::{
+    extract::{ConnectInfo, FromRequestParts},
+    http::{HeaderMap, header, request::Parts},
+};
+
+use crate::{error::AppError, state::AppState};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestOrigin {
+    /// `http` or `https`.
+    pub scheme: String,
+    /// `host[:port]` as the client addressed us.
+    pub host: String,
+    /// The client's address (the peer, or the first untrusted hop of `X-Forwarded-For`).
+    pub client_ip: Option<IpAddr>,
+}
+
+impl RequestOrigin {
+    /// `scheme://host`, e.g. `http://localhost:3000`.
+    pub fn base(&self) -> String {
+        format!("{}://{}", self.scheme, self.host)
+    }
+
+    /// An absolute URL for `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base(), path)
+    }
+
+    pub fn is_secure(&self) -> bool {
+        self.scheme == "https"
+    }
+
+    /// The websocket scheme matching this request: `wss` under TLS.
+    pub fn ws_scheme(&self) -> &'static str {
+        if self.is_secure() { "wss" } else { "ws" }
+    }
+}
+
+impl FromRequestParts<AppState> for RequestOrigin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        resolve(
+            &parts.headers,
+            parts.uri.scheme_str(),
+            parts.uri.authority().map(|a| a.as_str()),
+            peer,
+            &state.config.trusted_proxies,
+        )
+        .ok_or_else(|| AppError::BadRequest("Invalid or missing Host header.".into()))
+    }
+}
+
+fn is_trusted(ip: IpAddr, trusted: &[ipnet::IpNet]) -> bool {
+    let ip = canonical(ip);
+    trusted.iter().any(|net| net.contains(&ip))
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:10.0.0.1`) are their IPv4 selves.
+pub fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map(IpAddr::V4)
+            .unwrap_or(IpAddr::V6(v6)),
+        v4 => v4,
+    }
+}
+
+/// The pure decision behind the extractor, separate so it can be tested without a request.
+pub fn resolve(
+    headers: &HeaderMap,
+    uri_scheme: Option<&str>,
+    uri_authority: Option<&str>,
+    peer: Option<IpAddr>,
+    trusted: &[ipnet::IpNet],
+) -> Option<RequestOrigin> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+    };
+    let from_proxy = peer.is_some_and(|ip| is_trusted(ip, trusted));
+
+    let mut host = header(header::HOST.as_str()).or(uri_authority)?.to_owned();
+    let mut scheme = uri_scheme.unwrap_or("http").to_owned();
+    let mut client_ip = peer.map(canonical);
+
+    if from_proxy {
+        if let Some(forwarded_host) = header("x-forwarded-host") {
+            // A chain of proxies appends; the first entry is what the client asked for.
+            host = forwarded_host.split(',').next()?.trim().to_owned();
+        }
+        if let Some(proto) = header("x-forwarded-proto") {
+            let proto = proto.split(',').next()?.trim().to_ascii_lowercase();
+            if proto == "https" || proto == "http" {
+                scheme = proto;
+            }
+        }
+        if let Some(chain) = header("x-forwarded-for") {
+            // Walk from the nearest hop back; the first address we do not trust is the client.
+            let hops: Vec<IpAddr> = chain
+                .split(',')
+                .filter_map(|hop| hop.trim().parse().ok())
+                .collect();
+            if let Some(client) = hops
+                .iter()
+                .rev()
+                .copied()
+                .find(|ip| !is_trusted(*ip, trusted))
+                .or(hops.first().copied())
+            {
+                client_ip = Some(canonical(client));
+            }
+        }
+    }
+    is_plausible_host(&host).then_some(RequestOrigin {
+        scheme,
+        host,
+        client_ip,
+    })
+}
+
+/// A host (name or IP, optional port) and nothing that could break out of a URL.
+fn is_plausible_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 255
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        map
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_headers_from_an_untrusted_peer_are_ignored() {
+        let h = headers(&[
+            ("host", "board.local:3000"),
+            ("x-forwarded-host", "evil.example"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-for", "6.6.6.6"),
+        ]);
+        let origin = resolve(&h, None, None, Some(ip("203.0.113.9")), &[]).unwrap();
+        assert_eq!(origin.base(), "http://board.local:3000");
+        assert_eq!(origin.client_ip, Some(ip("203.0.113.9")));
+    }
+
+    #[test]
+    fn a_trusted_proxy_sets_scheme_host_and_client() {
+        let trusted = crate::config::parse_cidr_list("10.0.0.0/8").unwrap();
+        let h = headers(&[
+            ("host", "backend:3000"),
+            ("x-forwarded-host", "scrum.example.com"),
+            ("x-forwarded-proto", "https"),
+            ("x-forwarded-for", "198.51.100.7, 10.0.0.5"),
+        ]);
+        let origin = resolve(&h, None, None, Some(ip("::ffff:10.0.0.2")), &trusted).unwrap();
+        assert_eq!(origin.base(), "https://scrum.example.com");
+        assert_eq!(origin.ws_scheme(), "wss");
+        assert_eq!(origin.client_ip, Some(ip("198.51.100.7")));
+    }
+
+    #[test]
+    fn hosts_that_could_inject_into_a_url_are_refused() {
+        assert!(is_plausible_host("localhost:3000"));
+        assert!(is_plausible_host("[::1]:3000"));
+        assert!(!is_plausible_host("evil.com/path"));
+        assert!(!is_plausible_host("a b"));
+        assert!(!is_plausible_host("x@y"));
+        assert!(resolve(&headers(&[("host", "a/b")]), None, None, None, &[]).is_none());
+    }
+}
