@@ -64,6 +64,7 @@ impl TryFrom<i16> for TaskStatus {
 
 /// A sprint as the REST API represents it (the book's fields plus `version`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Sprint {
     pub id: i32,
     pub name: String,
@@ -76,6 +77,7 @@ pub struct Sprint {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SprintLinks {
     #[serde(rename = "self")]
     pub self_: String,
@@ -97,12 +99,15 @@ impl Sprint {
 
 /// A task as the REST API represents it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Task {
     pub id: i32,
     pub name: String,
     pub description: String,
     /// The sprint's id; `None` means the backlog.
     pub sprint: Option<i32>,
+    /// 1 Not Started, 2 In Progress, 3 Testing, 4 Done.
+    #[cfg_attr(feature = "ssr", schema(value_type = i16, minimum = 1, maximum = 4))]
     pub status: TaskStatus,
     pub status_display: String,
     pub order: i16,
@@ -116,6 +121,7 @@ pub struct Task {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct TaskLinks {
     #[serde(rename = "self")]
     pub self_: String,
@@ -125,6 +131,7 @@ pub struct TaskLinks {
 
 /// A user as the REST API represents it: never a password or its hash.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: i32,
     pub username: String,
@@ -134,6 +141,7 @@ pub struct User {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct UserLinks {
     #[serde(rename = "self")]
     pub self_: String,
@@ -142,6 +150,7 @@ pub struct UserLinks {
 
 /// One page of a list (DRF's envelope); `next`/`previous` are absolute URLs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub count: u64,
     pub next: Option<String>,
@@ -151,7 +160,9 @@ pub struct Page<T> {
 
 /// The body of `POST /api/tasks/{id}/move`: where a dragged card lands.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct MoveTask {
+    #[cfg_attr(feature = "ssr", schema(value_type = i16, minimum = 1, maximum = 4))]
     pub status: TaskStatus,
     /// Target sprint; `None` is the backlog.
     pub sprint: Option<i32>,
@@ -164,6 +175,7 @@ pub struct MoveTask {
 
 /// What `GET /api/session` and `POST /api/session` answer for a signed-in person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct SessionInfo {
     pub user: User,
     /// Send as `X-CSRFToken` on writes when the `Origin` header cannot be relied on.

@@ -95,6 +95,15 @@ fn steps() -> Vec<Step> {
             requires: None,
         },
         Step {
+            name: "book's Python client session",
+            command: {
+                let mut command = Command::new("python3");
+                command.args(["tests/book_client.py", "target/release/server"]);
+                command
+            },
+            requires: Some("release site build"),
+        },
+        Step {
             name: "trunk client-side build",
             command: trunk,
             requires: None,

@@ -73,6 +73,7 @@ pub fn ensure(needs: Needs) -> Result<(), String> {
     if needs.browser_tests {
         ensure_npm_packages(Path::new("end2end"))?;
         ensure_chromium()?;
+        ensure_python_requests()?;
     }
     Ok(())
 }
@@ -223,6 +224,15 @@ fn ensure_chromium() -> Result<(), String> {
             .args(["install", "-y", "-qq", "chromium"])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )
+}
+
+/// The book's own client library, for replaying its chapter-4 session.
+fn ensure_python_requests() -> Result<(), String> {
+    if output_of("python3", &["-c", "import requests"]).is_some() {
+        return Ok(());
+    }
+    println!("xtask: installing the Python requests package");
+    run_checked(Command::new("python3").args(["-m", "pip", "install", "--quiet", "requests"]))
 }
 
 /// PATH with the project's npm tools (wasm-opt) first, for tools that do not add it themselves.

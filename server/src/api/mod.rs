@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod input;
+pub mod openapi;
 pub mod query;
 pub mod render;
 pub mod sprints;
@@ -29,6 +30,8 @@ use render::Renderer;
 /// The API's routes (full paths). Every path answers with and without its trailing slash.
 pub fn router() -> Router<AppState> {
     let router = route_both(Router::new(), "/api", get(api_root));
+    let router = route_both(router, "/api/openapi.json", get(openapi::document));
+    let router = route_both(router, "/api/docs", get(openapi::docs_page));
     let router = sprints::routes(router);
     let router = tasks::routes(router);
     let router = users::routes(router);
@@ -53,6 +56,8 @@ async fn method_not_allowed(method: Method) -> AppError {
 }
 
 /// `GET /api/`: the entry point a client discovers every collection from (no auth needed).
+#[utoipa::path(get, path = "/api/", tag = "discovery",
+    responses((status = 200, description = "Absolute URLs of the `sprints`, `tasks` and `users` collections")))]
 async fn api_root(origin: RequestOrigin) -> Json<Value> {
     Json(json!({
         "sprints": origin.url("/api/sprints"),

@@ -54,6 +54,16 @@ fn parse_id(text: &str) -> Result<i32, AppError> {
     text.parse().map_err(|_| AppError::NotFound)
 }
 
+#[utoipa::path(get, path = "/api/sprints", tag = "sprints",
+    params(
+        ("end_min" = Option<String>, Query, description = "Sprints ending on or after this date (YYYY-MM-DD)"),
+        ("end_max" = Option<String>, Query, description = "Sprints ending on or before this date"),
+        ("search" = Option<String>, Query, description = "Terms that must all appear in the name"),
+        ("ordering" = Option<String>, Query, description = "Comma list of `end`, `name`; `-` for descending"),
+        ("page" = Option<String>, Query, description = "Page number, or `last`"),
+        ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+    ),
+    responses((status = 200, body = Page<Sprint>), (status = 400, description = "A filter value that does not parse, by parameter"), (status = 401)))]
 async fn list(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -100,6 +110,8 @@ async fn list(
     .into_response())
 }
 
+#[utoipa::path(get, path = "/api/sprints/{id}", tag = "sprints",
+    responses((status = 200, body = Sprint, description = "With an `ETag` of its version"), (status = 404)))]
 async fn retrieve(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -116,6 +128,9 @@ async fn retrieve(
     Ok(versioned(StatusCode::OK, &sprint, version, None))
 }
 
+#[utoipa::path(post, path = "/api/sprints", tag = "sprints",
+    request_body(content = crate::api::openapi::SprintInput, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    responses((status = 201, body = Sprint), (status = 400, description = "`{\"field\": [\"message\"]}`")))]
 async fn create(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -162,6 +177,10 @@ async fn write(
     ))
 }
 
+#[utoipa::path(put, path = "/api/sprints/{id}", tag = "sprints",
+    request_body(content = crate::api::openapi::SprintInput, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    params(("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one answers 412")),
+    responses((status = 200, body = Sprint), (status = 400), (status = 404), (status = 412, body = Sprint, description = "Stale version: the current sprint")))]
 async fn replace(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -173,6 +192,10 @@ async fn replace(
     write(state, caller, origin, id, headers, input, Mode::Replace).await
 }
 
+#[utoipa::path(patch, path = "/api/sprints/{id}", tag = "sprints",
+    request_body(content = crate::api::openapi::SprintInput, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    params(("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one answers 412")),
+    responses((status = 200, body = Sprint), (status = 400), (status = 404), (status = 412, body = Sprint)))]
 async fn patch(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -184,6 +207,9 @@ async fn patch(
     write(state, caller, origin, id, headers, input, Mode::Patch).await
 }
 
+#[utoipa::path(delete, path = "/api/sprints/{id}", tag = "sprints",
+    description = "Deletes the sprint; its tasks return to the backlog (Not Started).",
+    responses((status = 204), (status = 404), (status = 412, body = Sprint)))]
 async fn remove(
     State(state): State<AppState>,
     caller: CurrentUser,

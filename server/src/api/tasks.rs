@@ -1,6 +1,6 @@
 //! `/api/tasks`, `/api/tasks/{id}` and the atomic `/api/tasks/{id}/move`.
 
-use app::model::{Page, TaskStatus};
+use app::model::{MoveTask, Page, Task, TaskStatus};
 use axum::{
     Router,
     extract::{Path, RawQuery, State},
@@ -117,6 +117,18 @@ fn parse_id(text: &str) -> Result<i32, AppError> {
     text.parse().map_err(|_| AppError::NotFound)
 }
 
+#[utoipa::path(get, path = "/api/tasks", tag = "tasks",
+    params(
+        ("sprint" = Option<i32>, Query, description = "Tasks of this sprint"),
+        ("status" = Option<i16>, Query, description = "1 Not Started, 2 In Progress, 3 Testing, 4 Done"),
+        ("assigned" = Option<String>, Query, description = "Tasks assigned to this username"),
+        ("backlog" = Option<String>, Query, description = "True/False (also true/false/1/0): tasks without a sprint, or with one"),
+        ("search" = Option<String>, Query, description = "Terms that must all appear in the name or description"),
+        ("ordering" = Option<String>, Query, description = "Comma list of name, order, started, due, completed; `-` for descending. Default: order, then id"),
+        ("page" = Option<String>, Query, description = "Page number, or `last`"),
+        ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+    ),
+    responses((status = 200, body = Page<Task>), (status = 400), (status = 401)))]
 async fn list(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -189,6 +201,8 @@ async fn list(
     .into_response())
 }
 
+#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks",
+    responses((status = 200, body = Task), (status = 404)))]
 async fn retrieve(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -228,6 +242,9 @@ async fn current_json(
     }
 }
 
+#[utoipa::path(post, path = "/api/tasks", tag = "tasks",
+    request_body(content = crate::api::openapi::TaskInput, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    responses((status = 201, body = Task), (status = 400)))]
 async fn create(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -274,6 +291,10 @@ async fn write(
     Ok(versioned(StatusCode::OK, &task, version, None))
 }
 
+#[utoipa::path(put, path = "/api/tasks/{id}", tag = "tasks",
+    request_body(content = crate::api::openapi::TaskInput, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    params(("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one answers 412")),
+    responses((status = 200, body = Task), (status = 400), (status = 404), (status = 412, body = Task)))]
 async fn replace(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -285,6 +306,10 @@ async fn replace(
     write(state, caller, origin, id, headers, input, Mode::Replace).await
 }
 
+#[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks",
+    request_body(content = crate::api::openapi::TaskInput, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    params(("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one answers 412")),
+    responses((status = 200, body = Task), (status = 400), (status = 404), (status = 412, body = Task)))]
 async fn patch(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -296,6 +321,8 @@ async fn patch(
     write(state, caller, origin, id, headers, input, Mode::Patch).await
 }
 
+#[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks",
+    responses((status = 204), (status = 404), (status = 412, body = Task)))]
 async fn remove(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -311,6 +338,10 @@ async fn remove(
 }
 
 /// `POST /api/tasks/{id}/move` `{status, sprint, before}`: one call, one transaction.
+#[utoipa::path(post, path = "/api/tasks/{id}/move", tag = "tasks",
+    description = "Places the task in front of `before` (or at the end of the column) in one transaction, applying the started/completed rules.",
+    request_body(content = MoveTask, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    responses((status = 200, body = Task), (status = 400), (status = 404), (status = 412, body = Task)))]
 async fn move_task(
     State(state): State<AppState>,
     caller: CurrentUser,

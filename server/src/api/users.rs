@@ -1,6 +1,6 @@
 //! `/api/users` and `/api/users/{username}`: read-only; writes answer 405.
 
-use app::model::Page;
+use app::model::{Page, User};
 use axum::{
     Json, Router,
     extract::{Path, RawQuery, State},
@@ -22,6 +22,13 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     route_both(router, "/api/users/{username}", get(retrieve))
 }
 
+#[utoipa::path(get, path = "/api/users", tag = "users",
+    params(
+        ("search" = Option<String>, Query, description = "Terms that must all appear in the username"),
+        ("page" = Option<String>, Query, description = "Page number, or `last`"),
+        ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+    ),
+    responses((status = 200, body = Page<User>), (status = 401)))]
 async fn list(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -45,6 +52,8 @@ async fn list(
     .into_response())
 }
 
+#[utoipa::path(get, path = "/api/users/{username}", tag = "users",
+    responses((status = 200, body = User), (status = 404)))]
 async fn retrieve(
     State(state): State<AppState>,
     caller: CurrentUser,

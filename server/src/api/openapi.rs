@@ -1,0 +1,205 @@
+//! The OpenAPI 3.1 document, generated from the handlers' annotations and the shared types
+//! (`/api/openapi.json`), and a self-contained HTML reference rendered from it (`/api/docs`):
+//! no script, no CDN, nothing to download.
+
+use axum::{
+    Json,
+    response::{Html, IntoResponse, Response},
+};
+use utoipa::{
+    Modify, OpenApi, ToSchema,
+    openapi::{
+        RefOr,
+        path::{Operation, ParameterIn},
+        security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
+};
+
+use app::model::{MoveTask, SessionInfo, Sprint, SprintLinks, Task, TaskLinks, User, UserLinks};
+
+/// Fields accepted when writing a sprint (JSON or form). Read-only and unknown keys are ignored.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct SprintInput {
+    /// At most 100 characters; default empty.
+    name: Option<String>,
+    description: Option<String>,
+    /// `YYYY-MM-DD`, not in the past, unique. Required on create and PUT.
+    end: String,
+    /// Optional optimistic-concurrency check (as `If-Match`).
+    version: Option<i32>,
+}
+
+/// Fields accepted when writing a task (JSON or form). Read-only and unknown keys are ignored.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TaskInput {
+    /// Required, at most 100 characters.
+    name: String,
+    description: Option<String>,
+    /// A sprint id; null or empty for the backlog.
+    sprint: Option<i32>,
+    /// 1 Not Started (default), 2 In Progress, 3 Testing, 4 Done.
+    status: Option<i16>,
+    order: Option<i16>,
+    /// A username; null or empty to unassign.
+    assigned: Option<String>,
+    started: Option<String>,
+    due: Option<String>,
+    completed: Option<String>,
+    version: Option<i32>,
+}
+
+/// A username and password.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct Credentials {
+    username: String,
+    password: String,
+}
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Token <key>` from POST /api/token/",
+            ))),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "scrum_session",
+                "Browser session from POST /api/session; writes need a same-origin Origin or X-CSRFToken",
+            ))),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Scrum Board API",
+        description = "The REST API of the Lightweight Django Scrum board, with versions, atomic moves and revocable tokens. Every path also answers with a trailing slash."
+    ),
+    paths(
+        super::api_root,
+        super::sprints::list, super::sprints::create, super::sprints::retrieve,
+        super::sprints::replace, super::sprints::patch, super::sprints::remove,
+        super::tasks::list, super::tasks::create, super::tasks::retrieve,
+        super::tasks::replace, super::tasks::patch, super::tasks::remove, super::tasks::move_task,
+        super::users::list, super::users::retrieve,
+        super::auth::obtain_token, super::auth::revoke_token,
+        super::auth::current_session, super::auth::login, super::auth::logout,
+    ),
+    components(schemas(
+        Sprint, SprintLinks, Task, TaskLinks, User, UserLinks, MoveTask, SessionInfo,
+        SprintInput, TaskInput, Credentials,
+    )),
+    modifiers(&Security),
+    security(("token" = []), ("basic" = []), ("session" = [])),
+)]
+pub struct ApiDoc;
+
+/// `GET /api/openapi.json`.
+pub async fn document() -> Response {
+    Json(ApiDoc::openapi()).into_response()
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn operation_html(method: &str, path: &str, operation: &Operation) -> String {
+    let mut html = format!(
+        "<section class=\"op\"><h3><code class=\"method\">{}</code> <code>{}</code></h3>",
+        method.to_uppercase(),
+        escape(path)
+    );
+    if let Some(text) = operation
+        .description
+        .as_ref()
+        .or(operation.summary.as_ref())
+    {
+        html.push_str(&format!("<p>{}</p>", escape(text)));
+    }
+    if let Some(parameters) = &operation.parameters
+        && !parameters.is_empty()
+    {
+        html.push_str("<table><tr><th>parameter</th><th>in</th><th>meaning</th></tr>");
+        for parameter in parameters {
+            let location = match parameter.parameter_in {
+                ParameterIn::Query => "query",
+                ParameterIn::Path => "path",
+                ParameterIn::Header => "header",
+                ParameterIn::Cookie => "cookie",
+            };
+            html.push_str(&format!(
+                "<tr><td><code>{}</code></td><td>{location}</td><td>{}</td></tr>",
+                escape(&parameter.name),
+                escape(parameter.description.as_deref().unwrap_or(""))
+            ));
+        }
+        html.push_str("</table>");
+    }
+    html.push_str("<ul>");
+    for (status, response) in &operation.responses.responses {
+        let description = match response {
+            RefOr::T(response) => response.description.clone(),
+            RefOr::Ref(reference) => reference.ref_location.clone(),
+        };
+        html.push_str(&format!(
+            "<li><strong>{}</strong> {}</li>",
+            escape(status),
+            escape(&description)
+        ));
+    }
+    html.push_str("</ul></section>");
+    html
+}
+
+/// `GET /api/docs`: every operation of the document, as plain HTML.
+pub async fn docs_page() -> Html<String> {
+    let document = ApiDoc::openapi();
+    let mut body = String::new();
+    for (path, item) in &document.paths.paths {
+        let operations = [
+            ("get", &item.get),
+            ("post", &item.post),
+            ("put", &item.put),
+            ("patch", &item.patch),
+            ("delete", &item.delete),
+        ];
+        for (method, operation) in operations {
+            if let Some(operation) = operation {
+                body.push_str(&operation_html(method, path, operation));
+            }
+        }
+    }
+    Html(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Scrum Board API</title><style>\
+         body{{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
+         .op{{border-top:1px solid #ccc;padding:.5rem 0}} code.method{{font-weight:bold}}\
+         table{{border-collapse:collapse}} td,th{{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}}\
+         @media (prefers-color-scheme: dark){{body{{background:#121316;color:#e8eaed}}a{{color:#8ab4f8}}}}\
+         </style></head><body><h1>Scrum Board API</h1><p>{}</p>\
+         <p>Machine-readable: <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI {}).</p>{body}</body></html>",
+        escape(document.info.description.as_deref().unwrap_or("")),
+        match document.openapi {
+            utoipa::openapi::OpenApiVersion::Version31 => "3.1",
+        }
+    ))
+}
