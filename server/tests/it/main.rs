@@ -2,6 +2,14 @@
 //! answers), driven over HTTP-shaped requests; the CLI tests run the real `server` binary.
 //! One test binary, so the crate graph links once.
 
+mod api_auth;
+mod api_concurrency;
+mod api_move;
+mod api_pagination;
+mod api_sprints;
+mod api_tasks;
+mod api_users;
+mod book_transcript;
 mod cli;
 mod foundation;
 mod harness;
