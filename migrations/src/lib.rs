@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261121_000001_create_board_tables;
 mod m20261121_000002_create_auth_tables;
+mod m20261121_000003_add_search_keys;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261121_000001_create_board_tables::Migration),
             Box::new(m20261121_000002_create_auth_tables::Migration),
+            Box::new(m20261121_000003_add_search_keys::Migration),
         ]
     }
 }

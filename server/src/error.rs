@@ -59,6 +59,11 @@ impl FieldErrors {
 pub enum AppError {
     #[error("not found")]
     NotFound,
+    /// 404 with a specific message, e.g. DRF's "Invalid page.".
+    #[error("not found: {0}")]
+    NotFoundWith(&'static str),
+    #[error("payload too large")]
+    PayloadTooLarge,
     /// A request-level problem (bad query parameter, malformed body): `{"detail": …}`.
     #[error("{0}")]
     BadRequest(String),
@@ -94,6 +99,10 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         match self {
             AppError::NotFound => detail(StatusCode::NOT_FOUND, "Not found."),
+            AppError::NotFoundWith(message) => detail(StatusCode::NOT_FOUND, message),
+            AppError::PayloadTooLarge => {
+                detail(StatusCode::PAYLOAD_TOO_LARGE, "Request body is too large.")
+            }
             AppError::BadRequest(message) => detail(StatusCode::BAD_REQUEST, message),
             AppError::Validation(errors) => (StatusCode::BAD_REQUEST, Json(errors)).into_response(),
             AppError::Unauthorized(message) => {

@@ -144,6 +144,9 @@ async fn login(
     headers: HeaderMap,
     input: Input,
 ) -> Result<Response, AppError> {
+    // Login CSRF: another site must not sign this browser into an account of its choosing.
+    // Scripts send no Origin or Referer and are unaffected.
+    crate::auth::extract::reject_foreign_origin(&headers, &origin)?;
     let user = authenticate(&state, &origin, &input).await?;
     if let Some(old) = headers
         .get_all(header::COOKIE)

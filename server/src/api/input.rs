@@ -152,7 +152,13 @@ impl<S: Send + Sync> FromRequest<S> for Input {
             .to_ascii_lowercase();
         let body = Bytes::from_request(request, state)
             .await
-            .map_err(|_| AppError::BadRequest("The request body could not be read.".into()))?;
+            .map_err(|rejection| {
+                if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::BadRequest("The request body could not be read.".into())
+                }
+            })?;
         if body.is_empty() {
             return Ok(Input::default());
         }

@@ -35,7 +35,7 @@ pub fn router() -> Router<AppState> {
     let router = sprints::routes(router);
     let router = tasks::routes(router);
     let router = users::routes(router);
-    auth::routes(router)
+    auth::routes(router).layer(axum::extract::DefaultBodyLimit::max(input::MAX_BODY_BYTES))
 }
 
 /// Registers `path` and `path/`: the book's chapter 4 clients use trailing slashes, chapter 6

@@ -171,7 +171,7 @@ impl PageRequest {
 }
 
 fn invalid_page() -> AppError {
-    AppError::NotFound
+    AppError::NotFoundWith("Invalid page.")
 }
 
 #[cfg(test)]

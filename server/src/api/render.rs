@@ -54,9 +54,10 @@ impl Renderer<'_> {
                 sprint: model
                     .sprint_id
                     .map(|id| self.origin.url(&format!("/api/sprints/{id}"))),
-                assigned: assignee
-                    .as_ref()
-                    .map(|name| self.origin.url(&format!("/api/users/{name}"))),
+                assigned: assignee.as_ref().map(|name| {
+                    self.origin
+                        .url(&format!("/api/users/{}", path_segment(name)))
+                }),
             },
             id: model.id,
             name: model.name,
@@ -106,16 +107,32 @@ impl Renderer<'_> {
         User {
             full_name: model.full_name(),
             links: UserLinks {
-                self_: self.origin.url(&format!("/api/users/{}", model.username)),
-                tasks: self
+                self_: self
                     .origin
-                    .url(&format!("/api/tasks?assigned={}", model.username)),
+                    .url(&format!("/api/users/{}", path_segment(&model.username))),
+                tasks: self.origin.url(&format!(
+                    "/api/tasks?assigned={}",
+                    form_urlencoded::byte_serialize(model.username.as_bytes()).collect::<String>()
+                )),
             },
             id: model.id,
             username: model.username,
             is_active: model.is_active,
         }
     }
+}
+
+/// Percent-encodes a username for a URL path (letters beyond ASCII, and anything reserved).
+fn path_segment(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~@+".contains(&byte) {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 async fn usernames(

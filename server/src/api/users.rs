@@ -18,8 +18,30 @@ use crate::{
 };
 
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
-    let router = route_both(router, "/api/users", get(list));
-    route_both(router, "/api/users/{username}", get(retrieve))
+    let router = route_both(
+        router,
+        "/api/users",
+        get(list)
+            .post(read_only)
+            .put(read_only)
+            .patch(read_only)
+            .delete(read_only),
+    );
+    route_both(
+        router,
+        "/api/users/{username}",
+        get(retrieve)
+            .post(read_only)
+            .put(read_only)
+            .patch(read_only)
+            .delete(read_only),
+    )
+}
+
+/// Users are read-only through the API: 405, but only after authentication (as DRF), so an
+/// anonymous caller learns nothing beyond "authenticate".
+async fn read_only(_caller: CurrentUser, method: axum::http::Method) -> AppError {
+    AppError::MethodNotAllowed(method.to_string())
 }
 
 #[utoipa::path(get, path = "/api/users", tag = "users",

@@ -47,10 +47,8 @@ impl FromRequestParts<AppState> for CurrentUser {
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
         if let Some(authorization) = authorization.as_deref() {
-            let (scheme, credentials) = authorization
-                .trim()
-                .split_once(' ')
-                .unwrap_or((authorization, ""));
+            let trimmed = authorization.trim();
+            let (scheme, credentials) = trimmed.split_once(' ').unwrap_or((trimmed, ""));
             if scheme.eq_ignore_ascii_case("token") {
                 return token_user(state, credentials.trim()).await;
             }
@@ -227,5 +225,26 @@ fn check_csrf(parts: &Parts, origin: &RequestOrigin, csrf_token: &str) -> Result
         _ => Err(AppError::Forbidden(
             "CSRF Failed: CSRF token missing.".into(),
         )),
+    }
+}
+
+/// 403 when a browser says the request comes from another site (`Origin`, else `Referer`).
+pub fn reject_foreign_origin(
+    headers: &axum::http::HeaderMap,
+    origin: &RequestOrigin,
+) -> Result<(), AppError> {
+    let own = origin.base();
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    let foreign = match (header("origin"), header("referer")) {
+        (Some(sent), _) if sent != "null" => sent != own,
+        (_, Some(referer)) => !(referer == own || referer.starts_with(&format!("{own}/"))),
+        _ => false,
+    };
+    if foreign {
+        Err(AppError::Forbidden(
+            "CSRF Failed: the request came from another site.".into(),
+        ))
+    } else {
+        Ok(())
     }
 }

@@ -8,7 +8,7 @@ pub mod users;
 use chrono::NaiveDate;
 use sea_orm::{
     DbErr, SqlErr,
-    sea_query::{Expr, Func, LikeExpr, SimpleExpr},
+    sea_query::{Expr, LikeExpr, SimpleExpr},
 };
 
 use crate::error::FieldErrors;
@@ -55,13 +55,12 @@ where
     }
 }
 
-/// Case-insensitive "contains" that treats `%` and `_` in the term as plain characters, on
-/// SQLite and PostgreSQL alike. The term is always a bound parameter, never SQL text.
+/// Case-insensitive "contains" on a `search_key` column (already folded on save) that treats
+/// `%` and `_` in the term as plain characters. The term is always a bound parameter.
 pub fn icontains(column: impl sea_orm::sea_query::IntoColumnRef, term: &str) -> SimpleExpr {
-    let escaped = term
+    let escaped = crate::db::entities::fold(term)
         .replace('\\', "\\\\")
         .replace('%', "\\%")
         .replace('_', "\\_");
-    Expr::expr(Func::lower(Expr::col(column)))
-        .like(LikeExpr::new(format!("%{}%", escaped.to_lowercase())).escape('\\'))
+    Expr::col(column).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }

@@ -6,7 +6,8 @@ use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
     IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
-    Statement, TransactionTrait, sea_query::Condition,
+    Statement, TransactionTrait,
+    sea_query::{Condition, NullOrdering},
 };
 
 use super::{WriteError, check_version, icontains, today};
@@ -450,11 +451,8 @@ pub fn filtered(filter: &TaskFilter) -> Select<task::Entity> {
         None => {}
     }
     for term in &filter.search {
-        query = query.filter(
-            Condition::any()
-                .add(icontains(task::Column::Name, term))
-                .add(icontains(task::Column::Description, term)),
-        );
+        // search_key holds "name description", folded: a term matches either field.
+        query = query.filter(Condition::all().add(icontains(task::Column::SearchKey, term)));
     }
     for (field, descending) in &filter.ordering {
         let column = match *field {
@@ -464,7 +462,14 @@ pub fn filtered(filter: &TaskFilter) -> Select<task::Entity> {
             "completed" => task::Column::Completed,
             _ => task::Column::Order,
         };
-        query = query.order_by(column, if *descending { Order::Desc } else { Order::Asc });
+        // Undated tasks last ascending, first descending, on every engine (PostgreSQL's
+        // default; SQLite's is the opposite).
+        let (order, nulls) = if *descending {
+            (Order::Desc, NullOrdering::First)
+        } else {
+            (Order::Asc, NullOrdering::Last)
+        };
+        query = query.order_by_with_nulls(column, order, nulls);
     }
     // Default and tie-break order: (order, id), so pages never shuffle.
     query

@@ -70,8 +70,6 @@ async fn page_last_is_the_final_page_and_past_the_end_is_404() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: an out-of-range page answers {\"detail\": \"Not found.\"}, while \
-            PageRequest::from_query documents DRF's {\"detail\": \"Invalid page.\"}"]
 async fn an_out_of_range_page_says_invalid_page() {
     let app = TestApp::spawn(&crate::harness::Backend::Sqlite).await;
     let auth = app.demo().await;

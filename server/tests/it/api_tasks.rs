@@ -1293,9 +1293,6 @@ async fn search_input_shaped_like_sql_is_only_data() {
 }
 
 #[tokio::test]
-#[ignore = "BUG (SQLite only): search lowercases the term in Rust but SQLite's lower() only \
-            folds ASCII, so `Überprüfung` never matches a task named `Überprüfung der Daten`; \
-            PostgreSQL passes"]
 async fn search_matches_non_ascii_text_in_any_case() {
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
@@ -1320,9 +1317,6 @@ async fn search_matches_non_ascii_text_in_any_case() {
 }
 
 #[tokio::test]
-#[ignore = "BUG (SQLite only): searching `Überprüfung` in exactly the stored case finds \
-            nothing, because the term is lowercased in Rust (`überprüfung`) while SQLite's \
-            lower(name) keeps `Ü`; PostgreSQL passes"]
 async fn a_search_in_the_exact_case_finds_non_ascii_text() {
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
@@ -1346,8 +1340,6 @@ async fn a_search_in_the_exact_case_finds_non_ascii_text() {
 }
 
 #[tokio::test]
-#[ignore = "BUG (SQLite only): ordering=due puts undated tasks first on SQLite and last on \
-            PostgreSQL, so the same request answers in a different order per backend"]
 async fn tasks_without_a_due_date_sort_after_dated_ones_on_every_backend() {
     // PostgreSQL (the book's database, behind DRF's ordering) puts NULLs last in ascending
     // order and first in descending order; the API should answer the same on every backend.
@@ -1377,8 +1369,6 @@ async fn tasks_without_a_due_date_sort_after_dated_ones_on_every_backend() {
 }
 
 #[tokio::test]
-#[ignore = "BUG: api::input::MAX_BODY_BYTES (256 KiB) is declared but never applied; a 300 KiB \
-            task body is accepted with 201 (only axum's default 2 MB limit applies)"]
 async fn a_body_larger_than_the_api_limit_is_refused() {
     // `api::input::MAX_BODY_BYTES` (256 KiB) is "the largest body an API write may have".
     let app = TestApp::spawn(&crate::harness::Backend::Sqlite).await;

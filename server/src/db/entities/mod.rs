@@ -5,3 +5,8 @@ pub mod session;
 pub mod sprint;
 pub mod task;
 pub mod user;
+
+/// Search text as stored in `search_key`: Unicode lowercase, so "Ü" matches "ü" on SQLite too.
+pub fn fold(text: &str) -> String {
+    text.to_lowercase()
+}

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::fold;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "sprints")]
 pub struct Model {
@@ -13,6 +15,8 @@ pub struct Model {
     pub end: Date,
     /// Bumped on every write; clients send it back to detect lost updates.
     pub version: i32,
+    /// Lowercased searchable text (see the `search_key` migration); set on save.
+    pub search_key: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -27,4 +31,16 @@ impl Related<super::task::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+/// Keeps `search_key` in step with the searchable text on every save.
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        if let Some(key) = self.name.try_as_ref().map(|name| fold(name)) {
+            self.search_key = sea_orm::ActiveValue::Set(key);
+        }
+        Ok(self)
+    }
+}

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::fold;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "tasks")]
 pub struct Model {
@@ -19,6 +21,8 @@ pub struct Model {
     pub due: Option<Date>,
     pub completed: Option<Date>,
     pub version: i32,
+    /// Lowercased searchable text (see the `search_key` migration); set on save.
+    pub search_key: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -51,4 +55,21 @@ impl Related<super::user::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+/// Keeps `search_key` in step with the searchable text on every save.
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        if let Some(key) = self
+            .name
+            .try_as_ref()
+            .zip(self.description.try_as_ref())
+            .map(|(name, description)| fold(&format!("{name} {description}")))
+        {
+            self.search_key = sea_orm::ActiveValue::Set(key);
+        }
+        Ok(self)
+    }
+}

@@ -2,6 +2,8 @@
 
 use sea_orm::entity::prelude::*;
 
+use super::fold;
+
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -17,6 +19,8 @@ pub struct Model {
     pub is_active: bool,
     pub is_superuser: bool,
     pub date_joined: ChronoDateTimeUtc,
+    /// Lowercased searchable text (see the `search_key` migration); set on save.
+    pub search_key: String,
 }
 
 impl Model {
@@ -40,4 +44,16 @@ impl Related<super::task::Entity> for Entity {
     }
 }
 
-impl ActiveModelBehavior for ActiveModel {}
+/// Keeps `search_key` in step with the searchable text on every save.
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn before_save<C>(mut self, _db: &C, _insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        if let Some(key) = self.username.try_as_ref().map(|name| fold(name)) {
+            self.search_key = sea_orm::ActiveValue::Set(key);
+        }
+        Ok(self)
+    }
+}
