@@ -8,6 +8,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261121_000001_create_board_tables;
 mod m20261121_000002_create_auth_tables;
 mod m20261121_000003_add_search_keys;
+mod m20261121_000004_create_live_events;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000001_create_board_tables::Migration),
             Box::new(m20261121_000002_create_auth_tables::Migration),
             Box::new(m20261121_000003_add_search_keys::Migration),
+            Box::new(m20261121_000004_create_live_events::Migration),
         ]
     }
 }

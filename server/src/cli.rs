@@ -85,7 +85,7 @@ async fn serve() -> anyhow::Result<()> {
         tracing::warn!("{warning}");
     }
     let addr = config.site_addr;
-    let state = AppState::new(db, config);
+    let state = AppState::new(db, config).with_database_bus().await?;
     let app = build_router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -12,6 +12,8 @@
 //! | `TRUSTED_PROXIES` | (none) | CIDRs whose `X-Forwarded-*` headers are believed |
 //! | `TOKEN_TTL` | (never) | API tokens expire after this long, e.g. `30d`, `12h`, `3600` |
 //! | `SESSION_TTL` | `14d` | browser sessions expire after this long |
+//! | `WS_ALLOWED_ORIGINS` | (none) | other origins whose pages may open the live stream |
+//! | `WS_PING_INTERVAL` | `20s` | how often the live stream pings; silent peers are dropped after two |
 //! | `RUST_LOG` | `info` | log filter (read by `tracing-subscriber`) |
 //!
 //! The remaining `LEPTOS_*` variables (`LEPTOS_OUTPUT_NAME`, `LEPTOS_SITE_PKG_DIR`,
@@ -73,6 +75,9 @@ pub struct Config {
     /// How long an API token stays valid; `None`: until revoked.
     pub token_ttl: Option<Duration>,
     pub session_ttl: Duration,
+    /// Origins besides the site's own whose pages may open the live stream.
+    pub ws_allowed_origins: Vec<String>,
+    pub ws_ping_interval: Duration,
     /// Problems worth a warning at start-up (e.g. a generated `SECRET_KEY`).
     pub warnings: Vec<String>,
 }
@@ -160,6 +165,21 @@ impl Config {
             None => Duration::from_secs(14 * 24 * 3600),
         };
 
+        let ws_allowed_origins = lookup("WS_ALLOWED_ORIGINS")
+            .map(|list| {
+                list.split(',')
+                    .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+                    .filter(|origin| !origin.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let ws_ping_interval = match lookup("WS_PING_INTERVAL") {
+            Some(text) => {
+                parse_duration(&text).ok_or_else(|| invalid_duration("WS_PING_INTERVAL", &text))?
+            }
+            None => Duration::from_secs(20),
+        };
+
         let leptos = leptos_options(&lookup, site_addr)?;
         Ok(Self {
             database_url,
@@ -170,6 +190,8 @@ impl Config {
             trusted_proxies,
             token_ttl,
             session_ttl,
+            ws_allowed_origins,
+            ws_ping_interval,
             warnings,
         })
     }

@@ -7,7 +7,11 @@ use leptos::config::LeptosOptions;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use tokio::sync::{Mutex, MutexGuard};
 
-use crate::{auth::throttle::LoginThrottle, config::Config};
+use crate::{
+    auth::throttle::LoginThrottle,
+    config::Config,
+    live::{Bus, Hub},
+};
 
 /// Cheap to clone: the database handle is a pool and the rest sits behind `Arc`s.
 #[derive(Clone)]
@@ -15,6 +19,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub throttle: Arc<LoginThrottle>,
+    /// Where committed changes are published for the live stream.
+    pub bus: Bus,
     write_gate: Arc<Mutex<()>>,
 }
 
@@ -24,8 +30,16 @@ impl AppState {
             db,
             config: Arc::new(config),
             throttle: Arc::new(LoginThrottle::default()),
+            bus: Bus::in_process(Hub::default()),
             write_gate: Arc::new(Mutex::new(())),
         }
+    }
+
+    /// Switches to the database's own event bus: PostgreSQL `LISTEN/NOTIFY`, so that several
+    /// instances share changes. On SQLite the in-process bus stays.
+    pub async fn with_database_bus(mut self) -> anyhow::Result<Self> {
+        self.bus = Bus::for_database(&self.db, self.bus.hub().clone()).await?;
+        Ok(self)
     }
 
     /// Held around every write transaction on SQLite. SQLite allows one writer at a time, and

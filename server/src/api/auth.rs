@@ -109,7 +109,7 @@ fn session_info(
     let renderer = Renderer {
         origin,
         secret: state.config.secret_key.as_bytes(),
-        user_id: user.id,
+        user_id: Some(user.id),
     };
     SessionInfo {
         user: renderer.user(user),

@@ -22,7 +22,13 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::{
-    auth::CurrentUser, error::AppError, origin::RequestOrigin, service::WriteError, state::AppState,
+    auth::CurrentUser,
+    db::entities::{sprint, task},
+    error::AppError,
+    live::{Action, Change, Model, Topic},
+    origin::RequestOrigin,
+    service::WriteError,
+    state::AppState,
 };
 use input::Input;
 use render::Renderer;
@@ -74,7 +80,7 @@ fn renderer<'a>(
     Renderer {
         origin,
         secret: state.config.secret_key.as_bytes(),
-        user_id: caller.user.id,
+        user_id: Some(caller.user.id),
     }
 }
 
@@ -139,4 +145,68 @@ pub fn versioned<T: Serialize>(
         response.headers_mut().insert(header::LOCATION, value);
     }
     response
+}
+
+/// Where a task's changes are seen: its sprint's boards, or every board for the backlog.
+pub fn topic_of(sprint: Option<i32>) -> Topic {
+    sprint.map_or(Topic::Backlog, Topic::Sprint)
+}
+
+/// Publishes committed task changes with their REST bodies (links for the writer's origin,
+/// no personal tickets). Failures are logged by the bus; the write has happened regardless.
+pub async fn publish_tasks(
+    state: &AppState,
+    origin: &RequestOrigin,
+    items: Vec<(Action, task::Model, Vec<Topic>)>,
+) -> Result<(), AppError> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    let renderer = Renderer {
+        origin,
+        secret: state.config.secret_key.as_bytes(),
+        user_id: None,
+    };
+    let models = items.iter().map(|(_, model, _)| model.clone()).collect();
+    let bodies = renderer.tasks(&state.db, models).await?;
+    let changes = items
+        .into_iter()
+        .zip(bodies)
+        .map(|((action, model, mut topics), body)| {
+            topics.dedup();
+            Change {
+                model: Model::Task,
+                id: model.id,
+                action,
+                body: serde_json::to_value(body).unwrap_or(Value::Null),
+                version: model.version,
+                topics,
+            }
+        })
+        .collect();
+    state.bus.publish(changes).await;
+    Ok(())
+}
+
+pub async fn publish_sprint(
+    state: &AppState,
+    origin: &RequestOrigin,
+    action: Action,
+    model: sprint::Model,
+) {
+    let renderer = Renderer {
+        origin,
+        secret: state.config.secret_key.as_bytes(),
+        user_id: None,
+    };
+    let (id, version) = (model.id, model.version);
+    let change = Change {
+        model: Model::Sprint,
+        id,
+        action,
+        body: serde_json::to_value(renderer.sprint(model)).unwrap_or(Value::Null),
+        version,
+        topics: vec![Topic::Sprint(id)],
+    };
+    state.bus.publish(vec![change]).await;
 }

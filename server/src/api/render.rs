@@ -16,23 +16,31 @@ use crate::{
 pub struct Renderer<'a> {
     pub origin: &'a RequestOrigin,
     pub secret: &'a [u8],
-    pub user_id: i32,
+    /// The caller, for whom channel tickets are minted. `None` renders for broadcast: the
+    /// channel link then carries no ticket (one person's ticket must never reach another).
+    pub user_id: Option<i32>,
 }
 
 impl Renderer<'_> {
     pub fn sprint(&self, model: sprint::Model) -> Sprint {
-        let ticket = ticket::mint(
-            self.secret,
-            model.id,
-            self.user_id,
-            chrono::Utc::now().timestamp(),
-        );
+        let query = match self.user_id {
+            Some(user_id) => format!(
+                "channel={}",
+                ticket::mint(
+                    self.secret,
+                    model.id,
+                    user_id,
+                    chrono::Utc::now().timestamp()
+                )
+            ),
+            None => format!("sprint={}", model.id),
+        };
         Sprint {
             links: SprintLinks {
                 self_: self.origin.url(&format!("/api/sprints/{}", model.id)),
                 tasks: self.origin.url(&format!("/api/tasks?sprint={}", model.id)),
                 channel: format!(
-                    "{}://{}/socket?channel={ticket}",
+                    "{}://{}/socket?{query}",
                     self.origin.ws_scheme(),
                     self.origin.host
                 ),

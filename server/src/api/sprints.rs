@@ -12,9 +12,11 @@ use axum::{
 use super::{
     expected_version,
     input::{self, Input},
+    publish_sprint, publish_tasks,
     query::{self, PageRequest, Query},
     renderer, route_both, versioned, write_error,
 };
+use crate::live::{Action, Topic};
 use crate::{
     auth::CurrentUser,
     error::{AppError, FieldErrors},
@@ -142,6 +144,7 @@ async fn create(
     let model = service::create(&state, fields)
         .await
         .map_err(|e| write_error(e, |m| json_of(&renderer.sprint(m))))?;
+    publish_sprint(&state, &origin, Action::Add, model.clone()).await;
     let version = model.version;
     let sprint = renderer.sprint(model);
     Ok(versioned(
@@ -168,6 +171,7 @@ async fn write(
     let model = service::update(&state, id, fields, mode, expected)
         .await
         .map_err(|e| write_error(e, |m| json_of(&renderer.sprint(m))))?;
+    publish_sprint(&state, &origin, Action::Update, model.clone()).await;
     let version = model.version;
     Ok(versioned(
         StatusCode::OK,
@@ -219,9 +223,22 @@ async fn remove(
 ) -> Result<Response, AppError> {
     let expected = expected_version(&headers, None)?;
     let renderer = renderer(&state, &origin, &caller);
-    service::delete(&state, parse_id(&id)?, expected)
+    let (deleted, moved) = service::delete(&state, parse_id(&id)?, expected)
         .await
         .map_err(|e| write_error(e, |m| json_of(&renderer.sprint(m))))?;
+    // Its boards see the tasks leave, every board sees them arrive in the backlog.
+    let items = moved
+        .into_iter()
+        .map(|task| {
+            (
+                Action::Update,
+                task,
+                vec![Topic::Sprint(deleted.id), Topic::Backlog],
+            )
+        })
+        .collect();
+    publish_tasks(&state, &origin, items).await?;
+    publish_sprint(&state, &origin, Action::Remove, deleted).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -13,11 +13,13 @@ use serde_json::Value;
 use super::{
     expected_version,
     input::{Field, Input, as_integer},
+    publish_tasks,
     query::{self, PageRequest, Query},
     renderer, route_both,
     sprints::json_of,
-    versioned, write_error,
+    topic_of, versioned, write_error,
 };
+use crate::live::Action;
 use crate::{
     auth::CurrentUser,
     error::{AppError, FieldErrors},
@@ -256,6 +258,8 @@ async fn create(
         Ok(model) => model,
         Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
     };
+    let topics = vec![topic_of(model.sprint_id)];
+    publish_tasks(&state, &origin, vec![(Action::Add, model.clone(), topics)]).await?;
     let version = model.version;
     let task = renderer(&state, &origin, &caller)
         .one_task(&state.db, model)
@@ -280,10 +284,19 @@ async fn write(
     let id = parse_id(&id)?;
     let expected = expected_version(&headers, Some(&input))?;
     let fields = parse_fields(&input)?;
-    let model = match tasks_service::update(&state, id, fields, mode, expected).await {
-        Ok(model) => model,
-        Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
-    };
+    let (model, previous_sprint) =
+        match tasks_service::update(&state, id, fields, mode, expected).await {
+            Ok(updated) => updated,
+            Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
+        };
+    // A task that changed sprint leaves one board and joins another: both hear of it.
+    let topics = vec![topic_of(previous_sprint), topic_of(model.sprint_id)];
+    publish_tasks(
+        &state,
+        &origin,
+        vec![(Action::Update, model.clone(), topics)],
+    )
+    .await?;
     let version = model.version;
     let task = renderer(&state, &origin, &caller)
         .one_task(&state.db, model)
@@ -331,9 +344,12 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let expected = expected_version(&headers, None)?;
-    if let Err(error) = tasks_service::delete(&state, parse_id(&id)?, expected).await {
-        return Err(current_json(&state, &origin, &caller, error).await);
-    }
+    let removed = match tasks_service::delete(&state, parse_id(&id)?, expected).await {
+        Ok(removed) => removed,
+        Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
+    };
+    let topics = vec![topic_of(removed.sprint_id)];
+    publish_tasks(&state, &origin, vec![(Action::Remove, removed, topics)]).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -379,6 +395,19 @@ async fn move_task(
         Ok(moved) => moved,
         Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
     };
+    let column = topic_of(moved.task.sprint_id);
+    let mut items = vec![(
+        Action::Update,
+        moved.task.clone(),
+        vec![topic_of(moved.previous_sprint), column],
+    )];
+    items.extend(
+        moved
+            .renumbered
+            .into_iter()
+            .map(|other| (Action::Update, other, vec![column])),
+    );
+    publish_tasks(&state, &origin, items).await?;
     let version = moved.task.version;
     let task = renderer(&state, &origin, &caller)
         .one_task(&state.db, moved.task)

@@ -224,17 +224,19 @@ pub async fn create(state: &AppState, fields: TaskFields) -> Result<task::Model>
     Ok(created)
 }
 
+/// Returns the updated task and the sprint it was in before (it may have moved).
 pub async fn update(
     state: &AppState,
     id: i32,
     fields: TaskFields,
     mode: Mode,
     expected_version: Option<i32>,
-) -> Result<task::Model> {
+) -> Result<(task::Model, Option<i32>)> {
     let _gate = state.write_gate().await;
     let txn = state.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
     check_version(stored.version, expected_version, &stored)?;
+    let previous_sprint = stored.sprint_id;
     let draft = draft(&txn, fields, Some(&stored), mode).await?;
     let version = stored.version + 1;
     let mut active = stored.into_active_model();
@@ -242,7 +244,7 @@ pub async fn update(
     active.version = Set(version);
     let updated = active.update(&txn).await?;
     txn.commit().await?;
-    Ok(updated)
+    Ok((updated, previous_sprint))
 }
 
 pub async fn delete(

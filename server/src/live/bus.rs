@@ -1,0 +1,137 @@
+//! The event bus: how committed changes reach every instance's hub. With SQLite (one
+//! instance) the hub is called directly; with PostgreSQL every instance `LISTEN`s on one channel
+//! and every change is `NOTIFY`d, so a write on any instance reaches the boards on all of them,
+//! in commit order. The code above (`publish`, the hub, the sockets) is the same either way.
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectionTrait, DatabaseConnection, DbBackend,
+    sqlx::postgres::{PgListener, PgPool},
+};
+use serde::Deserialize;
+
+use super::{events::Change, hub::Hub};
+
+pub const CHANNEL: &str = "scrum_events";
+/// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; larger changes travel by
+/// reference through the `live_events` table.
+pub const MAX_NOTIFY_BYTES: usize = 7_900;
+
+#[derive(Clone)]
+pub struct Bus {
+    hub: Hub,
+    transport: Transport,
+}
+
+#[derive(Clone)]
+enum Transport {
+    InProcess,
+    Postgres(PgPool),
+}
+
+#[derive(Deserialize)]
+struct Reference {
+    #[serde(rename = "ref")]
+    id: i32,
+}
+
+impl Bus {
+    pub fn in_process(hub: Hub) -> Self {
+        Self {
+            hub,
+            transport: Transport::InProcess,
+        }
+    }
+
+    /// The bus for `db`: PostgreSQL `LISTEN/NOTIFY` (starting the listener task), or in-process.
+    pub async fn for_database(db: &DatabaseConnection, hub: Hub) -> anyhow::Result<Self> {
+        if db.get_database_backend() != DbBackend::Postgres {
+            return Ok(Self::in_process(hub));
+        }
+        let pool = db.get_postgres_connection_pool().clone();
+        let mut listener = PgListener::connect_with(&pool).await?;
+        listener.listen(CHANNEL).await?;
+        tokio::spawn(listen(listener, pool.clone(), hub.clone()));
+        Ok(Self {
+            hub,
+            transport: Transport::Postgres(pool),
+        })
+    }
+
+    pub fn hub(&self) -> &Hub {
+        &self.hub
+    }
+
+    /// Publishes changes that have committed, in order.
+    pub async fn publish(&self, changes: Vec<Change>) {
+        for change in changes {
+            match &self.transport {
+                Transport::InProcess => self.hub.dispatch(&change),
+                Transport::Postgres(pool) => {
+                    if let Err(error) = notify(pool, &change).await {
+                        // Other instances miss it; this instance's boards need not.
+                        tracing::error!(%error, "publishing a change failed; delivering locally");
+                        self.hub.dispatch(&change);
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn notify(pool: &PgPool, change: &Change) -> anyhow::Result<()> {
+    let mut payload = serde_json::to_string(change)?;
+    if payload.len() > MAX_NOTIFY_BYTES {
+        let (id,): (i32,) = sea_orm::sqlx::query_as(
+            "INSERT INTO live_events (payload, created) VALUES ($1, now()) RETURNING id",
+        )
+        .bind(&payload)
+        .fetch_one(pool)
+        .await?;
+        // Listeners fetch within milliseconds; anything older than a minute is garbage.
+        sea_orm::sqlx::query("DELETE FROM live_events WHERE created < now() - interval '1 minute'")
+            .execute(pool)
+            .await?;
+        payload = format!(r#"{{"ref":{id}}}"#);
+    }
+    sea_orm::sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(&payload)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+async fn listen(mut listener: PgListener, pool: PgPool, hub: Hub) {
+    loop {
+        match listener.try_recv().await {
+            Ok(Some(notification)) => match decode(&pool, notification.payload()).await {
+                Ok(change) => hub.dispatch(&change),
+                Err(error) => tracing::error!(%error, "undecodable change on the event bus"),
+            },
+            Ok(None) => {
+                // The connection dropped: the next call reconnects, but anything published in
+                // between is lost, so every board refetches.
+                tracing::warn!("event bus connection lost; asking boards to resync");
+                hub.resync_all();
+            }
+            Err(error) => {
+                tracing::error!(%error, "event bus listener failed; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
+async fn decode(pool: &PgPool, payload: &str) -> anyhow::Result<Change> {
+    if let Ok(reference) = serde_json::from_str::<Reference>(payload) {
+        let (stored,): (String,) =
+            sea_orm::sqlx::query_as("SELECT payload FROM live_events WHERE id = $1")
+                .bind(reference.id)
+                .fetch_one(pool)
+                .await?;
+        return Ok(serde_json::from_str(&stored)?);
+    }
+    Ok(serde_json::from_str(payload)?)
+}

@@ -1,0 +1,244 @@
+//! `GET /socket`: a sprint's live stream over a websocket.
+//!
+//! Authorization happens before the upgrade, so a refused client never gets an open socket:
+//! `?channel=<ticket>` (the sprint's `links.channel`, usable as-is by any client), or
+//! `?sprint=<id>` with the session cookie (or a token) of a same-origin browser. The `Origin`
+//! of browser connections must be the site's own or listed in `WS_ALLOWED_ORIGINS`.
+//! `&epoch=…&since=…` resumes after a reconnect.
+//!
+//! One task per connection, no split: it forwards the room's frames, reads client frames
+//! (whitelisted gestures and presence), and pings; an idle connection costs a few KiB.
+
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
+
+use axum::{
+    extract::{
+        RawQuery, State, WebSocketUpgrade,
+        ws::{Message, WebSocket},
+    },
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
+};
+use sea_orm::EntityTrait;
+use tokio::sync::broadcast::error::RecvError;
+
+use super::{
+    events::{ClientFrame, HelloFrame, RESYNC_FRAME},
+    hub::{Hub, Replay, Subscription},
+    ticket,
+};
+use crate::{
+    auth::extract::MaybeUser,
+    db::entities::{sprint, user},
+    error::AppError,
+    origin::RequestOrigin,
+    state::AppState,
+};
+
+/// A client slower than this to accept a frame is dropped (its peers are never held up).
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Text frames from clients are tiny gestures; anything larger is refused by the protocol layer.
+const MAX_CLIENT_FRAME: usize = 4 * 1024;
+
+pub async fn socket(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    MaybeUser(caller): MaybeUser,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, AppError> {
+    check_origin(&state, &origin, &headers)?;
+    let params: HashMap<String, String> = raw
+        .as_deref()
+        .map(|raw| {
+            form_urlencoded::parse(raw.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let (sprint_id, user) = if let Some(channel) = params.get("channel") {
+        let now = chrono::Utc::now().timestamp();
+        let ticket = ticket::verify(state.config.secret_key.as_bytes(), channel, now)
+            .map_err(|_| AppError::Forbidden("Invalid or expired channel ticket.".into()))?;
+        let user = user::Entity::find_by_id(ticket.user_id)
+            .one(&state.db)
+            .await?
+            .filter(|user| user.is_active)
+            .ok_or_else(|| AppError::Forbidden("Invalid or expired channel ticket.".into()))?;
+        (ticket.sprint_id, user)
+    } else if let Some(sprint) = params.get("sprint") {
+        let caller = caller.ok_or(AppError::Unauthorized(
+            crate::auth::extract::NOT_AUTHENTICATED,
+        ))?;
+        (sprint.parse().map_err(|_| AppError::NotFound)?, caller.user)
+    } else {
+        return Err(AppError::Unauthorized(
+            crate::auth::extract::NOT_AUTHENTICATED,
+        ));
+    };
+    sprint::Entity::find_by_id(sprint_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+
+    let resume = match (params.get("epoch"), params.get("since")) {
+        (Some(epoch), Some(since)) => since.parse::<u64>().ok().map(|seq| (epoch.clone(), seq)),
+        _ => None,
+    };
+    let ws = ws.map_err(|_| AppError::BadRequest("Expected a websocket upgrade.".into()))?;
+    let hub = state.bus.hub().clone();
+    let ping_every = state.config.ws_ping_interval;
+    Ok(ws
+        // Small buffers keep idle connections cheap (tungstenite defaults to 128 KiB reads).
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(MAX_CLIENT_FRAME)
+        .max_frame_size(MAX_CLIENT_FRAME)
+        .on_upgrade(move |socket| async move {
+            let subscription = hub.join(
+                sprint_id,
+                &user.username,
+                resume.as_ref().map(|(epoch, seq)| (epoch.as_str(), *seq)),
+            );
+            run(
+                socket,
+                hub,
+                sprint_id,
+                user.username,
+                subscription,
+                ping_every,
+            )
+            .await;
+        })
+        .into_response())
+}
+
+/// Browsers always send `Origin`; it must be this site or an allowed one. Scripts send none.
+fn check_origin(
+    state: &AppState,
+    origin: &RequestOrigin,
+    headers: &HeaderMap,
+) -> Result<(), AppError> {
+    let Some(sent) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let allowed = sent == origin.base()
+        || state
+            .config
+            .ws_allowed_origins
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(sent));
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "Origin {sent} may not open this stream."
+        )))
+    }
+}
+
+async fn send(socket: &mut WebSocket, text: &str) -> bool {
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await,
+        Ok(Ok(()))
+    )
+}
+
+async fn run(
+    mut socket: WebSocket,
+    hub: Hub,
+    sprint: i32,
+    username: String,
+    subscription: Subscription,
+    ping_every: Duration,
+) {
+    let Subscription {
+        conn,
+        mut rx,
+        epoch,
+        seq,
+        replay,
+    } = subscription;
+    let hello = serde_json::to_string(&HelloFrame {
+        action: "hello",
+        epoch: &epoch,
+        seq,
+        sprint,
+        user: &username,
+    })
+    .expect("hello serializes");
+    let mut open = send(&mut socket, &hello).await;
+    // Frames up to `seq` are covered by the replay (or the client's refetch).
+    let mut last_sent = seq;
+    match replay {
+        Replay::Frames(frames) => {
+            for frame in frames {
+                open = open && send(&mut socket, &frame).await;
+            }
+        }
+        Replay::Resync => open = open && send(&mut socket, RESYNC_FRAME).await,
+    }
+
+    let mut ping = tokio::time::interval(ping_every);
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+    while open {
+        tokio::select! {
+            received = rx.recv() => match received {
+                Ok(frame) => {
+                    if frame.skip == Some(conn) {
+                        continue;
+                    }
+                    if let Some(frame_seq) = frame.seq {
+                        if frame_seq <= last_sent {
+                            continue;
+                        }
+                        last_sent = frame_seq;
+                    }
+                    open = send(&mut socket, &frame.text).await;
+                }
+                Err(RecvError::Lagged(_)) => {
+                    // This client fell too far behind: it refetches instead of stalling others.
+                    open = send(&mut socket, RESYNC_FRAME).await;
+                }
+                Err(RecvError::Closed) => open = false,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    last_heard = Instant::now();
+                    match ClientFrame::parse(&text) {
+                        Some(ClientFrame::Gesture { task, gesture }) => {
+                            hub.relay(sprint, conn, &username, task, gesture);
+                        }
+                        Some(ClientFrame::Presence) => {
+                            if let Some(presence) = hub.presence(sprint) {
+                                open = send(&mut socket, &presence).await;
+                            }
+                        }
+                        // Not on the whitelist (e.g. a forged `update`): dropped, never relayed.
+                        None => tracing::debug!(user = %username, "dropped a client frame"),
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => open = false,
+                Some(Ok(_)) => last_heard = Instant::now(),
+            },
+            _ = ping.tick() => {
+                if last_heard.elapsed() > ping_every * 2 {
+                    tracing::debug!(user = %username, "reaping a silent connection");
+                    open = false;
+                } else {
+                    open = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Vec::new().into())))
+                        .await
+                        .is_ok_and(|sent| sent.is_ok());
+                }
+            }
+        }
+    }
+    hub.leave(sprint, conn);
+    let _ = socket.send(Message::Close(None)).await;
+}
