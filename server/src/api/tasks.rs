@@ -192,7 +192,10 @@ async fn list(
     let models =
         tasks_service::page(&state.db, &filter, (page - 1) * request.size, request.size).await?;
     let renderer = renderer(&state, &origin, &caller);
-    let results = renderer.tasks(&state.db, models).await?;
+    let results = models
+        .into_iter()
+        .map(|(model, assignee)| renderer.task(model, assignee))
+        .collect();
     let (next, previous) = request.links(page, count, &origin, "/api/tasks", &query);
     Ok(axum::Json(Page {
         count,

@@ -45,14 +45,17 @@ pub async fn find(
     db: &impl ConnectionTrait,
     id: &str,
 ) -> Result<Option<(session::Model, user::Model)>, sea_orm::DbErr> {
-    let Some(found) = session::Entity::find_by_id(digest(id)).one(db).await? else {
+    let Some((found, user)) = session::Entity::find_by_id(digest(id))
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?
+    else {
         return Ok(None);
     };
     if found.expires <= Utc::now() {
         found.delete(db).await?;
         return Ok(None);
     }
-    let user = user::Entity::find_by_id(found.user_id).one(db).await?;
     Ok(user.map(|user| (found, user)))
 }
 

@@ -34,7 +34,9 @@ pub async fn find_user(
     key: &str,
 ) -> Result<Option<(String, user::Model)>, sea_orm::DbErr> {
     let key_hash = digest(key);
-    let Some(token) = auth_token::Entity::find_by_id(key_hash.clone())
+    // One query for token and user: this runs on every token-authenticated request.
+    let Some((token, user)) = auth_token::Entity::find_by_id(key_hash.clone())
+        .find_also_related(user::Entity)
         .one(db)
         .await?
     else {
@@ -44,7 +46,6 @@ pub async fn find_user(
         token.delete(db).await?;
         return Ok(None);
     }
-    let user = user::Entity::find_by_id(token.user_id).one(db).await?;
     Ok(user.map(|user| (key_hash, user)))
 }
 

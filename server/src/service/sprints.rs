@@ -197,7 +197,9 @@ pub fn filtered(filter: &SprintFilter) -> Select<sprint::Entity> {
         query = query.filter(sprint::Column::End.lte(max));
     }
     for term in &filter.search {
-        query = query.filter(Condition::all().add(icontains(sprint::Column::SearchKey, term)));
+        query = query.filter(
+            Condition::all().add(icontains((sprint::Entity, sprint::Column::SearchKey), term)),
+        );
     }
     let ordering = if filter.ordering.is_empty() {
         vec![("end", false)]

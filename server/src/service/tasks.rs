@@ -454,7 +454,8 @@ pub fn filtered(filter: &TaskFilter) -> Select<task::Entity> {
     }
     for term in &filter.search {
         // search_key holds "name description", folded: a term matches either field.
-        query = query.filter(Condition::all().add(icontains(task::Column::SearchKey, term)));
+        query = query
+            .filter(Condition::all().add(icontains((task::Entity, task::Column::SearchKey), term)));
     }
     for (field, descending) in &filter.ordering {
         let column = match *field {
@@ -486,13 +487,22 @@ pub async fn count(
     filtered(filter).count(db).await
 }
 
+/// One page of tasks with their assignees' usernames, in one query.
 pub async fn page(
     db: &impl ConnectionTrait,
     filter: &TaskFilter,
     offset: u64,
     limit: u64,
-) -> std::result::Result<Vec<task::Model>, sea_orm::DbErr> {
-    filtered(filter).offset(offset).limit(limit).all(db).await
+) -> std::result::Result<Vec<(task::Model, Option<String>)>, sea_orm::DbErr> {
+    Ok(filtered(filter)
+        .find_also_related(user::Entity)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(task, user)| (task, user.map(|user| user.username)))
+        .collect())
 }
 
 #[cfg(test)]

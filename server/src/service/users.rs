@@ -11,7 +11,7 @@ use crate::db::entities::user;
 pub fn filtered(search: &[String]) -> Select<user::Entity> {
     let mut query = user::Entity::find();
     for term in search {
-        query = query.filter(icontains(user::Column::SearchKey, term));
+        query = query.filter(icontains((user::Entity, user::Column::SearchKey), term));
     }
     // "Users will always be ordered by their username."
     query.order_by_asc(user::Column::Username)
