@@ -14,6 +14,10 @@ use std::{
 };
 
 use rand::Rng;
+
+// The same allocator as the `server` binary, so the figures match a real deployment.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use sea_orm::{ActiveModelTrait, Set};
 use server::{AppState, Config, build_router, db, db::entities::task};
 use tokio::{

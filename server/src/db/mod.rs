@@ -27,6 +27,11 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
         });
+    if url.starts_with("sqlite:") {
+        // A local file cannot drop the connection under us; the ping sqlx would send before
+        // every checkout doubles the round trips to SQLite's worker threads.
+        options.test_before_acquire(false);
+    }
     Database::connect(options).await
 }
 

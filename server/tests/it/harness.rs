@@ -1,9 +1,15 @@
 //! Test harness: one fresh database per test (an SQLite file, or a throw-away PostgreSQL
-//! database) and helpers to send requests through the application's router.
+//! database) and helpers to send requests through the application's router. For the live
+//! stream: the application served on loopback ([`LiveServer`]), websocket clients
+//! ([`WsClient`]), and the real `server` binary as a process ([`ServerProcess`]).
 
-use std::sync::{
-    Mutex,
-    atomic::{AtomicU32, Ordering},
+use std::{
+    net::SocketAddr,
+    sync::{
+        Mutex,
+        atomic::{AtomicU32, Ordering},
+    },
+    time::Duration,
 };
 
 use axum::{
@@ -13,7 +19,9 @@ use axum::{
 };
 use base64::Engine;
 use chrono::NaiveDate;
+use futures_util::{SinkExt, StreamExt};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, Set};
+use serde_json::Value;
 use server::{
     AppState, Config, build_router,
     db::{
@@ -21,6 +29,7 @@ use server::{
         entities::{sprint, task, user},
     },
 };
+use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
 use tower::ServiceExt;
 
 /// Which engines this machine can test against: SQLite always; PostgreSQL when
@@ -54,12 +63,43 @@ fn postgres_admin_url() -> Option<String> {
 pub struct TestApp {
     pub router: Router,
     pub db: DatabaseConnection,
+    /// The state behind `router` (its bus and hub drive the live stream).
+    pub state: AppState,
+    /// The database's URL, for a second instance on the same data ([`TestApp::attach`]).
+    pub database_url: String,
     cleanup: Cleanup,
 }
 
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, name: String },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another instance owns the database ([`TestApp::attach`]).
+    Shared,
+}
+
+/// The `SECRET_KEY` every test instance runs with (tickets and sessions are signed with it).
+pub const SECRET_KEY: &str = "test-key-Zq8J2vX9mL4tR7wN1cF5hB3yK6dP0sG";
+
+fn test_config(database_url: &str, extra: &[(String, String)]) -> Config {
+    Config::from_lookup(|name| match name {
+        "DATABASE_URL" => Some(database_url.to_owned()),
+        "SECRET_KEY" => Some(SECRET_KEY.into()),
+        other => extra
+            .iter()
+            .find(|(name, _)| name == other)
+            .map(|(_, value)| value.clone()),
+    })
+    .expect("config")
+}
+
+fn owned_env(extra_env: &[(&str, &str)]) -> Vec<(String, String)> {
+    extra_env
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .collect()
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
@@ -80,10 +120,7 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with extra configuration variables (e.g. `TOKEN_TTL`).
     pub async fn spawn_with(backend: &Backend, extra_env: &[(&str, &str)]) -> TestApp {
-        let extra: Vec<(String, String)> = extra_env
-            .iter()
-            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
-            .collect();
+        let extra = owned_env(extra_env);
         let (database_url, cleanup) = match backend {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
@@ -108,23 +145,45 @@ impl TestApp {
                 )
             }
         };
-        let config = Config::from_lookup(|name| match name {
-            "DATABASE_URL" => Some(database_url.clone()),
-            "SECRET_KEY" => Some("test-key-Zq8J2vX9mL4tR7wN1cF5hB3yK6dP0sG".into()),
-            other => extra
-                .iter()
-                .find(|(name, _)| name == other)
-                .map(|(_, value)| value.clone()),
-        })
-        .expect("config");
+        let config = test_config(&database_url, &extra);
         let db = db::connect(&config.database_url).await.expect("connect");
         db::migrate(&db).await.expect("migrate");
-        let router = build_router(AppState::new(db.clone(), config));
+        let state = AppState::new(db.clone(), config);
         TestApp {
-            router,
+            router: build_router(state.clone()),
             db,
+            state,
+            database_url,
             cleanup,
         }
+    }
+
+    /// A second instance (its own pool, hub and bus) on this app's database, as another server
+    /// process would be. Cleaning it up leaves the database to its owner.
+    pub async fn attach(&self, extra_env: &[(&str, &str)]) -> TestApp {
+        let config = test_config(&self.database_url, &owned_env(extra_env));
+        let db = db::connect(&config.database_url).await.expect("connect");
+        let state = AppState::new(db.clone(), config);
+        TestApp {
+            router: build_router(state.clone()),
+            db,
+            state,
+            database_url: self.database_url.clone(),
+            cleanup: Cleanup::Shared,
+        }
+    }
+
+    /// This app on the database's own event bus (PostgreSQL `LISTEN/NOTIFY`; SQLite keeps the
+    /// in-process bus), as `server serve` runs.
+    pub async fn with_database_bus(mut self) -> TestApp {
+        self.state = self
+            .state
+            .clone()
+            .with_database_bus()
+            .await
+            .expect("event bus");
+        self.router = build_router(self.state.clone());
+        self
     }
 
     /// Sends `request` through the router and returns status, headers and body text.
@@ -549,4 +608,499 @@ pub fn names_of(page: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|item| item["name"].as_str().expect("name").to_owned())
         .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The live stream over real sockets: the application served on loopback, websocket clients,
+// and the real `server` binary run as separate processes.
+
+/// How long a test waits for a frame it expects before failing.
+pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The application served on `127.0.0.1:<free port>` exactly as `server serve` serves it.
+pub struct LiveServer {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl LiveServer {
+    /// Serves `app`'s state (its database, bus and hub).
+    pub async fn start(app: &TestApp) -> LiveServer {
+        Self::serve(app.state.clone()).await
+    }
+
+    pub async fn serve(state: AppState) -> LiveServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind a loopback port");
+        let addr = listener.local_addr().expect("local address");
+        let router = build_router(state);
+        let task = tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .expect("serve");
+        });
+        LiveServer { addr, task }
+    }
+
+    /// `http://127.0.0.1:<port>`: what a page of this site sends as `Origin`.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The handshake for `/socket?<query>` with extra headers (`Origin`, `Cookie`, …).
+    pub fn request(&self, query: &str, headers: &[(&str, &str)]) -> WsRequest {
+        ws_request(self.addr, query, headers)
+    }
+
+    /// Opens `/socket?<query>` (panics if refused) and reads the hello frame.
+    pub async fn connect(&self, query: &str) -> WsClient {
+        self.connect_with(query, &[]).await
+    }
+
+    pub async fn connect_with(&self, query: &str, headers: &[(&str, &str)]) -> WsClient {
+        WsClient::open(self.request(query, headers))
+            .await
+            .unwrap_or_else(|error| panic!("/socket?{query} refused: {}", describe(&error)))
+    }
+
+    /// Opens the board of `sprint` the way the SPA does: the `links.channel` ticket that the
+    /// REST API gives `auth`.
+    pub async fn join(&self, app: &TestApp, auth: &Auth, sprint: i32) -> WsClient {
+        self.connect(&app.channel_query(auth, sprint).await).await
+    }
+
+    /// The HTTP status of a refused handshake (panics if the upgrade succeeds).
+    pub async fn refusal(&self, query: &str, headers: &[(&str, &str)]) -> StatusCode {
+        refusal_status(self.request(query, headers)).await
+    }
+}
+
+impl Drop for LiveServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub type WsRequest = tokio_tungstenite::tungstenite::handshake::client::Request;
+
+/// `GET ws://<addr>/socket?<query>` with extra headers.
+pub fn ws_request(addr: SocketAddr, query: &str, headers: &[(&str, &str)]) -> WsRequest {
+    let mut request = format!("ws://{addr}/socket?{query}")
+        .into_client_request()
+        .expect("websocket request");
+    for (name, value) in headers {
+        request.headers_mut().append(
+            header::HeaderName::from_bytes(name.as_bytes()).expect("header name"),
+            header::HeaderValue::from_str(value).expect("header value"),
+        );
+    }
+    request
+}
+
+fn describe(error: &tungstenite::Error) -> String {
+    match error {
+        tungstenite::Error::Http(response) => format!(
+            "HTTP {} {}",
+            response.status(),
+            String::from_utf8_lossy(response.body().as_deref().unwrap_or_default())
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// The status a refused handshake answers with; panics if the socket opens.
+pub async fn refusal_status(request: WsRequest) -> StatusCode {
+    let uri = request.uri().clone();
+    match tokio_tungstenite::connect_async(request).await {
+        Ok(_) => panic!("{uri}: the handshake was accepted"),
+        Err(tungstenite::Error::Http(response)) => response.status(),
+        Err(other) => panic!("{uri}: expected an HTTP refusal, got {other}"),
+    }
+}
+
+/// A websocket client of the live stream.
+pub struct WsClient {
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    /// The first frame: `{"action":"hello","epoch","seq","sprint","user"}`.
+    pub hello: Value,
+}
+
+impl WsClient {
+    /// Completes the handshake and reads the hello frame.
+    pub async fn open(request: WsRequest) -> Result<WsClient, tungstenite::Error> {
+        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        let mut client = WsClient {
+            ws,
+            hello: Value::Null,
+        };
+        let hello = client.next().await;
+        assert_eq!(
+            hello["action"], "hello",
+            "the first frame is hello: {hello}"
+        );
+        client.hello = hello;
+        Ok(client)
+    }
+
+    /// The `epoch` of the hello frame (to resume with).
+    pub fn epoch(&self) -> String {
+        self.hello["epoch"].as_str().expect("epoch").to_owned()
+    }
+
+    /// The `seq` of the hello frame: the room's last change when the client joined.
+    pub fn hello_seq(&self) -> u64 {
+        self.hello["seq"].as_u64().expect("seq")
+    }
+
+    /// The next text frame as JSON, or `None` when none arrives within `wait`. Panics when the
+    /// server closes the stream. Reading also answers the server's pings.
+    pub async fn next_within(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let message = match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return None,
+                Ok(None) => panic!("the server closed the stream"),
+                Ok(Some(Err(error))) => panic!("stream error: {error}"),
+                Ok(Some(Ok(message))) => message,
+            };
+            match message {
+                Message::Text(text) => {
+                    return Some(
+                        serde_json::from_str(text.as_str())
+                            .unwrap_or_else(|error| panic!("not JSON ({error}): {text}")),
+                    );
+                }
+                Message::Close(frame) => panic!("the server closed the stream: {frame:?}"),
+                Message::Binary(_) => panic!("unexpected binary frame"),
+                _ => {} // pings and pongs
+            }
+        }
+    }
+
+    /// The next text frame; panics after [`FRAME_TIMEOUT`].
+    pub async fn next(&mut self) -> Value {
+        self.next_within(FRAME_TIMEOUT)
+            .await
+            .unwrap_or_else(|| panic!("no frame within {FRAME_TIMEOUT:?}"))
+    }
+
+    /// The next frame for which `wanted` holds, skipping the others.
+    pub async fn next_where(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + FRAME_TIMEOUT;
+        let mut skipped = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_within(left).await {
+                Some(frame) if wanted(&frame) => return frame,
+                Some(frame) => skipped.push(frame),
+                None => panic!("no {what} within {FRAME_TIMEOUT:?}; skipped {skipped:?}"),
+            }
+        }
+    }
+
+    /// The next change frame (it has a `seq`) or `resync`, skipping presence and gestures.
+    pub async fn next_change(&mut self) -> Value {
+        self.next_where("change frame", |frame| {
+            frame.get("seq").is_some() || frame["action"] == "resync"
+        })
+        .await
+    }
+
+    /// The usernames of the next presence frame.
+    pub async fn next_presence(&mut self) -> Vec<String> {
+        let frame = self
+            .next_where("presence frame", |frame| frame["action"] == "presence")
+            .await;
+        usernames(&frame)
+    }
+
+    /// The next frame that is not presence (changes, relayed gestures, resync).
+    pub async fn next_not_presence(&mut self) -> Value {
+        self.next_where("non-presence frame", |frame| frame["action"] != "presence")
+            .await
+    }
+
+    /// Every frame that arrives within `wait`.
+    pub async fn frames_during(&mut self, wait: Duration) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let mut frames = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next_within(left).await {
+                Some(frame) => frames.push(frame),
+                None => return frames,
+            }
+        }
+    }
+
+    /// Whether the server ends the stream within `wait` (frames before the end are skipped).
+    pub async fn closed_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next()).await {
+                Err(_) => return false,
+                Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => return true,
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+
+    pub async fn send_json(&mut self, frame: Value) {
+        self.send_text(&frame.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.ws
+            .send(Message::Text(text.to_owned().into()))
+            .await
+            .expect("send a frame");
+    }
+
+    /// Closes the connection cleanly and waits for the server's close.
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+        let _ = tokio::time::timeout(FRAME_TIMEOUT, async {
+            while let Some(Ok(_)) = self.ws.next().await {}
+        })
+        .await;
+    }
+}
+
+/// The sorted `users` of a presence frame.
+pub fn usernames(frame: &Value) -> Vec<String> {
+    let mut users: Vec<String> = frame["users"]
+        .as_array()
+        .unwrap_or_else(|| panic!("not a presence frame: {frame}"))
+        .iter()
+        .map(|user| user.as_str().expect("a username").to_owned())
+        .collect();
+    users.sort();
+    users
+}
+
+/// The query of a sprint's `links.channel` (`channel=<ticket>`).
+pub fn channel_query_of(sprint: &Value) -> String {
+    let channel = sprint["links"]["channel"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no links.channel: {sprint}"));
+    channel
+        .split_once('?')
+        .unwrap_or_else(|| panic!("no query in {channel}"))
+        .1
+        .to_owned()
+}
+
+impl TestApp {
+    /// The query of `links.channel` for `sprint` as the API gives it to `auth`: a ticket.
+    pub async fn channel_query(&self, auth: &Auth, sprint: i32) -> String {
+        let query = channel_query_of(&self.get_json(auth, &format!("/api/sprints/{sprint}")).await);
+        assert!(query.starts_with("channel="), "{query}");
+        query
+    }
+
+    /// A browser session for `user_id`: the `scrum_session` cookie value.
+    pub async fn session_for(&self, user_id: i32) -> String {
+        server::auth::sessions::create(&self.db, user_id, Duration::from_secs(3600))
+            .await
+            .expect("create session")
+            .id
+    }
+
+    /// A user signed in with a token, for the live tests that need several people.
+    pub async fn person(&self, username: &str) -> (user::Model, Auth) {
+        let user = self.create_user(username, "secret-password").await;
+        let auth = self.token_for(user.id).await;
+        (user, auth)
+    }
+}
+
+/// The real `server` binary (`serve`) as a child process on a free loopback port. Killed (by
+/// its own handle) when dropped.
+pub struct ServerProcess {
+    pub addr: SocketAddr,
+    child: std::process::Child,
+    _logs: tempfile::TempDir,
+}
+
+pub const SERVER_BINARY: &str = env!("CARGO_BIN_EXE_server");
+
+impl ServerProcess {
+    /// Starts `server serve` on `database_url` with the test `SECRET_KEY`; returns once
+    /// `/healthz` answers.
+    pub async fn start(database_url: &str, extra_env: &[(&str, &str)]) -> ServerProcess {
+        let mut last_error = String::new();
+        for _attempt in 0..3 {
+            // Another program may take the port between probing and binding: then retry.
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|probe| probe.local_addr())
+                .expect("a free port")
+                .port();
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let logs = tempfile::tempdir().expect("temp dir");
+            let log_path = logs.path().join("stderr.log");
+            let mut command = std::process::Command::new(SERVER_BINARY);
+            command
+                .arg("serve")
+                .current_dir(logs.path())
+                .env("DATABASE_URL", database_url)
+                .env("SECRET_KEY", SECRET_KEY)
+                .env("LEPTOS_SITE_ADDR", addr.to_string())
+                .env("RUST_LOG", "warn")
+                .env_remove("SCRUM_ENV")
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::fs::File::create(&log_path).expect("log file"));
+            for (name, value) in extra_env {
+                command.env(name, value);
+            }
+            let mut child = command.spawn().expect("spawn the server binary");
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                if let Ok(Some(status)) = child.try_wait() {
+                    last_error = format!(
+                        "server exited with {status}: {}",
+                        std::fs::read_to_string(&log_path).unwrap_or_default()
+                    );
+                    break;
+                }
+                if let Ok((200, _)) = http_call(addr, "GET", "/healthz", None, None).await {
+                    return ServerProcess {
+                        addr,
+                        child,
+                        _logs: logs,
+                    };
+                }
+                if tokio::time::Instant::now() > deadline {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!(
+                        "server on {addr} not ready in 30 s: {}",
+                        std::fs::read_to_string(&log_path).unwrap_or_default()
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        panic!("the server binary would not start: {last_error}");
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// One JSON request with `Authorization: Token <token>`; panics on transport errors.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        http_call(self.addr, method, path, token, body)
+            .await
+            .unwrap_or_else(|error| panic!("{method} {path}: {error}"))
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `server createsuperuser` on `database_url` (the password through `SCRUM_PASSWORD`).
+pub async fn create_superuser(database_url: &str, username: &str, password: &str) {
+    let mut command = std::process::Command::new(SERVER_BINARY);
+    command
+        .args([
+            "createsuperuser",
+            "--username",
+            username,
+            "--email",
+            &format!("{username}@example.com"),
+        ])
+        .env("DATABASE_URL", database_url)
+        .env("SECRET_KEY", SECRET_KEY)
+        .env("SCRUM_PASSWORD", password)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null());
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("join")
+        .expect("run createsuperuser");
+    assert!(output.status.success(), "createsuperuser: {output:?}");
+}
+
+/// A minimal HTTP/1.1 client over a `TcpStream` (one request per connection): the status and
+/// the JSON body (`Null` when empty).
+pub async fn http_call(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+) -> std::io::Result<(u16, Value)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let body = body.map(Value::to_string).unwrap_or_default();
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        request.push_str(&format!("Authorization: Token {token}\r\n"));
+    }
+    if !body.is_empty() {
+        request.push_str("Content-Type: application/json\r\n");
+    }
+    request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    stream.write_all(request.as_bytes()).await?;
+    let mut raw = Vec::new();
+    tokio::time::timeout(FRAME_TIMEOUT, stream.read_to_end(&mut raw))
+        .await
+        .map_err(|_| std::io::Error::other("response timed out"))??;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, content) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other(format!("no header end in {text:?}")))?;
+    let status: u16 = head
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line in {head:?}")))?;
+    let chunked = head.lines().any(|line| {
+        let line = line.to_ascii_lowercase();
+        line.starts_with("transfer-encoding:") && line.contains("chunked")
+    });
+    let content = if chunked {
+        dechunk(content)
+    } else {
+        content.to_owned()
+    };
+    let json = if content.trim().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&content).unwrap_or(Value::String(content))
+    };
+    Ok((status, json))
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size =
+            usize::from_str_radix(size.split(';').next().unwrap_or("").trim(), 16).unwrap_or(0);
+        if size == 0 || after.len() < size {
+            break;
+        }
+        out.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    out
 }

@@ -13,3 +13,5 @@ mod book_transcript;
 mod cli;
 mod foundation;
 mod harness;
+mod live;
+mod live_postgres;

@@ -1,0 +1,256 @@
+//! Live-stream delivery: one change (a REST PATCH) to 1,000 websocket subscribers of one
+//! sprint, and the server's memory per idle connection. The server is the real `server` binary
+//! in its own process (so its RSS is its own), on a throw-away SQLite file, over loopback.
+//!
+//! Run: `cargo bench -p server --bench live` (`BENCH_SUBSCRIBERS`, `BENCH_CHANGES` to tune).
+//! Latency runs from just before the PATCH is sent until a subscriber has the frame, so it
+//! includes the REST write itself.
+
+use std::{
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex},
+    time::{Duration, Instant},
+};
+
+use futures_util::StreamExt;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt, BufReader},
+    net::TcpStream,
+};
+use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
+
+const SERVER: &str = env!("CARGO_BIN_EXE_server");
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmRSS:"))
+                .and_then(|line| line.split_whitespace().nth(1))
+                .and_then(|kib| kib.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// One HTTP/1.1 request on a fresh connection; returns (status, body).
+async fn http(port: u16, method: &str, path: &str, auth: &str, body: &str) -> (u16, String) {
+    let mut stream = BufReader::new(
+        TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect"),
+    );
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream
+        .get_mut()
+        .write_all(request.as_bytes())
+        .await
+        .expect("write");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|_| panic!("not JSON: {text}"))
+}
+
+#[tokio::main]
+async fn main() {
+    let subscribers: usize = std::env::var("BENCH_SUBSCRIBERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let changes: usize = std::env::var("BENCH_CHANGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let env = [
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}/live.db", dir.path().display()),
+        ),
+        ("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}")),
+        (
+            "SECRET_KEY",
+            "bench-key-Zq8J2vX9mL4tR7wN1cF5hB3yK6dP0sG".to_owned(),
+        ),
+        ("RUST_LOG", "warn".to_owned()),
+    ];
+    let status = Command::new(SERVER)
+        .args([
+            "createsuperuser",
+            "--username",
+            "bench",
+            "--email",
+            "b@example.com",
+            "--password",
+            "bench",
+        ])
+        .envs(env.iter().cloned())
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .status()
+        .expect("createsuperuser");
+    assert!(status.success());
+    let server = Server(
+        Command::new(SERVER)
+            .arg("serve")
+            .envs(env.iter().cloned())
+            .current_dir(dir.path())
+            .spawn()
+            .expect("server"),
+    );
+    let pid = server.0.id();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while http(port, "GET", "/healthz", "", "").await.0 != 200 {
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    let (_, token) = http(
+        port,
+        "POST",
+        "/api/token/",
+        "",
+        r#"{"username":"bench","password":"bench"}"#,
+    )
+    .await;
+    let auth = format!(
+        "Authorization: Token {}\r\n",
+        json(&token)["token"].as_str().expect("token")
+    );
+    let end = (chrono::Utc::now().date_naive() + chrono::Duration::days(30)).to_string();
+    let (_, sprint) = http(
+        port,
+        "POST",
+        "/api/sprints",
+        &auth,
+        &format!(r#"{{"name":"Live","end":"{end}"}}"#),
+    )
+    .await;
+    let sprint_id = json(&sprint)["id"].as_i64().expect("sprint id");
+    let (_, task) = http(
+        port,
+        "POST",
+        "/api/tasks",
+        &auth,
+        &format!(r#"{{"name":"T","sprint":{sprint_id}}}"#),
+    )
+    .await;
+    let task_id = json(&task)["id"].as_i64().expect("task id");
+
+    let baseline = rss_kib(pid);
+    let starts: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; changes]));
+    let latencies: Arc<Mutex<Vec<Duration>>> = Arc::new(Mutex::new(Vec::new()));
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(subscribers);
+    let header = auth
+        .trim_end()
+        .trim_start_matches("Authorization: ")
+        .to_owned();
+    for _ in 0..subscribers {
+        let url = format!("ws://127.0.0.1:{port}/socket?sprint={sprint_id}");
+        let mut request = url.into_client_request().expect("request");
+        request.headers_mut().insert(
+            "Authorization",
+            HeaderValue::from_str(&header).expect("header"),
+        );
+        let starts = starts.clone();
+        let latencies = latencies.clone();
+        let ready = ready_tx.clone();
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("connect");
+        tokio::spawn(async move {
+            let _ = ready.send(()).await;
+            while let Some(Ok(message)) = socket.next().await {
+                let Ok(text) = message.to_text() else {
+                    continue;
+                };
+                if let Some(at) = text.find("\"name\":\"change-") {
+                    let rest = &text[at + 15..];
+                    let index: usize = rest[..rest.find('"').unwrap_or(0)]
+                        .parse()
+                        .unwrap_or(usize::MAX);
+                    let started = starts.lock().expect("starts").get(index).copied().flatten();
+                    if let Some(started) = started {
+                        latencies.lock().expect("latencies").push(started.elapsed());
+                    }
+                }
+            }
+        });
+    }
+    for _ in 0..subscribers {
+        ready_rx.recv().await;
+    }
+    // Let the joins' presence frames drain, then read the idle footprint.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let connected = rss_kib(pid);
+    println!(
+        "{subscribers} idle subscribers: server RSS {baseline} KiB -> {connected} KiB, {:.1} KiB per connection",
+        (connected.saturating_sub(baseline)) as f64 / subscribers as f64
+    );
+
+    for index in 0..changes {
+        starts.lock().expect("starts")[index] = Some(Instant::now());
+        let (status, _) = http(
+            port,
+            "PATCH",
+            &format!("/api/tasks/{task_id}"),
+            &auth,
+            &format!(r#"{{"name":"change-{index}"}}"#),
+        )
+        .await;
+        assert_eq!(status, 200);
+        // One change at a time: each measurement is a single change fanned out to everyone.
+        let target = (index + 1) * subscribers;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while latencies.lock().expect("latencies").len() < target && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    }
+    let mut all = latencies.lock().expect("latencies").clone();
+    all.sort();
+    let at = |q: f64| all[((all.len() as f64 - 1.0) * q).round() as usize];
+    println!(
+        "{changes} changes x {subscribers} subscribers: {} deliveries ({} expected), p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        all.len(),
+        changes * subscribers,
+        at(0.5).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        all.last().copied().unwrap_or_default().as_secs_f64() * 1e3
+    );
+    drop(server);
+}

@@ -1,0 +1,328 @@
+//! Several server instances on one PostgreSQL database: a change written through one instance
+//! reaches the boards open on another (`LISTEN/NOTIFY`, large changes by reference through
+//! `live_events`). Both as two application states in this process and as two real `server`
+//! processes. Skipped when no PostgreSQL answers (see `harness::backends`).
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::{
+    Backend, LiveServer, ServerProcess, TestApp, WsClient, backends, channel_query_of,
+    create_superuser, date, day, ws_request,
+};
+
+fn postgres() -> Option<Backend> {
+    let found = backends()
+        .into_iter()
+        .find(|backend| matches!(backend, Backend::Postgres(_)));
+    if found.is_none() {
+        eprintln!("no PostgreSQL: skipping the multi-instance live tests");
+    }
+    found
+}
+
+fn id_of(value: &Value) -> i64 {
+    value["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("no id: {value}"))
+}
+
+fn seq_of(frame: &Value) -> u64 {
+    frame["seq"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no seq: {frame}"))
+}
+
+/// Asserts the frame is `(model, action, id)` with `body`, one after `previous_seq`.
+fn assert_frame(frame: &Value, action: &str, body: &Value, previous_seq: u64) -> u64 {
+    assert_eq!(frame["model"], "task", "{frame}");
+    assert_eq!(frame["action"], action, "{frame}");
+    assert_eq!(frame["id"].as_i64(), Some(id_of(body)), "{frame}");
+    assert_eq!(&frame["body"], body, "the body is the REST representation");
+    assert_eq!(frame["version"], body["version"]);
+    let seq = seq_of(frame);
+    assert_eq!(seq, previous_seq + 1, "in order, none missing");
+    seq
+}
+
+/// Two instances (their own pools, hubs and buses) over one fresh database.
+async fn two_instances(backend: &Backend) -> (TestApp, TestApp) {
+    let one = TestApp::spawn(backend).await.with_database_bus().await;
+    let two = one.attach(&[]).await.with_database_bus().await;
+    (one, two)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_written_on_one_instance_reach_boards_on_the_other_in_order() {
+    let Some(backend) = postgres() else { return };
+    let (one, two) = two_instances(&backend).await;
+    let live_one = LiveServer::start(&one).await;
+    let live_two = LiveServer::start(&two).await;
+    let (_, alice) = one.person("alice").await;
+    let (_, bob) = one.person("bob").await;
+    let sprint = one.insert_sprint("Current", date(14)).await.id;
+    // A ticket minted by one instance opens the stream on the other (shared SECRET_KEY).
+    let mut on_one = live_one.join(&two, &alice, sprint).await;
+    let mut on_two = live_two.join(&one, &bob, sprint).await;
+
+    let created = two
+        .create_task(&bob, json!({"name": "Shared", "sprint": sprint}))
+        .await;
+    let id = id_of(&created);
+    let patched = two
+        .call(Method::PATCH, &format!("/api/tasks/{id}"))
+        .auth(&bob)
+        .json(json!({"name": "Shared, renamed"}))
+        .send()
+        .await;
+    assert_eq!(patched.status, StatusCode::OK, "{}", patched.text);
+    let moved = two
+        .call(Method::POST, &format!("/api/tasks/{id}/move"))
+        .auth(&bob)
+        .json(json!({"status": 2, "sprint": sprint}))
+        .send()
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+
+    for client in [&mut on_one, &mut on_two] {
+        let start = client.hello_seq();
+        let seq = assert_frame(&client.next_change().await, "add", &created, start);
+        let seq = assert_frame(&client.next_change().await, "update", &patched.json(), seq);
+        assert_frame(&client.next_change().await, "update", &moved.json(), seq);
+    }
+
+    // A change over PostgreSQL's 8000-byte NOTIFY limit crosses by reference.
+    let description = "Ten kilobytes of description. ".repeat(350);
+    assert!(description.len() > 10_000);
+    let big = one
+        .create_task(
+            &alice,
+            json!({"name": "Big", "sprint": sprint, "description": description}),
+        )
+        .await;
+    for client in [&mut on_one, &mut on_two] {
+        let frame = client.next_change().await;
+        assert_eq!(frame["action"], "add");
+        assert_eq!(frame["id"].as_i64(), Some(id_of(&big)));
+        assert_eq!(frame["body"]["description"], description);
+        assert_eq!(frame["body"], big);
+    }
+
+    on_one.close().await;
+    on_two.close().await;
+    drop((live_one, live_two));
+    two.cleanup().await;
+    one.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "BUG: drag gestures and presence stay on the instance they were sent to (Hub::relay/announce_presence are local, only changes use the bus): with two instances, a user on the other one never sees the lock or the person (the book relayed peer messages through Redis to every process, spec §5.5)"]
+async fn drag_gestures_and_presence_reach_boards_on_the_other_instance() {
+    let Some(backend) = postgres() else { return };
+    let (one, two) = two_instances(&backend).await;
+    let live_one = LiveServer::start(&one).await;
+    let live_two = LiveServer::start(&two).await;
+    let (_, alice) = one.person("alice").await;
+    let (_, bob) = one.person("bob").await;
+    let sprint = one.insert_sprint("Current", date(14)).await.id;
+    let mut on_one = live_one.join(&one, &alice, sprint).await;
+    let mut on_two = live_two.join(&two, &bob, sprint).await;
+    on_two
+        .send_json(json!({"model": "task", "id": 7, "action": "dragstart"}))
+        .await;
+    let frame = on_one
+        .next_where("a gesture or Bob's presence", |frame| {
+            frame["action"] == "dragstart"
+                || (frame["action"] == "presence" && frame["users"].to_string().contains("bob"))
+        })
+        .await;
+    assert_eq!(
+        frame,
+        json!({"model": "task", "id": 7, "action": "dragstart", "user": "bob"})
+    );
+    on_one.close().await;
+    on_two.close().await;
+    drop((live_one, live_two));
+    two.cleanup().await;
+    one.cleanup().await;
+}
+
+/// The issue's setting verbatim: two `server` processes on one database; a board open on the
+/// first sees, in order, what a script does through the REST API of the second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_server_processes_share_the_live_stream() {
+    let Some(backend) = postgres() else { return };
+    // A fresh, migrated database (dropped at the end).
+    let database = TestApp::spawn(&backend).await;
+    let url = database.database_url.clone();
+    create_superuser(&url, "demo", "correct horse battery").await;
+    let one = ServerProcess::start(&url, &[]).await;
+    let two = ServerProcess::start(&url, &[]).await;
+
+    let (status, answer) = two
+        .call(
+            "POST",
+            "/api/token/",
+            None,
+            Some(&json!({"username": "demo", "password": "correct horse battery"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let token = answer["token"].as_str().expect("token").to_owned();
+    let token = Some(token.as_str());
+    let (status, sprint) = two
+        .call(
+            "POST",
+            "/api/sprints",
+            token,
+            Some(&json!({"name": "Sprint 1", "end": day(14)})),
+        )
+        .await;
+    assert_eq!(status, 201, "{sprint}");
+    let sprint_id = id_of(&sprint);
+    // The ticket came from process two; the board connects to process one, as a browser page
+    // of that process would.
+    let query = channel_query_of(&sprint);
+    let mut board = WsClient::open(ws_request(
+        one.addr,
+        &query,
+        &[("Origin", one.origin().as_str())],
+    ))
+    .await
+    .expect("process one accepts process two's ticket");
+    assert_eq!(board.hello["user"], "demo");
+    assert_eq!(board.hello["sprint"].as_i64(), Some(sprint_id));
+
+    let (status, created) = two
+        .call(
+            "POST",
+            "/api/tasks",
+            token,
+            Some(&json!({"name": "Across", "sprint": sprint_id})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = id_of(&created);
+    let (status, patched) = two
+        .call(
+            "PATCH",
+            &format!("/api/tasks/{id}"),
+            token,
+            Some(&json!({"name": "Across, renamed"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    let (status, moved) = two
+        .call(
+            "POST",
+            &format!("/api/tasks/{id}/move"),
+            token,
+            Some(&json!({"status": 3, "sprint": sprint_id})),
+        )
+        .await;
+    assert_eq!(status, 200, "{moved}");
+    let description = "A description longer than a NOTIFY payload. ".repeat(230);
+    assert!(description.len() > 10_000);
+    let (status, big) = two
+        .call(
+            "POST",
+            "/api/tasks",
+            token,
+            Some(&json!({"name": "Big", "sprint": sprint_id, "description": description})),
+        )
+        .await;
+    assert_eq!(status, 201);
+
+    let start = board.hello_seq();
+    let seq = assert_frame(&board.next_change().await, "add", &created, start);
+    let seq = assert_frame(&board.next_change().await, "update", &patched, seq);
+    let seq = assert_frame(&board.next_change().await, "update", &moved, seq);
+    let frame = board.next_change().await;
+    assert_eq!(frame["body"]["description"], description);
+    assert_frame(&frame, "add", &big, seq);
+
+    board.close().await;
+    drop((one, two));
+    database.cleanup().await;
+}
+
+/// When the event bus's `LISTEN` connection is lost, notifications in between are gone: every
+/// board is told to refetch (`resync`), the old epoch no longer resumes, and the stream goes on
+/// once the listener is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_event_bus_connection_makes_boards_resync_and_the_stream_goes_on() {
+    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+
+    let Some(backend) = postgres() else { return };
+    let Backend::Postgres(admin_url) = &backend else {
+        unreachable!()
+    };
+    let app = TestApp::spawn(&backend).await.with_database_bus().await;
+    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let admin = Database::connect(admin_url).await.expect("admin");
+    let live = LiveServer::start(&app).await;
+    let (_, alice) = app.person("alice").await;
+    let sprint = app.insert_sprint("Current", date(14)).await.id;
+    let mut board = live.join(&app, &alice, sprint).await;
+    let epoch = board.epoch();
+    let first = app
+        .create_task(&alice, json!({"name": "Before", "sprint": sprint}))
+        .await;
+    let seen = board.next_change().await;
+    assert_eq!(seen["id"], first["id"]);
+
+    let listening = |terminate: bool| {
+        let sql = format!(
+            "SELECT {} FROM pg_stat_activity WHERE datname = '{name}' AND query ILIKE 'LISTEN%' \
+             AND pid <> pg_backend_pid()",
+            if terminate {
+                "count(pg_terminate_backend(pid))"
+            } else {
+                "count(*)"
+            }
+        );
+        let admin = &admin;
+        async move {
+            let row = admin
+                .query_one(Statement::from_string(DbBackend::Postgres, sql))
+                .await
+                .expect("pg_stat_activity")
+                .expect("a row");
+            row.try_get_by_index::<i64>(0).expect("a count")
+        }
+    };
+    assert_eq!(listening(true).await, 1, "one listener per instance");
+    assert_eq!(
+        board.next_change().await,
+        json!({"action": "resync"}),
+        "a lost bus connection asks boards to refetch"
+    );
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while listening(false).await == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the listener never came back"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let after = app
+        .create_task(&alice, json!({"name": "After", "sprint": sprint}))
+        .await;
+    let frame = board.next_change().await;
+    assert_eq!(frame["id"], after["id"], "the stream goes on: {frame}");
+
+    // What was seen before the gap cannot be resumed from.
+    let ticket = app.channel_query(&alice, sprint).await;
+    let mut resumed = live
+        .connect(&format!("{ticket}&epoch={epoch}&since={}", seq_of(&seen)))
+        .await;
+    assert_ne!(resumed.epoch(), epoch);
+    assert_eq!(resumed.next().await, json!({"action": "resync"}));
+
+    resumed.close().await;
+    board.close().await;
+    drop(live);
+    admin.close().await.ok();
+    app.cleanup().await;
+}
