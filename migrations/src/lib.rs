@@ -9,6 +9,7 @@ mod m20261121_000001_create_board_tables;
 mod m20261121_000002_create_auth_tables;
 mod m20261121_000003_add_search_keys;
 mod m20261121_000004_create_live_events;
+mod m20261121_000005_index_tasks_by_sprint_order;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000002_create_auth_tables::Migration),
             Box::new(m20261121_000003_add_search_keys::Migration),
             Box::new(m20261121_000004_create_live_events::Migration),
+            Box::new(m20261121_000005_index_tasks_by_sprint_order::Migration),
         ]
     }
 }

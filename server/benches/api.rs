@@ -34,10 +34,13 @@ async fn main() {
     let config = Config::from_lookup(|name| match name {
         "DATABASE_URL" => Some(url.clone()),
         "SECRET_KEY" => Some("bench-key-Zq8J2vX9mL4tR7wN1cF5hB3yK6dP0sG".into()),
+        "DATABASE_POOL_SIZE" => std::env::var("DATABASE_POOL_SIZE").ok(),
         _ => None,
     })
     .expect("config");
-    let database = db::connect(&config.database_url).await.expect("connect");
+    let database = db::connect_with_pool(&config.database_url, config.database_pool_size)
+        .await
+        .expect("connect");
     db::migrate(&database).await.expect("migrate");
     let state = AppState::new(database.clone(), config);
 
@@ -117,6 +120,13 @@ async fn main() {
         .await
     };
     report("GET /api/tasks?sprint=N (25 of 200)", &list, seconds);
+    wrk_list(
+        addr,
+        &format!("/api/tasks?sprint={}", sprint.id),
+        &token,
+        seconds,
+        connections,
+    );
 
     let ids = Arc::new(task_ids);
     let sprint_id = sprint.id;
@@ -136,6 +146,45 @@ async fn main() {
     })
     .await;
     report("POST /api/tasks/{id}/move", &moves, seconds);
+}
+
+/// The list scenario again with `wrk` (Debian's package), a C load generator in its own
+/// process: the in-process clients above take CPU from the server on a 2-core machine.
+fn wrk_list(addr: std::net::SocketAddr, path: &str, token: &str, seconds: u64, connections: usize) {
+    let output = std::process::Command::new("wrk")
+        .args([
+            "-t1",
+            &format!("-c{connections}"),
+            &format!("-d{seconds}s"),
+            "--latency",
+            "-H",
+            &format!("Authorization: Token {token}"),
+            &format!("http://{addr}{path}"),
+        ])
+        .output();
+    match output {
+        Ok(output) if output.status.success() => {
+            let text = String::from_utf8_lossy(&output.stdout);
+            let line = |prefix: &str| {
+                text.lines()
+                    .find(|l| l.trim_start().starts_with(prefix))
+                    .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .unwrap_or_default()
+            };
+            println!(
+                "GET list with wrk ({connections} connections): {} | p50 {} | p99 {} | non-2xx: {}",
+                line("Requests/sec:"),
+                line("50%"),
+                line("99%"),
+                if text.contains("Non-2xx") {
+                    "yes"
+                } else {
+                    "none"
+                }
+            );
+        }
+        _ => println!("(wrk not installed: apt-get install wrk for an external load generator)"),
+    }
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {

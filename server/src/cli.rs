@@ -70,7 +70,7 @@ fn init_tracing() {
 
 async fn load_config_and_db() -> anyhow::Result<(Config, sea_orm::DatabaseConnection)> {
     let config = Config::from_env()?;
-    let db = db::connect(&config.database_url)
+    let db = db::connect_with_pool(&config.database_url, config.database_pool_size)
         .await
         .map_err(|error| anyhow::anyhow!("cannot open the database: {error}"))?;
     db::migrate(&db)

@@ -5,6 +5,7 @@
 //! | variable | default | meaning |
 //! |---|---|---|
 //! | `DATABASE_URL` | `sqlite://scrum.db?mode=rwc` | SQLite file (created if missing) or `postgres://…` |
+//! | `DATABASE_POOL_SIZE` | 4 (SQLite), 10 (PostgreSQL) | database connections per instance |
 //! | `LEPTOS_SITE_ADDR` | `127.0.0.1:3000` | address and port to listen on |
 //! | `LEPTOS_SITE_ROOT` | `target/site` | directory holding the built site (`pkg/`, assets) |
 //! | `SECRET_KEY` | random in development | signs tickets and sessions; at least 32 characters |
@@ -65,6 +66,8 @@ impl fmt::Debug for SecretKey {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: String,
+    /// `None`: the engine's default (see `db::connect_with_pool`).
+    pub database_pool_size: Option<u32>,
     pub site_addr: SocketAddr,
     pub secret_key: SecretKey,
     pub environment: Environment,
@@ -120,6 +123,18 @@ impl Config {
 
         let database_url =
             normalize_database_url(&lookup("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL.into()))?;
+
+        let database_pool_size = lookup("DATABASE_POOL_SIZE")
+            .map(|text| {
+                text.parse::<u32>()
+                    .ok()
+                    .filter(|size| *size > 0)
+                    .ok_or_else(|| ConfigError::Invalid {
+                        name: "DATABASE_POOL_SIZE",
+                        reason: format!("{text:?} is not a positive number"),
+                    })
+            })
+            .transpose()?;
 
         let site_addr_text = lookup("LEPTOS_SITE_ADDR").unwrap_or(DEFAULT_SITE_ADDR.into());
         let site_addr: SocketAddr = site_addr_text.parse().map_err(|_| ConfigError::Invalid {
@@ -183,6 +198,7 @@ impl Config {
         let leptos = leptos_options(&lookup, site_addr)?;
         Ok(Self {
             database_url,
+            database_pool_size,
             site_addr,
             secret_key,
             environment,

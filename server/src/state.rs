@@ -8,7 +8,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::{
-    auth::throttle::LoginThrottle,
+    auth::{throttle::LoginThrottle, tokens::TokenCache},
     config::Config,
     live::{Bus, Hub},
 };
@@ -21,12 +21,17 @@ pub struct AppState {
     pub throttle: Arc<LoginThrottle>,
     /// Where committed changes are published for the live stream.
     pub bus: Bus,
+    /// Recent token lookups; only on SQLite (one instance sees every revocation).
+    pub token_cache: Option<Arc<TokenCache>>,
     write_gate: Arc<Mutex<()>>,
 }
 
 impl AppState {
     pub fn new(db: DatabaseConnection, config: Config) -> Self {
+        let token_cache = (db.get_database_backend() == DbBackend::Sqlite)
+            .then(|| Arc::new(TokenCache::default()));
         Self {
+            token_cache,
             db,
             config: Arc::new(config),
             throttle: Arc::new(LoginThrottle::default()),

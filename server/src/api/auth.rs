@@ -92,6 +92,9 @@ async fn revoke_token(
     match caller.method {
         AuthMethod::Token { key_hash } => {
             tokens::revoke(&state.db, &key_hash).await?;
+            if let Some(cache) = &state.token_cache {
+                cache.forget(&key_hash);
+            }
             Ok(StatusCode::NO_CONTENT.into_response())
         }
         _ => Err(AppError::BadRequest(

@@ -112,9 +112,23 @@ async fn token_user(state: &AppState, key: &str) -> Result<CurrentUser, AppError
     if key.is_empty() || key.contains(' ') {
         return Err(AppError::Unauthorized(INVALID_TOKEN));
     }
-    let (key_hash, user) = tokens::find_user(&state.db, key)
-        .await?
-        .ok_or(AppError::Unauthorized(INVALID_TOKEN))?;
+    let key_hash = super::secrets::digest(key);
+    let user = match state
+        .token_cache
+        .as_ref()
+        .and_then(|cache| cache.get(&key_hash))
+    {
+        Some(user) => user,
+        None => {
+            let (key_hash, user, expires) = tokens::find_user_and_expiry(&state.db, key)
+                .await?
+                .ok_or(AppError::Unauthorized(INVALID_TOKEN))?;
+            if let Some(cache) = &state.token_cache {
+                cache.put(key_hash, user.clone(), expires);
+            }
+            user
+        }
+    };
     if !user.is_active {
         return Err(AppError::Unauthorized(INACTIVE));
     }

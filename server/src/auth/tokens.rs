@@ -1,7 +1,11 @@
 //! API tokens: issued by `POST /api/token/`, sent as `Authorization: Token <key>`, revoked by
 //! `DELETE /api/token/`. Only the key's SHA-256 is stored.
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
 
 use chrono::Utc;
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, ModelTrait, Set};
@@ -33,6 +37,16 @@ pub async fn find_user(
     db: &impl ConnectionTrait,
     key: &str,
 ) -> Result<Option<(String, user::Model)>, sea_orm::DbErr> {
+    Ok(find_user_and_expiry(db, key)
+        .await?
+        .map(|(key_hash, user, _)| (key_hash, user)))
+}
+
+/// [`find_user`], also returning when the token expires (for [`TokenCache`]).
+pub async fn find_user_and_expiry(
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> Result<Option<(String, user::Model, Option<chrono::DateTime<Utc>>)>, sea_orm::DbErr> {
     let key_hash = digest(key);
     // One query for token and user: this runs on every token-authenticated request.
     let Some((token, user)) = auth_token::Entity::find_by_id(key_hash.clone())
@@ -46,7 +60,47 @@ pub async fn find_user(
         token.delete(db).await?;
         return Ok(None);
     }
-    Ok(user.map(|user| (key_hash, user)))
+    Ok(user.map(|user| (key_hash, user, token.expires)))
+}
+
+/// Remembers recent token lookups for a few seconds, so a token-authenticated request costs no
+/// query for its credentials. Only used with SQLite, where one instance serves everything:
+/// `revoke` and expiry are then seen at once. (With PostgreSQL, another instance may revoke a
+/// token, so every request asks the database.)
+#[derive(Debug, Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<String, (user::Model, Option<chrono::DateTime<Utc>>, Instant)>>,
+}
+
+/// How long a looked-up token is trusted without asking again (a user deactivated by hand in
+/// the database is noticed within this time).
+const CACHE_TTL: Duration = Duration::from_secs(10);
+const CACHE_MAX_ENTRIES: usize = 10_000;
+
+impl TokenCache {
+    pub fn get(&self, key_hash: &str) -> Option<user::Model> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (user, expires, cached) = entries.get(key_hash)?;
+        let fresh = cached.elapsed() < CACHE_TTL && expires.is_none_or(|e| e > Utc::now());
+        fresh.then(|| user.clone())
+    }
+
+    pub fn put(&self, key_hash: String, user: user::Model, expires: Option<chrono::DateTime<Utc>>) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= CACHE_MAX_ENTRIES {
+            entries.retain(|_, (_, _, cached)| cached.elapsed() < CACHE_TTL);
+        }
+        if entries.len() < CACHE_MAX_ENTRIES {
+            entries.insert(key_hash, (user, expires, Instant::now()));
+        }
+    }
+
+    pub fn forget(&self, key_hash: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key_hash);
+    }
 }
 
 /// Deletes the token with this digest; later requests with its key get 401.

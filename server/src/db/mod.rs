@@ -14,7 +14,19 @@ use sea_orm::{
 /// for the writer), `synchronous = NORMAL` (safe with WAL: a power cut may lose the last commits,
 /// never corrupt the file), foreign keys, and a busy timeout.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with_pool(url, None).await
+}
+
+/// [`connect`] with a pool of `pool_size` connections (default: 4 for SQLite, 10 for
+/// PostgreSQL). SQLite runs one worker thread per connection; more threads than cores mostly
+/// add context switches, and SQLite writes one at a time anyway.
+pub async fn connect_with_pool(
+    url: &str,
+    pool_size: Option<u32>,
+) -> Result<DatabaseConnection, DbErr> {
+    let sqlite = url.starts_with("sqlite:");
     let mut options = ConnectOptions::new(url.to_owned());
+    options.max_connections(pool_size.unwrap_or(if sqlite { 4 } else { 10 }));
     options
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
@@ -27,7 +39,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(5))
         });
-    if url.starts_with("sqlite:") {
+    if sqlite {
         // A local file cannot drop the connection under us; the ping sqlx would send before
         // every checkout doubles the round trips to SQLite's worker threads.
         options.test_before_acquire(false);

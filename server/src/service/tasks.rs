@@ -5,8 +5,8 @@ use app::model::TaskStatus;
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
-    Statement, TransactionTrait,
+    FromQueryResult, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, Set, Statement, TransactionTrait,
     sea_query::{Condition, NullOrdering},
 };
 
@@ -487,21 +487,59 @@ pub async fn count(
     filtered(filter).count(db).await
 }
 
-/// One page of tasks with their assignees' usernames, in one query.
+/// One row of a task page: the task and its assignee's username.
+#[derive(Debug, FromQueryResult)]
+struct TaskRow {
+    id: i32,
+    name: String,
+    description: String,
+    sprint_id: Option<i32>,
+    status: i16,
+    order: i16,
+    assigned_id: Option<i32>,
+    started: Option<NaiveDate>,
+    due: Option<NaiveDate>,
+    completed: Option<NaiveDate>,
+    version: i32,
+    search_key: String,
+    assignee: Option<String>,
+}
+
+/// One page of tasks with their assignees' usernames, in one query. (The count is a separate,
+/// index-only query: a window count would make the database read every match before the page.)
 pub async fn page(
     db: &impl ConnectionTrait,
     filter: &TaskFilter,
     offset: u64,
     limit: u64,
 ) -> std::result::Result<Vec<(task::Model, Option<String>)>, sea_orm::DbErr> {
-    Ok(filtered(filter)
-        .find_also_related(user::Entity)
+    let rows = filtered(filter)
+        .left_join(user::Entity)
+        .column_as(user::Column::Username, "assignee")
         .offset(offset)
         .limit(limit)
+        .into_model::<TaskRow>()
         .all(db)
-        .await?
+        .await?;
+    Ok(rows
         .into_iter()
-        .map(|(task, user)| (task, user.map(|user| user.username)))
+        .map(|row| {
+            let task = task::Model {
+                id: row.id,
+                name: row.name,
+                description: row.description,
+                sprint_id: row.sprint_id,
+                status: row.status,
+                order: row.order,
+                assigned_id: row.assigned_id,
+                started: row.started,
+                due: row.due,
+                completed: row.completed,
+                version: row.version,
+                search_key: row.search_key,
+            };
+            (task, row.assignee)
+        })
         .collect())
 }
 
