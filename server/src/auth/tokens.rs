@@ -46,7 +46,7 @@ pub async fn find_user(
 pub async fn find_user_and_expiry(
     db: &impl ConnectionTrait,
     key: &str,
-) -> Result<Option<(String, user::Model, Option<chrono::DateTime<Utc>>)>, sea_orm::DbErr> {
+) -> Result<Option<(String, user::Model, Option<Expiry>)>, sea_orm::DbErr> {
     let key_hash = digest(key);
     // One query for token and user: this runs on every token-authenticated request.
     let Some((token, user)) = auth_token::Entity::find_by_id(key_hash.clone())
@@ -69,8 +69,12 @@ pub async fn find_user_and_expiry(
 /// token, so every request asks the database.)
 #[derive(Debug, Default)]
 pub struct TokenCache {
-    entries: Mutex<HashMap<String, (user::Model, Option<chrono::DateTime<Utc>>, Instant)>>,
+    entries: Mutex<HashMap<String, CachedToken>>,
 }
+
+/// The token's user, its expiry, and when it was looked up.
+type CachedToken = (user::Model, Option<Expiry>, Instant);
+type Expiry = chrono::DateTime<Utc>;
 
 /// How long a looked-up token is trusted without asking again (a user deactivated by hand in
 /// the database is noticed within this time).
@@ -85,7 +89,7 @@ impl TokenCache {
         fresh.then(|| user.clone())
     }
 
-    pub fn put(&self, key_hash: String, user: user::Model, expires: Option<chrono::DateTime<Utc>>) {
+    pub fn put(&self, key_hash: String, user: user::Model, expires: Option<Expiry>) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= CACHE_MAX_ENTRIES {
             entries.retain(|_, (_, _, cached)| cached.elapsed() < CACHE_TTL);
