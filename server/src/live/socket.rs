@@ -26,7 +26,7 @@ use sea_orm::EntityTrait;
 use tokio::sync::broadcast::error::RecvError;
 
 use super::{
-    events::{ClientFrame, HelloFrame, RESYNC_FRAME},
+    events::{ClientFrame, Gesture, HelloFrame, RESYNC_FRAME},
     hub::{Hub, Replay, Subscription},
     ticket,
 };
@@ -37,6 +37,32 @@ use crate::{
     origin::RequestOrigin,
     state::AppState,
 };
+
+/// What authorized a connection, re-checked at every ping: a user deactivated, or a browser
+/// session logged out, loses the stream within one ping interval.
+#[derive(Clone, Debug)]
+enum Standing {
+    /// A ticket (or a token): the user must stay active.
+    User(i32),
+    /// A session cookie: the session must still exist (logout ends the stream).
+    Session(String),
+}
+
+impl Standing {
+    async fn still_valid(&self, db: &sea_orm::DatabaseConnection) -> bool {
+        let found = match self {
+            Standing::User(id) => user::Entity::find_by_id(*id).one(db).await,
+            Standing::Session(id) => crate::auth::sessions::find(db, id)
+                .await
+                .map(|found| found.map(|(_, user)| user)),
+        };
+        match found {
+            Ok(user) => user.is_some_and(|user| user.is_active),
+            // A database hiccup is not the client's fault: keep the stream.
+            Err(_) => true,
+        }
+    }
+}
 
 /// A client slower than this to accept a frame is dropped (its peers are never held up).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
@@ -61,7 +87,7 @@ pub async fn socket(
         })
         .unwrap_or_default();
 
-    let (sprint_id, user) = if let Some(channel) = params.get("channel") {
+    let (sprint_id, user, standing) = if let Some(channel) = params.get("channel") {
         let now = chrono::Utc::now().timestamp();
         let ticket = ticket::verify(state.config.secret_key.as_bytes(), channel, now)
             .map_err(|_| AppError::Forbidden("Invalid or expired channel ticket.".into()))?;
@@ -70,12 +96,21 @@ pub async fn socket(
             .await?
             .filter(|user| user.is_active)
             .ok_or_else(|| AppError::Forbidden("Invalid or expired channel ticket.".into()))?;
-        (ticket.sprint_id, user)
+        let standing = Standing::User(user.id);
+        (ticket.sprint_id, user, standing)
     } else if let Some(sprint) = params.get("sprint") {
         let caller = caller.ok_or(AppError::Unauthorized(
             crate::auth::extract::NOT_AUTHENTICATED,
         ))?;
-        (sprint.parse().map_err(|_| AppError::NotFound)?, caller.user)
+        let standing = match &caller.method {
+            crate::auth::AuthMethod::Session { id, .. } => Standing::Session(id.clone()),
+            _ => Standing::User(caller.user.id),
+        };
+        (
+            sprint.parse().map_err(|_| AppError::NotFound)?,
+            caller.user,
+            standing,
+        )
     } else {
         return Err(AppError::Unauthorized(
             crate::auth::extract::NOT_AUTHENTICATED,
@@ -93,6 +128,7 @@ pub async fn socket(
     let ws = ws.map_err(|_| AppError::BadRequest("Expected a websocket upgrade.".into()))?;
     let hub = state.bus.hub().clone();
     let ping_every = state.config.ws_ping_interval;
+    let db = state.db.clone();
     Ok(ws
         // Small buffers keep idle connections cheap (tungstenite defaults to 128 KiB reads).
         .read_buffer_size(4 * 1024)
@@ -105,15 +141,15 @@ pub async fn socket(
                 &user.username,
                 resume.as_ref().map(|(epoch, seq)| (epoch.as_str(), *seq)),
             );
-            run(
-                socket,
+            let connection = Connection {
                 hub,
-                sprint_id,
-                user.username,
-                subscription,
+                db,
+                sprint: sprint_id,
+                username: user.username,
+                standing,
                 ping_every,
-            )
-            .await;
+            };
+            connection.run(socket, subscription).await;
         })
         .into_response())
 }
@@ -149,96 +185,122 @@ async fn send(socket: &mut WebSocket, text: &str) -> bool {
     )
 }
 
-async fn run(
-    mut socket: WebSocket,
+/// One open stream and what it needs to serve it.
+struct Connection {
     hub: Hub,
+    db: sea_orm::DatabaseConnection,
     sprint: i32,
     username: String,
-    subscription: Subscription,
+    standing: Standing,
     ping_every: Duration,
-) {
-    let Subscription {
-        conn,
-        mut rx,
-        epoch,
-        seq,
-        replay,
-    } = subscription;
-    let hello = serde_json::to_string(&HelloFrame {
-        action: "hello",
-        epoch: &epoch,
-        seq,
-        sprint,
-        user: &username,
-    })
-    .expect("hello serializes");
-    let mut open = send(&mut socket, &hello).await;
-    // Frames up to `seq` are covered by the replay (or the client's refetch).
-    let mut last_sent = seq;
-    match replay {
-        Replay::Frames(frames) => {
-            for frame in frames {
-                open = open && send(&mut socket, &frame).await;
-            }
-        }
-        Replay::Resync => open = open && send(&mut socket, RESYNC_FRAME).await,
-    }
+}
 
-    let mut ping = tokio::time::interval(ping_every);
-    ping.tick().await;
-    let mut last_heard = Instant::now();
-    while open {
-        tokio::select! {
-            received = rx.recv() => match received {
-                Ok(frame) => {
-                    if frame.skip == Some(conn) {
-                        continue;
-                    }
-                    if let Some(frame_seq) = frame.seq {
-                        if frame_seq <= last_sent {
+impl Connection {
+    async fn run(self, mut socket: WebSocket, subscription: Subscription) {
+        let Connection {
+            hub,
+            db,
+            sprint,
+            username,
+            standing,
+            ping_every,
+        } = self;
+        let Subscription {
+            conn,
+            mut rx,
+            epoch,
+            seq,
+            replay,
+        } = subscription;
+        let hello = serde_json::to_string(&HelloFrame {
+            action: "hello",
+            epoch: &epoch,
+            seq,
+            sprint,
+            user: &username,
+        })
+        .expect("hello serializes");
+        let mut open = send(&mut socket, &hello).await;
+        // Frames up to `seq` are covered by the replay (or the client's refetch).
+        let mut last_sent = seq;
+        match replay {
+            Replay::Frames(frames) => {
+                for frame in frames {
+                    open = open && send(&mut socket, &frame).await;
+                }
+            }
+            Replay::Resync => open = open && send(&mut socket, RESYNC_FRAME).await,
+        }
+
+        // The task this connection is dragging, if any: released for the others if it goes away
+        // mid-drag (closed tab, crash, lost network), so no card stays locked forever.
+        let mut dragging: Option<i32> = None;
+        let mut ping = tokio::time::interval(ping_every);
+        ping.tick().await;
+        let mut last_heard = Instant::now();
+        while open {
+            tokio::select! {
+                received = rx.recv() => match received {
+                    Ok(frame) => {
+                        if frame.skip == Some(conn) {
                             continue;
                         }
-                        last_sent = frame_seq;
-                    }
-                    open = send(&mut socket, &frame.text).await;
-                }
-                Err(RecvError::Lagged(_)) => {
-                    // This client fell too far behind: it refetches instead of stalling others.
-                    open = send(&mut socket, RESYNC_FRAME).await;
-                }
-                Err(RecvError::Closed) => open = false,
-            },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    last_heard = Instant::now();
-                    match ClientFrame::parse(&text) {
-                        Some(ClientFrame::Gesture { task, gesture }) => {
-                            hub.relay(sprint, conn, &username, task, gesture);
-                        }
-                        Some(ClientFrame::Presence) => {
-                            if let Some(presence) = hub.presence(sprint) {
-                                open = send(&mut socket, &presence).await;
+                        if let Some(frame_seq) = frame.seq {
+                            if frame_seq <= last_sent {
+                                continue;
                             }
+                            last_sent = frame_seq;
                         }
-                        // Not on the whitelist (e.g. a forged `update`): dropped, never relayed.
-                        None => tracing::debug!(user = %username, "dropped a client frame"),
+                        open = send(&mut socket, &frame.text).await;
                     }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => open = false,
-                Some(Ok(_)) => last_heard = Instant::now(),
-            },
-            _ = ping.tick() => {
-                if last_heard.elapsed() > ping_every * 2 {
-                    tracing::debug!(user = %username, "reaping a silent connection");
-                    open = false;
-                } else {
-                    open = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Vec::new().into())))
-                        .await
-                        .is_ok_and(|sent| sent.is_ok());
+                    Err(RecvError::Lagged(_)) => {
+                        // This client fell too far behind: it refetches instead of stalling others.
+                        open = send(&mut socket, RESYNC_FRAME).await;
+                    }
+                    Err(RecvError::Closed) => open = false,
+                },
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        last_heard = Instant::now();
+                        match ClientFrame::parse(&text) {
+                            Some(ClientFrame::Gesture { task, gesture }) => {
+                                dragging = match gesture {
+                                    Gesture::Dragstart => Some(task),
+                                    Gesture::Dragend | Gesture::Drop => None,
+                                };
+                                hub.relay(sprint, conn, &username, task, gesture);
+                            }
+                            Some(ClientFrame::Presence) => {
+                                if let Some(presence) = hub.presence(sprint) {
+                                    open = send(&mut socket, &presence).await;
+                                }
+                            }
+                            // Not on the whitelist (e.g. a forged `update`): dropped, never relayed.
+                            None => tracing::debug!(user = %username, "dropped a client frame"),
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => open = false,
+                    Some(Ok(_)) => last_heard = Instant::now(),
+                },
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > ping_every * 2 {
+                        tracing::debug!(user = %username, "reaping a silent connection");
+                        open = false;
+                    } else if !standing.still_valid(&db).await {
+                        tracing::info!(user = %username, "closing a stream whose user or session ended");
+                        open = false;
+                    } else {
+                        open = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Vec::new().into())))
+                            .await
+                            .is_ok_and(|sent| sent.is_ok());
+                    }
                 }
             }
         }
+        if let Some(task) = dragging {
+            hub.relay(sprint, conn, &username, task, Gesture::Dragend);
+        }
+        hub.leave(sprint, conn);
+        let _ = socket.send(Message::Close(None)).await;
     }
-    hub.leave(sprint, conn);
-    let _ = socket.send(Message::Close(None)).await;
 }
