@@ -11,7 +11,10 @@ use sea_orm::{
 };
 use serde::Deserialize;
 
-use super::{events::Change, hub::Hub};
+use super::{
+    events::{BusMessage, Change},
+    hub::{Hub, PRESENCE_REFRESH},
+};
 
 pub const CHANNEL: &str = "scrum_events";
 /// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; larger changes travel by
@@ -53,6 +56,24 @@ impl Bus {
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(CHANNEL).await?;
         tokio::spawn(listen(listener, pool.clone(), hub.clone()));
+        // Gestures and presence from this instance's boards, for the other instances.
+        let mut uplink = hub.open_uplink();
+        let uplink_pool = pool.clone();
+        tokio::spawn(async move {
+            while let Some(message) = uplink.recv().await {
+                if let Err(error) = notify(&uplink_pool, &message).await {
+                    tracing::warn!(%error, "could not share a gesture or presence");
+                }
+            }
+        });
+        let refreshing = hub.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(PRESENCE_REFRESH);
+            loop {
+                every.tick().await;
+                refreshing.refresh_presence();
+            }
+        });
         Ok(Self {
             hub,
             transport: Transport::Postgres(pool),
@@ -69,10 +90,13 @@ impl Bus {
             match &self.transport {
                 Transport::InProcess => self.hub.dispatch(&change),
                 Transport::Postgres(pool) => {
-                    if let Err(error) = notify(pool, &change).await {
+                    let message = BusMessage::Change(change);
+                    if let Err(error) = notify(pool, &message).await {
                         // Other instances miss it; this instance's boards need not.
                         tracing::error!(%error, "publishing a change failed; delivering locally");
-                        self.hub.dispatch(&change);
+                        if let BusMessage::Change(change) = &message {
+                            self.hub.dispatch(change);
+                        }
                     }
                 }
             }
@@ -80,8 +104,8 @@ impl Bus {
     }
 }
 
-async fn notify(pool: &PgPool, change: &Change) -> anyhow::Result<()> {
-    let mut payload = serde_json::to_string(change)?;
+async fn notify(pool: &PgPool, message: &BusMessage) -> anyhow::Result<()> {
+    let mut payload = serde_json::to_string(message)?;
     if payload.len() > MAX_NOTIFY_BYTES {
         let (id,): (i32,) = sea_orm::sqlx::query_as(
             "INSERT INTO live_events (payload, created) VALUES ($1, now()) RETURNING id",
@@ -107,8 +131,9 @@ async fn listen(mut listener: PgListener, pool: PgPool, hub: Hub) {
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) => match decode(&pool, notification.payload()).await {
-                Ok(change) => hub.dispatch(&change),
-                Err(error) => tracing::error!(%error, "undecodable change on the event bus"),
+                Ok(BusMessage::Change(change)) => hub.dispatch(&change),
+                Ok(other) => hub.apply_remote(&other),
+                Err(error) => tracing::error!(%error, "undecodable message on the event bus"),
             },
             Ok(None) => {
                 // The connection dropped: the next call reconnects, but anything published in
@@ -124,7 +149,7 @@ async fn listen(mut listener: PgListener, pool: PgPool, hub: Hub) {
     }
 }
 
-async fn decode(pool: &PgPool, payload: &str) -> anyhow::Result<Change> {
+async fn decode(pool: &PgPool, payload: &str) -> anyhow::Result<BusMessage> {
     if let Ok(reference) = serde_json::from_str::<Reference>(payload) {
         let (stored,): (String,) =
             sea_orm::sqlx::query_as("SELECT payload FROM live_events WHERE id = $1")

@@ -132,6 +132,34 @@ pub struct HelloFrame<'a> {
     pub user: &'a str,
 }
 
+/// What instances tell each other over the PostgreSQL bus. Changes are the record; gestures
+/// and presence are ephemeral but must still reach people connected to other instances.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BusMessage {
+    Change(Change),
+    /// A gesture relayed on `instance`, for the boards of `sprint` on the others.
+    Gesture {
+        instance: String,
+        sprint: i32,
+        task: i32,
+        gesture: Gesture,
+        user: String,
+    },
+    /// Who is on `sprint` through `instance` (sent on every change and refreshed regularly;
+    /// an empty list means nobody any more).
+    Presence {
+        instance: String,
+        sprint: i32,
+        users: Vec<String>,
+    },
+    /// `instance` just opened a board of `sprint`: others answer with their `Presence`.
+    PresenceQuery {
+        instance: String,
+        sprint: i32,
+    },
+}
+
 /// `{"action": "resync"}`: events were missed; refetch the board.
 pub const RESYNC_FRAME: &str = r#"{"action":"resync"}"#;
 

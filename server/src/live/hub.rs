@@ -9,16 +9,22 @@
 use std::{
     collections::{HashMap, VecDeque},
     sync::{
-        Arc, Mutex,
+        Arc, Mutex, OnceLock,
         atomic::{AtomicU64, Ordering},
     },
+    time::{Duration, Instant},
 };
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
 use super::events::{
-    Change, ChangeFrame, Gesture, GestureFrame, PresenceFrame, RESYNC_FRAME, Topic,
+    BusMessage, Change, ChangeFrame, Gesture, GestureFrame, PresenceFrame, RESYNC_FRAME, Topic,
 };
+
+/// Other instances refresh their presence this often; a list not refreshed for
+/// `PRESENCE_STALE_AFTER` belongs to an instance that is gone.
+pub const PRESENCE_REFRESH: Duration = Duration::from_secs(30);
+pub const PRESENCE_STALE_AFTER: Duration = Duration::from_secs(75);
 
 pub type ConnId = u64;
 
@@ -43,6 +49,8 @@ struct Room {
     recent: VecDeque<(u64, Arc<str>)>,
     tx: broadcast::Sender<Outgoing>,
     members: HashMap<ConnId, String>,
+    /// People on this sprint through other instances, by instance, with when we heard.
+    remote: HashMap<String, (Vec<String>, Instant)>,
 }
 
 impl Room {
@@ -53,11 +61,25 @@ impl Room {
             recent: VecDeque::new(),
             tx: broadcast::channel(CHANNEL_CAPACITY).0,
             members: HashMap::new(),
+            remote: HashMap::new(),
         }
+    }
+
+    fn local_users(&self) -> Vec<String> {
+        let mut users: Vec<String> = self.members.values().cloned().collect();
+        users.sort();
+        users.dedup();
+        users
     }
 
     fn presence(&self) -> Arc<str> {
         let mut users: Vec<String> = self.members.values().cloned().collect();
+        users.extend(
+            self.remote
+                .values()
+                .filter(|(_, heard)| heard.elapsed() < PRESENCE_STALE_AFTER)
+                .flat_map(|(names, _)| names.iter().cloned()),
+        );
         users.sort();
         users.dedup();
         serde_json::to_string(&PresenceFrame {
@@ -94,13 +116,52 @@ pub struct Subscription {
     pub replay: Replay,
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Hub {
     rooms: Arc<Mutex<HashMap<i32, Room>>>,
     next_conn: Arc<AtomicU64>,
+    /// This instance's name on the bus.
+    instance: Arc<str>,
+    /// Where gestures and presence go to reach other instances (set by the PostgreSQL bus).
+    uplink: Arc<OnceLock<mpsc::UnboundedSender<BusMessage>>>,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Self {
+            rooms: Arc::default(),
+            next_conn: Arc::default(),
+            instance: crate::auth::secrets::random_hex(8).into(),
+            uplink: Arc::default(),
+        }
+    }
 }
 
 impl Hub {
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Connects the hub to other instances: the returned receiver yields what they must hear.
+    pub fn open_uplink(&self) -> mpsc::UnboundedReceiver<BusMessage> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let _ = self.uplink.set(tx);
+        rx
+    }
+
+    fn send_up(&self, message: BusMessage) {
+        if let Some(uplink) = self.uplink.get() {
+            let _ = uplink.send(message);
+        }
+    }
+
+    fn local_presence_message(&self, sprint: i32, room: Option<&Room>) -> BusMessage {
+        BusMessage::Presence {
+            instance: self.instance.to_string(),
+            sprint,
+            users: room.map(Room::local_users).unwrap_or_default(),
+        }
+    }
     fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Room>> {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -109,6 +170,13 @@ impl Hub {
     pub fn join(&self, sprint: i32, username: &str, resume: Option<(&str, u64)>) -> Subscription {
         let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let mut rooms = self.rooms();
+        if !rooms.contains_key(&sprint) {
+            // A new board here: ask the other instances who is already on this sprint.
+            self.send_up(BusMessage::PresenceQuery {
+                instance: self.instance.to_string(),
+                sprint,
+            });
+        }
         let room = rooms.entry(sprint).or_insert_with(Room::new);
         // Subscribing and snapshotting under one lock: nothing falls between replay and live.
         let rx = room.tx.subscribe();
@@ -135,6 +203,7 @@ impl Hub {
         };
         room.members.insert(conn, username.to_owned());
         room.announce_presence();
+        self.send_up(self.local_presence_message(sprint, Some(room)));
         Subscription {
             conn,
             rx,
@@ -150,8 +219,10 @@ impl Hub {
             room.members.remove(&conn);
             if room.members.is_empty() {
                 rooms.remove(&sprint);
+                self.send_up(self.local_presence_message(sprint, None));
             } else {
                 room.announce_presence();
+                self.send_up(self.local_presence_message(sprint, Some(room)));
             }
         }
     }
@@ -217,6 +288,83 @@ impl Hub {
                 skip: Some(from),
                 text: text.into(),
             });
+        }
+        self.send_up(BusMessage::Gesture {
+            instance: self.instance.to_string(),
+            sprint,
+            task,
+            gesture,
+            user: username.to_owned(),
+        });
+    }
+
+    /// Applies what another instance said about gestures and presence.
+    pub fn apply_remote(&self, message: &BusMessage) {
+        let mut rooms = self.rooms();
+        match message {
+            BusMessage::Change(_) => {}
+            BusMessage::Gesture {
+                instance,
+                sprint,
+                task,
+                gesture,
+                user,
+            } if **instance != *self.instance => {
+                if let Some(room) = rooms.get(sprint) {
+                    let text = serde_json::to_string(&GestureFrame {
+                        model: "task",
+                        id: *task,
+                        action: *gesture,
+                        user,
+                    })
+                    .expect("gesture frames serialize");
+                    let _ = room.tx.send(Outgoing {
+                        seq: None,
+                        skip: None,
+                        text: text.into(),
+                    });
+                }
+            }
+            BusMessage::Presence {
+                instance,
+                sprint,
+                users,
+            } if **instance != *self.instance => {
+                if let Some(room) = rooms.get_mut(sprint) {
+                    let before = room.presence();
+                    if users.is_empty() {
+                        room.remote.remove(instance);
+                    } else {
+                        room.remote
+                            .insert(instance.clone(), (users.clone(), Instant::now()));
+                    }
+                    if room.presence() != before {
+                        room.announce_presence();
+                    }
+                }
+            }
+            BusMessage::PresenceQuery { instance, sprint } if **instance != *self.instance => {
+                if let Some(room) = rooms.get(sprint) {
+                    self.send_up(self.local_presence_message(*sprint, Some(room)));
+                }
+            }
+            // Our own gestures and presence, back from the bus: already delivered here.
+            _ => {}
+        }
+    }
+
+    /// Re-announces this instance's presence on every open board (so others keep trusting
+    /// it) and forgets lists from instances that stopped refreshing theirs.
+    pub fn refresh_presence(&self) {
+        let mut rooms = self.rooms();
+        for (sprint, room) in rooms.iter_mut() {
+            self.send_up(self.local_presence_message(*sprint, Some(room)));
+            let before = room.presence();
+            room.remote
+                .retain(|_, (_, heard)| heard.elapsed() < PRESENCE_STALE_AFTER);
+            if room.presence() != before {
+                room.announce_presence();
+            }
         }
     }
 

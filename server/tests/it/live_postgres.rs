@@ -109,14 +109,12 @@ async fn changes_written_on_one_instance_reach_boards_on_the_other_in_order() {
     }
 
     on_one.close().await;
-    on_two.close().await;
     drop((live_one, live_two));
     two.cleanup().await;
     one.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG: drag gestures and presence stay on the instance they were sent to (Hub::relay/announce_presence are local, only changes use the bus): with two instances, a user on the other one never sees the lock or the person (the book relayed peer messages through Redis to every process, spec §5.5)"]
 async fn drag_gestures_and_presence_reach_boards_on_the_other_instance() {
     let Some(backend) = postgres() else { return };
     let (one, two) = two_instances(&backend).await;
@@ -127,21 +125,37 @@ async fn drag_gestures_and_presence_reach_boards_on_the_other_instance() {
     let sprint = one.insert_sprint("Current", date(14)).await.id;
     let mut on_one = live_one.join(&one, &alice, sprint).await;
     let mut on_two = live_two.join(&two, &bob, sprint).await;
+    // Alice, on instance one, learns that Bob (on instance two) is on the sprint...
+    on_one
+        .next_where("presence with Alice and Bob", |frame| {
+            frame["action"] == "presence" && frame["users"] == json!(["alice", "bob"])
+        })
+        .await;
+    // ...and Bob, on instance two, sees Alice.
+    on_two
+        .next_where("presence with Alice and Bob", |frame| {
+            frame["action"] == "presence" && frame["users"] == json!(["alice", "bob"])
+        })
+        .await;
+    // Bob's drag reaches Alice's board on the other instance, stamped with his name.
     on_two
         .send_json(json!({"model": "task", "id": 7, "action": "dragstart"}))
         .await;
     let frame = on_one
-        .next_where("a gesture or Bob's presence", |frame| {
-            frame["action"] == "dragstart"
-                || (frame["action"] == "presence" && frame["users"].to_string().contains("bob"))
-        })
+        .next_where("Bob's dragstart", |frame| frame["action"] == "dragstart")
         .await;
     assert_eq!(
         frame,
         json!({"model": "task", "id": 7, "action": "dragstart", "user": "bob"})
     );
-    on_one.close().await;
+    // Bob leaves: Alice's board shows her alone again.
     on_two.close().await;
+    on_one
+        .next_where("presence with only Alice", |frame| {
+            frame["action"] == "presence" && frame["users"] == json!(["alice"])
+        })
+        .await;
+    on_one.close().await;
     drop((live_one, live_two));
     two.cleanup().await;
     one.cleanup().await;
