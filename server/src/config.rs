@@ -10,6 +10,7 @@
 //! | `LEPTOS_SITE_ROOT` | `target/site` | directory holding the built site (`pkg/`, assets) |
 //! | `SECRET_KEY` | random in development | signs tickets and sessions; at least 32 characters |
 //! | `SCRUM_ENV` | `development` | `production` refuses to start without a strong `SECRET_KEY` |
+//! | `PUBLIC_URL` | (none) | the site's public address, e.g. `https://scrum.example.com`: links in live broadcasts are built on it (else they are root-relative) |
 //! | `TRUSTED_PROXIES` | (none) | CIDRs whose `X-Forwarded-*` headers are believed |
 //! | `TOKEN_TTL` | (never) | API tokens expire after this long, e.g. `30d`, `12h`, `3600` |
 //! | `SESSION_TTL` | `14d` | browser sessions expire after this long |
@@ -73,6 +74,9 @@ pub struct Config {
     pub environment: Environment,
     /// Options handed to Leptos (site root, bundle name, whether file names are hashed).
     pub leptos: LeptosOptions,
+    /// The site's public base URL (no trailing slash), for links that are not answers to one
+    /// request (live broadcasts).
+    pub public_url: Option<String>,
     /// Peers allowed to tell us the client's address, scheme and host (`X-Forwarded-*`).
     pub trusted_proxies: Vec<IpNet>,
     /// How long an API token stays valid; `None`: until revoked.
@@ -163,6 +167,23 @@ impl Config {
             }
         };
 
+        let public_url = match lookup("PUBLIC_URL") {
+            Some(url) => {
+                let url = url.trim().trim_end_matches('/').to_owned();
+                let host = url
+                    .strip_prefix("https://")
+                    .or_else(|| url.strip_prefix("http://"))
+                    .unwrap_or("");
+                if host.is_empty() || host.contains(['/', '?', '#', ' ', '@']) {
+                    return Err(ConfigError::Invalid {
+                        name: "PUBLIC_URL",
+                        reason: format!("{url:?} is not like https://scrum.example.com"),
+                    });
+                }
+                Some(url)
+            }
+            None => None,
+        };
         let trusted_proxies = match lookup("TRUSTED_PROXIES") {
             Some(list) => parse_cidr_list(&list).map_err(|reason| ConfigError::Invalid {
                 name: "TRUSTED_PROXIES",
@@ -203,6 +224,7 @@ impl Config {
             secret_key,
             environment,
             leptos,
+            public_url,
             trusted_proxies,
             token_ttl,
             session_ttl,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard, Semaphore};
 
 use crate::{
     auth::{throttle::LoginThrottle, tokens::TokenCache},
@@ -19,6 +19,9 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub config: Arc<Config>,
     pub throttle: Arc<LoginThrottle>,
+    /// Bounds concurrent argon2 checks (each holds ~19 MiB): a burst of logins queues here
+    /// instead of exhausting memory.
+    pub password_checks: Arc<Semaphore>,
     /// Where committed changes are published for the live stream.
     pub bus: Bus,
     /// Recent token lookups; only on SQLite (one instance sees every revocation).
@@ -35,6 +38,9 @@ impl AppState {
             db,
             config: Arc::new(config),
             throttle: Arc::new(LoginThrottle::default()),
+            password_checks: Arc::new(Semaphore::new(
+                std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
+            )),
             bus: Bus::in_process(Hub::default()),
             write_gate: Arc::new(Mutex::new(())),
         }

@@ -109,11 +109,7 @@ fn session_info(
     user: user::Model,
     csrf_token: String,
 ) -> SessionInfo {
-    let renderer = Renderer {
-        origin,
-        secret: state.config.secret_key.as_bytes(),
-        user_id: Some(user.id),
-    };
+    let renderer = Renderer::for_request(origin, state.config.secret_key.as_bytes(), Some(user.id));
     SessionInfo {
         user: renderer.user(user),
         csrf_token,

@@ -72,16 +72,12 @@ async fn api_root(origin: RequestOrigin) -> Json<Value> {
     }))
 }
 
-fn renderer<'a>(
-    state: &'a AppState,
-    origin: &'a RequestOrigin,
-    caller: &CurrentUser,
-) -> Renderer<'a> {
-    Renderer {
+fn renderer<'a>(state: &'a AppState, origin: &RequestOrigin, caller: &CurrentUser) -> Renderer<'a> {
+    Renderer::for_request(
         origin,
-        secret: state.config.secret_key.as_bytes(),
-        user_id: Some(caller.user.id),
-    }
+        state.config.secret_key.as_bytes(),
+        Some(caller.user.id),
+    )
 }
 
 /// A strong ETag for a version: `"3"`.
@@ -152,23 +148,24 @@ pub fn topic_of(sprint: Option<i32>) -> Topic {
     sprint.map_or(Topic::Backlog, Topic::Sprint)
 }
 
-/// Publishes committed task changes with their REST bodies (links for the writer's origin,
-/// no personal tickets). Failures are logged by the bus; the write has happened regardless.
-pub async fn publish_tasks(
-    state: &AppState,
-    origin: &RequestOrigin,
-    items: Vec<(Action, task::Model, Vec<Topic>)>,
-) -> Result<(), AppError> {
+/// Publishes committed task changes with their REST bodies (broadcast links, no personal
+/// tickets). Never fails the request: the write has happened, so a problem here is logged.
+pub async fn publish_tasks(state: &AppState, items: Vec<(Action, task::Model, Vec<Topic>)>) {
     if items.is_empty() {
-        return Ok(());
+        return;
     }
-    let renderer = Renderer {
-        origin,
-        secret: state.config.secret_key.as_bytes(),
-        user_id: None,
-    };
+    let renderer = Renderer::for_broadcast(
+        state.config.public_url.as_deref(),
+        state.config.secret_key.as_bytes(),
+    );
     let models = items.iter().map(|(_, model, _)| model.clone()).collect();
-    let bodies = renderer.tasks(&state.db, models).await?;
+    let bodies = match renderer.tasks(&state.db, models).await {
+        Ok(bodies) => bodies,
+        Err(error) => {
+            tracing::error!(%error, "rendering changes for the live stream failed");
+            return;
+        }
+    };
     let changes = items
         .into_iter()
         .zip(bodies)
@@ -185,20 +182,13 @@ pub async fn publish_tasks(
         })
         .collect();
     state.bus.publish(changes).await;
-    Ok(())
 }
 
-pub async fn publish_sprint(
-    state: &AppState,
-    origin: &RequestOrigin,
-    action: Action,
-    model: sprint::Model,
-) {
-    let renderer = Renderer {
-        origin,
-        secret: state.config.secret_key.as_bytes(),
-        user_id: None,
-    };
+pub async fn publish_sprint(state: &AppState, action: Action, model: sprint::Model) {
+    let renderer = Renderer::for_broadcast(
+        state.config.public_url.as_deref(),
+        state.config.secret_key.as_bytes(),
+    );
     let (id, version) = (model.id, model.version);
     let change = Change {
         model: Model::Sprint,

@@ -12,13 +12,52 @@ use crate::{
     origin::RequestOrigin,
 };
 
-/// What links need: where the client reached us, and who is asking (channel tickets).
+/// What links need: the base URLs to build them on, and who is asking (channel tickets).
 pub struct Renderer<'a> {
-    pub origin: &'a RequestOrigin,
+    /// `http(s)://host` of the request, or `""` for root-relative links.
+    http_base: String,
+    /// `ws(s)://host`, or `""`.
+    ws_base: String,
     pub secret: &'a [u8],
     /// The caller, for whom channel tickets are minted. `None` renders for broadcast: the
     /// channel link then carries no ticket (one person's ticket must never reach another).
     pub user_id: Option<i32>,
+}
+
+impl<'a> Renderer<'a> {
+    /// Links for the client that made this request: absolute, on the origin it used.
+    pub fn for_request(origin: &RequestOrigin, secret: &'a [u8], user_id: Option<i32>) -> Self {
+        Self {
+            http_base: origin.base(),
+            ws_base: format!("{}://{}", origin.ws_scheme(), origin.host),
+            secret,
+            user_id,
+        }
+    }
+
+    /// Links for a live broadcast, read by everyone on a board. Never built from the writer's
+    /// `Host` header (a forged one would point every board at another site): `PUBLIC_URL` when
+    /// configured, otherwise root-relative paths that resolve against each reader's origin.
+    pub fn for_broadcast(public_url: Option<&str>, secret: &'a [u8]) -> Self {
+        let http_base = public_url.unwrap_or("").trim_end_matches('/').to_owned();
+        let ws_base = if let Some(rest) = http_base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = http_base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            String::new()
+        };
+        Self {
+            http_base,
+            ws_base,
+            secret,
+            user_id: None,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.http_base)
+    }
 }
 
 impl Renderer<'_> {
@@ -37,13 +76,9 @@ impl Renderer<'_> {
         };
         Sprint {
             links: SprintLinks {
-                self_: self.origin.url(&format!("/api/sprints/{}", model.id)),
-                tasks: self.origin.url(&format!("/api/tasks?sprint={}", model.id)),
-                channel: format!(
-                    "{}://{}/socket?{query}",
-                    self.origin.ws_scheme(),
-                    self.origin.host
-                ),
+                self_: self.url(&format!("/api/sprints/{}", model.id)),
+                tasks: self.url(&format!("/api/tasks?sprint={}", model.id)),
+                channel: format!("{}/socket?{query}", self.ws_base),
             },
             id: model.id,
             name: model.name,
@@ -58,14 +93,13 @@ impl Renderer<'_> {
         let status = TaskStatus::try_from(model.status).unwrap_or(TaskStatus::NotStarted);
         Task {
             links: TaskLinks {
-                self_: self.origin.url(&format!("/api/tasks/{}", model.id)),
+                self_: self.url(&format!("/api/tasks/{}", model.id)),
                 sprint: model
                     .sprint_id
-                    .map(|id| self.origin.url(&format!("/api/sprints/{id}"))),
-                assigned: assignee.as_ref().map(|name| {
-                    self.origin
-                        .url(&format!("/api/users/{}", path_segment(name)))
-                }),
+                    .map(|id| self.url(&format!("/api/sprints/{id}"))),
+                assigned: assignee
+                    .as_ref()
+                    .map(|name| self.url(&format!("/api/users/{}", path_segment(name)))),
             },
             id: model.id,
             name: model.name,
@@ -115,10 +149,8 @@ impl Renderer<'_> {
         User {
             full_name: model.full_name(),
             links: UserLinks {
-                self_: self
-                    .origin
-                    .url(&format!("/api/users/{}", path_segment(&model.username))),
-                tasks: self.origin.url(&format!(
+                self_: self.url(&format!("/api/users/{}", path_segment(&model.username))),
+                tasks: self.url(&format!(
                     "/api/tasks?assigned={}",
                     form_urlencoded::byte_serialize(model.username.as_bytes()).collect::<String>()
                 )),

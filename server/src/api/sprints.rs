@@ -144,7 +144,7 @@ async fn create(
     let model = service::create(&state, fields)
         .await
         .map_err(|e| write_error(e, |m| json_of(&renderer.sprint(m))))?;
-    publish_sprint(&state, &origin, Action::Add, model.clone()).await;
+    publish_sprint(&state, Action::Add, model.clone()).await;
     let version = model.version;
     let sprint = renderer.sprint(model);
     Ok(versioned(
@@ -171,7 +171,7 @@ async fn write(
     let model = service::update(&state, id, fields, mode, expected)
         .await
         .map_err(|e| write_error(e, |m| json_of(&renderer.sprint(m))))?;
-    publish_sprint(&state, &origin, Action::Update, model.clone()).await;
+    publish_sprint(&state, Action::Update, model.clone()).await;
     let version = model.version;
     Ok(versioned(
         StatusCode::OK,
@@ -237,8 +237,8 @@ async fn remove(
             )
         })
         .collect();
-    publish_tasks(&state, &origin, items).await?;
-    publish_sprint(&state, &origin, Action::Remove, deleted).await;
+    publish_tasks(&state, items).await;
+    publish_sprint(&state, Action::Remove, deleted).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

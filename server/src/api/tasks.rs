@@ -262,7 +262,7 @@ async fn create(
         Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
     };
     let topics = vec![topic_of(model.sprint_id)];
-    publish_tasks(&state, &origin, vec![(Action::Add, model.clone(), topics)]).await?;
+    publish_tasks(&state, vec![(Action::Add, model.clone(), topics)]).await;
     let version = model.version;
     let task = renderer(&state, &origin, &caller)
         .one_task(&state.db, model)
@@ -294,12 +294,7 @@ async fn write(
         };
     // A task that changed sprint leaves one board and joins another: both hear of it.
     let topics = vec![topic_of(previous_sprint), topic_of(model.sprint_id)];
-    publish_tasks(
-        &state,
-        &origin,
-        vec![(Action::Update, model.clone(), topics)],
-    )
-    .await?;
+    publish_tasks(&state, vec![(Action::Update, model.clone(), topics)]).await;
     let version = model.version;
     let task = renderer(&state, &origin, &caller)
         .one_task(&state.db, model)
@@ -352,7 +347,7 @@ async fn remove(
         Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
     };
     let topics = vec![topic_of(removed.sprint_id)];
-    publish_tasks(&state, &origin, vec![(Action::Remove, removed, topics)]).await?;
+    publish_tasks(&state, vec![(Action::Remove, removed, topics)]).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -410,7 +405,7 @@ async fn move_task(
             .into_iter()
             .map(|other| (Action::Update, other, vec![column])),
     );
-    publish_tasks(&state, &origin, items).await?;
+    publish_tasks(&state, items).await;
     let version = moved.task.version;
     let task = renderer(&state, &origin, &caller)
         .one_task(&state.db, moved.task)

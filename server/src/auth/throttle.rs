@@ -28,6 +28,26 @@ impl Default for Limits {
     }
 }
 
+/// One IPv6 subscriber usually holds a whole /64: count it as one address.
+fn network_of(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => {
+            let segments = v6.segments();
+            IpAddr::V6(std::net::Ipv6Addr::new(
+                segments[0],
+                segments[1],
+                segments[2],
+                segments[3],
+                0,
+                0,
+                0,
+                0,
+            ))
+        }
+        v4 => v4,
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 enum Key {
     Username(String),
@@ -60,23 +80,26 @@ impl LoginThrottle {
     fn keys(address: Option<IpAddr>, username: &str) -> Vec<(Key, usize)> {
         Vec::new()
             .into_iter()
-            .chain(address.map(|ip| (Key::Address(ip), 0)))
+            .chain(address.map(|ip| (Key::Address(network_of(ip)), 0)))
             .chain((!username.is_empty()).then(|| (Key::Username(username.to_lowercase()), 1)))
             .collect()
     }
 
-    /// `Err(seconds)` when this attempt must wait; call before checking the password.
-    pub fn check(&self, address: Option<IpAddr>, username: &str) -> Result<(), u64> {
+    /// Reserves an attempt: `Err(seconds)` when it must wait, else the attempt is counted as a
+    /// failure right away (so a burst of concurrent guesses cannot all pass the check before
+    /// any failure is recorded). Call [`LoginThrottle::succeeded`] if the password was right.
+    pub fn reserve(&self, address: Option<IpAddr>, username: &str) -> Result<(), u64> {
         let now = Instant::now();
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let mut wait = Duration::ZERO;
-        for (key, kind) in Self::keys(address, username) {
-            let limit = if kind == 0 {
+        let keys = Self::keys(address, username);
+        for (key, kind) in &keys {
+            let limit = if *kind == 0 {
                 self.limits.per_address
             } else {
                 self.limits.per_username
             };
-            if let Some(times) = failures.get_mut(&key) {
+            if let Some(times) = failures.get_mut(key) {
                 while times
                     .front()
                     .is_some_and(|t| now.duration_since(*t) >= self.limits.window)
@@ -90,34 +113,50 @@ impl LoginThrottle {
                 }
             }
         }
-        if wait.is_zero() {
-            Ok(())
-        } else {
-            Err(wait.as_secs().max(1))
+        if !wait.is_zero() {
+            return Err(wait.as_secs().max(1));
         }
-    }
-
-    pub fn record_failure(&self, address: Option<IpAddr>, username: &str) {
-        let now = Instant::now();
-        let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if failures.len() >= MAX_KEYS {
-            let window = self.limits.window;
-            failures.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|t| now.duration_since(*t) < window)
-            });
+            Self::evict(&mut failures, now, self.limits.window);
         }
-        for (key, _) in Self::keys(address, username) {
+        for (key, _) in keys {
             failures.entry(key).or_default().push_back(now);
         }
+        Ok(())
     }
 
-    /// A correct password clears the username's failures (not the address's: one good
-    /// account must not reset a guessing campaign from the same address).
-    pub fn record_success(&self, username: &str) {
+    /// The reserved attempt was a correct password: it no longer counts. Earlier failures do
+    /// (a success must not reset a guessing campaign against the same account).
+    pub fn succeeded(&self, address: Option<IpAddr>, username: &str) {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        failures.remove(&Key::Username(username.to_lowercase()));
+        for (key, _) in Self::keys(address, username) {
+            if let Some(times) = failures.get_mut(&key) {
+                times.pop_back();
+                if times.is_empty() {
+                    failures.remove(&key);
+                }
+            }
+        }
+    }
+
+    /// Keeps memory bounded: drops expired entries, then, if still full, the half with the
+    /// oldest latest failure.
+    fn evict(failures: &mut HashMap<Key, VecDeque<Instant>>, now: Instant, window: Duration) {
+        failures.retain(|_, times| {
+            times
+                .back()
+                .is_some_and(|t| now.duration_since(*t) < window)
+        });
+        if failures.len() >= MAX_KEYS {
+            let mut latest: Vec<(Instant, Key)> = failures
+                .iter()
+                .filter_map(|(key, times)| times.back().map(|t| (*t, key.clone())))
+                .collect();
+            latest.sort_by_key(|(t, _)| *t);
+            for (_, key) in latest.into_iter().take(MAX_KEYS / 2) {
+                failures.remove(&key);
+            }
+        }
     }
 }
 
@@ -133,42 +172,63 @@ mod tests {
         })
     }
 
+    fn ip(text: &str) -> Option<IpAddr> {
+        Some(text.parse().unwrap())
+    }
+
     #[test]
     fn a_username_is_locked_after_its_failures_whatever_the_address() {
         let t = throttle();
         for i in 0..3 {
-            assert!(
-                t.check(Some(format!("10.0.0.{i}").parse().unwrap()), "demo")
-                    .is_ok()
-            );
-            t.record_failure(Some(format!("10.0.0.{i}").parse().unwrap()), "demo");
+            assert!(t.reserve(ip(&format!("10.0.0.{i}")), "demo").is_ok());
         }
-        let wait = t
-            .check(Some("10.9.9.9".parse().unwrap()), "Demo")
-            .unwrap_err();
+        let wait = t.reserve(ip("10.9.9.9"), "Demo").unwrap_err();
         assert!((1..=60).contains(&wait), "{wait}");
-        assert!(t.check(Some("10.9.9.9".parse().unwrap()), "other").is_ok());
+        assert!(t.reserve(ip("10.9.9.9"), "other").is_ok());
     }
 
     #[test]
     fn an_address_is_locked_after_failures_across_usernames() {
         let t = throttle();
-        let ip = Some("192.0.2.1".parse().unwrap());
         for i in 0..5 {
-            t.record_failure(ip, &format!("user{i}"));
+            assert!(t.reserve(ip("192.0.2.1"), &format!("user{i}")).is_ok());
         }
-        assert!(t.check(ip, "fresh").is_err());
-        assert!(t.check(Some("192.0.2.2".parse().unwrap()), "fresh").is_ok());
+        assert!(t.reserve(ip("192.0.2.1"), "fresh").is_err());
+        assert!(t.reserve(ip("192.0.2.2"), "fresh").is_ok());
     }
 
     #[test]
-    fn success_clears_the_usernames_failures() {
+    fn concurrent_attempts_are_counted_before_they_finish() {
+        // Three guesses reserved at once (none finished): the fourth must already wait.
         let t = throttle();
         for _ in 0..3 {
-            t.record_failure(None, "demo");
+            assert!(t.reserve(None, "demo").is_ok());
         }
-        assert!(t.check(None, "demo").is_err());
-        t.record_success("demo");
-        assert!(t.check(None, "demo").is_ok());
+        assert!(t.reserve(None, "demo").is_err());
+    }
+
+    #[test]
+    fn a_success_takes_back_only_its_own_attempt() {
+        let t = throttle();
+        assert!(t.reserve(None, "demo").is_ok());
+        assert!(t.reserve(None, "demo").is_ok());
+        assert!(t.reserve(None, "demo").is_ok());
+        t.succeeded(None, "demo");
+        // Two earlier failures still count: one more failure locks again.
+        assert!(t.reserve(None, "demo").is_ok());
+        assert!(t.reserve(None, "demo").is_err());
+    }
+
+    #[test]
+    fn ipv6_addresses_of_one_network_share_a_budget() {
+        let t = throttle();
+        for i in 0..5 {
+            assert!(
+                t.reserve(ip(&format!("2001:db8:1:2::{i:x}")), &format!("u{i}"))
+                    .is_ok()
+            );
+        }
+        assert!(t.reserve(ip("2001:db8:1:2:ffff::1"), "x").is_err());
+        assert!(t.reserve(ip("2001:db8:1:3::1"), "x").is_ok());
     }
 }

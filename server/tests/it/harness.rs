@@ -1104,3 +1104,34 @@ fn dechunk(mut rest: &str) -> String {
     }
     out
 }
+
+/// A REST body as the live stream carries it: the same representation, with root-relative
+/// links (broadcast links are never built from one writer's `Host`; see `Renderer`).
+pub fn as_broadcast(body: &serde_json::Value) -> serde_json::Value {
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::String(text)
+                if text.starts_with("http://") || text.starts_with("https://") =>
+            {
+                if let Some(path) = text.splitn(4, '/').nth(3) {
+                    *text = format!("/{path}");
+                }
+            }
+            serde_json::Value::String(text)
+                if text.starts_with("ws://") || text.starts_with("wss://") =>
+            {
+                if let Some(path) = text.splitn(4, '/').nth(3) {
+                    *text = format!("/{path}");
+                }
+            }
+            serde_json::Value::Object(map) => map.values_mut().for_each(strip),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut copy = body.clone();
+    if let Some(links) = copy.get_mut("links") {
+        strip(links);
+    }
+    copy
+}

@@ -14,7 +14,9 @@ use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 use serde_json::{Value, json};
 use server::live::{Action, Change, Model, Topic, hub::CHANNEL_CAPACITY, ticket};
 
-use crate::harness::{Auth, Backend, LiveServer, NewTask, SECRET_KEY, TestApp, backends, date};
+use crate::harness::{
+    Auth, Backend, LiveServer, NewTask, SECRET_KEY, TestApp, as_broadcast, backends, date,
+};
 
 /// A fresh app on `backend`, on the database's own event bus (as `server serve` runs).
 async fn live_app(backend: &Backend) -> TestApp {
@@ -133,13 +135,17 @@ async fn task_changes_reach_every_board_of_the_sprint_with_rest_bodies_in_order(
             let start = client.hello_seq();
             let add = client.next_change().await;
             assert_change(&add, "task", "add", id);
-            assert_eq!(add["body"], created, "the body is the REST representation");
+            assert_eq!(
+                add["body"],
+                as_broadcast(&created),
+                "the body is the REST representation"
+            );
             assert_eq!(add["version"], created["version"]);
             assert_eq!(seq_of(&add), start + 1);
 
             let update = client.next_change().await;
             assert_change(&update, "task", "update", id);
-            assert_eq!(update["body"], patched);
+            assert_eq!(update["body"], as_broadcast(&patched));
             assert_eq!(update["version"], patched["version"]);
             assert!(update["version"].as_i64() > add["version"].as_i64());
             assert_eq!(seq_of(&update), start + 2);
@@ -158,7 +164,7 @@ async fn task_changes_reach_every_board_of_the_sprint_with_rest_bodies_in_order(
             assert_eq!(renamed["body"]["version"], sprint_answer["version"]);
             assert_eq!(
                 renamed["body"]["links"]["self"],
-                sprint_answer["links"]["self"]
+                as_broadcast(&sprint_answer)["links"]["self"]
             );
             // The writer's personal ticket never travels to other people.
             let channel = renamed["body"]["links"]["channel"].as_str().unwrap();
@@ -210,7 +216,7 @@ async fn moves_reach_both_sprints_backlog_reaches_every_board_and_nothing_leaks(
             let update = client.next_change().await;
             // For B this is the first change: the add in A never reached it.
             assert_change(&update, "task", "update", id);
-            assert_eq!(update["body"], moved);
+            assert_eq!(update["body"], as_broadcast(&moved));
         }
 
         // A backlog task is on every board.
@@ -958,11 +964,11 @@ async fn a_reconnecting_board_gets_exactly_what_it_missed_or_resync() {
     assert_eq!(a.hello_seq(), last_seen + 2);
     let replayed = a.next().await;
     assert_change(&replayed, "task", "add", id_of(&missed_add));
-    assert_eq!(replayed["body"], missed_add);
+    assert_eq!(replayed["body"], as_broadcast(&missed_add));
     assert_eq!(seq_of(&replayed), last_seen + 1);
     let replayed = a.next().await;
     assert_change(&replayed, "task", "update", id_of(&first));
-    assert_eq!(replayed["body"], missed_update);
+    assert_eq!(replayed["body"], as_broadcast(&missed_update));
     assert_eq!(seq_of(&replayed), last_seen + 2);
     assert_eq!(a.next_presence().await, ["alice", "bob"]);
     // Live frames continue after the replay, with no duplicates.
@@ -1177,4 +1183,37 @@ async fn a_large_change_reaches_the_board_on_every_backend() {
         drop(live);
         app.cleanup().await;
     }
+}
+
+// --- Links in broadcasts cannot be forged ---------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_host_on_a_write_never_reaches_another_board() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let live = LiveServer::start(&app).await;
+    let (_, alice) = app.person("alice").await;
+    let (_, mallory) = app.person("mallory").await;
+    let sprint = app.insert_sprint("Current", date(14)).await.id;
+    let mut board = live.join(&app, &alice, sprint).await;
+    let created = app
+        .create_task(&alice, json!({"name": "Target", "sprint": sprint}))
+        .await;
+    board.next_change().await;
+    // Mallory writes with her own Host header, hoping every board's links point at her site.
+    let response = app
+        .call(Method::PATCH, &format!("/api/tasks/{}", id_of(&created)))
+        .auth(&mallory)
+        .header("host", "evil.example")
+        .json(json!({"name": "Renamed"}))
+        .send()
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    let update = board.next_change().await;
+    assert_eq!(update["body"]["name"], "Renamed");
+    let text = update.to_string();
+    assert!(!text.contains("evil.example"), "{text}");
+    assert_eq!(
+        update["body"]["links"]["self"],
+        format!("/api/tasks/{}", id_of(&created))
+    );
 }

@@ -4,6 +4,7 @@
 
 mod api_auth;
 mod api_concurrency;
+mod api_docs;
 mod api_move;
 mod api_pagination;
 mod api_sprints;
