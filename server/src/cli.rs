@@ -86,6 +86,16 @@ async fn serve() -> anyhow::Result<()> {
     }
     let addr = config.site_addr;
     let state = AppState::new(db, config).with_database_bus().await?;
+    let sweeper = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(error) = crate::auth::sweep_expired(&sweeper).await {
+                tracing::warn!(%error, "sweeping expired credentials failed");
+            }
+        }
+    });
     let app = build_router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -78,7 +78,11 @@ async fn obtain_token(
     input: Input,
 ) -> Result<Response, AppError> {
     let user = authenticate(&state, &origin, &input).await?;
-    let key = tokens::issue(&state.db, user.id, state.config.token_ttl).await?;
+    let key = {
+        // SQLite has one writer at a time: every write queues at the gate.
+        let _gate = state.write_gate().await;
+        tokens::issue(&state.db, user.id, state.config.token_ttl).await?
+    };
     Ok(Json(json!({ "token": key })).into_response())
 }
 
@@ -91,7 +95,10 @@ async fn revoke_token(
 ) -> Result<Response, AppError> {
     match caller.method {
         AuthMethod::Token { key_hash } => {
-            tokens::revoke(&state.db, &key_hash).await?;
+            {
+                let _gate = state.write_gate().await;
+                tokens::revoke(&state.db, &key_hash).await?;
+            }
             if let Some(cache) = &state.token_cache {
                 cache.forget(&key_hash);
             }
@@ -147,15 +154,18 @@ async fn login(
     // Scripts send no Origin or Referer and are unaffected.
     crate::auth::extract::reject_foreign_origin(&headers, &origin)?;
     let user = authenticate(&state, &origin, &input).await?;
-    if let Some(old) = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .find_map(sessions::id_from_cookie_header)
-    {
-        sessions::delete(&state.db, old).await?;
-    }
-    let session = sessions::create(&state.db, user.id, state.config.session_ttl).await?;
+    let session = {
+        let _gate = state.write_gate().await;
+        if let Some(old) = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find_map(sessions::id_from_cookie_header)
+        {
+            sessions::delete(&state.db, old).await?;
+        }
+        sessions::create(&state.db, user.id, state.config.session_ttl).await?
+    };
     let cookie = sessions::cookie(&session.id, state.config.session_ttl, origin.is_secure());
     let mut response =
         Json(session_info(&state, &origin, user, session.csrf_token)).into_response();
@@ -175,6 +185,7 @@ async fn logout(
     caller: CurrentUser,
 ) -> Result<Response, AppError> {
     if let AuthMethod::Session { id, .. } = &caller.method {
+        let _gate = state.write_gate().await;
         sessions::delete(&state.db, id).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();

@@ -76,38 +76,49 @@ pub fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// Search terms: split on whitespace and commas, as DRF's `SearchFilter`.
+/// At most this many search terms count (each is one more condition for the database).
+pub const MAX_SEARCH_TERMS: usize = 10;
+
+/// Search terms: split on whitespace and commas, as DRF's `SearchFilter`; repeated terms
+/// count once, and only the first `MAX_SEARCH_TERMS` count at all.
 pub fn search_terms(query: &Query) -> Vec<String> {
-    query
-        .get("search")
-        .map(|text| {
-            text.split(|c: char| c.is_whitespace() || c == ',')
-                .filter(|term| !term.is_empty())
-                .map(str::to_lowercase)
-                .collect()
-        })
-        .unwrap_or_default()
+    let mut terms: Vec<String> = Vec::new();
+    if let Some(text) = query.get("search") {
+        for term in text
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|term| !term.is_empty())
+            .map(str::to_lowercase)
+        {
+            if !terms.contains(&term) {
+                terms.push(term);
+            }
+            if terms.len() == MAX_SEARCH_TERMS {
+                break;
+            }
+        }
+    }
+    terms
 }
 
 /// The requested ordering as `(field, descending)`, keeping only `allowed` fields (unknown
-/// ones are ignored, as DRF's `OrderingFilter`).
+/// ones are ignored, as DRF's `OrderingFilter`); each field counts once, at its first mention.
 pub fn ordering<'a>(query: &Query, allowed: &[&'a str]) -> Vec<(&'a str, bool)> {
     let Some(text) = query.get("ordering") else {
         return Vec::new();
     };
-    text.split(',')
-        .map(str::trim)
-        .filter_map(|term| {
-            let (name, descending) = match term.strip_prefix('-') {
-                Some(name) => (name, true),
-                None => (term, false),
-            };
-            allowed
-                .iter()
-                .find(|field| **field == name)
-                .map(|field| (*field, descending))
-        })
-        .collect()
+    let mut fields: Vec<(&'a str, bool)> = Vec::new();
+    for term in text.split(',').map(str::trim) {
+        let (name, descending) = match term.strip_prefix('-') {
+            Some(name) => (name, true),
+            None => (term, false),
+        };
+        if let Some(field) = allowed.iter().find(|field| **field == name)
+            && !fields.iter().any(|(seen, _)| seen == field)
+        {
+            fields.push((*field, descending));
+        }
+    }
+    fields
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -216,6 +227,24 @@ mod tests {
             ordering(&query, &["name", "order"]),
             vec![("name", true), ("order", false)]
         );
+    }
+
+    #[test]
+    fn search_and_ordering_are_bounded() {
+        let many = (0..1000)
+            .map(|i| format!("t{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let query = Query::parse(Some(&format!(
+            "search={many}&ordering=name,-name,name,order"
+        )));
+        assert_eq!(search_terms(&query).len(), MAX_SEARCH_TERMS);
+        assert_eq!(
+            ordering(&query, &["name", "order"]),
+            vec![("name", false), ("order", false)]
+        );
+        let repeated = Query::parse(Some("search=a,a,a,b"));
+        assert_eq!(search_terms(&repeated), vec!["a", "b"]);
     }
 
     #[test]

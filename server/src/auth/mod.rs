@@ -15,3 +15,14 @@ pub mod throttle;
 pub mod tokens;
 
 pub use extract::{AuthMethod, CurrentUser};
+
+/// Deletes expired tokens and sessions (run every few minutes by `server serve`).
+pub async fn sweep_expired(state: &crate::state::AppState) -> Result<(), sea_orm::DbErr> {
+    let _gate = state.write_gate().await;
+    let tokens = tokens::sweep_expired(&state.db).await?;
+    let sessions = sessions::sweep_expired(&state.db).await?;
+    if tokens + sessions > 0 {
+        tracing::info!(tokens, sessions, "swept expired credentials");
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, ModelTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::secrets::{digest, random_hex};
 use crate::db::entities::{session, user};
@@ -52,8 +52,8 @@ pub async fn find(
     else {
         return Ok(None);
     };
+    // Expired sessions are refused here and swept later by `sweep_expired`.
     if found.expires <= Utc::now() {
-        found.delete(db).await?;
         return Ok(None);
     }
     Ok(user.map(|user| (found, user)))
@@ -62,6 +62,15 @@ pub async fn find(
 pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<(), sea_orm::DbErr> {
     session::Entity::delete_by_id(digest(id)).exec(db).await?;
     Ok(())
+}
+
+/// Deletes sessions past their expiry; returns how many.
+pub async fn sweep_expired(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
+    Ok(session::Entity::delete_many()
+        .filter(session::Column::Expires.lt(Utc::now()))
+        .exec(db)
+        .await?
+        .rows_affected)
 }
 
 /// The `Set-Cookie` value that stores `id` for `ttl`.

@@ -8,7 +8,7 @@ use std::{
 };
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, ModelTrait, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 
 use super::secrets::{digest, random_hex};
 use crate::db::entities::{auth_token, user};
@@ -56,8 +56,9 @@ pub async fn find_user_and_expiry(
     else {
         return Ok(None);
     };
+    // Expired tokens are refused here and swept later by `sweep_expired` (under the write
+    // gate: a read path must not write on SQLite).
     if token.expires.is_some_and(|expires| expires <= Utc::now()) {
-        token.delete(db).await?;
         return Ok(None);
     }
     Ok(user.map(|user| (key_hash, user, token.expires)))
@@ -113,4 +114,13 @@ pub async fn revoke(db: &impl ConnectionTrait, key_hash: &str) -> Result<(), sea
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Deletes tokens past their expiry; returns how many.
+pub async fn sweep_expired(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
+    Ok(auth_token::Entity::delete_many()
+        .filter(auth_token::Column::Expires.lt(Utc::now()))
+        .exec(db)
+        .await?
+        .rows_affected)
 }

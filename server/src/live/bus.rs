@@ -1,7 +1,9 @@
 //! The event bus: how committed changes reach every instance's hub. With SQLite (one
 //! instance) the hub is called directly; with PostgreSQL every instance `LISTEN`s on one channel
-//! and every change is `NOTIFY`d, so a write on any instance reaches the boards on all of them,
-//! in commit order. The code above (`publish`, the hub, the sockets) is the same either way.
+//! and every change is `NOTIFY`d, so a write on any instance reaches the boards on all of them.
+//! Changes are published right after their commit; two writes racing on one object may reach
+//! boards in either order, which is why every frame carries the object's `version`: clients
+//! keep the higher one. The code above (`publish`, the hub, the sockets) is the same either way.
 
 use std::time::Duration;
 

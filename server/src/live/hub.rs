@@ -25,6 +25,8 @@ use super::events::{
 /// `PRESENCE_STALE_AFTER` belongs to an instance that is gone.
 pub const PRESENCE_REFRESH: Duration = Duration::from_secs(30);
 pub const PRESENCE_STALE_AFTER: Duration = Duration::from_secs(75);
+/// Gestures and presence waiting to be sent to other instances.
+const UPLINK_CAPACITY: usize = 1024;
 
 pub type ConnId = u64;
 
@@ -123,7 +125,7 @@ pub struct Hub {
     /// This instance's name on the bus.
     instance: Arc<str>,
     /// Where gestures and presence go to reach other instances (set by the PostgreSQL bus).
-    uplink: Arc<OnceLock<mpsc::UnboundedSender<BusMessage>>>,
+    uplink: Arc<OnceLock<mpsc::Sender<BusMessage>>>,
 }
 
 impl Default for Hub {
@@ -143,15 +145,19 @@ impl Hub {
     }
 
     /// Connects the hub to other instances: the returned receiver yields what they must hear.
-    pub fn open_uplink(&self) -> mpsc::UnboundedReceiver<BusMessage> {
-        let (tx, rx) = mpsc::unbounded_channel();
+    pub fn open_uplink(&self) -> mpsc::Receiver<BusMessage> {
+        let (tx, rx) = mpsc::channel(UPLINK_CAPACITY);
         let _ = self.uplink.set(tx);
         rx
     }
 
+    /// Queues a message for the other instances; when the bus cannot keep up, ephemeral
+    /// messages are dropped rather than buffered without bound.
     fn send_up(&self, message: BusMessage) {
-        if let Some(uplink) = self.uplink.get() {
-            let _ = uplink.send(message);
+        if let Some(uplink) = self.uplink.get()
+            && uplink.try_send(message).is_err()
+        {
+            tracing::warn!("event bus uplink full: dropped a gesture or presence message");
         }
     }
 

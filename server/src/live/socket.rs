@@ -10,7 +10,7 @@
 //! (whitelisted gestures and presence), and pings; an idle connection costs a few KiB.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     time::{Duration, Instant},
 };
 
@@ -64,6 +64,41 @@ impl Standing {
     }
 }
 
+/// Cards one connection may hold at once (a person drags one; a few allow for touch quirks).
+const MAX_DRAGGING: usize = 8;
+
+/// A token bucket for a connection's gestures: 20 per second, bursts of 40. The excess is
+/// dropped, so one client cannot flood a room's channel and make everyone resync.
+struct GestureBudget {
+    tokens: f64,
+    refilled: Instant,
+}
+
+impl GestureBudget {
+    const PER_SECOND: f64 = 20.0;
+    const BURST: f64 = 40.0;
+
+    fn new() -> Self {
+        Self {
+            tokens: Self::BURST,
+            refilled: Instant::now(),
+        }
+    }
+
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        let earned = now.duration_since(self.refilled).as_secs_f64() * Self::PER_SECOND;
+        self.tokens = (self.tokens + earned).min(Self::BURST);
+        self.refilled = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// A client slower than this to accept a frame is dropped (its peers are never held up).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Text frames from clients are tiny gestures; anything larger is refused by the protocol layer.
@@ -96,7 +131,19 @@ pub async fn socket(
             .await?
             .filter(|user| user.is_active)
             .ok_or_else(|| AppError::Forbidden("Invalid or expired channel ticket.".into()))?;
-        let standing = Standing::User(user.id);
+        // A browser that opens its ticket URL also sends its session cookie: the stream then
+        // ends with that session (logout), not only with the user.
+        let standing = match caller
+            .as_ref()
+            .map(|caller| (&caller.method, caller.user.id))
+        {
+            Some((crate::auth::AuthMethod::Session { id, .. }, caller_id))
+                if caller_id == user.id =>
+            {
+                Standing::Session(id.clone())
+            }
+            _ => Standing::User(user.id),
+        };
         (ticket.sprint_id, user, standing)
     } else if let Some(sprint) = params.get("sprint") {
         let caller = caller.ok_or(AppError::Unauthorized(
@@ -232,9 +279,11 @@ impl Connection {
             Replay::Resync => open = open && send(&mut socket, RESYNC_FRAME).await,
         }
 
-        // The task this connection is dragging, if any: released for the others if it goes away
+        // The tasks this connection is dragging: released for the others if it goes away
         // mid-drag (closed tab, crash, lost network), so no card stays locked forever.
-        let mut dragging: Option<i32> = None;
+        let mut dragging: HashSet<i32> = HashSet::new();
+        // Gestures are cheap to send and fan out to everyone: a client gets a small budget.
+        let mut gestures = GestureBudget::new();
         let mut ping = tokio::time::interval(ping_every);
         ping.tick().await;
         let mut last_heard = Instant::now();
@@ -264,10 +313,19 @@ impl Connection {
                         last_heard = Instant::now();
                         match ClientFrame::parse(&text) {
                             Some(ClientFrame::Gesture { task, gesture }) => {
-                                dragging = match gesture {
-                                    Gesture::Dragstart => Some(task),
-                                    Gesture::Dragend | Gesture::Drop => None,
-                                };
+                                if !gestures.allow() {
+                                    continue;
+                                }
+                                match gesture {
+                                    // Bounded whatever a client sends.
+                                    Gesture::Dragstart if dragging.len() < MAX_DRAGGING => {
+                                        dragging.insert(task);
+                                    }
+                                    Gesture::Dragstart => {}
+                                    Gesture::Dragend | Gesture::Drop => {
+                                        dragging.remove(&task);
+                                    }
+                                }
                                 hub.relay(sprint, conn, &username, task, gesture);
                             }
                             Some(ClientFrame::Presence) => {
@@ -297,7 +355,7 @@ impl Connection {
                 }
             }
         }
-        if let Some(task) = dragging {
+        for task in dragging {
             hub.relay(sprint, conn, &username, task, Gesture::Dragend);
         }
         hub.leave(sprint, conn);

@@ -109,10 +109,7 @@ pub async fn update(
 ) -> Result<sprint::Model> {
     let _gate = state.write_gate().await;
     let txn = state.db.begin().await?;
-    let stored = sprint::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(WriteError::NotFound)?;
+    let stored = find_for_update(&txn, id).await?;
     check_version(stored.version, expected_version, &stored)?;
 
     let end = match (fields.end, mode) {
@@ -146,6 +143,16 @@ pub async fn update(
 
 /// Deletes a sprint after moving its tasks to the backlog (Not Started, no started/completed
 /// dates). Returns the deleted sprint and the moved tasks, so callers can announce both.
+/// The sprint, locked until the transaction ends on PostgreSQL (SQLite's write gate already
+/// serializes writers): concurrent conditional writes cannot both pass the version check.
+async fn find_for_update(txn: &sea_orm::DatabaseTransaction, id: i32) -> Result<sprint::Model> {
+    let mut query = sprint::Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    query.one(txn).await?.ok_or(WriteError::NotFound)
+}
+
 pub async fn delete(
     state: &AppState,
     id: i32,
@@ -153,16 +160,15 @@ pub async fn delete(
 ) -> Result<(sprint::Model, Vec<task::Model>)> {
     let _gate = state.write_gate().await;
     let txn = state.db.begin().await?;
-    let stored = sprint::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(WriteError::NotFound)?;
+    let stored = find_for_update(&txn, id).await?;
     check_version(stored.version, expected_version, &stored)?;
-    let tasks = task::Entity::find()
+    let mut tasks_query = task::Entity::find()
         .filter(task::Column::SprintId.eq(id))
-        .order_by_asc(task::Column::Id)
-        .all(&txn)
-        .await?;
+        .order_by_asc(task::Column::Id);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        tasks_query = tasks_query.lock_exclusive();
+    }
+    let tasks = tasks_query.all(&txn).await?;
     let mut moved = Vec::with_capacity(tasks.len());
     for task in tasks {
         let version = task.version + 1;

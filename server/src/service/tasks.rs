@@ -62,11 +62,17 @@ async fn find_sprint(
     id: i32,
     errors: &mut FieldErrors,
 ) -> std::result::Result<Option<sprint::Model>, sea_orm::DbErr> {
-    let found = sprint::Entity::find_by_id(id).one(db).await?;
+    let mut query = sprint::Entity::find_by_id(id);
+    if db.get_database_backend() == DbBackend::Postgres {
+        // A sprint being deleted cannot take this task in behind its back: its delete holds
+        // the row exclusively, so we wait, then find it gone.
+        query = query.lock_shared();
+    }
+    let found = query.one(db).await?;
     if found.is_none() {
         errors.add(
             "sprint",
-            format!("Invalid pk \"{id}\" - object does not exist."),
+            format!("Invalid pk '{id}' - object does not exist."),
         );
     }
     Ok(found)
@@ -298,25 +304,34 @@ pub async fn move_task(
 ) -> Result<Moved> {
     let _gate = state.write_gate().await;
     let txn = state.db.begin().await?;
-    if txn.get_database_backend() == DbBackend::Postgres {
-        // One mover per column at a time, across every server instance.
-        let key = i64::from(target.sprint.unwrap_or(0)) * 8 + i64::from(target.status.code());
-        txn.execute(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            "SELECT pg_advisory_xact_lock($1)",
-            [key.into()],
-        ))
-        .await?;
+    let postgres = txn.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        // One mover per column at a time, across every server instance: lock the column the
+        // task leaves and the one it joins, always in the same order, so two moves in opposite
+        // directions queue instead of deadlocking.
+        let current = task::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(WriteError::NotFound)?;
+        let mut keys = vec![
+            column_key(current.sprint_id, current.status),
+            column_key(target.sprint, effective_status(target).code()),
+        ];
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            txn.execute(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [key.into()],
+            ))
+            .await?;
+        }
     }
     let stored = find_for_update(&txn, id).await?;
     check_version(stored.version, expected_version, &stored)?;
 
-    // The backlog has one column: moving there means Not Started.
-    let status = if target.sprint.is_none() {
-        TaskStatus::NotStarted
-    } else {
-        target.status
-    };
+    let status = effective_status(target);
     let previous_status = TaskStatus::try_from(stored.status).unwrap_or(TaskStatus::NotStarted);
     let (started, completed) = if status == previous_status {
         (stored.started, stored.completed)
@@ -333,10 +348,12 @@ pub async fn move_task(
     // Validation as for a PATCH: a completed task may not change sprint, and so on.
     draft(&txn, fields, Some(&stored), Mode::Patch).await?;
 
-    let mut column = column_query(target.sprint, status)
-        .filter(task::Column::Id.ne(id))
-        .all(&txn)
-        .await?;
+    let mut column_rows = column_query(target.sprint, status).filter(task::Column::Id.ne(id));
+    if postgres {
+        // The rows we renumber must not change under us (a PATCH of one of them, say).
+        column_rows = column_rows.lock_exclusive();
+    }
+    let mut column = column_rows.all(&txn).await?;
     let position = match target.before {
         None => column.len(),
         Some(before) if before == id => column
@@ -380,6 +397,20 @@ pub async fn move_task(
         previous_sprint,
         renumbered,
     })
+}
+
+/// The backlog has one column: moving there means Not Started.
+fn effective_status(target: Move) -> TaskStatus {
+    if target.sprint.is_none() {
+        TaskStatus::NotStarted
+    } else {
+        target.status
+    }
+}
+
+/// The advisory-lock key of a board column.
+fn column_key(sprint: Option<i32>, status: i16) -> i64 {
+    i64::from(sprint.unwrap_or(0)) * 8 + i64::from(status)
 }
 
 fn order_at(index: usize) -> Result<i16> {

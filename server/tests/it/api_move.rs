@@ -622,7 +622,7 @@ async fn malformed_moves_are_refused_with_field_errors() {
         ),
         (
             json!({"status": 2, "sprint": 999}),
-            json!({"sprint": ["Invalid pk \"999\" - object does not exist."]}),
+            json!({"sprint": ["Invalid pk '999' - object does not exist."]}),
         ),
     ] {
         let (status, answer) = move_task(&app, &auth, task, body.clone()).await;

@@ -651,7 +651,7 @@ async fn unknown_sprints_and_users_are_field_errors() {
     assert_eq!(
         body,
         json!({
-            "sprint": ["Invalid pk \"9999\" - object does not exist."],
+            "sprint": ["Invalid pk '9999' - object does not exist."],
             "assigned": ["Object with username=nobody does not exist."],
         })
     );

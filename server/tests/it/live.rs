@@ -1217,3 +1217,57 @@ async fn a_forged_host_on_a_write_never_reaches_another_board() {
         format!("/api/tasks/{}", id_of(&created))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_flooding_gestures_is_cut_to_its_budget() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let live = LiveServer::start(&app).await;
+    let (_, alice) = app.person("alice").await;
+    let (_, bob) = app.person("bob").await;
+    let sprint = app.insert_sprint("Current", date(14)).await.id;
+    let mut flooder = live.join(&app, &alice, sprint).await;
+    let mut peer = live.join(&app, &bob, sprint).await;
+    for _ in 0..300 {
+        flooder
+            .send_json(json!({"model": "task", "id": 7, "action": "dragend"}))
+            .await;
+    }
+    let mut relayed = 0;
+    while let Some(frame) = peer.next_within(Duration::from_millis(500)).await {
+        if frame["action"] == "dragend" {
+            relayed += 1;
+        }
+        // The peer is never pushed into a resync by someone else's flood.
+        assert_ne!(frame["action"], "resync");
+    }
+    assert!(
+        (40..=60).contains(&relayed),
+        "a burst of 40 plus what 20/s refills: {relayed} relayed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_card_a_vanished_tab_was_dragging_is_released() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let live = LiveServer::start(&app).await;
+    let (_, alice) = app.person("alice").await;
+    let (_, bob) = app.person("bob").await;
+    let sprint = app.insert_sprint("Current", date(14)).await.id;
+    let mut tab = live.join(&app, &alice, sprint).await;
+    let mut peer = live.join(&app, &bob, sprint).await;
+    for id in [5, 6] {
+        tab.send_json(json!({"model": "task", "id": id, "action": "dragstart"}))
+            .await;
+    }
+    tab.close().await;
+    let mut released = Vec::new();
+    while released.len() < 2 {
+        let frame = peer
+            .next_where("a dragend", |frame| frame["action"] == "dragend")
+            .await;
+        assert_eq!(frame["user"], "alice");
+        released.push(frame["id"].as_i64().unwrap());
+    }
+    released.sort_unstable();
+    assert_eq!(released, vec![5, 6]);
+}
