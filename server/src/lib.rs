@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod headers;
 pub mod health;
 pub mod live;
 pub mod origin;

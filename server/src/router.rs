@@ -1,9 +1,11 @@
 //! The one function that assembles the application, used by `main` and by every test.
 
-use axum::{Router, routing::get};
-use tower_http::trace::TraceLayer;
+use std::time::Duration;
 
-use crate::{api, health, live, state::AppState, web};
+use axum::{Router, http::StatusCode, middleware, routing::get};
+use tower_http::{compression::CompressionLayer, timeout::TimeoutLayer, trace::TraceLayer};
+
+use crate::{api, headers, health, live, state::AppState, web};
 
 /// Builds the whole application: `/healthz`, the REST API under `/api/`, the live stream at
 /// `/socket`, and the Leptos site.
@@ -17,6 +19,19 @@ pub fn build_router(state: AppState) -> Router {
         .route("/socket", get(live::socket::socket))
         .merge(api::router());
     web::routes(router, &state)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            headers::response_headers,
+        ))
+        // gzip or brotli for whoever asks (API JSON, pages, the bundle); websocket upgrades
+        // and tiny bodies are left alone by the layer itself.
+        .layer(CompressionLayer::new())
+        // A request that takes this long is stuck: answer 408 and free its resources.
+        // (An upgraded websocket is no longer a request and is not affected.)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -14,5 +14,6 @@ mod book_transcript;
 mod cli;
 mod foundation;
 mod harness;
+mod headers;
 mod live;
 mod live_postgres;

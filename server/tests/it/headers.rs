@@ -1,0 +1,114 @@
+//! Response hardening and caching: security headers on every answer, HSTS under TLS only,
+//! immutable caching for content-hashed files only, and compression on request.
+
+use axum::http::{Method, StatusCode};
+
+use crate::harness::{Backend, TestApp};
+
+#[tokio::test]
+async fn every_response_refuses_framing_and_sniffing() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    for path in ["/", "/api/", "/healthz", "/api/sprints", "/no/such/page"] {
+        let response = app.get(path).await;
+        assert_eq!(response.header("x-frame-options"), "DENY", "{path}");
+        assert!(
+            response
+                .header("content-security-policy")
+                .contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+        assert_eq!(
+            response.header("x-content-type-options"),
+            "nosniff",
+            "{path}"
+        );
+        assert_eq!(
+            response.header("referrer-policy"),
+            "strict-origin-when-cross-origin",
+            "{path}"
+        );
+        assert!(
+            response.headers.get("strict-transport-security").is_none(),
+            "no HSTS over plain HTTP: {path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hsts_is_sent_when_a_trusted_proxy_terminates_tls() {
+    let app = TestApp::spawn_with(&Backend::Sqlite, &[("TRUSTED_PROXIES", "10.0.0.0/8")]).await;
+    let response = app
+        .call(Method::GET, "/api/")
+        .peer("10.0.0.2")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await;
+    assert!(
+        response
+            .header("strict-transport-security")
+            .starts_with("max-age=63072000")
+    );
+    // The same header from an untrusted peer changes nothing.
+    let forged = app
+        .call(Method::GET, "/api/")
+        .peer("203.0.113.5")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await;
+    assert!(forged.headers.get("strict-transport-security").is_none());
+}
+
+#[tokio::test]
+async fn hashed_files_are_immutable_pages_revalidate_and_api_answers_are_not_stored() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    std::fs::write(
+        site.path().join("pkg/scrum.Hg83HrffVMd6aTqA0EPbCw.js"),
+        "export default 1;",
+    )
+    .unwrap();
+    std::fs::write(site.path().join("favicon.svg"), "<svg/>").unwrap();
+    let root = site.path().display().to_string();
+    let app = TestApp::spawn_with(&Backend::Sqlite, &[("LEPTOS_SITE_ROOT", root.as_str())]).await;
+
+    let hashed = app.get("/pkg/scrum.Hg83HrffVMd6aTqA0EPbCw.js").await;
+    assert_eq!(hashed.status, StatusCode::OK);
+    assert_eq!(
+        hashed.header("cache-control"),
+        "public, max-age=31536000, immutable"
+    );
+    let favicon = app.get("/favicon.svg").await;
+    assert_eq!(favicon.status, StatusCode::OK);
+    assert!(!favicon.header("cache-control").contains("immutable"));
+    let page = app.get("/").await;
+    assert_eq!(page.header("cache-control"), "no-cache");
+    let api = app.get("/api/").await;
+    assert_eq!(api.header("cache-control"), "no-store");
+}
+
+#[tokio::test]
+async fn api_json_is_compressed_for_clients_that_accept_it() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let demo = app.demo().await;
+    for i in 0..30 {
+        app.create_task(&demo, serde_json::json!({"name": format!("Task {i}")}))
+            .await;
+    }
+    let plain = app.call(Method::GET, "/api/tasks").auth(&demo).send().await;
+    assert!(plain.headers.get("content-encoding").is_none());
+    let gzipped = app
+        .call(Method::GET, "/api/tasks")
+        .auth(&demo)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await;
+    assert_eq!(gzipped.status, StatusCode::OK);
+    assert_eq!(gzipped.header("content-encoding"), "gzip");
+    let brotli = app
+        .call(Method::GET, "/api/tasks")
+        .auth(&demo)
+        .header("accept-encoding", "br")
+        .send()
+        .await;
+    assert_eq!(brotli.header("content-encoding"), "br");
+}
