@@ -11,6 +11,8 @@
 //! | `SECRET_KEY` | random in development | signs tickets and sessions; at least 32 characters |
 //! | `SCRUM_ENV` | `development` | `production` refuses to start without a strong `SECRET_KEY` |
 //! | `PUBLIC_URL` | (none) | the site's public address, e.g. `https://scrum.example.com`: links in live broadcasts are built on it (else they are root-relative) |
+//! | `ALLOWED_HOSTS` | `localhost,127.0.0.1,[::1]` in development; required in production | host names this site answers to (`.example.com` for a domain and its subdomains) |
+//! | `API_ALLOWED_NETS` | (everyone) | CIDRs allowed to use the API and the live stream |
 //! | `TRUSTED_PROXIES` | (none) | CIDRs whose `X-Forwarded-*` headers are believed |
 //! | `TOKEN_TTL` | (never) | API tokens expire after this long, e.g. `30d`, `12h`, `3600` |
 //! | `SESSION_TTL` | `14d` | browser sessions expire after this long |
@@ -77,6 +79,10 @@ pub struct Config {
     /// The site's public base URL (no trailing slash), for links that are not answers to one
     /// request (live broadcasts).
     pub public_url: Option<String>,
+    /// Host names requests may name; anything else is answered 400.
+    pub allowed_hosts: crate::access::AllowedHosts,
+    /// When set, only these networks may use the API and the live stream.
+    pub api_allowed_nets: Option<Vec<IpNet>>,
     /// Peers allowed to tell us the client's address, scheme and host (`X-Forwarded-*`).
     pub trusted_proxies: Vec<IpNet>,
     /// How long an API token stays valid; `None`: until revoked.
@@ -97,6 +103,8 @@ pub enum ConfigError {
         "SECRET_KEY is required in production: set it to at least {MIN_SECRET_LEN} random characters"
     )]
     MissingSecret,
+    #[error("ALLOWED_HOSTS is required in production: the host names the site is served under")]
+    MissingAllowedHosts,
     #[error(
         "SECRET_KEY is too weak for production: use at least {MIN_SECRET_LEN} random characters"
     )]
@@ -184,6 +192,24 @@ impl Config {
             }
             None => None,
         };
+        let allowed_hosts = match (lookup("ALLOWED_HOSTS"), environment) {
+            (Some(list), _) => crate::access::AllowedHosts::parse(&list).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: "ALLOWED_HOSTS",
+                    reason,
+                }
+            })?,
+            (None, Environment::Development) => crate::access::AllowedHosts::development_default(),
+            (None, Environment::Production) => return Err(ConfigError::MissingAllowedHosts),
+        };
+        let api_allowed_nets = lookup("API_ALLOWED_NETS")
+            .map(|list| {
+                parse_cidr_list(&list).map_err(|reason| ConfigError::Invalid {
+                    name: "API_ALLOWED_NETS",
+                    reason,
+                })
+            })
+            .transpose()?;
         let trusted_proxies = match lookup("TRUSTED_PROXIES") {
             Some(list) => parse_cidr_list(&list).map_err(|reason| ConfigError::Invalid {
                 name: "TRUSTED_PROXIES",
@@ -225,6 +251,8 @@ impl Config {
             environment,
             leptos,
             public_url,
+            allowed_hosts,
+            api_allowed_nets,
             trusted_proxies,
             token_ttl,
             session_ttl,
@@ -391,7 +419,16 @@ mod tests {
             config(&[("SCRUM_ENV", "production"), ("SECRET_KEY", &"a".repeat(64))]).unwrap_err(),
             ConfigError::WeakSecret
         );
-        let ok = config(&[("SCRUM_ENV", "production"), ("SECRET_KEY", STRONG)]).unwrap();
+        assert_eq!(
+            config(&[("SCRUM_ENV", "production"), ("SECRET_KEY", STRONG)]).unwrap_err(),
+            ConfigError::MissingAllowedHosts
+        );
+        let ok = config(&[
+            ("SCRUM_ENV", "production"),
+            ("SECRET_KEY", STRONG),
+            ("ALLOWED_HOSTS", "scrum.example.com"),
+        ])
+        .unwrap();
         assert_eq!(ok.secret_key.as_bytes(), STRONG.as_bytes());
         assert!(ok.warnings.is_empty());
     }

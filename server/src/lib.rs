@@ -3,6 +3,7 @@
 //! `main.rs` is only the CLI; everything it runs lives here so that integration tests build the
 //! very same router (`router::build_router`) against their own database.
 
+pub mod access;
 pub mod api;
 pub mod auth;
 pub mod cli;

@@ -942,7 +942,10 @@ async fn session_ttl_sets_the_cookie_lifetime() {
 async fn behind_a_trusted_tls_proxy_the_cookie_is_secure_and_csrf_checks_the_public_origin() {
     let app = TestApp::spawn_with(
         &crate::harness::Backend::Sqlite,
-        &[("TRUSTED_PROXIES", "10.0.0.0/8")],
+        &[
+            ("TRUSTED_PROXIES", "10.0.0.0/8"),
+            ("ALLOWED_HOSTS", "scrum.example.com,localhost"),
+        ],
     )
     .await;
     demo_user(&app).await;

@@ -292,7 +292,11 @@ async fn unsupported_methods_answer_405_in_drfs_words() {
 
 #[tokio::test]
 async fn links_are_built_from_the_host_the_client_used() {
-    let app = TestApp::spawn(&crate::harness::Backend::Sqlite).await;
+    let app = TestApp::spawn_with(
+        &crate::harness::Backend::Sqlite,
+        &[("ALLOWED_HOSTS", "board.example,localhost")],
+    )
+    .await;
     let auth = app.demo().await;
     let id = id_of(&app.create_sprint(&auth, json!({"end": day(7)})).await);
     let response = app

@@ -365,10 +365,15 @@ impl Call<'_> {
     }
 
     pub async fn send(self) -> TestResponse {
-        let mut builder = Request::builder()
-            .method(self.method)
-            .uri(self.path)
-            .header(header::HOST, HOST);
+        let mut builder = Request::builder().method(self.method).uri(self.path);
+        // A test's own Host replaces the default (two Host headers would hide the test's one).
+        if !self
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+        {
+            builder = builder.header(header::HOST, HOST);
+        }
         match &self.auth {
             Auth::Anonymous => {}
             Auth::Basic(username, password) => {

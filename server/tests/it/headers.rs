@@ -112,3 +112,101 @@ async fn api_json_is_compressed_for_clients_that_accept_it() {
         .await;
     assert_eq!(brotli.header("content-encoding"), "br");
 }
+
+// ---- Host validation and the API's network allow-list -----------------------------------
+
+#[tokio::test]
+async fn a_host_outside_allowed_hosts_is_refused_with_400() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    for path in ["/", "/api/", "/healthz"] {
+        let forged = app
+            .call(Method::GET, path)
+            .header("host", "evil.test")
+            .send()
+            .await;
+        assert_eq!(forged.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(!forged.text.contains("evil.test/"), "{}", forged.text);
+    }
+    // The development default: localhost, 127.0.0.1 and [::1], on any port.
+    for host in ["localhost:3000", "127.0.0.1:8080", "[::1]:3000"] {
+        let ok = app
+            .call(Method::GET, "/api/")
+            .header("host", host)
+            .send()
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{host}");
+        assert!(
+            ok.text.contains(&format!("http://{host}/api/sprints")),
+            "{host}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_forwarded_host_from_a_trusted_proxy_must_be_allowed_too() {
+    let app = TestApp::spawn_with(
+        &Backend::Sqlite,
+        &[
+            ("TRUSTED_PROXIES", "10.0.0.0/8"),
+            ("ALLOWED_HOSTS", "scrum.example.com,localhost"),
+        ],
+    )
+    .await;
+    let allowed = app
+        .call(Method::GET, "/api/")
+        .peer("10.0.0.2")
+        .header("x-forwarded-host", "scrum.example.com")
+        .send()
+        .await;
+    assert_eq!(allowed.status, StatusCode::OK);
+    assert!(
+        allowed
+            .text
+            .contains("http://scrum.example.com/api/sprints")
+    );
+    let refused = app
+        .call(Method::GET, "/api/")
+        .peer("10.0.0.2")
+        .header("x-forwarded-host", "evil.test")
+        .send()
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_api_and_the_stream_answer_only_allowed_networks() {
+    let app =
+        TestApp::spawn_with(&Backend::Sqlite, &[("API_ALLOWED_NETS", "10.0.0.0/8, ::1")]).await;
+    let inside = app
+        .call(Method::GET, "/api/")
+        .peer("10.20.30.40")
+        .send()
+        .await;
+    assert_eq!(inside.status, StatusCode::OK);
+    let ipv6_inside = app.call(Method::GET, "/api/").peer("::1").send().await;
+    assert_eq!(ipv6_inside.status, StatusCode::OK);
+    let outside = app
+        .call(Method::GET, "/api/")
+        .peer("192.0.2.1")
+        .send()
+        .await;
+    assert_eq!(outside.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        outside.json(),
+        serde_json::json!({"detail": "You do not have permission to perform this action."})
+    );
+    // The websocket upgrade is refused the same way, before any handshake.
+    let socket = app
+        .call(Method::GET, "/socket?sprint=1")
+        .peer("192.0.2.1")
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-version", "13")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .send()
+        .await;
+    assert_eq!(socket.status, StatusCode::FORBIDDEN);
+    // Pages are not the API: still served to everyone.
+    let page = app.call(Method::GET, "/").peer("192.0.2.1").send().await;
+    assert_eq!(page.status, StatusCode::OK);
+}

@@ -1189,7 +1189,8 @@ async fn a_large_change_reaches_the_board_on_every_backend() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_host_on_a_write_never_reaches_another_board() {
-    let app = TestApp::spawn(&Backend::Sqlite).await;
+    // Even where any host is accepted (ALLOWED_HOSTS=*), broadcast links never take it.
+    let app = TestApp::spawn_with(&Backend::Sqlite, &[("ALLOWED_HOSTS", "*")]).await;
     let live = LiveServer::start(&app).await;
     let (_, alice) = app.person("alice").await;
     let (_, mallory) = app.person("mallory").await;

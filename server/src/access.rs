@@ -1,0 +1,174 @@
+//! Who may reach the server at all: the `Host` a request names must be one of
+//! `ALLOWED_HOSTS` (so no link, redirect or cookie is ever built on a forged host), and the API
+//! and the live stream answer only clients whose address is in `API_ALLOWED_NETS`, when set.
+//! Both use the trusted-proxy-aware view of the request (`origin::resolve`).
+
+use std::net::IpAddr;
+
+use axum::{
+    extract::{ConnectInfo, Request, State},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use ipnet::IpNet;
+
+use crate::{error::AppError, origin, state::AppState};
+
+pub const DENIED: &str = "You do not have permission to perform this action.";
+
+/// The hosts this site answers to: exact names (`scrum.example.com`, `[::1]`), a leading dot
+/// for a domain and its subdomains (`.example.com`), or `*` for any (never in production).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AllowedHosts(Vec<String>);
+
+impl AllowedHosts {
+    pub fn development_default() -> Self {
+        Self(vec!["localhost".into(), "127.0.0.1".into(), "[::1]".into()])
+    }
+
+    /// Comma-separated; an empty entry is an error, never "anything".
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut hosts = Vec::new();
+        for entry in list.split(',').map(str::trim) {
+            if entry.is_empty() {
+                return Err("the list has an empty entry".into());
+            }
+            if entry.contains(['/', ' ', '@']) {
+                return Err(format!("{entry:?} is not a host name"));
+            }
+            hosts.push(entry.to_ascii_lowercase());
+        }
+        Ok(Self(hosts))
+    }
+
+    pub fn allows_any(&self) -> bool {
+        self.0.iter().any(|host| host == "*")
+    }
+
+    /// `host` as sent (`name[:port]`, `[v6]:port`); the port does not matter.
+    pub fn allows(&self, host: &str) -> bool {
+        let name = strip_port(&host.to_ascii_lowercase());
+        self.0.iter().any(|allowed| {
+            allowed == "*"
+                || *allowed == name
+                || allowed
+                    .strip_prefix('.')
+                    .is_some_and(|domain| name == domain || name.ends_with(allowed.as_str()))
+        })
+    }
+}
+
+fn strip_port(host: &str) -> String {
+    if host.starts_with('[') {
+        // [v6] or [v6]:port
+        return host
+            .split_once(']')
+            .map(|(address, _)| format!("{address}]"))
+            .unwrap_or_else(|| host.to_owned());
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.chars().all(|c| c.is_ascii_digit()) => name.to_owned(),
+        _ => host.to_owned(),
+    }
+}
+
+/// True when `ip` is inside one of `nets` (IPv4-mapped IPv6 addresses count as IPv4).
+pub fn is_allowed(ip: IpAddr, nets: &[IpNet]) -> bool {
+    let ip = origin::canonical(ip);
+    nets.iter().any(|net| net.contains(&ip))
+}
+
+/// Refuses unknown hosts (400) and, for the API and the stream, unlisted addresses (403).
+pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip());
+    let resolved = origin::resolve(
+        request.headers(),
+        request.uri().scheme_str(),
+        request.uri().authority().map(|a| a.as_str()),
+        peer,
+        &state.config.trusted_proxies,
+    );
+    let Some(resolved) = resolved else {
+        return AppError::BadRequest("Invalid or missing Host header.".into()).into_response();
+    };
+    if !state.config.allowed_hosts.allows(&resolved.host) {
+        return AppError::BadRequest(format!("Invalid Host header: {}.", resolved.host))
+            .into_response();
+    }
+    let path = request.uri().path();
+    let guarded = path == "/api" || path.starts_with("/api/") || path == "/socket";
+    if guarded && let Some(nets) = &state.config.api_allowed_nets {
+        // An unknown address (no peer information) is refused: the list is an allow-list.
+        let allowed = resolved.client_ip.is_some_and(|ip| is_allowed(ip, nets));
+        if !allowed {
+            return AppError::Forbidden(DENIED.into()).into_response();
+        }
+    }
+    next.run(request).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_cidr_list;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_host_address_does_not_match_its_prefix_neighbours() {
+        let nets = parse_cidr_list("10.0.0.1/32").unwrap();
+        assert!(is_allowed(ip("10.0.0.1"), &nets));
+        assert!(!is_allowed(ip("10.0.0.10"), &nets));
+        assert!(!is_allowed(ip("10.0.0.100"), &nets));
+        // A bare address is the same as /32.
+        let bare = parse_cidr_list("10.0.0.1").unwrap();
+        assert!(!is_allowed(ip("10.0.0.10"), &bare));
+    }
+
+    #[test]
+    fn a_network_covers_exactly_its_range() {
+        let nets = parse_cidr_list("192.168.0.0/24").unwrap();
+        assert!(is_allowed(ip("192.168.0.0"), &nets));
+        assert!(is_allowed(ip("192.168.0.255"), &nets));
+        assert!(!is_allowed(ip("192.168.1.1"), &nets));
+        assert!(!is_allowed(ip("192.168.10.1"), &nets));
+        // IPv4-mapped IPv6, as dual-stack sockets report IPv4 clients.
+        assert!(is_allowed(ip("::ffff:192.168.0.5"), &nets));
+    }
+
+    #[test]
+    fn ipv6_networks_match() {
+        let nets = parse_cidr_list("2001:db8::/32, ::1").unwrap();
+        assert!(is_allowed(ip("2001:db8:abcd::1"), &nets));
+        assert!(!is_allowed(ip("2001:db9::1"), &nets));
+        assert!(is_allowed(ip("::1"), &nets));
+        assert!(!is_allowed(ip("::2"), &nets));
+    }
+
+    #[test]
+    fn an_empty_entry_is_an_error_not_everyone() {
+        assert!(parse_cidr_list("10.0.0.0/8,").is_err());
+        assert!(parse_cidr_list(" ").is_err());
+        assert!(AllowedHosts::parse("example.com,,").is_err());
+    }
+
+    #[test]
+    fn hosts_match_by_name_whatever_the_port() {
+        let hosts = AllowedHosts::parse("scrum.example.com, .corp.example, [::1]").unwrap();
+        assert!(hosts.allows("scrum.example.com"));
+        assert!(hosts.allows("SCRUM.example.com:8443"));
+        assert!(hosts.allows("corp.example"));
+        assert!(hosts.allows("board.corp.example:80"));
+        assert!(hosts.allows("[::1]:3000"));
+        assert!(!hosts.allows("evil.example"));
+        assert!(!hosts.allows("scrum.example.com.evil.example"));
+        assert!(!hosts.allows("notcorp.example"));
+        assert!(!hosts.allows("[::2]:3000"));
+        assert!(AllowedHosts::parse("*").unwrap().allows("anything:1"));
+    }
+}
