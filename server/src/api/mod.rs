@@ -80,6 +80,11 @@ fn renderer<'a>(state: &'a AppState, origin: &RequestOrigin, caller: &CurrentUse
     )
 }
 
+/// An id from the path; anything that is not one names no object (404, as DRF).
+fn parse_id(text: &str) -> Result<i32, AppError> {
+    text.parse().map_err(|_| AppError::NotFound)
+}
+
 /// A strong ETag for a version: `"3"`.
 pub fn etag(version: i32) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header")

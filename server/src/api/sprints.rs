@@ -12,7 +12,7 @@ use axum::{
 use super::{
     expected_version,
     input::{self, Input},
-    publish_sprint, publish_tasks,
+    parse_id, publish_sprint, publish_tasks,
     query::{self, PageRequest, Query},
     renderer, route_both, versioned, write_error,
 };
@@ -50,10 +50,6 @@ fn parse_fields(input: &Input) -> Result<SprintFields, AppError> {
     };
     errors.into_result()?;
     Ok(fields)
-}
-
-fn parse_id(text: &str) -> Result<i32, AppError> {
-    text.parse().map_err(|_| AppError::NotFound)
 }
 
 #[utoipa::path(get, path = "/api/sprints", tag = "sprints",

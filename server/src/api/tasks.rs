@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{
     expected_version,
     input::{Field, Input, as_integer},
-    publish_tasks,
+    parse_id, publish_tasks,
     query::{self, PageRequest, Query},
     renderer, route_both,
     sprints::json_of,
@@ -113,10 +113,6 @@ fn parse_fields(input: &Input) -> Result<TaskFields, AppError> {
     };
     errors.into_result()?;
     Ok(fields)
-}
-
-fn parse_id(text: &str) -> Result<i32, AppError> {
-    text.parse().map_err(|_| AppError::NotFound)
 }
 
 #[utoipa::path(get, path = "/api/tasks", tag = "tasks",
