@@ -6,13 +6,18 @@
 use std::net::IpAddr;
 
 use axum::{
-    extract::{ConnectInfo, Request, State},
+    extract::{Request, State},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use ipnet::IpNet;
 
-use crate::{error::AppError, origin, state::AppState};
+use crate::{
+    error::AppError,
+    headers,
+    origin::{self, RequestOrigin},
+    state::AppState,
+};
 
 pub const DENIED: &str = "You do not have permission to perform this action.";
 
@@ -78,36 +83,52 @@ pub fn is_allowed(ip: IpAddr, nets: &[IpNet]) -> bool {
     nets.iter().any(|net| net.contains(&ip))
 }
 
-/// Refuses unknown hosts (400) and, for the API and the stream, unlisted addresses (403).
-pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip());
-    let resolved = origin::resolve(
+/// The front door every request passes: resolves where it came from (once; handlers then find
+/// the result in the request's extensions), refuses unknown hosts (400) and, for the API and
+/// the stream, unlisted addresses (403), and puts the security and cache headers on whatever
+/// the answer is, refusals included.
+pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
+    let resolved = RequestOrigin::of(
         request.headers(),
-        request.uri().scheme_str(),
-        request.uri().authority().map(|a| a.as_str()),
-        peer,
+        request.uri(),
+        request.extensions(),
         &state.config.trusted_proxies,
     );
-    let Some(resolved) = resolved else {
-        return AppError::BadRequest("Invalid or missing Host header.".into()).into_response();
+    let secure = resolved.as_ref().is_some_and(RequestOrigin::is_secure);
+    let mut response = match admit(&state, &path, resolved) {
+        Ok(resolved) => {
+            request.extensions_mut().insert(resolved);
+            next.run(request).await
+        }
+        Err(refusal) => refusal.into_response(),
     };
+    headers::apply(response.headers_mut(), &path, secure);
+    response
+}
+
+fn admit(
+    state: &AppState,
+    path: &str,
+    resolved: Option<RequestOrigin>,
+) -> Result<RequestOrigin, AppError> {
+    let resolved =
+        resolved.ok_or_else(|| AppError::BadRequest("Invalid or missing Host header.".into()))?;
     if !state.config.allowed_hosts.allows(&resolved.host) {
-        return AppError::BadRequest(format!("Invalid Host header: {}.", resolved.host))
-            .into_response();
+        return Err(AppError::BadRequest(format!(
+            "Invalid Host header: {}.",
+            resolved.host
+        )));
     }
-    let path = request.uri().path();
     let guarded = path == "/api" || path.starts_with("/api/") || path == "/socket";
     if guarded && let Some(nets) = &state.config.api_allowed_nets {
         // An unknown address (no peer information) is refused: the list is an allow-list.
         let allowed = resolved.client_ip.is_some_and(|ip| is_allowed(ip, nets));
         if !allowed {
-            return AppError::Forbidden(DENIED.into()).into_response();
+            return Err(AppError::Forbidden(DENIED.into()));
         }
     }
-    next.run(request).await
+    Ok(resolved)
 }
 
 #[cfg(test)]

@@ -1,46 +1,20 @@
-//! Headers every response carries: the security headers that cost nothing to send, and a
+//! Headers every response carries (applied by `access::guard`): the security headers that cost nothing to send, and a
 //! cache policy that lets browsers keep content-hashed files forever while always revalidating
 //! pages and never storing API answers.
 
-use axum::{
-    extract::{ConnectInfo, Request, State},
-    http::{HeaderMap, HeaderValue, header},
-    middleware::Next,
-    response::Response,
-};
-
-use crate::{origin, state::AppState};
+use axum::http::{HeaderMap, HeaderValue, header};
 
 /// One year: content-hashed files never change under the same name.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-pub async fn response_headers(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let path = request.uri().path().to_owned();
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip());
-    let secure = origin::resolve(
-        request.headers(),
-        request.uri().scheme_str(),
-        request.uri().authority().map(|a| a.as_str()),
-        peer,
-        &state.config.trusted_proxies,
-    )
-    .is_some_and(|origin| origin.is_secure());
-
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
+/// Adds the security headers and, unless the handler chose one, the cache policy for `path`.
+/// `secure`: the request came over TLS (directly or through a trusted proxy).
+pub fn apply(headers: &mut HeaderMap, path: &str, secure: bool) {
     set_security_headers(headers, secure);
     if !headers.contains_key(header::CACHE_CONTROL) {
-        let policy = cache_policy(&path, headers);
+        let policy = cache_policy(path, headers);
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
-    response
 }
 
 fn set_security_headers(headers: &mut HeaderMap, secure: bool) {

@@ -8,7 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::{
     extract::{ConnectInfo, FromRequestParts},
-    http::{HeaderMap, header, request::Parts},
+    http::{Extensions, HeaderMap, Uri, header, request::Parts},
 };
 
 use crate::{error::AppError, state::AppState};
@@ -44,19 +44,39 @@ impl RequestOrigin {
     }
 }
 
+impl RequestOrigin {
+    /// The origin of a request, from its headers, URI and peer address. `access::guard` does
+    /// this once per request and leaves the result in the request's extensions.
+    pub fn of(
+        headers: &HeaderMap,
+        uri: &Uri,
+        extensions: &Extensions,
+        trusted: &[ipnet::IpNet],
+    ) -> Option<Self> {
+        let peer = extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        resolve(
+            headers,
+            uri.scheme_str(),
+            uri.authority().map(|a| a.as_str()),
+            peer,
+            trusted,
+        )
+    }
+}
+
 impl FromRequestParts<AppState> for RequestOrigin {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0.ip());
-        resolve(
+        if let Some(resolved) = parts.extensions.get::<RequestOrigin>() {
+            return Ok(resolved.clone());
+        }
+        Self::of(
             &parts.headers,
-            parts.uri.scheme_str(),
-            parts.uri.authority().map(|a| a.as_str()),
-            peer,
+            &parts.uri,
+            &parts.extensions,
             &state.config.trusted_proxies,
         )
         .ok_or_else(|| AppError::BadRequest("Invalid or missing Host header.".into()))

@@ -5,7 +5,7 @@ use std::time::Duration;
 use axum::{Router, http::StatusCode, middleware, routing::get};
 use tower_http::{compression::CompressionLayer, timeout::TimeoutLayer, trace::TraceLayer};
 
-use crate::{access, api, headers, health, live, state::AppState, web};
+use crate::{access, api, health, live, state::AppState, web};
 
 /// Builds the whole application: `/healthz`, the REST API under `/api/`, the live stream at
 /// `/socket`, and the Leptos site.
@@ -19,12 +19,9 @@ pub fn build_router(state: AppState) -> Router {
         .route("/socket", get(live::socket::socket))
         .merge(api::router());
     web::routes(router, &state)
-        // Unknown hosts and unlisted networks are refused before any handler runs.
+        // Unknown hosts and unlisted networks are refused before any handler runs; every
+        // answer leaves with the security and cache headers.
         .layer(middleware::from_fn_with_state(state.clone(), access::guard))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            headers::response_headers,
-        ))
         // gzip or brotli for whoever asks (API JSON, pages, the bundle); websocket upgrades
         // and tiny bodies are left alone by the layer itself.
         .layer(CompressionLayer::new())
