@@ -1,7 +1,6 @@
 //! The Leptos side of the router: server-side rendered pages and the built site's static files.
 
 use axum::Router;
-use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 
 use crate::state::AppState;
@@ -11,14 +10,8 @@ use crate::state::AppState;
 pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let routes = generate_route_list(app::App);
     let options = state.config.leptos.clone();
-    let db = state.db.clone();
     router
-        .leptos_routes_with_context(
-            state,
-            routes,
-            move || provide_context(db.clone()),
-            move || app::shell(options.clone()),
-        )
+        .leptos_routes(state, routes, move || app::shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))

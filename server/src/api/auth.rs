@@ -156,12 +156,7 @@ async fn login(
     let user = authenticate(&state, &origin, &input).await?;
     let session = {
         let _gate = state.write_gate().await;
-        if let Some(old) = headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .find_map(sessions::id_from_cookie_header)
-        {
+        if let Some(old) = sessions::id_from_headers(&headers) {
             sessions::delete(&state.db, old).await?;
         }
         sessions::create(&state.db, user.id, state.config.session_ttl).await?

@@ -58,13 +58,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             }
             // Other schemes are not ours (as DRF): fall through to the cookie.
         }
-        let cookie_id = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .find_map(sessions::id_from_cookie_header)
-            .map(str::to_owned);
+        let cookie_id = sessions::id_from_headers(&parts.headers).map(str::to_owned);
         if let Some(id) = cookie_id
             && let Some((session, user)) = sessions::find(&state.db, &id).await?
             && user.is_active
@@ -120,7 +114,7 @@ async fn token_user(state: &AppState, key: &str) -> Result<CurrentUser, AppError
     {
         Some(user) => user,
         None => {
-            let (key_hash, user, expires) = tokens::find_user_and_expiry(&state.db, key)
+            let (key_hash, user, expires) = tokens::find_user(&state.db, key)
                 .await?
                 .ok_or(AppError::Unauthorized(INVALID_TOKEN))?;
             if let Some(cache) = &state.token_cache {

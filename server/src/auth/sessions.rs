@@ -90,6 +90,15 @@ pub fn clearing_cookie(secure: bool) -> String {
     )
 }
 
+/// The session id among a request's `Cookie` headers, if the browser sent one.
+pub fn id_from_headers(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(id_from_cookie_header)
+}
+
 /// The session id from a `Cookie` header, if the browser sent one.
 pub fn id_from_cookie_header(header: &str) -> Option<&str> {
     header

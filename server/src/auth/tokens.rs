@@ -32,18 +32,9 @@ pub async fn issue(
     Ok(key)
 }
 
-/// The token's user, if the key exists and has not expired (expired tokens are deleted).
+/// The token's digest, its user and its expiry (kept by [`TokenCache`]), if the key exists
+/// and has not expired.
 pub async fn find_user(
-    db: &impl ConnectionTrait,
-    key: &str,
-) -> Result<Option<(String, user::Model)>, sea_orm::DbErr> {
-    Ok(find_user_and_expiry(db, key)
-        .await?
-        .map(|(key_hash, user, _)| (key_hash, user)))
-}
-
-/// [`find_user`], also returning when the token expires (for [`TokenCache`]).
-pub async fn find_user_and_expiry(
     db: &impl ConnectionTrait,
     key: &str,
 ) -> Result<Option<(String, user::Model, Option<Expiry>)>, sea_orm::DbErr> {

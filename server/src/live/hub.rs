@@ -75,7 +75,7 @@ impl Room {
     }
 
     fn presence(&self) -> Arc<str> {
-        let mut users: Vec<String> = self.members.values().cloned().collect();
+        let mut users = self.local_users();
         users.extend(
             self.remote
                 .values()
@@ -90,6 +90,22 @@ impl Room {
         })
         .expect("presence serializes")
         .into()
+    }
+
+    /// Sends a gesture to the room's connections, except `skip` (its sender, when local).
+    fn send_gesture(&self, skip: Option<ConnId>, task: i32, gesture: Gesture, user: &str) {
+        let text = serde_json::to_string(&GestureFrame {
+            model: "task",
+            id: task,
+            action: gesture,
+            user,
+        })
+        .expect("gesture frames serialize");
+        let _ = self.tx.send(Outgoing {
+            seq: None,
+            skip,
+            text: text.into(),
+        });
     }
 
     fn announce_presence(&self) {
@@ -282,18 +298,7 @@ impl Hub {
     pub fn relay(&self, sprint: i32, from: ConnId, username: &str, task: i32, gesture: Gesture) {
         let rooms = self.rooms();
         if let Some(room) = rooms.get(&sprint) {
-            let text = serde_json::to_string(&GestureFrame {
-                model: "task",
-                id: task,
-                action: gesture,
-                user: username,
-            })
-            .expect("gesture frames serialize");
-            let _ = room.tx.send(Outgoing {
-                seq: None,
-                skip: Some(from),
-                text: text.into(),
-            });
+            room.send_gesture(Some(from), task, gesture, username);
         }
         self.send_up(BusMessage::Gesture {
             instance: self.instance.to_string(),
@@ -317,18 +322,7 @@ impl Hub {
                 user,
             } if **instance != *self.instance => {
                 if let Some(room) = rooms.get(sprint) {
-                    let text = serde_json::to_string(&GestureFrame {
-                        model: "task",
-                        id: *task,
-                        action: *gesture,
-                        user,
-                    })
-                    .expect("gesture frames serialize");
-                    let _ = room.tx.send(Outgoing {
-                        seq: None,
-                        skip: None,
-                        text: text.into(),
-                    });
+                    room.send_gesture(None, *task, *gesture, user);
                 }
             }
             BusMessage::Presence {
