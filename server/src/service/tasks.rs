@@ -518,7 +518,9 @@ pub async fn count(
     filtered(filter).count(db).await
 }
 
-/// One row of a task page: the task and its assignee's username.
+/// One row of a task page: the task and its assignee's username. (Not `find_also_related`:
+/// decoding the whole joined user row, column by prefixed name, cut the list benchmark from
+/// ~7,000 to ~3,000 requests/s.)
 #[derive(Debug, FromQueryResult)]
 struct TaskRow {
     id: i32,
