@@ -1,4 +1,15 @@
-//! Where the browser finds the REST API.
+//! The REST API client the views use. In the browser it is `fetch` (gloo-net) with the session
+//! cookie; during server-side rendering the server hands the app an in-process transport that
+//! answers from its own API router with the visitor's cookie, so the first page already holds
+//! the data and both sides parse the very same JSON.
+
+use std::{future::Future, pin::Pin, sync::Arc};
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde_json::Value;
+
+use crate::model::Page;
 
 /// Origin of the REST API, compiled in from `SCRUM_API_ORIGIN` for static (Trunk) builds that
 /// are hosted apart from the server, e.g. `https://scrum.example.com`. Empty means the page's
@@ -8,7 +19,286 @@ pub const API_ORIGIN: &str = match option_env!("SCRUM_API_ORIGIN") {
     None => "",
 };
 
-/// The URL of an API path such as `/api/sprints`.
+/// The URL of an API path such as `/api/sprints`, under the site's base path.
 pub fn api_url(path: &str) -> String {
-    format!("{API_ORIGIN}{path}")
+    format!("{API_ORIGIN}{}", crate::paths::href(path))
+}
+
+/// A refused or failed request, as the views need it: the status and the API's JSON body
+/// (`{"detail": …}`, `{"field": ["message"]}` or, for 412, the current object).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// 0 when the server could not be reached at all.
+    pub status: u16,
+    pub body: Value,
+}
+
+impl ApiError {
+    fn unreachable() -> Self {
+        ApiError {
+            status: 0,
+            body: serde_json::json!({"detail": "The server could not be reached. Check your connection and try again."}),
+        }
+    }
+
+    /// The messages for one field (`non_field_errors` for the form as a whole).
+    pub fn field(&self, name: &str) -> Vec<String> {
+        match self.body.get(name) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_owned))
+                .collect(),
+            Some(Value::String(text)) => vec![text.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// One sentence for a banner: the `detail`, else the first message of any field.
+    pub fn message(&self) -> String {
+        if let Some(detail) = self.body.get("detail").and_then(Value::as_str) {
+            return detail.to_owned();
+        }
+        if let Some(fields) = self.body.as_object() {
+            for name in fields.keys() {
+                if let Some(first) = self.field(name).into_iter().next() {
+                    return first;
+                }
+            }
+        }
+        format!("The request failed ({}).", self.status)
+    }
+
+    pub fn is_unauthorized(&self) -> bool {
+        self.status == 401 || self.status == 403
+    }
+}
+
+/// What a transport answers: the status and the body text.
+pub type Answer = (u16, String);
+type AnswerFuture = Pin<Box<dyn Future<Output = Answer> + Send>>;
+
+/// The server's in-process transport for server-side rendering: `(method, path, body)` in, the
+/// API router's answer out. Provided as context by the server for each page it renders.
+#[derive(Clone)]
+pub struct ServerTransport(
+    pub Arc<dyn Fn(&'static str, String, Option<String>) -> AnswerFuture + Send + Sync>,
+);
+
+/// The API client: cheap to copy, taken from context with [`use_api`].
+#[derive(Clone, Copy)]
+pub struct Api {
+    /// The session's CSRF token, sent as `X-CSRFToken` on writes (the `Origin` check covers
+    /// browsers that send it; the token covers the rest).
+    csrf: RwSignal<Option<String>>,
+    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+    server: StoredValue<Option<ServerTransport>>,
+}
+
+impl Api {
+    pub fn new() -> Self {
+        Api {
+            csrf: RwSignal::new(None),
+            server: StoredValue::new(use_context::<ServerTransport>()),
+        }
+    }
+
+    pub fn set_csrf(&self, token: Option<String>) {
+        self.csrf.set(token);
+    }
+
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+        decode(self.send("GET", path.to_owned(), None).await)
+    }
+
+    /// Every item of a paginated list, following `next` (never silently truncated).
+    pub async fn get_all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ApiError> {
+        let mut items = Vec::new();
+        let mut next = Some(path.to_owned());
+        while let Some(url) = next.take() {
+            let page: Page<T> = self.get(&url).await?;
+            items.extend(page.results);
+            next = page.next.map(|absolute| path_of(&absolute));
+        }
+        Ok(items)
+    }
+
+    pub async fn post<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        decode(
+            self.send("POST", path.to_owned(), Some(to_json(body)))
+                .await,
+        )
+    }
+
+    pub async fn patch<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        decode(
+            self.send("PATCH", path.to_owned(), Some(to_json(body)))
+                .await,
+        )
+    }
+
+    pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
+        let (status, body) = self.send("DELETE", path.to_owned(), None).await;
+        if (200..300).contains(&status) {
+            Ok(())
+        } else {
+            Err(error_of(status, &body))
+        }
+    }
+
+    /// One request; the answer is always `Send` so resources can hold it on either side.
+    fn send(
+        &self,
+        method: &'static str,
+        path: String,
+        body: Option<String>,
+    ) -> impl Future<Output = Answer> + Send + 'static {
+        #[cfg(feature = "ssr")]
+        {
+            let server = self.server.get_value();
+            async move {
+                match server {
+                    Some(transport) => (transport.0)(method, path, body).await,
+                    None => (0, String::new()),
+                }
+            }
+        }
+        #[cfg(all(feature = "browser", not(feature = "ssr")))]
+        {
+            let csrf = self.csrf.get_untracked();
+            send_wrapper::SendWrapper::new(browser_send(method, path, body, csrf))
+        }
+        #[cfg(not(any(feature = "ssr", feature = "browser")))]
+        {
+            let _ = (method, path, body, self.csrf);
+            async { (0, String::new()) }
+        }
+    }
+}
+
+impl Default for Api {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The API client of this app (provided once by `App`).
+pub fn use_api() -> Api {
+    use_context::<Api>().unwrap_or_default()
+}
+
+fn to_json<B: Serialize>(body: &B) -> String {
+    serde_json::to_string(body).unwrap_or_else(|_| "{}".into())
+}
+
+fn decode<T: DeserializeOwned>((status, body): Answer) -> Result<T, ApiError> {
+    if (200..300).contains(&status) {
+        serde_json::from_str(&body).map_err(|_| ApiError {
+            status: 502,
+            body: serde_json::json!({"detail": "The server's answer could not be read."}),
+        })
+    } else {
+        Err(error_of(status, &body))
+    }
+}
+
+fn error_of(status: u16, body: &str) -> ApiError {
+    if status == 0 {
+        return ApiError::unreachable();
+    }
+    let body = serde_json::from_str(body).unwrap_or_else(
+        |_| serde_json::json!({"detail": format!("The request failed ({status}).")}),
+    );
+    ApiError { status, body }
+}
+
+/// The path and query of a pagination link (`next` is absolute; we stay on our own origin).
+fn path_of(url: &str) -> String {
+    match url.find("://") {
+        Some(scheme_end) => {
+            let rest = &url[scheme_end + 3..];
+            match rest.find('/') {
+                Some(slash) => rest[slash..].to_owned(),
+                None => "/".to_owned(),
+            }
+        }
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(all(feature = "browser", not(feature = "ssr")))]
+async fn browser_send(
+    method: &'static str,
+    path: String,
+    body: Option<String>,
+    csrf: Option<String>,
+) -> Answer {
+    use gloo_net::http::{Method, RequestBuilder};
+    let method = match method {
+        "POST" => Method::POST,
+        "PATCH" => Method::PATCH,
+        "PUT" => Method::PUT,
+        "DELETE" => Method::DELETE,
+        _ => Method::GET,
+    };
+    let url = if path.starts_with("/api") {
+        api_url(&path)
+    } else {
+        path
+    };
+    let mut builder = RequestBuilder::new(&url)
+        .method(method)
+        .header("Accept", "application/json");
+    if let Some(token) = csrf {
+        builder = builder.header("X-CSRFToken", &token);
+    }
+    let request = match body {
+        Some(json) => builder
+            .header("Content-Type", "application/json")
+            .body(json),
+        None => builder.build(),
+    };
+    let Ok(request) = request else {
+        return (0, String::new());
+    };
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status();
+            (status, response.text().await.unwrap_or_default())
+        }
+        Err(_) => (0, String::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pagination_links_stay_on_our_origin() {
+        assert_eq!(
+            path_of("http://example.com/api/tasks?page=2&sprint=1"),
+            "/api/tasks?page=2&sprint=1"
+        );
+        assert_eq!(path_of("/api/tasks?page=2"), "/api/tasks?page=2");
+    }
+
+    #[test]
+    fn errors_name_their_field_or_detail() {
+        let error = error_of(400, r#"{"end": ["End date cannot be in the past."]}"#);
+        assert_eq!(error.field("end"), vec!["End date cannot be in the past."]);
+        assert_eq!(error.message(), "End date cannot be in the past.");
+        assert_eq!(
+            error_of(404, r#"{"detail": "Not found."}"#).message(),
+            "Not found."
+        );
+        assert_eq!(error_of(0, "").status, 0);
+    }
 }

@@ -1,27 +1,55 @@
 //! The Scrum board's user interface: Leptos components and routes, rendered on the server
 //! (feature `ssr`) and hydrated in the browser (feature `hydrate`), plus the plain serde types
 //! that server and browser share.
+#![recursion_limit = "256"]
 
 pub mod api;
+pub mod auth;
+pub mod board;
 pub mod components;
+pub mod dates;
 pub mod model;
 pub mod pages;
+pub mod paths;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
+use api::Api;
+use auth::{Auth, LoginPage};
+use board::BoardPage;
 use components::header::Header;
 use pages::{home::HomePage, not_found::NotFound};
 
+/// The Content-Security-Policy of every page: scripts only from this origin or carrying this
+/// response's nonce (the hydration bootstrap and the serialized data), WebAssembly compiled
+/// without allowing `eval`, and nothing inline otherwise.
+pub fn content_security_policy(nonce: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) && let Ok(policy) =
+        http::HeaderValue::from_str(&content_security_policy(&nonce.to_string()))
+    {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+    }
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang="en" data-base=paths::base()>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
@@ -29,7 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <AutoReload options=options.clone() />
                 <HydrationScripts options=options.clone() />
                 <leptos_meta::HashedStylesheet options id="leptos" />
-                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <link rel="icon" href=paths::href("/favicon.svg") type="image/svg+xml" />
                 <MetaTags />
             </head>
             <body>
@@ -39,10 +67,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: header plus the routed page.
+/// The application: header plus the routed page. Every page is rendered on the server with
+/// its data (`SsrMode::Async`), so the first response already shows the board.
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(Api::new());
+    Auth::provide();
     // Set only in the browser, once hydration has run: end-to-end tests (and curious people)
     // can tell a live page from a dead server-rendered one.
     let hydrated = RwSignal::new(false);
@@ -50,12 +81,15 @@ pub fn App() -> impl IntoView {
 
     view! {
         <Title text="Scrum Board" />
-        <Router>
+        <Router base=paths::base()>
             <div class="app" data-hydrated=move || hydrated.get().to_string()>
+                <a class="skip-link" href="#content">"Skip to content"</a>
                 <Header />
                 <main id="content">
                     <Routes fallback=NotFound>
-                        <Route path=StaticSegment("") view=HomePage />
+                        <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
+                        <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
+                        <Route path=(StaticSegment("sprint"), ParamSegment("id")) view=BoardPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
             </div>

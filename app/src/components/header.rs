@@ -1,28 +1,65 @@
-//! The site header: the title and the navigation, which folds behind a menu button on phones.
+//! The site header: the title, who is signed in, "Your Sprints" and "Logout". The navigation
+//! folds behind a menu button on phones.
 
 use leptos::prelude::*;
+use leptos_router::{components::A, hooks::use_navigate};
+
+use crate::{api::use_api, auth::use_auth};
 
 #[component]
 pub fn Header() -> impl IntoView {
+    let auth = use_auth();
+    let api = use_api();
+    let navigate = use_navigate();
     let menu_open = RwSignal::new(false);
+    let logout = move |_| {
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            // Ends the session on the server, not only in this browser.
+            let _ = api.delete("/api/session").await;
+            api.set_csrf(None);
+            auth.refresh();
+            navigate("/", Default::default());
+        });
+    };
+    let logout = StoredValue::new(logout);
+
     view! {
         <header class="site-header">
-            <a class="title" href="/">
+            <A href="/" attr:class="title">
                 "Scrum Board"
-            </a>
-            <button
-                class="menu-toggle"
-                type="button"
-                aria-controls="site-nav"
-                aria-expanded=move || menu_open.get().to_string()
-                on:click=move |_| menu_open.update(|open| *open = !*open)
-            >
-                "Menu"
-            </button>
-            <nav id="site-nav" class="site-nav" class:open=move || menu_open.get()>
-                <a href="/">"Your Sprints"</a>
-                <a href=crate::api::api_url("/api/")>"API"</a>
-            </nav>
+            </A>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    auth.session.await.map(|info| {
+                        let name = if info.user.full_name.is_empty() {
+                            info.user.username.clone()
+                        } else {
+                            info.user.full_name.clone()
+                        };
+                        view! {
+                            <button
+                                class="menu-toggle"
+                                type="button"
+                                aria-controls="site-nav"
+                                aria-expanded=move || menu_open.get().to_string()
+                                on:click=move |_| menu_open.update(|open| *open = !*open)
+                            >
+                                "Menu"
+                            </button>
+                            <nav id="site-nav" class="site-nav" class:open=move || menu_open.get() aria-label="Main">
+                                <span class="who" title=info.user.username.clone()>
+                                    "Signed in as "<strong>{name}</strong>
+                                </span>
+                                <A href="/">"Your Sprints"</A>
+                                <button type="button" class="link-button" on:click=move |ev| logout.read_value()(ev)>
+                                    "Logout"
+                                </button>
+                            </nav>
+                        }
+                    })
+                })}
+            </Transition>
         </header>
     }
 }

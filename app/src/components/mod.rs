@@ -1,3 +1,4 @@
-//! Reusable pieces of the page.
+//! Pieces shared by several pages.
 
 pub mod header;
+pub mod sprint_form;

@@ -1,0 +1,187 @@
+//! Who is signed in: one session resource for the whole app, read by the header and by every
+//! page that needs a person, plus the login form that stands in for such a page.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use serde::Serialize;
+
+use crate::{
+    api::{ApiError, use_api},
+    model::SessionInfo,
+    paths,
+};
+
+/// The session as the app knows it; `refresh` refetches `GET /api/session`.
+#[derive(Clone, Copy)]
+pub struct Auth {
+    pub session: Resource<Option<SessionInfo>>,
+    generation: RwSignal<u32>,
+}
+
+impl Auth {
+    /// Created once by `App`: the resource is fetched on the server (in-process, with the
+    /// visitor's cookie) and travels to the browser inside the page.
+    pub fn provide() -> Self {
+        let api = use_api();
+        let generation = RwSignal::new(0u32);
+        let session = Resource::new(
+            move || generation.get(),
+            move |_| async move { api.get::<SessionInfo>("/api/session").await.ok() },
+        );
+        // Writes carry the session's CSRF token, whichever side fetched the session.
+        Effect::new(move |_| {
+            if let Some(info) = session.get() {
+                api.set_csrf(info.map(|info| info.csrf_token));
+            }
+        });
+        let auth = Auth {
+            session,
+            generation,
+        };
+        provide_context(auth);
+        auth
+    }
+
+    pub fn refresh(&self) {
+        self.generation.update(|n| *n += 1);
+    }
+}
+
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+/// Shows `children` to a signed-in person and the login form to anyone else. The URL does not
+/// change, so after signing in the person is on the page they asked for.
+#[component]
+pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    let children = StoredValue::new(children);
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match auth.session.await {
+                    Some(_) => children.read_value()().into_any(),
+                    None => view! { <LoginForm on_done=Callback::new(move |_| auth.refresh()) /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[derive(Serialize)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+/// "Username", "Password", "Login": signs in with `POST /api/session` (an HttpOnly cookie).
+#[component]
+pub fn LoginForm(#[prop(into)] on_done: Callback<()>) -> impl IntoView {
+    let api = use_api();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<ApiError>);
+    let pending = RwSignal::new(false);
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        pending.set(true);
+        error.set(None);
+        let credentials = Credentials {
+            username: username.get_untracked(),
+            password: password.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            let result = api
+                .post::<_, SessionInfo>("/api/session", &credentials)
+                .await;
+            pending.set(false);
+            match result {
+                Ok(info) => {
+                    api.set_csrf(Some(info.csrf_token));
+                    on_done.run(());
+                }
+                Err(refused) => error.set(Some(refused)),
+            }
+        });
+    };
+    let field_error = move |name: &'static str| {
+        move || {
+            error
+                .get()
+                .map(|e| e.field(name).join(" "))
+                .filter(|text| !text.is_empty())
+        }
+    };
+    // Anything not about one field (bad credentials, throttling, an unreachable server).
+    let form_error = move || {
+        error.get().and_then(|e| {
+            let general = e.field("non_field_errors");
+            if !general.is_empty() {
+                Some(general.join(" "))
+            } else if e.field("username").is_empty() && e.field("password").is_empty() {
+                Some(e.message())
+            } else {
+                None
+            }
+        })
+    };
+
+    view! {
+        <section class="login" aria-labelledby="login-title">
+            <h1 id="login-title">"Sign in"</h1>
+            <form class="stacked" method="post" on:submit=submit novalidate=false>
+                {move || form_error().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+                <label for="id_username">"Username"</label>
+                <input
+                    id="id_username"
+                    type="text"
+                    name="username"
+                    autocomplete="username"
+                    maxlength="150"
+                    required
+                    aria-describedby="id_username_error"
+                    aria-invalid=move || field_error("username")().is_some().to_string()
+                    prop:value=username
+                    on:input=move |ev| username.set(event_target_value(&ev))
+                />
+                <span class="error" id="id_username_error">{field_error("username")}</span>
+                <label for="id_password">"Password"</label>
+                <input
+                    id="id_password"
+                    type="password"
+                    name="password"
+                    autocomplete="current-password"
+                    required
+                    aria-describedby="id_password_error"
+                    aria-invalid=move || field_error("password")().is_some().to_string()
+                    prop:value=password
+                    on:input=move |ev| password.set(event_target_value(&ev))
+                />
+                <span class="error" id="id_password_error">{field_error("password")}</span>
+                <div class="actions">
+                    <button type="submit" disabled=move || pending.get()>"Login"</button>
+                </div>
+            </form>
+        </section>
+    }
+}
+
+/// `/login?next=/sprint/3`: the form on its own page; afterwards, back to `next` if it is a
+/// path on this site.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let auth = use_auth();
+    let query = leptos_router::hooks::use_query_map();
+    let navigate = use_navigate();
+    let on_done = Callback::new(move |_| {
+        auth.refresh();
+        let next = paths::safe_next(query.read_untracked().get("next").as_deref());
+        navigate(&next, Default::default());
+    });
+    view! { <LoginForm on_done /> }
+}

@@ -1,0 +1,198 @@
+//! A task card: draggable with a mouse (HTML5 drag and drop), with a finger (pointer events),
+//! and movable with the keyboard; locked while someone else drags it.
+
+use leptos::wasm_bindgen::JsCast;
+use leptos::{ev, prelude::*};
+
+use super::{
+    actions,
+    column::{DRAG_TYPE, card_under},
+    store::{BoardStore, Column, column_order},
+};
+use crate::{api::use_api, dates};
+
+#[component]
+pub fn TaskCard(id: i32) -> impl IntoView {
+    let store = expect_context::<BoardStore>();
+    let api = use_api();
+    let task = Memo::new(move |_| store.tasks.with(|tasks| tasks.get(&id).cloned()));
+    let locked_by = Memo::new(move |_| store.locks.with(|locks| locks.get(&id).cloned()));
+    let dragging = RwSignal::new(false);
+
+    let on_dragstart = move |ev: ev::DragEvent| {
+        if locked_by.get_untracked().is_some() {
+            ev.prevent_default();
+            return;
+        }
+        if let Some(transfer) = ev.data_transfer() {
+            transfer.set_effect_allowed("move");
+            let _ = transfer.set_data(DRAG_TYPE, &id.to_string());
+            let _ = transfer.set_data("text/plain", &id.to_string());
+        }
+        dragging.set(true);
+        actions::send_gesture(store, id, "dragstart");
+    };
+    let on_dragend = move |_: ev::DragEvent| {
+        dragging.set(false);
+        actions::send_gesture(store, id, "dragend");
+    };
+
+    // Keyboard: Enter/Space opens; arrows move between columns and within the column.
+    let on_keydown = move |ev: ev::KeyboardEvent| {
+        if ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
+            return;
+        }
+        let Some(column) = store.column_of(id) else {
+            return;
+        };
+        let columns = store.columns();
+        let index = columns.iter().position(|c| *c == column).unwrap_or(0);
+        let ids = store
+            .tasks
+            .with_untracked(|tasks| column_order(tasks, column));
+        let here = ids.iter().position(|other| *other == id).unwrap_or(0);
+        let target: Option<(Column, Option<i32>)> = match ev.key().as_str() {
+            "Enter" | " " => {
+                ev.prevent_default();
+                store.editing.set(Some(id));
+                None
+            }
+            "ArrowLeft" if index > 0 => Some((columns[index - 1], None)),
+            "ArrowRight" if index + 1 < columns.len() => Some((columns[index + 1], None)),
+            "ArrowUp" if here > 0 => Some((column, Some(ids[here - 1]))),
+            // In front of the card after the next one, or to the end.
+            "ArrowDown" if here + 1 < ids.len() => Some((column, ids.get(here + 2).copied())),
+            _ => None,
+        };
+        if let Some((target, before)) = target {
+            ev.prevent_default();
+            actions::move_task(store, api, id, target, before);
+            refocus(id);
+        }
+    };
+
+    // Touch and pen: HTML5 drag and drop does not work with a finger, so follow the pointer
+    // and drop where it is lifted.
+    let start = StoredValue::new(None::<(i32, i32)>);
+    let on_pointerdown = move |ev: ev::PointerEvent| {
+        if ev.pointer_type() == "mouse" || locked_by.get_untracked().is_some() {
+            return;
+        }
+        if let Some(element) = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        {
+            let _ = element.set_pointer_capture(ev.pointer_id());
+        }
+        start.set_value(Some((ev.client_x(), ev.client_y())));
+    };
+    let on_pointermove = move |ev: ev::PointerEvent| {
+        let Some((x0, y0)) = start.get_value() else {
+            return;
+        };
+        let (dx, dy) = (ev.client_x() - x0, ev.client_y() - y0);
+        if !dragging.get_untracked() && dx.abs() + dy.abs() > 8 {
+            dragging.set(true);
+            actions::send_gesture(store, id, "dragstart");
+        }
+        if dragging.get_untracked()
+            && let Some(element) = ev
+                .current_target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = element
+                .style()
+                .set_property("transform", &format!("translate({dx}px, {dy}px)"));
+        }
+    };
+    let on_pointerup = move |ev: ev::PointerEvent| {
+        let Some(_) = start.get_value() else { return };
+        start.set_value(None);
+        let Some(element) = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+        else {
+            return;
+        };
+        let _ = element.style().remove_property("transform");
+        if !dragging.get_untracked() {
+            return;
+        }
+        dragging.set(false);
+        actions::send_gesture(store, id, "dragend");
+        // What is under the finger, with the card itself out of the way.
+        let _ = element.style().set_property("visibility", "hidden");
+        let under = document().element_from_point(ev.client_x() as f32, ev.client_y() as f32);
+        let _ = element.style().remove_property("visibility");
+        let Some(under) = under else { return };
+        let Some(section) = under.closest("[data-column]").ok().flatten() else {
+            return;
+        };
+        let key = section.get_attribute("data-column").unwrap_or_default();
+        let Some(column) = store.columns().into_iter().find(|c| c.key == key) else {
+            return;
+        };
+        let before = card_under(Some(under.into())).filter(|card| *card != id);
+        actions::move_task(store, api, id, column, before);
+    };
+    let on_pointercancel = move |ev: ev::PointerEvent| {
+        start.set_value(None);
+        if let Some(element) = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = element.style().remove_property("transform");
+        }
+        if dragging.get_untracked() {
+            dragging.set(false);
+            actions::send_gesture(store, id, "dragend");
+        }
+    };
+
+    // The element stays while the task is in this column; only what changed is redrawn (a
+    // renumbering of `order` changes nothing visible here).
+    let name =
+        Memo::new(move |_| task.with(|t| t.as_ref().map(|t| t.name.clone()).unwrap_or_default()));
+    let assigned = Memo::new(move |_| task.with(|t| t.as_ref().and_then(|t| t.assigned.clone())));
+    let due = Memo::new(move |_| task.with(|t| t.as_ref().and_then(|t| t.due)));
+    view! {
+        <li
+            class="task-item"
+            class:locked=move || locked_by.with(Option::is_some)
+            class:dragging=move || dragging.get()
+            id=format!("task-{id}")
+            data-task-id=id
+            tabindex="0"
+            role="button"
+            aria-label=move || name.get()
+            aria-describedby="card-help"
+            aria-disabled=move || locked_by.with(Option::is_some).to_string()
+            draggable=move || if locked_by.with(Option::is_some) { "false" } else { "true" }
+            on:dragstart=on_dragstart
+            on:dragend=on_dragend
+            on:keydown=on_keydown
+            on:click=move |_| store.editing.set(Some(id))
+            on:pointerdown=on_pointerdown
+            on:pointermove=on_pointermove
+            on:pointerup=on_pointerup
+            on:pointercancel=on_pointercancel
+        >
+            <span class="task-name">{move || name.get()}</span>
+            {move || assigned.get().map(|who| view! { <span class="assigned">{who}</span> })}
+            {move || due.get().map(|due| view! { <span class="due">"Due " {dates::display(due)}</span> })}
+            {move || locked_by.get().map(|who| view! { <span class="lock">{format!("{who} is moving this")}</span> })}
+        </li>
+    }
+}
+
+/// Keeps the keyboard on a card that moved (its element may have been re-created).
+fn refocus(id: i32) {
+    request_animation_frame(move || {
+        if let Some(element) = document()
+            .get_element_by_id(&format!("task-{id}"))
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = element.focus();
+        }
+    });
+}

@@ -1,0 +1,185 @@
+//! One column of the board: a labelled `<section>` that lists its cards in order and takes
+//! drops (on the column: to its end; on a card: in front of it).
+
+use leptos::wasm_bindgen::JsCast;
+use leptos::{ev, prelude::*};
+
+use super::{actions, card::TaskCard, store::BoardStore, store::Column};
+use crate::{api::use_api, model::Task};
+use serde::Serialize;
+
+/// The drag payload type the book used; it carries the task id.
+pub const DRAG_TYPE: &str = "application/model";
+
+/// The card under an event's target, if any: `(task id)`.
+pub fn card_under(target: Option<web_sys::EventTarget>) -> Option<i32> {
+    let element = target?.dyn_into::<web_sys::Element>().ok()?;
+    let card = element.closest("[data-task-id]").ok()??;
+    card.get_attribute("data-task-id")?.parse().ok()
+}
+
+#[component]
+pub fn BoardColumn(column: Column) -> impl IntoView {
+    let store = expect_context::<BoardStore>();
+    let api = use_api();
+    let ids = Memo::new(move |_| store.column_ids(column));
+    let over = RwSignal::new(false);
+    let heading = format!("column-{}", column.key);
+    let labelled_by = heading.clone();
+
+    let on_dragover = move |ev: ev::DragEvent| {
+        ev.prevent_default();
+        if let Some(transfer) = ev.data_transfer() {
+            transfer.set_drop_effect("move");
+        }
+        if !over.get_untracked() {
+            over.set(true);
+        }
+    };
+    let on_dragleave = move |ev: ev::DragEvent| {
+        // Only when the pointer leaves the column itself, not when it crosses its cards.
+        let leaving = ev
+            .related_target()
+            .and_then(|to| to.dyn_into::<web_sys::Node>().ok())
+            .zip(
+                ev.current_target()
+                    .and_then(|me| me.dyn_into::<web_sys::Node>().ok()),
+            )
+            .is_none_or(|(to, me)| !me.contains(Some(&to)));
+        if leaving {
+            over.set(false);
+        }
+    };
+    let on_drop = move |ev: ev::DragEvent| {
+        ev.prevent_default();
+        over.set(false);
+        let Some(id) = ev
+            .data_transfer()
+            .and_then(|transfer| transfer.get_data(DRAG_TYPE).ok())
+            .and_then(|text| text.parse::<i32>().ok())
+        else {
+            return;
+        };
+        let before = card_under(ev.target()).filter(|card| *card != id);
+        if before.is_none()
+            && store.column_of(id) == Some(column)
+            && ids.with_untracked(|ids| ids.last() == Some(&id))
+        {
+            return; // dropped where it already is
+        }
+        actions::move_task(store, api, id, column, before);
+    };
+
+    view! {
+        <section
+            class="status"
+            class:over=move || over.get()
+            data-column=column.key
+            aria-labelledby=labelled_by
+            on:dragover=on_dragover
+            on:dragleave=on_dragleave
+            on:drop=on_drop
+        >
+            <h2 id=heading>{column.title}</h2>
+            <p class="count">{move || match ids.with(Vec::len) { 1 => "1 task".to_owned(), n => format!("{n} tasks") }}</p>
+            <ol class="list">
+                <For each=move || ids.get() key=|id| *id let:id>
+                    <TaskCard id />
+                </For>
+            </ol>
+            {column.sprint.is_none().then(|| view! { <AddTask /> })}
+        </section>
+    }
+}
+
+#[derive(Serialize)]
+struct NewTask {
+    name: String,
+    description: String,
+}
+
+/// "Add Task" in the Backlog: a backlog task, as the book.
+#[component]
+fn AddTask() -> impl IntoView {
+    let store = expect_context::<BoardStore>();
+    let api = use_api();
+    let open = RwSignal::new(false);
+    let name = RwSignal::new(String::new());
+    let description = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<crate::api::ApiError>);
+    let pending = RwSignal::new(false);
+    let submit = move |ev: ev::SubmitEvent| {
+        ev.prevent_default();
+        if pending.get_untracked() {
+            return;
+        }
+        pending.set(true);
+        error.set(None);
+        let input = NewTask {
+            name: name.get_untracked(),
+            description: description.get_untracked(),
+        };
+        leptos::task::spawn_local(async move {
+            let result = api.post::<_, Task>("/api/tasks", &input).await;
+            pending.set(false);
+            match result {
+                Ok(task) => {
+                    store.upsert(task);
+                    name.set(String::new());
+                    description.set(String::new());
+                    open.set(false);
+                }
+                Err(refused) => error.set(Some(refused)),
+            }
+        });
+    };
+    let field_error = move |field: &'static str| {
+        move || {
+            error
+                .get()
+                .map(|e| e.field(field).join(" "))
+                .filter(|t| !t.is_empty())
+        }
+    };
+    let form_error = move || {
+        error
+            .get()
+            .filter(|e| e.field("name").is_empty() && e.field("description").is_empty())
+            .map(|e| e.message())
+    };
+    view! {
+        <Show
+            when=move || open.get()
+            fallback=move || view! { <button class="add" type="button" on:click=move |_| open.set(true)>"Add Task"</button> }
+        >
+            <form class="add-task stacked" method="post" aria-label="Add Task" on:submit=submit>
+                {move || form_error().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+                <label for="id_task_name">"Task Name"</label>
+                <input
+                    id="id_task_name"
+                    type="text"
+                    name="name"
+                    maxlength="100"
+                    required
+                    autofocus
+                    aria-describedby="id_task_name_error"
+                    prop:value=name
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                />
+                <span class="error" id="id_task_name_error">{field_error("name")}</span>
+                <label for="id_task_description">"Description"</label>
+                <textarea
+                    id="id_task_description"
+                    name="description"
+                    rows="2"
+                    prop:value=description
+                    on:input=move |ev| description.set(event_target_value(&ev))
+                ></textarea>
+                <div class="actions">
+                    <button type="submit" class="create" disabled=move || pending.get()>"Create"</button>
+                    <button type="button" class="cancel" on:click=move |_| { error.set(None); open.set(false) }>"Cancel"</button>
+                </div>
+            </form>
+        </Show>
+    }
+}

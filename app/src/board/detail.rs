@@ -1,0 +1,324 @@
+//! A task's details, edited in place: name, description, due date, assignee, column, delete.
+//! Saves send the `version` they started from; if someone saved in between, the person sees
+//! what changed and chooses to reload theirs or overwrite.
+
+use leptos::{ev, prelude::*};
+use serde_json::{Map, Value, json};
+
+use super::{actions, store::BoardStore};
+use crate::{api::use_api, model::Task};
+
+/// The fields this form edits, as strings the inputs hold.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Draft {
+    name: String,
+    description: String,
+    due: String,
+    assigned: String,
+}
+
+impl Draft {
+    fn of(task: &Task) -> Self {
+        Draft {
+            name: task.name.clone(),
+            description: task.description.clone(),
+            due: task.due.map(|d| d.to_string()).unwrap_or_default(),
+            assigned: task.assigned.clone().unwrap_or_default(),
+        }
+    }
+
+    /// The PATCH body: what differs from `base`, plus the version it was based on.
+    fn changes(&self, base: &Draft, version: i32) -> Map<String, Value> {
+        let mut body = Map::new();
+        let optional = |text: &str| {
+            if text.is_empty() {
+                Value::Null
+            } else {
+                json!(text)
+            }
+        };
+        if self.name != base.name {
+            body.insert("name".into(), json!(self.name));
+        }
+        if self.description != base.description {
+            body.insert("description".into(), json!(self.description));
+        }
+        if self.due != base.due {
+            body.insert("due".into(), optional(&self.due));
+        }
+        if self.assigned != base.assigned {
+            body.insert("assigned".into(), optional(&self.assigned));
+        }
+        body.insert("version".into(), json!(version));
+        body
+    }
+
+    /// The PATCH body that makes the task exactly this draft.
+    fn everything(&self, version: i32) -> Map<String, Value> {
+        let optional = |text: &str| {
+            if text.is_empty() {
+                Value::Null
+            } else {
+                json!(text)
+            }
+        };
+        let mut body = Map::new();
+        body.insert("name".into(), json!(self.name));
+        body.insert("description".into(), json!(self.description));
+        body.insert("due".into(), optional(&self.due));
+        body.insert("assigned".into(), optional(&self.assigned));
+        body.insert("version".into(), json!(version));
+        body
+    }
+
+    /// "Name", "Due", … where `theirs` differs from `base`, with their value.
+    fn differences(base: &Draft, theirs: &Draft) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        let shown = |text: &str| {
+            if text.is_empty() {
+                "(empty)".to_owned()
+            } else {
+                text.to_owned()
+            }
+        };
+        if base.name != theirs.name {
+            out.push(("Name", shown(&theirs.name)));
+        }
+        if base.description != theirs.description {
+            out.push(("Description", shown(&theirs.description)));
+        }
+        if base.due != theirs.due {
+            out.push(("Due", shown(&theirs.due)));
+        }
+        if base.assigned != theirs.assigned {
+            out.push(("Assigned To", shown(&theirs.assigned)));
+        }
+        out
+    }
+}
+
+#[component]
+pub fn TaskDetail(id: i32) -> impl IntoView {
+    let store = expect_context::<BoardStore>();
+    let api = use_api();
+    let Some(opened) = store.tasks.with_untracked(|tasks| tasks.get(&id).cloned()) else {
+        return ().into_any();
+    };
+    // What this person started editing from; a save is checked against its version.
+    let base = RwSignal::new(opened.clone());
+    let draft = RwSignal::new(Draft::of(&opened));
+    let conflict = RwSignal::new(None::<Task>);
+    let error = RwSignal::new(None::<crate::api::ApiError>);
+    let saved = RwSignal::new(false);
+    let confirming_delete = RwSignal::new(false);
+    let users = store.users.get_value();
+    let live = Memo::new(move |_| store.tasks.with(|tasks| tasks.get(&id).cloned()));
+    let dirty = move || draft.with(|d| *d != Draft::of(&base.read()));
+
+    let save = move |version: i32| {
+        let body = draft.with_untracked(|d| d.changes(&Draft::of(&base.read_untracked()), version));
+        error.set(None);
+        saved.set(false);
+        leptos::task::spawn_local(async move {
+            match api
+                .patch::<_, Task>(&format!("/api/tasks/{id}"), &body)
+                .await
+            {
+                Ok(task) => {
+                    conflict.set(None);
+                    draft.set(Draft::of(&task));
+                    base.set(task.clone());
+                    store.upsert(task);
+                    saved.set(true);
+                }
+                Err(refused) if refused.status == 412 => {
+                    match serde_json::from_value::<Task>(refused.body.clone()) {
+                        Ok(current) => {
+                            store.upsert(current.clone());
+                            conflict.set(Some(current));
+                        }
+                        Err(_) => error.set(Some(refused)),
+                    }
+                }
+                Err(refused) => error.set(Some(refused)),
+            }
+        });
+    };
+    let on_submit = move |ev: ev::SubmitEvent| {
+        ev.prevent_default();
+        save(base.read_untracked().version);
+    };
+    let reload = move |_| {
+        if let Some(current) = conflict.get_untracked() {
+            draft.set(Draft::of(&current));
+            base.set(current);
+        }
+        conflict.set(None);
+    };
+    let overwrite = move |_| {
+        if let Some(current) = conflict.get_untracked() {
+            // Mine wins: every field of the form is sent, checked against their version.
+            base.set(current.clone());
+            let mine = draft.get_untracked();
+            let body = mine.everything(current.version);
+            conflict.set(None);
+            error.set(None);
+            leptos::task::spawn_local(async move {
+                match api
+                    .patch::<_, Task>(&format!("/api/tasks/{id}"), &body)
+                    .await
+                {
+                    Ok(task) => {
+                        draft.set(Draft::of(&task));
+                        base.set(task.clone());
+                        store.upsert(task);
+                        saved.set(true);
+                    }
+                    Err(refused) => error.set(Some(refused)),
+                }
+            });
+        }
+    };
+    let delete = move |_| {
+        leptos::task::spawn_local(async move {
+            match api.delete(&format!("/api/tasks/{id}")).await {
+                Ok(()) => store.remove(id),
+                Err(refused) => error.set(Some(refused)),
+            }
+        });
+    };
+    let close = move || store.editing.set(None);
+    let move_to = move |ev: ev::Event| {
+        let key = event_target_value(&ev);
+        if let Some(column) = store.columns().into_iter().find(|c| c.key == key) {
+            actions::move_task(store, api, id, column, None);
+        }
+    };
+    let current_column = move || {
+        live.with(|_| store.column_of(id))
+            .map(|c| c.key)
+            .unwrap_or("unassigned")
+    };
+    let field_error = move |field: &'static str| {
+        move || {
+            error
+                .get()
+                .map(|e| e.field(field).join(" "))
+                .filter(|t| !t.is_empty())
+        }
+    };
+    let form_error = move || {
+        error.get().and_then(|e| {
+            let by_field = ["name", "description", "due", "assigned"]
+                .iter()
+                .any(|f| !e.field(f).is_empty());
+            (!by_field).then(|| e.message())
+        })
+    };
+    let on_keydown = move |ev: ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            close();
+        }
+    };
+
+    view! {
+        <div class="task-detail-backdrop" on:click=move |_| close()></div>
+        <div
+            class="task-detail"
+            role="dialog"
+            aria-modal="true"
+            aria-labelledby="task-detail-title"
+            on:keydown=on_keydown
+        >
+            <h2 id="task-detail-title">"Task details"</h2>
+            {move || live.with(Option::is_none).then(|| view! {
+                <p class="error" role="alert">"This task was deleted."</p>
+            })}
+            {move || conflict.get().map(|current| {
+                let changes = Draft::differences(&Draft::of(&base.get()), &Draft::of(&current));
+                view! {
+                    <div class="conflict" role="alert">
+                        <p>"Someone else saved this task while you were editing it. Their version:"</p>
+                        <ul>
+                            {changes.into_iter().map(|(field, value)| view! { <li><strong>{field} ": "</strong>{value}</li> }).collect_view()}
+                        </ul>
+                        <button type="button" on:click=reload>"Reload"</button>
+                        <button type="button" on:click=overwrite>"Overwrite"</button>
+                    </div>
+                }
+            })}
+            <form class="stacked" on:submit=on_submit>
+                {move || form_error().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+                <label for="detail-name">"Name"</label>
+                <input
+                    id="detail-name"
+                    type="text"
+                    maxlength="100"
+                    required
+                    prop:value=move || draft.with(|d| d.name.clone())
+                    on:input=move |ev| draft.update(|d| d.name = event_target_value(&ev))
+                />
+                <span class="error">{field_error("name")}</span>
+                <label for="detail-description">"Description"</label>
+                <textarea
+                    id="detail-description"
+                    rows="4"
+                    prop:value=move || draft.with(|d| d.description.clone())
+                    on:input=move |ev| draft.update(|d| d.description = event_target_value(&ev))
+                ></textarea>
+                <span class="error">{field_error("description")}</span>
+                <label for="detail-due">"Due"</label>
+                <input
+                    id="detail-due"
+                    type="date"
+                    prop:value=move || draft.with(|d| d.due.clone())
+                    on:input=move |ev| draft.update(|d| d.due = event_target_value(&ev))
+                />
+                <span class="error">{field_error("due")}</span>
+                <label for="detail-assigned">"Assigned To"</label>
+                <select
+                    id="detail-assigned"
+                    prop:value=move || draft.with(|d| d.assigned.clone())
+                    on:change=move |ev| draft.update(|d| d.assigned = event_target_value(&ev))
+                >
+                    <option value="">"Nobody"</option>
+                    {users
+                        .into_iter()
+                        .map(|user| {
+                            let label = if user.full_name.is_empty() {
+                                user.username.clone()
+                            } else {
+                                format!("{} ({})", user.full_name, user.username)
+                            };
+                            view! { <option value=user.username.clone()>{label}</option> }
+                        })
+                        .collect_view()}
+                </select>
+                <span class="error">{field_error("assigned")}</span>
+                <label for="detail-column">"Column"</label>
+                <select id="detail-column" prop:value=current_column on:change=move_to>
+                    {store
+                        .columns()
+                        .into_iter()
+                        .map(|column| view! { <option value=column.key>{column.title}</option> })
+                        .collect_view()}
+                </select>
+                <p class="hint">"Changing the column moves the task at once."</p>
+                {move || saved.get().then(|| view! { <p class="saved" role="status">"Saved."</p> })}
+                <div class="actions">
+                    <button type="submit" disabled=move || !dirty()>"Save"</button>
+                    <button type="button" class="cancel" on:click=move |_| close()>"Close"</button>
+                    <button type="button" class="danger" on:click=move |_| confirming_delete.set(true)>"Delete"</button>
+                </div>
+            </form>
+            <Show when=move || confirming_delete.get()>
+                <div class="confirm" role="alertdialog" aria-labelledby="confirm-task-delete">
+                    <p id="confirm-task-delete">"Delete this task for everyone?"</p>
+                    <button type="button" class="danger" on:click=delete>"Delete task"</button>
+                    <button type="button" on:click=move |_| confirming_delete.set(false)>"Keep it"</button>
+                </div>
+            </Show>
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,220 @@
+//! The sprint board: the sprint's name, due date and description, and five columns — Backlog,
+//! Not Started, In Development, In Testing, Completed — with every task of the sprint and the
+//! backlog, kept live through the sprint's stream.
+
+mod actions;
+mod card;
+mod column;
+mod detail;
+#[cfg(all(feature = "browser", not(feature = "ssr")))]
+mod live;
+pub mod store;
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use serde::{Deserialize, Serialize};
+
+use crate::{
+    api::{Api, ApiError, use_api},
+    auth::RequireLogin,
+    components::sprint_form::SprintForm,
+    dates,
+    model::{Sprint, Task, User},
+};
+use column::BoardColumn;
+use detail::TaskDetail;
+use store::{BoardStore, Link};
+
+/// Everything a board shows, fetched in one go (on the server for the first page).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoardData {
+    pub sprint: Sprint,
+    pub tasks: Vec<Task>,
+    pub users: Vec<User>,
+}
+
+async fn load_tasks(api: Api, sprint: i32) -> Result<Vec<Task>, ApiError> {
+    let mut tasks = api
+        .get_all::<Task>(&format!("/api/tasks?sprint={sprint}&page_size=100"))
+        .await?;
+    tasks.extend(
+        api.get_all::<Task>("/api/tasks?backlog=True&page_size=100")
+            .await?,
+    );
+    Ok(tasks)
+}
+
+async fn load_board(api: Api, sprint: i32) -> Result<BoardData, ApiError> {
+    let sprint = api.get::<Sprint>(&format!("/api/sprints/{sprint}")).await?;
+    let tasks = load_tasks(api, sprint.id).await?;
+    let users = api.get_all::<User>("/api/users?page_size=100").await?;
+    Ok(BoardData {
+        sprint,
+        tasks,
+        users,
+    })
+}
+
+/// `/sprint/:id`.
+#[component]
+pub fn BoardPage() -> impl IntoView {
+    view! {
+        <RequireLogin>
+            <BoardLoader />
+        </RequireLogin>
+    }
+}
+
+#[component]
+fn BoardLoader() -> impl IntoView {
+    let api = use_api();
+    let params = use_params_map();
+    let sprint_id = move || params.read().get("id").unwrap_or_default();
+    let data = Resource::new(sprint_id, move |id| async move {
+        match id.parse::<i32>() {
+            Ok(id) => load_board(api, id).await.map(Some),
+            Err(_) => Ok(None),
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(Some(data)) => view! { <Board data /> }.into_any(),
+                    Ok(None) => not_found(sprint_id()).into_any(),
+                    Err(error) if error.status == 404 => not_found(sprint_id()).into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.message()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+fn not_found(id: String) -> impl IntoView {
+    view! {
+        <section class="not-found">
+            <h1>{format!("Sprint {id} not found.")}</h1>
+            <a href="/">"Back to your sprints"</a>
+        </section>
+    }
+}
+
+#[component]
+fn Board(data: BoardData) -> impl IntoView {
+    let api = use_api();
+    let store = BoardStore::new(data.sprint, data.tasks, data.users);
+    provide_context(store);
+
+    // The live stream exists only in the browser; the server renders the board as of now.
+    #[cfg(all(feature = "browser", not(feature = "ssr")))]
+    {
+        let connection = live::connect(store);
+        on_cleanup(move || connection.close());
+    }
+    // `resync` (or a stream that could not resume): fetch the board again, in place.
+    Effect::new(move |previous: Option<u32>| {
+        let generation = store.reload.get();
+        if previous.is_some() {
+            let id = store.sprint_id();
+            leptos::task::spawn_local(async move {
+                let sprint = api.get::<Sprint>(&format!("/api/sprints/{id}")).await;
+                let tasks = load_tasks(api, id).await;
+                if let (Ok(sprint), Ok(tasks)) = (sprint, tasks) {
+                    store.replace_all(sprint, tasks);
+                }
+            });
+        }
+        generation
+    });
+
+    view! {
+        <article class="board" aria-labelledby="sprint-title">
+            <SprintHeader />
+            {move || match store.link.get() {
+                Link::Lost { retry_in } => Some(view! {
+                    <p class="banner offline" role="status">
+                        {format!("Connection lost — changes by others are not shown. Reconnecting in {retry_in} s…")}
+                    </p>
+                }),
+                _ => None,
+            }}
+            {move || store.notice.get().map(|text| view! {
+                <p class="banner refused" role="alert">
+                    {text}
+                    <button type="button" class="link-button" on:click=move |_| store.notice.set(None)>"Dismiss"</button>
+                </p>
+            })}
+            <p class="visually-hidden" aria-live="polite">{move || store.announcement.get()}</p>
+            <p id="card-help" class="visually-hidden">
+                "Enter opens the task. Arrow keys left and right move it to the previous or next column, up and down within the column."
+            </p>
+            <div class="tasks">
+                {store.columns().into_iter().map(|column| view! { <BoardColumn column /> }).collect_view()}
+            </div>
+            {move || store.editing.get().map(|id| view! { <TaskDetail id /> })}
+        </article>
+    }
+}
+
+/// Name, due date, description, who else is here, and the sprint's own edit/delete.
+#[component]
+fn SprintHeader() -> impl IntoView {
+    let store = expect_context::<BoardStore>();
+    let api = use_api();
+    let navigate = use_navigate();
+    let editing = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    let delete_error = RwSignal::new(None::<String>);
+    let delete = move |_| {
+        let navigate = navigate.clone();
+        let id = store.sprint_id();
+        leptos::task::spawn_local(async move {
+            match api.delete(&format!("/api/sprints/{id}")).await {
+                Ok(()) => navigate("/", Default::default()),
+                Err(error) => delete_error.set(Some(error.message())),
+            }
+        });
+    };
+    let delete = StoredValue::new(delete);
+
+    view! {
+        <header class="board-header">
+            <Show
+                when=move || editing.get()
+                fallback=move || view! {
+                    <h1 id="sprint-title">{move || store.sprint.with(Sprint::display_name)}</h1>
+                    <p class="due-date">"Due " {move || store.sprint.with(|s| dates::display(s.end))}</p>
+                    <p class="description">{move || store.sprint.with(|s| s.description.clone())}</p>
+                    <div class="sprint-actions">
+                        <button type="button" on:click=move |_| editing.set(true)>"Edit Sprint"</button>
+                        <button type="button" on:click=move |_| confirming.set(true)>"Delete Sprint"</button>
+                    </div>
+                }
+            >
+                <h1 id="sprint-title">"Edit Sprint"</h1>
+                <SprintForm
+                    initial=store.sprint.get_untracked()
+                    on_saved=move |sprint| {
+                        store.sprint.set(sprint);
+                        editing.set(false);
+                    }
+                    on_cancel=move |_| editing.set(false)
+                />
+            </Show>
+            <Show when=move || confirming.get()>
+                <div class="confirm" role="alertdialog" aria-labelledby="confirm-delete-text">
+                    <p id="confirm-delete-text">"Delete this sprint? Its tasks go back to the backlog."</p>
+                    {move || delete_error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+                    <button type="button" class="danger" on:click=move |ev| delete.read_value()(ev)>"Delete"</button>
+                    <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </div>
+            </Show>
+            <p class="presence" aria-label="On this board">
+                {move || {
+                    let people = store.presence.get();
+                    (!people.is_empty()).then(|| format!("On this board: {}", people.join(", ")))
+                }}
+            </p>
+        </header>
+    }
+}

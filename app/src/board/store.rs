@@ -1,0 +1,352 @@
+//! The board's state in the browser: every task of the sprint and the backlog by id, plus the
+//! transient things (locks, presence, connection, notices). Changes from this person, from the
+//! server's answers and from the live stream all go through here, and the newest `version`
+//! always wins, so an old frame can never undo a newer state.
+
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+
+use crate::model::{Sprint, Task, TaskStatus, User};
+
+/// One of the five columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// The book's key: `unassigned`, `todo`, `active`, `testing`, `done`.
+    pub key: &'static str,
+    pub title: &'static str,
+    /// `None` is the backlog.
+    pub sprint: Option<i32>,
+    pub status: TaskStatus,
+}
+
+impl Column {
+    pub fn all(sprint: i32) -> [Column; 5] {
+        let column = |key, status: TaskStatus| Column {
+            key,
+            title: status.column_title(),
+            sprint: Some(sprint),
+            status,
+        };
+        [
+            Column {
+                key: "unassigned",
+                title: "Backlog",
+                sprint: None,
+                status: TaskStatus::NotStarted,
+            },
+            column("todo", TaskStatus::NotStarted),
+            column("active", TaskStatus::InProgress),
+            column("testing", TaskStatus::Testing),
+            column("done", TaskStatus::Done),
+        ]
+    }
+
+    pub fn holds(&self, task: &Task) -> bool {
+        task.sprint == self.sprint && (self.sprint.is_none() || task.status == self.status)
+    }
+}
+
+/// The state of the live connection, for the banner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    Connecting,
+    Open,
+    /// Lost; the next attempt is in this many seconds.
+    Lost {
+        retry_in: u32,
+    },
+}
+
+#[derive(Clone, Copy)]
+pub struct BoardStore {
+    pub sprint: RwSignal<Sprint>,
+    pub tasks: RwSignal<HashMap<i32, Task>>,
+    pub users: StoredValue<Vec<User>>,
+    /// Cards someone else is dragging: task id → their username.
+    pub locks: RwSignal<HashMap<i32, String>>,
+    /// Who else has this board open.
+    pub presence: RwSignal<Vec<String>>,
+    pub link: RwSignal<Link>,
+    /// A refused action, shown until dismissed or replaced.
+    pub notice: RwSignal<Option<String>>,
+    /// Polite announcements for screen readers (keyboard moves, live changes).
+    pub announcement: RwSignal<String>,
+    /// The task whose details are open.
+    pub editing: RwSignal<Option<i32>>,
+    /// Bumped to refetch everything (after `resync`, or when the stream cannot resume).
+    pub reload: RwSignal<u32>,
+    /// Sends a text frame on the live stream, once it is open.
+    pub outbox: StoredValue<Option<Callback<String>>>,
+}
+
+impl BoardStore {
+    pub fn new(sprint: Sprint, tasks: Vec<Task>, users: Vec<User>) -> Self {
+        BoardStore {
+            sprint: RwSignal::new(sprint),
+            tasks: RwSignal::new(tasks.into_iter().map(|task| (task.id, task)).collect()),
+            users: StoredValue::new(users),
+            locks: RwSignal::new(HashMap::new()),
+            presence: RwSignal::new(Vec::new()),
+            link: RwSignal::new(Link::Connecting),
+            notice: RwSignal::new(None),
+            announcement: RwSignal::new(String::new()),
+            editing: RwSignal::new(None),
+            reload: RwSignal::new(0),
+            outbox: StoredValue::new(None),
+        }
+    }
+
+    pub fn sprint_id(&self) -> i32 {
+        self.sprint.with_untracked(|sprint| sprint.id)
+    }
+
+    pub fn columns(&self) -> [Column; 5] {
+        Column::all(self.sprint_id())
+    }
+
+    /// Whether a task belongs on this board at all (this sprint or the backlog).
+    pub fn shows(&self, task: &Task) -> bool {
+        task.sprint.is_none() || task.sprint == Some(self.sprint_id())
+    }
+
+    /// The ids of a column, in display order.
+    pub fn column_ids(&self, column: Column) -> Vec<i32> {
+        self.tasks.with(|tasks| column_order(tasks, column))
+    }
+
+    /// A task the server (an answer or the stream) says exists in this state.
+    pub fn upsert(&self, task: Task) {
+        let shows = self.shows(&task);
+        self.tasks
+            .update(|tasks| apply_server_task(tasks, task, shows));
+    }
+
+    pub fn remove(&self, id: i32) {
+        self.tasks.update(|tasks| {
+            tasks.remove(&id);
+        });
+        self.locks.update(|locks| {
+            locks.remove(&id);
+        });
+        if self.editing.get_untracked() == Some(id) {
+            self.editing.set(None);
+        }
+    }
+
+    /// Replaces everything after a refetch.
+    pub fn replace_all(&self, sprint: Sprint, tasks: Vec<Task>) {
+        self.sprint.set(sprint);
+        self.tasks
+            .set(tasks.into_iter().map(|task| (task.id, task)).collect());
+    }
+
+    pub fn column_of(&self, id: i32) -> Option<Column> {
+        let columns = self.columns();
+        self.tasks.with_untracked(|tasks| {
+            tasks
+                .get(&id)
+                .and_then(|task| columns.into_iter().find(|c| c.holds(task)))
+        })
+    }
+}
+
+/// Applies a task the server vouches for, unless we already hold a newer version.
+pub fn apply_server_task(tasks: &mut HashMap<i32, Task>, task: Task, shows: bool) {
+    let newer = tasks
+        .get(&task.id)
+        .is_none_or(|held| task.version >= held.version);
+    if !newer {
+        return;
+    }
+    if shows {
+        tasks.insert(task.id, task);
+    } else {
+        // Moved to another sprint: it leaves this board.
+        tasks.remove(&task.id);
+    }
+}
+
+/// The ids of `column` in display order: by `order`, then id (as the API sorts).
+pub fn column_order(tasks: &HashMap<i32, Task>, column: Column) -> Vec<i32> {
+    let mut members: Vec<(i16, i32)> = tasks
+        .values()
+        .filter(|task| column.holds(task))
+        .map(|task| (task.order, task.id))
+        .collect();
+    members.sort_unstable();
+    members.into_iter().map(|(_, id)| id).collect()
+}
+
+/// The optimistic half of a move, exactly as the server computes it: the task leaves its
+/// column and is put in front of `before` (or at the end) of the target, whose tasks are then
+/// numbered 0, 1, 2, … Returns false when nothing can be done (unknown task or `before`).
+pub fn apply_move(
+    tasks: &mut HashMap<i32, Task>,
+    id: i32,
+    target: Column,
+    before: Option<i32>,
+) -> bool {
+    if !tasks.contains_key(&id) {
+        return false;
+    }
+    let mut column: Vec<i32> = column_order(tasks, target)
+        .into_iter()
+        .filter(|other| *other != id)
+        .collect();
+    let position = match before {
+        None => column.len(),
+        Some(before) if before == id => return true,
+        Some(before) => match column.iter().position(|other| *other == before) {
+            Some(position) => position,
+            None => return false,
+        },
+    };
+    column.insert(position, id);
+    if let Some(task) = tasks.get_mut(&id) {
+        task.sprint = target.sprint;
+        // The backlog holds only "Not Started" tasks.
+        task.status = if target.sprint.is_none() {
+            TaskStatus::NotStarted
+        } else {
+            target.status
+        };
+        task.status_display = task.status.label().to_owned();
+    }
+    for (index, other) in column.into_iter().enumerate() {
+        if let Some(task) = tasks.get_mut(&other) {
+            task.order = i16::try_from(index).unwrap_or(i16::MAX);
+        }
+    }
+    true
+}
+
+/// Undoes an optimistic move the server refused: every task still at the version it had
+/// before goes back to how it was; anything the server changed since is kept.
+pub fn roll_back(tasks: &mut HashMap<i32, Task>, before: &HashMap<i32, Task>) {
+    for (id, old) in before {
+        if let Some(current) = tasks.get_mut(id)
+            && current.version == old.version
+        {
+            *current = old.clone();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TaskLinks;
+
+    fn task(id: i32, sprint: Option<i32>, status: TaskStatus, order: i16) -> Task {
+        Task {
+            id,
+            name: format!("task {id}"),
+            description: String::new(),
+            sprint,
+            status,
+            status_display: status.label().into(),
+            order,
+            assigned: None,
+            started: None,
+            due: None,
+            completed: None,
+            links: TaskLinks {
+                self_: format!("/api/tasks/{id}"),
+                sprint: None,
+                assigned: None,
+            },
+            version: 1,
+        }
+    }
+
+    fn board() -> HashMap<i32, Task> {
+        [
+            task(1, None, TaskStatus::NotStarted, 0),
+            task(2, None, TaskStatus::NotStarted, 1),
+            task(3, Some(7), TaskStatus::InProgress, 0),
+            task(4, Some(7), TaskStatus::InProgress, 1),
+            task(5, Some(7), TaskStatus::Done, 0),
+        ]
+        .into_iter()
+        .map(|t| (t.id, t))
+        .collect()
+    }
+
+    #[test]
+    fn dropping_on_a_column_puts_the_task_at_its_end() {
+        let mut tasks = board();
+        let [_, _, active, _, _] = Column::all(7);
+        assert!(apply_move(&mut tasks, 1, active, None));
+        assert_eq!(column_order(&tasks, active), vec![3, 4, 1]);
+        assert_eq!(tasks[&1].sprint, Some(7));
+        assert_eq!(tasks[&1].status, TaskStatus::InProgress);
+    }
+
+    #[test]
+    fn dropping_on_a_card_puts_the_task_in_front_of_it() {
+        let mut tasks = board();
+        let [backlog, _, active, _, _] = Column::all(7);
+        assert!(apply_move(&mut tasks, 2, active, Some(4)));
+        assert_eq!(column_order(&tasks, active), vec![3, 2, 4]);
+        assert_eq!(column_order(&tasks, backlog), vec![1]);
+        // Within one column, upwards.
+        assert!(apply_move(&mut tasks, 4, active, Some(3)));
+        assert_eq!(column_order(&tasks, active), vec![4, 3, 2]);
+    }
+
+    #[test]
+    fn moving_to_the_backlog_resets_the_status() {
+        let mut tasks = board();
+        let [backlog, ..] = Column::all(7);
+        assert!(apply_move(&mut tasks, 3, backlog, Some(1)));
+        assert_eq!(column_order(&tasks, backlog), vec![3, 1, 2]);
+        assert_eq!(tasks[&3].status, TaskStatus::NotStarted);
+    }
+
+    #[test]
+    fn a_refused_move_goes_back_but_keeps_newer_server_state() {
+        let mut tasks = board();
+        let before = tasks.clone();
+        let [backlog, ..] = Column::all(7);
+        assert!(apply_move(&mut tasks, 5, backlog, None));
+        // Meanwhile the stream brought a newer version of task 4.
+        let mut renamed = tasks[&4].clone();
+        renamed.name = "renamed".into();
+        renamed.version = 2;
+        apply_server_task(&mut tasks, renamed, true);
+        roll_back(&mut tasks, &before);
+        assert_eq!(tasks[&5].status, TaskStatus::Done);
+        assert_eq!(tasks[&5].sprint, Some(7));
+        assert_eq!(tasks[&4].name, "renamed");
+    }
+
+    #[test]
+    fn older_versions_never_overwrite_newer_ones() {
+        let mut tasks = board();
+        let mut newer = tasks[&3].clone();
+        newer.version = 3;
+        newer.name = "new".into();
+        apply_server_task(&mut tasks, newer, true);
+        let mut stale = tasks[&3].clone();
+        stale.version = 2;
+        stale.name = "old".into();
+        apply_server_task(&mut tasks, stale, true);
+        assert_eq!(tasks[&3].name, "new");
+        // A task that moved to another sprint leaves the board.
+        let mut gone = tasks[&4].clone();
+        gone.version = 9;
+        gone.sprint = Some(8);
+        apply_server_task(&mut tasks, gone, false);
+        assert!(!tasks.contains_key(&4));
+    }
+
+    #[test]
+    fn unknown_targets_change_nothing() {
+        let mut tasks = board();
+        let [_, _, active, _, _] = Column::all(7);
+        assert!(!apply_move(&mut tasks, 1, active, Some(99)));
+        assert!(!apply_move(&mut tasks, 99, active, None));
+        assert_eq!(tasks, board());
+    }
+}
