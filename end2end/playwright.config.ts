@@ -34,12 +34,20 @@ export default defineConfig({
       ],
     },
   },
-  projects: [{ name: "system-chromium" }],
+  projects: [
+    { name: "system-chromium", use: { colorScheme: "light" } },
+  ],
   webServer: process.env.NO_WEBSERVER
     ? undefined
     : {
         // Exactly what a deployer runs: the release binary and three variables.
-        command: "rm -f target/e2e.db target/e2e.db-shm target/e2e.db-wal && ./target/release/server",
+        // Two people for the multi-user tests, then the server as a deployer runs it.
+        command:
+          "rm -f target/e2e.db target/e2e.db-shm target/e2e.db-wal" +
+          " && ./target/release/server migrate" +
+          " && ./target/release/server createsuperuser --username alice --email alice@example.com --password alice-pass-1" +
+          " && ./target/release/server createsuperuser --username bob --email bob@example.com --password bob-pass-1" +
+          " && exec ./target/release/server",
         cwd: "..",
         url: `${baseURL}/healthz`,
         reuseExistingServer: false,

@@ -1,15 +1,12 @@
-// The first slice: the server-rendered page loads its hashed bundle and hydrates.
+// The shell: server-rendered, hydrated, hashed bundle names, a strict CSP that hydration obeys.
 import { expect, test } from "@playwright/test";
 import { HomePage } from "./pages/home-page";
+import { signIn, watchProblems } from "./support/fixtures";
 
 test.describe("home page", () => {
-  test("is server-rendered, then hydrated so clicks change state", async ({ page }) => {
-    const problems: string[] = [];
-    page.on("pageerror", (error) => problems.push(error.message));
-    page.on("console", (message) => {
-      if (message.type() === "error") problems.push(message.text());
-    });
-
+  test("is server-rendered, then hydrated so clicks change state", async ({ page, context }) => {
+    const problems = watchProblems(page);
+    await signIn(context, "alice");
     // A phone-sized viewport, where the navigation folds behind the menu button.
     await page.setViewportSize({ width: 390, height: 800 });
     const home = new HomePage(page);
@@ -27,7 +24,25 @@ test.describe("home page", () => {
     await expect(home.navigation.getByRole("link", { name: "Your Sprints" })).toBeVisible();
 
     await page.screenshot({ path: "test-results/home-phone.png", fullPage: true });
+    // Includes Content-Security-Policy violations, which Chromium reports as console errors.
     expect(problems).toEqual([]);
+  });
+
+  test("pages carry a nonce-based Content-Security-Policy without unsafe-eval", async ({ page }) => {
+    const response = await page.goto("/");
+    const policy = response!.headers()["content-security-policy"];
+    expect(policy).toContain("'wasm-unsafe-eval'");
+    expect(policy).not.toContain("'unsafe-eval'");
+    expect(policy).not.toContain("'unsafe-inline'");
+    const nonce = policy.match(/'nonce-([^']+)'/)![1];
+    // Every inline script carries this response's nonce, and it differs per response.
+    const inline = await page.locator("script:not([src])").evaluateAll((scripts) =>
+      scripts.map((s) => (s as HTMLScriptElement).nonce),
+    );
+    expect(inline.length).toBeGreaterThan(0);
+    for (const value of inline) expect(value).toBe(nonce);
+    const again = await page.request.get("/");
+    expect(again.headers()["content-security-policy"]).not.toContain(nonce);
   });
 
   test("serves content-hashed bundle names", async ({ page, request }) => {

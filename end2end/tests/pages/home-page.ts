@@ -1,17 +1,21 @@
-// Page object for the home page and the site header.
+// Page object for the home page ("Your Sprints") and the site header.
 import { expect, type Locator, type Page } from "@playwright/test";
 
 export class HomePage {
-  readonly page: Page;
   readonly heading: Locator;
   readonly menuButton: Locator;
   readonly navigation: Locator;
+  readonly addSprint: Locator;
+  readonly currentSprints: Locator;
+  readonly logout: Locator;
 
-  constructor(page: Page) {
-    this.page = page;
+  constructor(readonly page: Page) {
     this.heading = page.getByRole("heading", { level: 1, name: "Your Sprints" });
     this.menuButton = page.getByRole("button", { name: "Menu" });
-    this.navigation = page.locator("#site-nav");
+    this.navigation = page.getByRole("navigation", { name: "Main" });
+    this.addSprint = page.getByRole("button", { name: "Add Sprint" });
+    this.currentSprints = page.getByRole("list", { name: "Current sprints" });
+    this.logout = page.getByRole("button", { name: "Logout" });
   }
 
   async goto() {
@@ -22,4 +26,20 @@ export class HomePage {
   async waitForHydration() {
     await expect(this.page.locator(".app")).toHaveAttribute("data-hydrated", "true");
   }
+
+  tile(name: string): Locator {
+    return this.page.getByRole("link", { name: new RegExp(`^${escape(name)}\\s+DUE BY`) });
+  }
+
+  async createSprint(name: string, end: string, description = "") {
+    await this.addSprint.click();
+    await this.page.getByLabel("Sprint Name").fill(name);
+    await this.page.getByLabel("End Date").fill(end);
+    await this.page.getByLabel("Description").fill(description);
+    await this.page.getByRole("button", { name: "Create" }).click();
+  }
+}
+
+export function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -1,0 +1,101 @@
+// Shared set-up for the browser tests: the two people the web server was started with, a
+// REST client acting as one of them (for arranging data quickly), and signing a page in.
+import { type APIRequestContext, type BrowserContext, expect, request } from "@playwright/test";
+import { baseURL } from "../../playwright.config";
+
+export const PEOPLE = {
+  alice: { username: "alice", password: "alice-pass-1" },
+  bob: { username: "bob", password: "bob-pass-1" },
+} as const;
+export type Person = keyof typeof PEOPLE;
+
+/** A unique suffix so tests sharing one database never see each other's names. */
+export function unique(prefix: string): string {
+  return `${prefix} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+}
+
+/** A date `days` from today, as the API and date inputs write it. */
+export function isoDate(days: number): string {
+  const date = new Date(Date.now() + days * 86_400_000);
+  return date.toISOString().slice(0, 10);
+}
+
+/** The REST API with a token, as a script would use it. */
+export async function apiAs(person: Person, url = baseURL): Promise<Api> {
+  const context = await request.newContext({ baseURL: url });
+  const answer = await context.post("/api/token", { form: PEOPLE[person] });
+  expect(answer.status(), "token login").toBe(200);
+  const { token } = await answer.json();
+  const authed = await request.newContext({
+    baseURL: url,
+    extraHTTPHeaders: { Authorization: `Token ${token}` },
+  });
+  await context.dispose();
+  return new Api(authed);
+}
+
+export interface Task {
+  id: number;
+  name: string;
+  sprint: number | null;
+  status: number;
+  order: number;
+  version: number;
+}
+
+export interface Sprint {
+  id: number;
+  name: string;
+  end: string;
+  version: number;
+}
+
+export class Api {
+  constructor(readonly http: APIRequestContext) {}
+
+  async sprint(name: string, days = 14, description = ""): Promise<Sprint> {
+    const answer = await this.http.post("/api/sprints", {
+      data: { name, end: isoDate(days), description },
+    });
+    expect(answer.status(), await answer.text()).toBe(201);
+    return answer.json();
+  }
+
+  async task(fields: Record<string, unknown>): Promise<Task> {
+    const answer = await this.http.post("/api/tasks", { data: fields });
+    expect(answer.status(), await answer.text()).toBe(201);
+    return answer.json();
+  }
+
+  async patchTask(id: number, fields: Record<string, unknown>): Promise<Task> {
+    const answer = await this.http.patch(`/api/tasks/${id}`, { data: fields });
+    expect(answer.status(), await answer.text()).toBe(200);
+    return answer.json();
+  }
+
+  async getTask(id: number): Promise<Task> {
+    const answer = await this.http.get(`/api/tasks/${id}`);
+    expect(answer.status()).toBe(200);
+    return answer.json();
+  }
+
+  async dispose() {
+    await this.http.dispose();
+  }
+}
+
+/** Signs a browser context in through the API (the cookie lands in the context). */
+export async function signIn(context: BrowserContext, person: Person) {
+  const answer = await context.request.post("/api/session", { data: PEOPLE[person] });
+  expect(answer.status(), "session login").toBe(200);
+}
+
+/** Collects page errors and console errors (including CSP violations) for a final check. */
+export function watchProblems(page: import("@playwright/test").Page): string[] {
+  const problems: string[] = [];
+  page.on("pageerror", (error) => problems.push(error.message));
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(message.text());
+  });
+  return problems;
+}

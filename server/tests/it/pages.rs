@@ -1,0 +1,155 @@
+//! Server-side rendered pages: a signed-in person's first response already holds their data
+//! (fetched in-process through the REST API with their own cookie), and every page carries a
+//! nonce-based Content-Security-Policy.
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::harness::{Backend, NewTask, TestApp, day};
+
+/// Signs in through `POST /api/session` and returns the `Cookie` header value.
+async fn session_cookie(app: &TestApp, username: &str, password: &str) -> String {
+    let response = app
+        .call(Method::POST, "/api/session")
+        .json(json!({"username": username, "password": password}))
+        .send()
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    response
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .expect("a cookie")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_board_is_rendered_with_its_tasks_for_the_signed_in_person() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    app.create_user("carol", "carol-pass-1").await;
+    let sprint = app
+        .insert_sprint("Launch <script>", crate::harness::date(5))
+        .await;
+    app.insert_task(NewTask {
+        sprint: Some(sprint.id),
+        status: 2,
+        ..NewTask::named("Write the <b>docs</b>")
+    })
+    .await;
+    app.insert_task(NewTask::named("Backlog idea")).await;
+    let cookie = session_cookie(&app, "carol", "carol-pass-1").await;
+
+    let page = app
+        .call(Method::GET, &format!("/sprint/{}", sprint.id))
+        .header("cookie", &cookie)
+        .send()
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = &page.text;
+    // The five columns, each a section named by its heading.
+    for (key, title) in [
+        ("unassigned", "Backlog"),
+        ("todo", "Not Started"),
+        ("active", "In Development"),
+        ("testing", "In Testing"),
+        ("done", "Completed"),
+    ] {
+        assert!(
+            html.contains(&format!(r#"aria-labelledby="column-{key}""#))
+                && html.contains(&format!(r#"<h2 id="column-{key}">{title}</h2>"#)),
+            "column {title} in {html}"
+        );
+    }
+    // The tasks are already there (no "Loading…"), and user text is escaped, never markup.
+    assert!(html.contains("Write the &lt;b&gt;docs&lt;/b&gt;"), "{html}");
+    assert!(html.contains("Backlog idea"), "{html}");
+    assert!(html.contains("Launch &lt;script&gt;"), "{html}");
+    assert!(!html.contains("<b>docs</b>"));
+    assert!(!html.contains("Loading"), "{html}");
+    assert!(
+        html.contains("Signed in as <strong>carol</strong>"),
+        "{html}"
+    );
+
+    // Someone else's cookie-less request gets the login form instead, not the data.
+    let anonymous = app.get(&format!("/sprint/{}", sprint.id)).await;
+    assert!(!anonymous.text.contains("Write the"), "{}", anonymous.text);
+    assert!(anonymous.text.contains(">Username</label>"));
+}
+
+#[tokio::test]
+async fn home_lists_current_sprints_and_an_unknown_sprint_says_so() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    app.create_user("dave", "dave-pass-1").await;
+    app.insert_sprint("Next up", crate::harness::date(3)).await;
+    app.insert_sprint("Long gone", crate::harness::date(-30))
+        .await;
+    let cookie = session_cookie(&app, "dave", "dave-pass-1").await;
+
+    let home = app
+        .call(Method::GET, "/")
+        .header("cookie", &cookie)
+        .send()
+        .await;
+    assert!(home.text.contains("Your Sprints"), "{}", home.text);
+    assert!(home.text.contains("Next up"));
+    assert!(
+        home.text.contains(&format!("DUE BY <!-- -->{}", day(3)))
+            || home.text.contains(&format!("DUE BY <!>{}", day(3))),
+        "{}",
+        home.text
+    );
+    assert!(
+        !home.text.contains("Long gone"),
+        "past sprints wait for a click"
+    );
+
+    let missing = app
+        .call(Method::GET, "/sprint/999")
+        .header("cookie", &cookie)
+        .send()
+        .await;
+    assert!(
+        missing.text.contains("Sprint 999 not found."),
+        "{}",
+        missing.text
+    );
+}
+
+#[tokio::test]
+async fn pages_carry_a_fresh_nonce_in_a_strict_content_security_policy() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let first = app.get("/").await;
+    let policy = first.header("content-security-policy").to_owned();
+    assert!(policy.contains("'wasm-unsafe-eval'"), "{policy}");
+    assert!(
+        !policy.contains("'unsafe-eval'") && !policy.contains("'unsafe-inline'"),
+        "{policy}"
+    );
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce")
+        .to_owned();
+    assert!(nonce.len() >= 16);
+    // Every inline script in the page carries it.
+    let inline_scripts = first.text.matches("<script").count();
+    let with_nonce = first.text.matches(&format!(r#"nonce="{nonce}""#)).count();
+    assert!(inline_scripts > 0);
+    assert!(
+        with_nonce >= inline_scripts,
+        "{inline_scripts} scripts, {with_nonce} with the nonce: {}",
+        first.text
+    );
+    // A new response, a new nonce.
+    let second = app.get("/").await;
+    assert!(!second.header("content-security-policy").contains(&nonce));
+    // The API keeps its own minimal policy (JSON, nothing to run).
+    let api = app.get("/api/").await;
+    assert_eq!(
+        api.header("content-security-policy"),
+        "frame-ancestors 'none'"
+    );
+}
