@@ -17,3 +17,4 @@ mod harness;
 mod headers;
 mod live;
 mod live_postgres;
+mod pages;
