@@ -46,6 +46,11 @@ impl AllowedHosts {
         Ok(Self(hosts))
     }
 
+    /// The entries as configured (lowercase): names, `.domain`s, `*`.
+    pub fn entries(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(String::as_str)
+    }
+
     pub fn allows_any(&self) -> bool {
         self.0.iter().any(|host| host == "*")
     }

@@ -1,5 +1,5 @@
 //! The command line of the `server` binary. These spellings are a contract that scripts use:
-//! `server [serve]`, `server migrate`,
+//! `server [serve]`, `server migrate`, `server check-deploy`,
 //! `server createsuperuser --username U --email E [--password P]`.
 
 use std::{io::IsTerminal, process::ExitCode};
@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use crate::{
-    AppState, Config, build_router, db,
+    AppState, Config, build_router, db, deploy, tls,
     users::{self, NewUser},
 };
 
@@ -25,6 +25,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations, then exit.
     Migrate,
+    /// Check the configuration for production: one line per problem, exit status 1 if any.
+    CheckDeploy,
     /// Create a superuser without prompts (the password may also come from SCRUM_PASSWORD).
     Createsuperuser {
         #[arg(long)]
@@ -44,6 +46,7 @@ pub async fn run() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
         Command::Migrate => migrate().await,
+        Command::CheckDeploy => return check_deploy(),
         Command::Createsuperuser {
             username,
             email,
@@ -70,20 +73,38 @@ fn init_tracing() {
 
 async fn load_config_and_db() -> anyhow::Result<(Config, sea_orm::DatabaseConnection)> {
     let config = Config::from_env()?;
+    let db = open_db(&config).await?;
+    Ok((config, db))
+}
+
+/// Connects and applies pending migrations.
+async fn open_db(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
     let db = db::connect_with_pool(&config.database_url, config.database_pool_size)
         .await
         .map_err(|error| anyhow::anyhow!("cannot open the database: {error}"))?;
     db::migrate(&db)
         .await
         .map_err(|error| anyhow::anyhow!("migrating the database failed: {error}"))?;
-    Ok((config, db))
+    Ok(db)
 }
 
 async fn serve() -> anyhow::Result<()> {
-    let (config, db) = load_config_and_db().await?;
+    let config = Config::from_env()?;
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
+    // A broken certificate chain stops the server before it touches the database.
+    let tls = match &config.tls {
+        Some(files) => {
+            let (server_config, warnings) = tls::load(files, Some(&config.allowed_hosts))?;
+            for warning in warnings {
+                tracing::warn!("{warning}");
+            }
+            Some(server_config)
+        }
+        None => None,
+    };
+    let db = open_db(&config).await?;
     let addr = config.site_addr;
     let state = AppState::new(db, config).with_database_bus().await?;
     let sweeper = state.clone();
@@ -100,15 +121,45 @@ async fn serve() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|error| anyhow::anyhow!("cannot listen on {addr}: {error}"))?;
-    tracing::info!("Scrum board listening on http://{addr}");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    // The bound address: with port 0 the system chose one.
+    let bound = listener.local_addr()?;
+    match tls {
+        Some(server_config) => {
+            tracing::info!("Scrum board listening on https://{bound}");
+            let listener = tls::TlsListener::new(listener, server_config)?;
+            tls::serve(listener, app, shutdown_signal()).await?;
+        }
+        None => {
+            tracing::info!("Scrum board listening on http://{bound}");
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        }
+    }
     tracing::info!("server stopped");
     Ok(())
+}
+
+/// Prints each problem of the configuration on its own line (exit status 1), or one OK line.
+fn check_deploy() -> ExitCode {
+    // The same sources as `serve`: the environment, after `.env` if there is one.
+    let _ = dotenvy::dotenv();
+    let problems = deploy::problems(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    if problems.is_empty() {
+        println!("OK: the configuration is ready for production");
+        return ExitCode::SUCCESS;
+    }
+    for problem in &problems {
+        println!("problem: {problem}");
+    }
+    eprintln!(
+        "check-deploy: {} problem(s); not ready for production",
+        problems.len()
+    );
+    ExitCode::FAILURE
 }
 
 async fn migrate() -> anyhow::Result<()> {

@@ -18,12 +18,21 @@
 //! | `SESSION_TTL` | `14d` | browser sessions expire after this long |
 //! | `WS_ALLOWED_ORIGINS` | (none) | other origins whose pages may open the live stream |
 //! | `WS_PING_INTERVAL` | `20s` | how often the live stream pings; silent peers are dropped after two |
+//! | `TLS_CERT` | (none) | PEM file with the full certificate chain (leaf first, then intermediates): serve HTTPS |
+//! | `TLS_KEY` | (none) | PEM file with the leaf certificate's private key (with `TLS_CERT`) |
+//! | `INSTANCES` | `1` | number of instances behind the load balancer (more than one needs PostgreSQL) |
 //! | `RUST_LOG` | `info` | log filter (read by `tracing-subscriber`) |
 //!
 //! The remaining `LEPTOS_*` variables (`LEPTOS_OUTPUT_NAME`, `LEPTOS_SITE_PKG_DIR`,
 //! `LEPTOS_RELOAD_PORT`, `LEPTOS_HASH_FILES`) are set by cargo-leptos and rarely needed by hand.
 
-use std::{fmt, net::SocketAddr, path::Path, sync::Arc, time::Duration};
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use ipnet::IpNet;
 
@@ -36,6 +45,25 @@ pub const DEFAULT_SITE_ROOT: &str = "target/site";
 /// The file cargo-leptos writes beside the server binary when `hash-files = true`.
 const HASH_FILE_NAME: &str = "hash.txt";
 const MIN_SECRET_LEN: usize = 32;
+/// Fewer distinct characters than this is a pattern, not a random key.
+const MIN_SECRET_VARIETY: usize = 10;
+/// Keys published in this repository (tests, benchmarks): never secret anywhere.
+const PUBLISHED_SECRETS: &[&str] = &[
+    "test-key-Zq8J2vX9mL4tR7wN1cF5hB3yK6dP0sG",
+    "bench-key-Zq8J2vX9mL4tR7wN1cF5hB3yK6dP0sG",
+];
+/// Words of sample and placeholder keys ("changeme…", Django's "django-insecure-…").
+const PLACEHOLDER_WORDS: &[&str] = &[
+    "changeme",
+    "secret",
+    "insecure",
+    "example",
+    "password",
+    "placeholder",
+    "default",
+    "sample",
+    "dummy",
+];
 
 /// How the server runs: development is forgiving, production refuses weak settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,8 +119,22 @@ pub struct Config {
     /// Origins besides the site's own whose pages may open the live stream.
     pub ws_allowed_origins: Vec<String>,
     pub ws_ping_interval: Duration,
+    /// Serve HTTPS with these files (`TLS_CERT`, `TLS_KEY`); `None`: plain HTTP.
+    pub tls: Option<TlsFiles>,
+    /// How many instances run behind the load balancer (`INSTANCES`); only PostgreSQL shares
+    /// live changes and revocations between them.
+    pub instances: u32,
     /// Problems worth a warning at start-up (e.g. a generated `SECRET_KEY`).
     pub warnings: Vec<String>,
+}
+
+/// The PEM files of the built-in HTTPS listener (checked by `tls::load`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// The full chain: the leaf certificate first, then each intermediate, in issuing order.
+    pub cert: PathBuf,
+    /// The leaf certificate's private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -242,6 +284,44 @@ impl Config {
             None => Duration::from_secs(20),
         };
 
+        let tls = match (lookup("TLS_CERT"), lookup("TLS_KEY")) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.into(),
+                key: key.into(),
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::Invalid {
+                    name: "TLS_KEY",
+                    reason: "TLS_CERT is set but TLS_KEY is not: set both, or neither".into(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    name: "TLS_CERT",
+                    reason: "TLS_KEY is set but TLS_CERT is not: set both, or neither".into(),
+                });
+            }
+        };
+        let instances = match lookup("INSTANCES") {
+            Some(text) => text
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|count| *count > 0)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "INSTANCES",
+                    reason: format!("{text:?} is not a positive number"),
+                })?,
+            None => 1,
+        };
+        if instances > 1 && database_url.starts_with("sqlite:") {
+            warnings.push(format!(
+                "INSTANCES is {instances} but the database is SQLite: instances on SQLite do not \
+                 see each other's live changes or token revocations; use PostgreSQL"
+            ));
+        }
+
         let leptos = leptos_options(&lookup, site_addr)?;
         Ok(Self {
             database_url,
@@ -258,8 +338,20 @@ impl Config {
             session_ttl,
             ws_allowed_origins,
             ws_ping_interval,
+            tls,
+            instances,
             warnings,
         })
+    }
+
+    /// Whether session cookies are always marked `Secure`: the server terminates TLS itself,
+    /// or `PUBLIC_URL` says the site is public over HTTPS (whatever a proxy forgets to say).
+    pub fn secure_cookies(&self) -> bool {
+        self.tls.is_some()
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("https://"))
     }
 }
 
@@ -365,13 +457,32 @@ fn normalize_database_url(url: &str) -> Result<String, ConfigError> {
 
 /// Long enough, and not an obvious placeholder (one repeated character, "changeme…").
 fn is_strong_secret(key: &str) -> bool {
+    secret_weakness(key).is_none()
+}
+
+/// Why `key` is not fit to be a production `SECRET_KEY`, if it is not.
+pub fn secret_weakness(key: &str) -> Option<String> {
     let distinct = key.chars().collect::<std::collections::HashSet<_>>().len();
     let lowered = key.to_ascii_lowercase();
-    key.len() >= MIN_SECRET_LEN
-        && distinct >= 10
-        && !["changeme", "secret", "insecure", "example"]
+    if key.len() < MIN_SECRET_LEN {
+        Some(format!(
+            "it is {} characters long; use at least {MIN_SECRET_LEN} random characters",
+            key.len()
+        ))
+    } else if distinct < MIN_SECRET_VARIETY {
+        Some(format!(
+            "it uses only {distinct} different characters: it is a pattern, not a random key"
+        ))
+    } else if PUBLISHED_SECRETS.contains(&key) {
+        Some("it is a key published in this project's source code".into())
+    } else {
+        PLACEHOLDER_WORDS
             .iter()
-            .any(|word| lowered.contains(word))
+            .find(|word| lowered.contains(*word))
+            .map(|word| {
+                format!("it contains {word:?}: it looks like a sample or placeholder value")
+            })
+    }
 }
 
 #[cfg(test)]
@@ -483,6 +594,79 @@ mod tests {
         assert!(parse_cidr_list("10.0.0.0/8,,").is_err());
         assert!(parse_cidr_list("").is_err());
         assert!(parse_cidr_list("10.0.0").is_err());
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_is_off_by_default() {
+        assert_eq!(config(&[]).unwrap().tls, None);
+        let both = config(&[
+            ("TLS_CERT", "/etc/scrum/fullchain.pem"),
+            ("TLS_KEY", "/k.pem"),
+        ])
+        .unwrap();
+        assert_eq!(
+            both.tls,
+            Some(TlsFiles {
+                cert: "/etc/scrum/fullchain.pem".into(),
+                key: "/k.pem".into(),
+            })
+        );
+        assert!(both.secure_cookies());
+        let error = config(&[("TLS_CERT", "/c.pem")]).unwrap_err();
+        assert!(error.to_string().starts_with("TLS_KEY"), "{error}");
+        let error = config(&[("TLS_KEY", "/k.pem")]).unwrap_err();
+        assert!(error.to_string().starts_with("TLS_CERT"), "{error}");
+    }
+
+    #[test]
+    fn cookies_are_always_secure_with_an_https_public_url() {
+        assert!(!config(&[]).unwrap().secure_cookies());
+        let plain = config(&[("PUBLIC_URL", "http://scrum.example.com")]).unwrap();
+        assert!(!plain.secure_cookies());
+        let https = config(&[("PUBLIC_URL", "https://scrum.example.com")]).unwrap();
+        assert!(https.secure_cookies());
+    }
+
+    #[test]
+    fn instances_default_to_one_and_several_on_sqlite_warn() {
+        assert_eq!(config(&[]).unwrap().instances, 1);
+        let three = config(&[("INSTANCES", "3")]).unwrap();
+        assert_eq!(three.instances, 3);
+        assert!(three.warnings.iter().any(|w| w.contains("INSTANCES")));
+        let postgres = config(&[
+            ("INSTANCES", "3"),
+            ("DATABASE_URL", "postgres://u@localhost/scrum"),
+        ])
+        .unwrap();
+        assert!(!postgres.warnings.iter().any(|w| w.contains("INSTANCES")));
+        for bad in ["0", "-1", "many"] {
+            let error = config(&[("INSTANCES", bad)]).unwrap_err();
+            assert!(error.to_string().starts_with("INSTANCES"), "{error}");
+        }
+    }
+
+    #[test]
+    fn published_and_placeholder_keys_are_weak() {
+        assert_eq!(secret_weakness(STRONG), None);
+        assert!(secret_weakness(PUBLISHED_SECRETS[0]).is_some());
+        assert!(secret_weakness("django-insecure-q8J2vX9mL4tR7wZ1cF5hN3bK6yP0").is_some());
+        assert!(
+            secret_weakness(&"0123456789".repeat(2)).is_some(),
+            "too short"
+        );
+        assert!(
+            secret_weakness(&"abc".repeat(20)).is_some(),
+            "too little variety"
+        );
+        assert_eq!(
+            config(&[
+                ("SCRUM_ENV", "production"),
+                ("SECRET_KEY", PUBLISHED_SECRETS[0]),
+                ("ALLOWED_HOSTS", "scrum.example.com"),
+            ])
+            .unwrap_err(),
+            ConfigError::WeakSecret
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod deploy;
 pub mod error;
 pub mod headers;
 pub mod health;
@@ -17,6 +18,7 @@ pub mod origin;
 pub mod router;
 pub mod service;
 pub mod state;
+pub mod tls;
 pub mod users;
 pub mod web;
 

@@ -13,6 +13,11 @@ use axum::{
 
 use crate::{error::AppError, state::AppState};
 
+/// In a request's extensions when it arrived over the server's own TLS listener
+/// (`tls::serve`): its scheme is `https` whatever the URI says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServedOverTls;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestOrigin {
     /// `http` or `https`.
@@ -56,9 +61,12 @@ impl RequestOrigin {
         let peer = extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|info| info.0.ip());
+        let scheme = uri
+            .scheme_str()
+            .or_else(|| extensions.get::<ServedOverTls>().map(|_| "https"));
         resolve(
             headers,
-            uri.scheme_str(),
+            scheme,
             uri.authority().map(|a| a.as_str()),
             peer,
             trusted,

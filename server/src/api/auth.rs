@@ -161,7 +161,8 @@ async fn login(
         }
         sessions::create(&state.db, user.id, state.config.session_ttl).await?
     };
-    let cookie = sessions::cookie(&session.id, state.config.session_ttl, origin.is_secure());
+    let secure = origin.is_secure() || state.config.secure_cookies();
+    let cookie = sessions::cookie(&session.id, state.config.session_ttl, secure);
     let mut response =
         Json(session_info(&state, &origin, user, session.csrf_token)).into_response();
     response.headers_mut().insert(
@@ -186,8 +187,10 @@ async fn logout(
     let mut response = StatusCode::NO_CONTENT.into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&sessions::clearing_cookie(origin.is_secure()))
-            .map_err(|e| AppError::Internal(e.into()))?,
+        HeaderValue::from_str(&sessions::clearing_cookie(
+            origin.is_secure() || state.config.secure_cookies(),
+        ))
+        .map_err(|e| AppError::Internal(e.into()))?,
     );
     Ok(response)
 }

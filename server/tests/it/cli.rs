@@ -127,3 +127,93 @@ async fn production_mode_refuses_to_start_without_a_secret_key() {
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("SECRET_KEY is required"));
 }
+
+/// `server check-deploy` with exactly these variables (nothing inherited, no `.env`).
+fn check_deploy(dir: &tempfile::TempDir, vars: &[(&str, &str)]) -> (bool, String) {
+    let output = Command::new(SERVER)
+        .arg("check-deploy")
+        .current_dir(dir.path())
+        .env_clear()
+        .envs(vars.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+const PRODUCTION_KEY: &str = "deploy-Hq3vT8zW1nR6yL0cJ4kP9sB2xF7mD5gA";
+
+#[test]
+fn check_deploy_lists_every_problem_of_a_development_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, stdout) = check_deploy(&dir, &[]);
+    assert!(!ok, "{stdout}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let expected = [
+        "problem: SCRUM_ENV is not set, not \"production\"",
+        "problem: SECRET_KEY is not set",
+        "problem: ALLOWED_HOSTS is not set",
+        "problem: no HTTPS",
+        "problem: session cookies are not always Secure",
+    ];
+    assert_eq!(lines.len(), expected.len(), "{stdout}");
+    for (line, start) in lines.iter().zip(expected) {
+        assert!(
+            line.starts_with(start),
+            "{line:?} should start with {start:?}"
+        );
+    }
+}
+
+#[test]
+fn check_deploy_passes_production_with_built_in_tls_and_reports_a_leaf_only_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = crate::tls::Pki::new();
+    let full = pki.full_chain();
+    let (cert, key) = (
+        full.cert.display().to_string(),
+        full.key.display().to_string(),
+    );
+    let mut vars = vec![
+        ("SCRUM_ENV", "production"),
+        ("SECRET_KEY", PRODUCTION_KEY),
+        ("ALLOWED_HOSTS", "localhost, 127.0.0.1"),
+        ("TLS_CERT", cert.as_str()),
+        ("TLS_KEY", key.as_str()),
+    ];
+    let (ok, stdout) = check_deploy(&dir, &vars);
+    assert!(ok, "{stdout}");
+    assert_eq!(stdout, "OK: the configuration is ready for production\n");
+
+    let leaf_only = pki.leaf_only();
+    let leaf_only_cert = leaf_only.cert.display().to_string();
+    vars[3] = ("TLS_CERT", leaf_only_cert.as_str());
+    let (ok, stdout) = check_deploy(&dir, &vars);
+    assert!(!ok, "{stdout}");
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.starts_with("problem: TLS_CERT holds only the leaf certificate"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_deploy_passes_production_behind_a_trusted_proxy_on_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, stdout) = check_deploy(
+        &dir,
+        &[
+            ("SCRUM_ENV", "production"),
+            ("SECRET_KEY", PRODUCTION_KEY),
+            ("ALLOWED_HOSTS", "scrum.example.com"),
+            ("TRUSTED_PROXIES", "10.0.0.5, 10.0.0.6"),
+            ("PUBLIC_URL", "https://scrum.example.com"),
+            ("DATABASE_URL", "postgres://scrum@db.internal/scrum"),
+            ("INSTANCES", "3"),
+        ],
+    );
+    assert!(ok, "{stdout}");
+}

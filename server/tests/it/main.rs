@@ -18,3 +18,4 @@ mod headers;
 mod live;
 mod live_postgres;
 mod pages;
+mod tls;
