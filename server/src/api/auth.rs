@@ -1,5 +1,6 @@
 //! Signing in and out: `POST/DELETE /api/token/` for scripts (the book's token endpoint, with
 //! revocation) and `GET/POST/DELETE /api/session` for the browser (an HttpOnly cookie).
+//! Both sign-ins re-hash a password stored with older argon2 settings.
 
 use app::model::SessionInfo;
 use axum::{
@@ -13,7 +14,7 @@ use serde_json::json;
 
 use super::{input::Input, render::Renderer, route_both};
 use crate::{
-    auth::{AuthMethod, CurrentUser, extract::verify_credentials, sessions, tokens},
+    auth::{AuthMethod, CurrentUser, extract::verify_credentials, password, sessions, tokens},
     db::entities::user,
     error::{AppError, FieldErrors},
     origin::RequestOrigin,
@@ -64,7 +65,49 @@ async fn authenticate(
             DISABLED,
         )));
     }
+    if password::needs_rehash(&user.password_hash) {
+        rehash(state, &user, password).await;
+    }
     Ok(user)
+}
+
+/// Stores a hash of `password` made with the current argon2 settings, unless the password
+/// changed meanwhile. Best effort: the sign-in succeeds whatever happens here.
+async fn rehash(state: &AppState, user: &user::Model, password: String) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+
+    let new_hash = {
+        // Hashing holds as much memory as checking: take a place among the concurrent checks.
+        let Ok(Ok(_permit)) = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            state.password_checks.acquire(),
+        )
+        .await
+        else {
+            return;
+        };
+        match password::hash(password).await {
+            Ok(new_hash) => new_hash,
+            Err(error) => {
+                tracing::warn!(user = user.id, %error, "re-hashing a password failed");
+                return;
+            }
+        }
+    };
+    let _gate = state.write_gate().await;
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(new_hash))
+        .filter(user::Column::Id.eq(user.id))
+        .filter(user::Column::PasswordHash.eq(user.password_hash.as_str()))
+        .exec(&state.db)
+        .await;
+    match updated {
+        Ok(_) => tracing::info!(
+            user = user.id,
+            "password re-hashed with the current settings"
+        ),
+        Err(error) => tracing::warn!(user = user.id, %error, "storing a re-hashed password failed"),
+    }
 }
 
 /// `POST /api/token/`: `{"token": key}` for a username and password. Every call issues a new

@@ -1,7 +1,9 @@
 //! Password hashing with argon2id, run on the blocking pool so it never stalls the async runtime.
+//! Hashes made with older settings are recognised ([`needs_rehash`]) so that a successful
+//! login can store a new one.
 
 use argon2::{
-    Argon2,
+    Algorithm, Argon2, Params, Version,
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng},
 };
 
@@ -15,6 +17,26 @@ pub async fn verify(password: String, phc: String) -> bool {
     tokio::task::spawn_blocking(move || verify_blocking(&password, &phc))
         .await
         .unwrap_or(false)
+}
+
+/// True when `phc` was made with another algorithm, version or cost than [`hash`] uses now
+/// (e.g. before the parameters were raised): after a successful check, hash the password
+/// again. A malformed hash is left alone (it never verifies).
+pub fn needs_rehash(phc: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let current = Argon2::default();
+    let wanted = current.params();
+    let Ok(params) = Params::try_from(&parsed) else {
+        return true;
+    };
+    parsed.algorithm != Algorithm::Argon2id.ident()
+        || parsed.version != Some(u32::from(Version::V0x13))
+        || params.m_cost() != wanted.m_cost()
+        || params.t_cost() != wanted.t_cost()
+        || params.p_cost() != wanted.p_cost()
+        || params.output_len() != Some(wanted.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN))
 }
 
 /// A valid hash of a random password, checked against when a username does not exist so that
@@ -56,5 +78,28 @@ mod tests {
         assert!(verify("correct horse".into(), first.clone()).await);
         assert!(!verify("Correct horse".into(), first).await);
         assert!(!verify("x".into(), "not a hash".into()).await);
+    }
+
+    fn hash_with(algorithm: Algorithm, m_cost: u32, t_cost: u32, password: &str) -> String {
+        let params = Params::new(m_cost, t_cost, 1, None).unwrap();
+        Argon2::new(algorithm, Version::V0x13, params)
+            .hash_password(password.as_bytes(), &SaltString::generate(&mut OsRng))
+            .unwrap()
+            .to_string()
+    }
+
+    #[tokio::test]
+    async fn only_hashes_made_with_other_settings_need_a_rehash() {
+        assert!(!needs_rehash(&hash("pw".into()).await.unwrap()));
+        let weaker = hash_with(Algorithm::Argon2id, 4096, 1, "pw");
+        assert!(needs_rehash(&weaker));
+        assert!(verify("pw".into(), weaker).await, "old hashes still verify");
+        assert!(needs_rehash(&hash_with(
+            Algorithm::Argon2i,
+            19 * 1024,
+            2,
+            "pw"
+        )));
+        assert!(!needs_rehash("not a hash"));
     }
 }

@@ -18,4 +18,5 @@ mod headers;
 mod live;
 mod live_postgres;
 mod pages;
+mod password_rehash;
 mod tls;
