@@ -19,6 +19,7 @@ pub mod router;
 pub mod service;
 pub mod state;
 pub mod tls;
+pub mod trace;
 pub mod users;
 pub mod web;
 

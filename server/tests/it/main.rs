@@ -17,6 +17,7 @@ mod harness;
 mod headers;
 mod live;
 mod live_postgres;
+mod log_secrets;
 mod pages;
 mod password_rehash;
 mod tls;
