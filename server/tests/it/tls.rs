@@ -11,6 +11,7 @@ use std::{
     time::Duration,
 };
 
+use futures_util::StreamExt;
 use rcgen::{
     BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, date_time_ymd,
@@ -246,13 +247,12 @@ fn command(files: &TlsFiles, database_url: &str, dir: &Path) -> Command {
     command
 }
 
-/// One HTTP/1.1 request over TLS to `localhost` (SNI and name check) from a client whose only
-/// trust anchor is `root`; the raw response text.
-async fn https(
+/// A TLS connection to `localhost` (SNI and name check) from a client whose only trust anchor
+/// is `root`.
+async fn connect(
     addr: SocketAddr,
     root: &Certificate,
-    request: &str,
-) -> Result<String, std::io::Error> {
+) -> Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>, std::io::Error> {
     let mut roots = RootCertStore::empty();
     roots.add(root.der().clone()).unwrap();
     let config = ClientConfig::builder_with_provider(Arc::new(ring::default_provider()))
@@ -262,15 +262,38 @@ async fn https(
         .with_no_client_auth();
     let connector = TlsConnector::from(Arc::new(config));
     let tcp = tokio::net::TcpStream::connect(addr).await?;
-    let mut stream = connector
+    connector
         .connect(ServerName::try_from("localhost").unwrap(), tcp)
-        .await?;
+        .await
+}
+
+/// One HTTP/1.1 exchange over [`connect`]; the raw response text.
+async fn https(
+    addr: SocketAddr,
+    root: &Certificate,
+    request: &str,
+) -> Result<String, std::io::Error> {
+    let mut stream = connect(addr, root).await?;
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();
     // The response is complete once the server closes (`Connection: close`), whether or not it
     // says goodbye at the TLS level first.
     let _ = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw)).await;
     Ok(String::from_utf8_lossy(&raw).into_owned())
+}
+
+/// A JSON `POST` with optional extra header lines.
+fn post(path: &str, extra: &str, body: &str) -> String {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn json_of(response: &str) -> serde_json::Value {
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+    serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {response}"))
 }
 
 fn get(path: &str) -> String {
@@ -285,6 +308,8 @@ fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// Also: a Secure session cookie, a `wss://` channel link that opens over the same listener,
+/// and a clean exit on SIGTERM.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_trusting_only_the_root_gets_healthz_with_hsts_over_the_full_chain() {
     // Arrange
@@ -309,16 +334,47 @@ async fn a_client_trusting_only_the_root_gets_healthz_with_hsts_over_the_full_ch
         "{response}"
     );
     // Signing in over the built-in TLS gives a Secure cookie.
-    let body = r#"{"username":"demo","password":"tls-test-password"}"#;
-    let login = format!(
-        "POST /api/session HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
+    let credentials = r#"{"username":"demo","password":"tls-test-password"}"#;
+    let login = post("/api/session", "", credentials);
     let response = https(server.addr, &pki.root.cert, &login).await.unwrap();
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     let cookie = header(&response, "set-cookie").expect("a session cookie");
     assert!(cookie.contains("; Secure"), "{cookie}");
+    // A sprint's live stream is a wss:// link, and it opens over the same listener.
+    let response = https(
+        server.addr,
+        &pki.root.cert,
+        &post("/api/token/", "", credentials),
+    )
+    .await
+    .unwrap();
+    let token = json_of(&response)["token"].as_str().unwrap().to_owned();
+    let create = post(
+        "/api/sprints",
+        &format!("Authorization: Token {token}\r\n"),
+        r#"{"name":"Over TLS","end":"2099-01-01"}"#,
+    );
+    let response = https(server.addr, &pki.root.cert, &create).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let channel = json_of(&response)["links"]["channel"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        channel.starts_with("wss://localhost/socket?channel="),
+        "{channel}"
+    );
+    let stream = connect(server.addr, &pki.root.cert).await.unwrap();
+    let (mut socket, _) = tokio_tungstenite::client_async(channel.as_str(), stream)
+        .await
+        .expect("the websocket opens over TLS");
+    let hello = tokio::time::timeout(Duration::from_secs(10), socket.next())
+        .await
+        .expect("a frame in time")
+        .expect("a frame")
+        .expect("no error");
+    assert!(hello.to_string().contains(r#""action":"hello""#), "{hello}");
+    drop(socket);
     assert!(server.terminate(), "SIGTERM stops the TLS server cleanly");
 }
 
