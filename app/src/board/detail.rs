@@ -276,12 +276,13 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                 />
                 <span class="error">{field_error("due")}</span>
                 <label for="detail-assigned">"Assigned To"</label>
+                // `selected` on the options, not `value` on the select: the options must exist
+                // before a value can pick one of them.
                 <select
                     id="detail-assigned"
-                    prop:value=move || draft.with(|d| d.assigned.clone())
                     on:change=move |ev| draft.update(|d| d.assigned = event_target_value(&ev))
                 >
-                    <option value="">"Nobody"</option>
+                    <option value="" prop:selected=move || draft.with(|d| d.assigned.is_empty())>"Nobody"</option>
                     {users
                         .into_iter()
                         .map(|user| {
@@ -290,17 +291,29 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                             } else {
                                 format!("{} ({})", user.full_name, user.username)
                             };
-                            view! { <option value=user.username.clone()>{label}</option> }
+                            let username = user.username.clone();
+                            view! {
+                                <option
+                                    value=user.username.clone()
+                                    prop:selected=move || draft.with(|d| d.assigned == username)
+                                >
+                                    {label}
+                                </option>
+                            }
                         })
                         .collect_view()}
                 </select>
                 <span class="error">{field_error("assigned")}</span>
                 <label for="detail-column">"Column"</label>
-                <select id="detail-column" prop:value=current_column on:change=move_to>
+                <select id="detail-column" on:change=move_to>
                     {store
                         .columns()
                         .into_iter()
-                        .map(|column| view! { <option value=column.key>{column.title}</option> })
+                        .map(|column| view! {
+                            <option value=column.key prop:selected=move || current_column() == column.key>
+                                {column.title}
+                            </option>
+                        })
                         .collect_view()}
                 </select>
                 <p class="hint">"Changing the column moves the task at once."</p>

@@ -267,7 +267,6 @@ async fn no_password_token_cookie_or_secret_key_reaches_the_logs_even_at_trace()
 /// whole URI: `/socket?channel=<ticket>`. It passes once the layer is
 /// `TraceLayer::new_for_http().make_span_with(crate::trace::RedactedSpan)`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs router.rs to use trace::RedactedSpan (see server/src/trace.rs)"]
 async fn websocket_tickets_do_not_reach_the_logs() {
     let session = logged_session().await;
 
