@@ -74,6 +74,8 @@ pub fn TaskCard(id: i32) -> impl IntoView {
     // Touch and pen: HTML5 drag and drop does not work with a finger, so follow the pointer
     // and drop where it is lifted.
     let start = StoredValue::new(None::<(i32, i32)>);
+    // A finger drag ends with a click on the card; that click must not open the details.
+    let swallow_click = StoredValue::new(false);
     let on_pointerdown = move |ev: ev::PointerEvent| {
         if ev.pointer_type() == "mouse" || locked_by.get_untracked().is_some() {
             return;
@@ -119,6 +121,7 @@ pub fn TaskCard(id: i32) -> impl IntoView {
             return;
         }
         dragging.set(false);
+        swallow_click.set_value(true);
         actions::send_gesture(store, id, "dragend");
         // What is under the finger, with the card itself out of the way.
         let _ = element.style().set_property("visibility", "hidden");
@@ -136,6 +139,10 @@ pub fn TaskCard(id: i32) -> impl IntoView {
         actions::move_task(store, api, id, column, before);
     };
     let on_pointercancel = move |ev: ev::PointerEvent| {
+        // Only a finger drag of ours; a mouse's pointer is cancelled when HTML5 drag starts.
+        if start.get_value().is_none() {
+            return;
+        }
         start.set_value(None);
         if let Some(element) = ev
             .current_target()
@@ -171,7 +178,11 @@ pub fn TaskCard(id: i32) -> impl IntoView {
             on:dragstart=on_dragstart
             on:dragend=on_dragend
             on:keydown=on_keydown
-            on:click=move |_| store.editing.set(Some(id))
+            on:click=move |_| {
+                if !std::mem::take(&mut *swallow_click.write_value()) {
+                    store.editing.set(Some(id));
+                }
+            }
             on:pointerdown=on_pointerdown
             on:pointermove=on_pointermove
             on:pointerup=on_pointerup

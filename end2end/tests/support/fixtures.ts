@@ -9,6 +9,11 @@ export const PEOPLE = {
 } as const;
 export type Person = keyof typeof PEOPLE;
 
+/** A day far enough ahead that no other test's sprint ends on it. */
+export function freeDay(): number {
+  return 4000 + Math.floor(Math.random() * 4000);
+}
+
 /** A unique suffix so tests sharing one database never see each other's names. */
 export function unique(prefix: string): string {
   return `${prefix} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -53,12 +58,22 @@ export interface Sprint {
 export class Api {
   constructor(readonly http: APIRequestContext) {}
 
+  /** A sprint ending some day at least `days` from now; end dates are unique, so the first
+   *  free day from a random start is taken. */
   async sprint(name: string, days = 14, description = ""): Promise<Sprint> {
-    const answer = await this.http.post("/api/sprints", {
-      data: { name, end: isoDate(days), description },
-    });
-    expect(answer.status(), await answer.text()).toBe(201);
-    return answer.json();
+    let day = days + Math.floor(Math.random() * 3000);
+    for (;;) {
+      const answer = await this.http.post("/api/sprints", {
+        data: { name, end: isoDate(day), description },
+      });
+      const body = await answer.text();
+      if (answer.status() === 400 && body.includes("already exists")) {
+        day += 1;
+        continue;
+      }
+      expect(answer.status(), body).toBe(201);
+      return JSON.parse(body);
+    }
   }
 
   async task(fields: Record<string, unknown>): Promise<Task> {
