@@ -153,3 +153,26 @@ test("screenshots of a board, light and dark", async ({ page }) => {
     await page.screenshot({ path: `test-results/home-${scheme}.png`, fullPage: true });
   }
 });
+
+test("a card can be moved with a finger (pointer events, no HTML5 drag)", async ({ page }) => {
+  const task = await api.task({ name: unique("Touch"), sprint: sprint.id, status: 1 });
+  const board = new BoardPage(page);
+  await board.goto(sprint.id);
+  const card = board.card(task.name);
+  const from = (await card.boundingBox())!;
+  const to = (await board.column("In Testing").boundingBox())!;
+  const start = { x: from.x + from.width / 2, y: from.y + from.height / 2 };
+  const end = { x: to.x + to.width / 2, y: to.y + 20 };
+  const touch = { pointerType: "touch", pointerId: 7, isPrimary: true, bubbles: true };
+  await card.dispatchEvent("pointerdown", { ...touch, clientX: start.x, clientY: start.y });
+  for (let step = 1; step <= 5; step++) {
+    const x = start.x + ((end.x - start.x) * step) / 5;
+    const y = start.y + ((end.y - start.y) * step) / 5;
+    await card.dispatchEvent("pointermove", { ...touch, clientX: x, clientY: y });
+  }
+  await card.dispatchEvent("pointerup", { ...touch, clientX: end.x, clientY: end.y });
+  await expect(board.cardIn("In Testing", task.name)).toBeVisible();
+  await expect.poll(async () => (await api.getTask(task.id)).status).toBe(3);
+  // The lifted finger did not also open the task.
+  await expect(board.dialog).toHaveCount(0);
+});

@@ -18,6 +18,8 @@ pub fn TaskCard(id: i32) -> impl IntoView {
     let task = Memo::new(move |_| store.tasks.with(|tasks| tasks.get(&id).cloned()));
     let locked_by = Memo::new(move |_| store.locks.with(|locks| locks.get(&id).cloned()));
     let dragging = RwSignal::new(false);
+    // The card's own element: with delegated events, `currentTarget` is the document.
+    let element = NodeRef::<leptos::html::Li>::new();
 
     let on_dragstart = move |ev: ev::DragEvent| {
         if locked_by.get_untracked().is_some() {
@@ -77,13 +79,12 @@ pub fn TaskCard(id: i32) -> impl IntoView {
     // A finger drag ends with a click on the card; that click must not open the details.
     let swallow_click = StoredValue::new(false);
     let on_pointerdown = move |ev: ev::PointerEvent| {
+        // A new press: whatever click was owed to the last finger drag has passed.
+        swallow_click.set_value(false);
         if ev.pointer_type() == "mouse" || locked_by.get_untracked().is_some() {
             return;
         }
-        if let Some(element) = ev
-            .current_target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-        {
+        if let Some(element) = element.get_untracked().map(web_sys::HtmlElement::from) {
             let _ = element.set_pointer_capture(ev.pointer_id());
         }
         start.set_value(Some((ev.client_x(), ev.client_y())));
@@ -98,9 +99,7 @@ pub fn TaskCard(id: i32) -> impl IntoView {
             actions::send_gesture(store, id, "dragstart");
         }
         if dragging.get_untracked()
-            && let Some(element) = ev
-                .current_target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+            && let Some(element) = element.get_untracked().map(web_sys::HtmlElement::from)
         {
             let _ = element
                 .style()
@@ -110,10 +109,7 @@ pub fn TaskCard(id: i32) -> impl IntoView {
     let on_pointerup = move |ev: ev::PointerEvent| {
         let Some(_) = start.get_value() else { return };
         start.set_value(None);
-        let Some(element) = ev
-            .current_target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
-        else {
+        let Some(element) = element.get_untracked().map(web_sys::HtmlElement::from) else {
             return;
         };
         let _ = element.style().remove_property("transform");
@@ -138,16 +134,13 @@ pub fn TaskCard(id: i32) -> impl IntoView {
         let before = card_under(Some(under.into())).filter(|card| *card != id);
         actions::move_task(store, api, id, column, before);
     };
-    let on_pointercancel = move |ev: ev::PointerEvent| {
+    let on_pointercancel = move |_: ev::PointerEvent| {
         // Only a finger drag of ours; a mouse's pointer is cancelled when HTML5 drag starts.
         if start.get_value().is_none() {
             return;
         }
         start.set_value(None);
-        if let Some(element) = ev
-            .current_target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
-        {
+        if let Some(element) = element.get_untracked().map(web_sys::HtmlElement::from) {
             let _ = element.style().remove_property("transform");
         }
         if dragging.get_untracked() {
@@ -164,6 +157,7 @@ pub fn TaskCard(id: i32) -> impl IntoView {
     let due = Memo::new(move |_| task.with(|t| t.as_ref().and_then(|t| t.due)));
     view! {
         <li
+            node_ref=element
             class="task-item"
             class:locked=move || locked_by.with(Option::is_some)
             class:dragging=move || dragging.get()

@@ -24,6 +24,8 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
     let api = use_api();
     let ids = Memo::new(move |_| store.column_ids(column));
     let over = RwSignal::new(false);
+    // The section itself: with delegated events, `currentTarget` is the document.
+    let section = NodeRef::<leptos::html::Section>::new();
     let heading = format!("column-{}", column.key);
     let labelled_by = heading.clone();
 
@@ -41,10 +43,7 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
         let leaving = ev
             .related_target()
             .and_then(|to| to.dyn_into::<web_sys::Node>().ok())
-            .zip(
-                ev.current_target()
-                    .and_then(|me| me.dyn_into::<web_sys::Node>().ok()),
-            )
+            .zip(section.get_untracked())
             .is_none_or(|(to, me)| !me.contains(Some(&to)));
         if leaving {
             over.set(false);
@@ -72,6 +71,7 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
 
     view! {
         <section
+            node_ref=section
             class="status"
             class:over=move || over.get()
             data-column=column.key
