@@ -5,6 +5,10 @@
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
+    // For the board benchmark: hydration's own share of the time to interactive.
+    if let Some(performance) = leptos::prelude::window().performance() {
+        let _ = performance.mark("scrum:hydrate-start");
+    }
     leptos::mount::hydrate_body(app::App);
 }
 
