@@ -1,4 +1,5 @@
 // The shell: server-rendered, hydrated, hashed bundle names, a strict CSP that hydration obeys.
+import { statSync } from "node:fs";
 import { expect, test } from "@playwright/test";
 import { HomePage } from "./pages/home-page";
 import { signIn, watchProblems } from "./support/fixtures";
@@ -55,8 +56,14 @@ test.describe("home page", () => {
     expect(wasm, "hashed wasm name").not.toBeNull();
     expect(css, "hashed CSS name").not.toBeNull();
     for (const asset of [js![0], wasm![0], css![0]]) {
-      const response = await request.get(asset);
+      const response = await request.get(asset, { headers: { "Accept-Encoding": "br, gzip" } });
       expect(response.status(), asset).toBe(200);
+      expect(response.headers()["cache-control"]).toBe("public, max-age=31536000, immutable");
+      // Served from the brotli copy written at build time (a length known up front, equal to
+      // the file's), not compressed again for every request.
+      expect(response.headers()["content-encoding"], asset).toBe("br");
+      const copy = statSync(`../target/site${asset}.br`);
+      expect(response.headers()["content-length"], asset).toBe(String(copy.size));
     }
   });
 

@@ -27,6 +27,8 @@ enum Command {
     Migrate,
     /// Check the configuration for production: one line per problem, exit status 1 if any.
     CheckDeploy,
+    /// Write brotli and gzip copies of the built site's files (LEPTOS_SITE_ROOT), once per build.
+    Precompress,
     /// Create a superuser without prompts (the password may also come from SCRUM_PASSWORD).
     Createsuperuser {
         #[arg(long)]
@@ -47,6 +49,7 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve().await,
         Command::Migrate => migrate().await,
         Command::CheckDeploy => return check_deploy(),
+        Command::Precompress => precompress(),
         Command::Createsuperuser {
             username,
             email,
@@ -60,6 +63,17 @@ pub async fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+fn precompress() -> anyhow::Result<()> {
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    let written = crate::assets::precompress(std::path::Path::new(&site_root))
+        .map_err(|error| anyhow::anyhow!("cannot precompress {site_root}: {error}"))?;
+    println!(
+        "precompressed: {} file(s) written under {site_root}",
+        written.len()
+    );
+    Ok(())
 }
 
 fn init_tracing() {

@@ -15,6 +15,16 @@ pub fn apply(headers: &mut HeaderMap, path: &str, secure: bool) {
         let policy = cache_policy(path, headers);
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
+    // A file served from its precompressed copy varies by Accept-Encoding like any compressed
+    // answer; without saying so, a shared cache could hand brotli to a client that can't read it.
+    let says_vary = headers.get_all(header::VARY).iter().any(|value| {
+        value
+            .to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+    });
+    if headers.contains_key(header::CONTENT_ENCODING) && !says_vary {
+        headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
 }
 
 fn set_security_headers(headers: &mut HeaderMap, secure: bool) {

@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod cli;
 pub mod config;

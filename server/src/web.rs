@@ -9,6 +9,7 @@ use axum::{Router, body::Body, http::Request};
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower::ServiceExt;
+use tower_http::services::ServeDir;
 
 use crate::{origin::RequestOrigin, state::AppState};
 
@@ -18,7 +19,14 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let routes = generate_route_list(app::App);
     let options = state.config.leptos.clone();
     let api = crate::api::router().with_state(state.clone());
+    // The bundle, with the `.br`/`.gz` copies `server precompress` wrote, when the browser
+    // accepts them (anything else is compressed on the fly by the router's layer).
+    let bundle =
+        ServeDir::new(std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir))
+            .precompressed_br()
+            .precompressed_gzip();
     router
+        .nest_service(&format!("/{}", options.site_pkg_dir), bundle)
         .leptos_routes_with_context(
             state,
             routes,

@@ -11,6 +11,7 @@ use crate::tools::{self, Needs, WASM_TARGET, path_with_node_tools, run_checked};
 pub fn run() -> Result<(), String> {
     tools::ensure(Needs::site())?;
     run_checked(Command::new("cargo").args(["leptos", "build", "--release"]))?;
+    run_checked(&mut precompress())?;
     let addr = std::env::var("LEPTOS_SITE_ADDR").unwrap_or_else(|_| "127.0.0.1:3000".into());
     println!("xtask: serving the Scrum board at http://{addr}/ (Ctrl-C stops it)");
     let mut server = Command::new("target/release/server");
@@ -19,6 +20,16 @@ pub fn run() -> Result<(), String> {
         server.env("LEPTOS_SITE_ROOT", "target/site");
     }
     run_checked(&mut server)
+}
+
+/// `server precompress`: brotli and gzip copies of the bundle, served as they are.
+fn precompress() -> Command {
+    let mut command = Command::new("target/release/server");
+    command.arg("precompress");
+    if std::env::var_os("LEPTOS_SITE_ROOT").is_none() {
+        command.env("LEPTOS_SITE_ROOT", "target/site");
+    }
+    command
 }
 
 /// One check of the test pipeline.
@@ -93,6 +104,11 @@ fn steps() -> Vec<Step> {
             name: "release site build",
             command: cargo(&["leptos", "build", "--release"]),
             requires: None,
+        },
+        Step {
+            name: "precompressed bundle",
+            command: precompress(),
+            requires: Some("release site build"),
         },
         Step {
             name: "book's Python client session",

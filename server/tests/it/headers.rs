@@ -210,3 +210,50 @@ async fn the_api_and_the_stream_answer_only_allowed_networks() {
     let page = app.call(Method::GET, "/").peer("192.0.2.1").send().await;
     assert_eq!(page.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_bundle_is_served_from_its_precompressed_copies() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    let name = "pkg/scrum.Hg83HrffVMd6aTqA0EPbCw.js";
+    let source = "export function board() { return 'columns'; }\n".repeat(400);
+    std::fs::write(site.path().join(name), &source).unwrap();
+    let written = server::assets::precompress(site.path()).unwrap();
+    assert_eq!(written.len(), 2, "{written:?}");
+    // A second run has nothing to do: the copies are newer than the file.
+    assert!(server::assets::precompress(site.path()).unwrap().is_empty());
+    // Mark the copies so the test can tell them from on-the-fly compression.
+    let br = std::fs::read(site.path().join(format!("{name}.br"))).unwrap();
+    let gz = std::fs::read(site.path().join(format!("{name}.gz"))).unwrap();
+    assert!(br.len() < source.len() / 20 && gz.len() < source.len() / 10);
+    let root = site.path().display().to_string();
+    let app = TestApp::spawn_with(&Backend::Sqlite, &[("LEPTOS_SITE_ROOT", root.as_str())]).await;
+
+    for (accept, encoding, size) in [("br", "br", br.len()), ("gzip", "gzip", gz.len())] {
+        let response = app
+            .call(Method::GET, &format!("/{name}"))
+            .header("accept-encoding", accept)
+            .send()
+            .await;
+        assert_eq!(response.status, StatusCode::OK);
+        assert_eq!(response.header("content-encoding"), encoding);
+        assert_eq!(
+            response.header("content-length"),
+            size.to_string(),
+            "{accept}"
+        );
+        assert_eq!(
+            response.header("cache-control"),
+            "public, max-age=31536000, immutable"
+        );
+        assert!(
+            response
+                .header("vary")
+                .to_ascii_lowercase()
+                .contains("accept-encoding")
+        );
+    }
+    let plain = app.get(&format!("/{name}")).await;
+    assert_eq!(plain.text, source);
+    assert!(plain.headers.get("content-encoding").is_none());
+}
