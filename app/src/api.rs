@@ -53,6 +53,19 @@ impl ApiError {
         }
     }
 
+    /// A field's messages as one line beside it, or `None` when it has none.
+    pub fn field_text(&self, name: &str) -> Option<String> {
+        let text = self.field(name).join(" ");
+        (!text.is_empty()).then_some(text)
+    }
+
+    /// The banner a form shows above its fields: the error's message, unless it is about one
+    /// of `fields` (then it is shown beside that field instead).
+    pub fn unless_about(&self, fields: &[&str]) -> Option<String> {
+        let by_field = fields.iter().any(|field| !self.field(field).is_empty());
+        (!by_field).then(|| self.message())
+    }
+
     /// One sentence for a banner: the `detail`, else the first message of any field.
     pub fn message(&self) -> String {
         if let Some(detail) = self.body.get("detail").and_then(Value::as_str) {
@@ -300,5 +313,15 @@ mod tests {
             "Not found."
         );
         assert_eq!(error_of(0, "").status, 0);
+        assert_eq!(
+            error.field_text("end").as_deref(),
+            Some("End date cannot be in the past.")
+        );
+        assert_eq!(error.field_text("name"), None);
+        assert_eq!(error.unless_about(&["name", "end"]), None);
+        assert_eq!(
+            error.unless_about(&["name"]).as_deref(),
+            Some("End date cannot be in the past.")
+        );
     }
 }

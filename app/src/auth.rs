@@ -109,25 +109,13 @@ pub fn LoginForm(#[prop(into)] on_done: Callback<()>) -> impl IntoView {
             }
         });
     };
-    let field_error = move |name: &'static str| {
-        move || {
-            error
-                .get()
-                .map(|e| e.field(name).join(" "))
-                .filter(|text| !text.is_empty())
-        }
-    };
+    let field_error =
+        move |name: &'static str| move || error.get().and_then(|e| e.field_text(name));
     // Anything not about one field (bad credentials, throttling, an unreachable server).
     let form_error = move || {
         error.get().and_then(|e| {
-            let general = e.field("non_field_errors");
-            if !general.is_empty() {
-                Some(general.join(" "))
-            } else if e.field("username").is_empty() && e.field("password").is_empty() {
-                Some(e.message())
-            } else {
-                None
-            }
+            e.field_text("non_field_errors")
+                .or_else(|| e.unless_about(&["username", "password"]))
         })
     };
 

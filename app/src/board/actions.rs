@@ -25,15 +25,11 @@ pub fn move_task(store: BoardStore, api: Api, id: i32, target: Column, before: O
         return;
     }
     store.notice.set(None);
-    let position = store
+    let column = store
         .tasks
-        .with_untracked(|tasks| column_order(tasks, target))
-        .iter()
-        .position(|other| *other == id);
-    let count = store
-        .tasks
-        .with_untracked(|tasks| column_order(tasks, target).len());
-    if let Some(position) = position {
+        .with_untracked(|tasks| column_order(tasks, target));
+    let count = column.len();
+    if let Some(position) = column.iter().position(|other| *other == id) {
         store.announcement.set(format!(
             "{name} moved to {}, position {} of {count}.",
             target.title,

@@ -133,19 +133,12 @@ fn AddTask() -> impl IntoView {
             }
         });
     };
-    let field_error = move |field: &'static str| {
-        move || {
-            error
-                .get()
-                .map(|e| e.field(field).join(" "))
-                .filter(|t| !t.is_empty())
-        }
-    };
+    let field_error =
+        move |name: &'static str| move || error.get().and_then(|e| e.field_text(name));
     let form_error = move || {
         error
             .get()
-            .filter(|e| e.field("name").is_empty() && e.field("description").is_empty())
-            .map(|e| e.message())
+            .and_then(|e| e.unless_about(&["name", "description"]))
     };
     view! {
         <Show

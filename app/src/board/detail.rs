@@ -199,21 +199,12 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
             .map(|c| c.key)
             .unwrap_or("unassigned")
     };
-    let field_error = move |field: &'static str| {
-        move || {
-            error
-                .get()
-                .map(|e| e.field(field).join(" "))
-                .filter(|t| !t.is_empty())
-        }
-    };
+    let field_error =
+        move |name: &'static str| move || error.get().and_then(|e| e.field_text(name));
     let form_error = move || {
-        error.get().and_then(|e| {
-            let by_field = ["name", "description", "due", "assigned"]
-                .iter()
-                .any(|f| !e.field(f).is_empty());
-            (!by_field).then(|| e.message())
-        })
+        error
+            .get()
+            .and_then(|e| e.unless_about(&["name", "description", "due", "assigned"]))
     };
     let on_keydown = move |ev: ev::KeyboardEvent| {
         if ev.key() == "Escape" {

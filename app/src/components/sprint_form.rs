@@ -75,26 +75,20 @@ pub fn SprintForm(
             }
         });
     };
-    let field_error = move |name: &'static str| {
-        move || {
-            error
-                .get()
-                .map(|e| e.field(name).join(" "))
-                .filter(|t| !t.is_empty())
-        }
-    };
+    let field_error =
+        move |name: &'static str| move || error.get().and_then(|e| e.field_text(name));
     let form_error = move || {
         error.get().and_then(|e| {
-            let known = ["name", "end", "description"]
-                .iter()
-                .any(|f| !e.field(f).is_empty());
-            (!known).then(|| {
-                if e.status == 412 {
-                    "Someone else changed this sprint meanwhile; cancel and try again.".to_owned()
-                } else {
-                    e.message()
-                }
-            })
+            let stale = e.status == 412;
+            e.unless_about(&["name", "end", "description"])
+                .map(|message| {
+                    if stale {
+                        "Someone else changed this sprint meanwhile; cancel and try again."
+                            .to_owned()
+                    } else {
+                        message
+                    }
+                })
         })
     };
     let is_edit = editing.with_value(Option::is_some);
