@@ -5,11 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use serde::Serialize;
 
-use crate::{
-    api::{ApiError, use_api},
-    model::SessionInfo,
-    paths,
-};
+use crate::{api::use_api, components::form::Submission, model::SessionInfo, paths};
 
 /// The session as the app knows it; `refresh` refetches `GET /api/session`.
 #[derive(Clone, Copy)]
@@ -81,39 +77,29 @@ pub fn LoginForm(#[prop(into)] on_done: Callback<()>) -> impl IntoView {
     let api = use_api();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<ApiError>);
-    let pending = RwSignal::new(false);
+    let form = Submission::new();
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
-        pending.set(true);
-        error.set(None);
         let credentials = Credentials {
             username: username.get_untracked(),
             password: password.get_untracked(),
         };
-        leptos::task::spawn_local(async move {
-            let result = api
-                .post::<_, SessionInfo>("/api/session", &credentials)
-                .await;
-            pending.set(false);
-            match result {
-                Ok(info) => {
-                    api.set_csrf(Some(info.csrf_token));
-                    on_done.run(());
-                }
-                Err(refused) => error.set(Some(refused)),
-            }
-        });
+        form.send(
+            async move {
+                api.post::<_, SessionInfo>("/api/session", &credentials)
+                    .await
+            },
+            move |info| {
+                api.set_csrf(Some(info.csrf_token));
+                on_done.run(());
+            },
+        );
     };
-    let field_error =
-        move |name: &'static str| move || error.get().and_then(|e| e.field_text(name));
+    let field_error = move |name: &'static str| form.field_error(name);
     // Anything not about one field (bad credentials, throttling, an unreachable server).
     let form_error = move || {
-        error.get().and_then(|e| {
+        form.error.get().and_then(|e| {
             e.field_text("non_field_errors")
                 .or_else(|| e.unless_about(&["username", "password"]))
         })
@@ -152,7 +138,7 @@ pub fn LoginForm(#[prop(into)] on_done: Callback<()>) -> impl IntoView {
                 />
                 <span class="error" id="id_password_error">{field_error("password")}</span>
                 <div class="actions">
-                    <button type="submit" disabled=move || pending.get()>"Login"</button>
+                    <button type="submit" disabled=move || form.pending.get()>"Login"</button>
                 </div>
             </form>
         </section>

@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod board;
 pub mod components;
@@ -25,14 +26,19 @@ use board::BoardPage;
 use components::header::Header;
 use pages::{home::HomePage, not_found::NotFound};
 
-/// The Content-Security-Policy of every page: scripts only from this origin or carrying this
-/// response's nonce (the hydration bootstrap and the serialized data), WebAssembly compiled
-/// without allowing `eval`, and nothing inline otherwise.
-pub fn content_security_policy(nonce: &str) -> String {
+/// The Content-Security-Policy of every page: scripts only from this origin (or the asset
+/// origin, when the bundle comes from a CDN) or carrying this response's nonce (the hydration
+/// bootstrap and the serialized data), WebAssembly compiled without allowing `eval`, and
+/// nothing inline otherwise.
+pub fn content_security_policy(nonce: &str, asset_origin: Option<&str>) -> String {
+    let assets = asset_origin
+        .map(|origin| format!(" {origin}"))
+        .unwrap_or_default();
     format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        "default-src 'self'; script-src 'self'{assets} 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'{assets}; img-src 'self'{assets} data:; connect-src 'self'{assets}; \
+         font-src 'self'{assets}; object-src 'none'; base-uri 'none'; form-action 'self'; \
+         frame-ancestors 'none'"
     )
 }
 
@@ -42,10 +48,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     if let (Some(nonce), Some(response)) = (
         leptos::nonce::use_nonce(),
         use_context::<leptos_axum::ResponseOptions>(),
-    ) && let Ok(policy) =
-        http::HeaderValue::from_str(&content_security_policy(&nonce.to_string()))
-    {
-        response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+    ) {
+        let assets = use_context::<assets::Assets>().unwrap_or_default();
+        let policy = content_security_policy(&nonce.to_string(), assets.foreign_origin());
+        if let Ok(policy) = http::HeaderValue::from_str(&policy) {
+            response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
+        }
     }
     view! {
         <!DOCTYPE html>
@@ -55,8 +63,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options=options.clone() />
-                <leptos_meta::HashedStylesheet options id="leptos" />
+                <assets::Bundle output_name=options.output_name.to_string() />
                 <link rel="icon" href=paths::href("/favicon.svg") type="image/svg+xml" />
                 <MetaTags />
             </head>

@@ -62,6 +62,11 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example")), "/");
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(Some("/a\n")), "/");
+        assert_eq!(safe_next(Some("javascript:alert(1)")), "/");
+        assert_eq!(safe_next(Some("JavaScript:alert(1)")), "/");
+        assert_eq!(safe_next(Some("data:text/html,<script>")), "/");
+        assert_eq!(safe_next(Some("/\t/evil.example")), "/");
+        assert_eq!(safe_next(Some("")), "/");
         assert_eq!(safe_next(None), "/");
     }
 }

@@ -1,4 +1,5 @@
 // The shell: server-rendered, hydrated, hashed bundle names, a strict CSP that hydration obeys.
+import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import { expect, test } from "@playwright/test";
 import { HomePage } from "./pages/home-page";
@@ -64,7 +65,15 @@ test.describe("home page", () => {
       expect(response.headers()["content-encoding"], asset).toBe("br");
       const copy = statSync(`../target/site${asset}.br`);
       expect(response.headers()["content-length"], asset).toBe(String(copy.size));
+      // The name carries the MD5 of the file's own bytes and nothing else, so a release that
+      // changes one CSS rule renames the stylesheet alone and browsers keep the rest cached.
+      const hash = createHash("md5").update(await response.body()).digest("base64url");
+      expect(asset, "the hash in the name is the content's").toContain(`.${hash}.`);
     }
+    // A budget against regressions (brotli, as browsers download it). It is above the issue's
+    // 200 KiB target, which the bundle does not meet yet.
+    const wasmBrotli = statSync(`../target/site${wasm![0]}.br`).size;
+    expect(wasmBrotli, "wasm bytes over the wire").toBeLessThan(345_000);
   });
 
   test("health and API root answer", async ({ request }) => {
@@ -74,5 +83,29 @@ test.describe("home page", () => {
     expect(root.status()).toBe(200);
     const body = await root.json();
     expect(Object.keys(body).sort()).toEqual(["sprints", "tasks", "users"]);
+  });
+
+  test("another site cannot show the board in a frame", async ({ page, baseURL }) => {
+    // A page on another origin, served by the test itself (nothing leaves the machine). It
+    // frames the board and, as a control, a page of its own that allows framing.
+    await page.route("http://elsewhere.test/**", (route) =>
+      route.fulfill({
+        contentType: "text/html",
+        body: route.request().url().endsWith("/inner")
+          ? "<!doctype html><title>Inner</title><p>framed fine</p>"
+          : `<!doctype html><title>Elsewhere</title>
+             <iframe id="control" src="http://elsewhere.test/inner"></iframe>
+             <iframe id="victim" src="${baseURL}/"></iframe>`,
+      }),
+    );
+    await page.goto("http://elsewhere.test/");
+    await expect(page.frameLocator("#control").getByText("framed fine")).toBeVisible();
+    // Chromium shows its own error page in the board's frame: the board never renders there.
+    const victim = () =>
+      page
+        .frames()
+        .find((frame) => frame.parentFrame() === page.mainFrame() && !frame.url().includes("elsewhere.test"));
+    await expect.poll(() => victim()?.url()).toMatch(/^chrome-error:/);
+    await expect(page.frameLocator("#victim").getByText("Scrum Board")).toHaveCount(0);
   });
 });

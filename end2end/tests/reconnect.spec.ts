@@ -1,59 +1,21 @@
 // The live stream survives a server restart: the board says the connection is lost, comes
 // back by itself, and shows what changed meanwhile. This test runs its own server.
-import { type ChildProcess, spawn } from "node:child_process";
-import { rmSync } from "node:fs";
 import { expect, test } from "@playwright/test";
 import { BoardPage } from "./pages/board-page";
 import { apiAs, PEOPLE, unique } from "./support/fixtures";
+import { freshDatabase, healthy, ownServer, stop } from "./support/server";
 
-const port = 3190;
-const url = `http://127.0.0.1:${port}`;
 const database = "target/e2e-restart.db";
-
-function start(): ChildProcess {
-  return spawn("./target/release/server", [], {
-    cwd: "..",
-    env: {
-      ...process.env,
-      DATABASE_URL: `sqlite://${database}?mode=rwc`,
-      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
-      LEPTOS_SITE_ROOT: "target/site",
-      SECRET_KEY: "restart-test-key-0123456789abcdefghijklmnopqrstuvwxyz",
-    },
-    stdio: "ignore",
-  });
-}
-
-async function healthy() {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${url}/healthz`)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("server did not start");
-}
-
-async function stop(server: ChildProcess) {
-  const exited = new Promise((resolve) => server.once("exit", resolve));
-  server.kill("SIGTERM");
-  await exited;
-}
+const site = ownServer(3190, database);
+const url = site.url;
+const start = site.start;
 
 test("after the server restarts the board reconnects and catches up", async ({ browser }) => {
-  for (const suffix of ["", "-shm", "-wal"]) rmSync(`../${database}${suffix}`, { force: true });
-  const setup = spawn("./target/release/server", ["createsuperuser", "--username", "alice", "--email", "a@example.com", "--password", PEOPLE.alice.password], {
-    cwd: "..",
-    env: { ...process.env, DATABASE_URL: `sqlite://${database}?mode=rwc` },
-    stdio: "ignore",
-  });
-  await new Promise((resolve) => setup.once("exit", resolve));
+  await freshDatabase(database, ["alice"]);
 
   let server = start();
   try {
-    await healthy();
+    await healthy(url);
     const api = await apiAs("alice", url);
     const sprint = await api.sprint(unique("Restart"), 9);
     const task = await api.task({ name: unique("Survivor"), sprint: sprint.id });
@@ -70,7 +32,7 @@ test("after the server restarts the board reconnects and catches up", async ({ b
     await expect(board.offline).toContainText("Connection lost");
 
     server = start();
-    await healthy();
+    await healthy(url);
     // Changed while this board was disconnected (or right after): it must show up.
     const again = await apiAs("alice", url);
     await again.patchTask(task.id, { name: `${task.name} after restart` });

@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use axum::{
     extract::{Request, State},
+    http::Uri,
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -68,7 +69,8 @@ impl AllowedHosts {
     }
 }
 
-fn strip_port(host: &str) -> String {
+/// `host` without its port: `name` of `name:port`, `[v6]` of `[v6]:port`.
+pub(crate) fn strip_port(host: &str) -> String {
     if host.starts_with('[') {
         // [v6] or [v6]:port
         return host
@@ -88,28 +90,57 @@ pub fn is_allowed(ip: IpAddr, nets: &[IpNet]) -> bool {
     nets.iter().any(|net| net.contains(&ip))
 }
 
-/// The front door every request passes: resolves where it came from (once; handlers then find
-/// the result in the request's extensions), refuses unknown hosts (400) and, for the API and
-/// the stream, unlisted addresses (403), and puts the security and cache headers on whatever
-/// the answer is, refusals included.
+/// The front door every request passes: takes `BASE_PATH` off the URI (a request outside it
+/// is not ours: 404), resolves where it came from (once; handlers then find the result in the
+/// request's extensions), refuses unknown hosts (400) and, for the API and the stream,
+/// unlisted addresses (403), and puts the security and cache headers on whatever the answer
+/// is, refusals included.
 pub async fn guard(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let mounted = within_base(&state.config.base_path, request.uri());
+    if let Some(uri) = &mounted {
+        *request.uri_mut() = uri.clone();
+    }
     let path = request.uri().path().to_owned();
     let resolved = RequestOrigin::of(
         request.headers(),
         request.uri(),
         request.extensions(),
         &state.config.trusted_proxies,
-    );
+    )
+    .map(|origin| origin.under(&state.config.base_path));
     let secure = resolved.as_ref().is_some_and(RequestOrigin::is_secure);
-    let mut response = match admit(&state, &path, resolved) {
+    let mut response = match mounted
+        .ok_or(AppError::NotFound)
+        .and_then(|_| admit(&state, &path, resolved))
+    {
         Ok(resolved) => {
             request.extensions_mut().insert(resolved);
             next.run(request).await
         }
         Err(refusal) => refusal.into_response(),
     };
-    headers::apply(response.headers_mut(), &path, secure);
+    headers::apply(response.headers_mut(), &path, secure.then_some(&state.hsts));
     response
+}
+
+/// `uri` relative to `base` (`/scrum/sprint/3` → `/sprint/3`, `/scrum` → `/`), or `None` when
+/// it lies outside (`/`, `/scrumx`). With no base every URI is inside, unchanged.
+pub fn within_base(base: &str, uri: &Uri) -> Option<Uri> {
+    if base.is_empty() {
+        return Some(uri.clone());
+    }
+    let rest = uri.path().strip_prefix(base)?;
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    let path = if rest.is_empty() { "/" } else { rest };
+    let path_and_query = match uri.query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_owned(),
+    };
+    let mut parts = uri.clone().into_parts();
+    parts.path_and_query = Some(path_and_query.parse().ok()?);
+    Uri::from_parts(parts).ok()
 }
 
 fn admit(
@@ -196,5 +227,21 @@ mod tests {
         assert!(!hosts.allows("notcorp.example"));
         assert!(!hosts.allows("[::2]:3000"));
         assert!(AllowedHosts::parse("*").unwrap().allows("anything:1"));
+    }
+
+    #[test]
+    fn only_paths_under_the_base_are_ours_and_lose_the_prefix() {
+        let uri = |text: &str| text.parse::<Uri>().unwrap();
+        let inside = |base: &str, text: &str| within_base(base, &uri(text)).map(|u| u.to_string());
+        assert_eq!(inside("", "/sprint/3").as_deref(), Some("/sprint/3"));
+        assert_eq!(inside("/abc", "/abc").as_deref(), Some("/"));
+        assert_eq!(inside("/abc", "/abc/").as_deref(), Some("/"));
+        assert_eq!(
+            inside("/abc", "/abc/api/tasks?sprint=1").as_deref(),
+            Some("/api/tasks?sprint=1")
+        );
+        assert_eq!(inside("/abc", "/"), None);
+        assert_eq!(inside("/abc", "/abcd/api/"), None);
+        assert_eq!(inside("/abc", "/api/tasks"), None);
     }
 }

@@ -1,12 +1,90 @@
-//! Precompressed copies of the built site's bundle (`.br` and `.gz` beside each file), made
+//! The built bundle: its manifest (logical names such as `scrum.wasm` → the content-hashed
+//! files cargo-leptos wrote), and precompressed copies (`.br` and `.gz` beside each file) made
 //! once at build time at the highest settings, so the server never compresses the same bytes
 //! twice and browsers get the smallest bundle.
 
 use std::{
+    collections::BTreeMap,
     fs, io,
     io::Write,
     path::{Path, PathBuf},
 };
+
+use app::assets::Assets;
+
+use crate::config::Config;
+
+/// The bundle manifest for `config`: where browsers fetch the files (`ASSET_BASE_URL`, else
+/// `{BASE_PATH}/pkg` on this server) and their hashed names, from the hash file cargo-leptos
+/// writes beside the binary in a release build (`hash.txt`: `js: <hash>` per line).
+///
+/// Without hashing (`cargo leptos watch`, tests) the files keep their plain names.
+pub fn manifest(config: &Config) -> Assets {
+    let options = &config.leptos;
+    let base_url = config
+        .asset_base_url
+        .clone()
+        .unwrap_or_else(|| format!("{}/{}", config.base_path, options.site_pkg_dir));
+    let name = options.output_name.to_string();
+    let hashes = options
+        .hash_files
+        .then(|| {
+            let path = hash_file_path(&options.hash_file);
+            fs::read_to_string(&path)
+                .inspect_err(|error| {
+                    tracing::error!(%error, path = %path.display(), "cannot read the bundle's hash file: serving unhashed names");
+                })
+                .ok()
+        })
+        .flatten();
+    Assets {
+        base_url,
+        files: bundle_files(&name, hashes.as_deref()),
+    }
+}
+
+/// The hash file: a relative name is beside the running binary, as cargo-leptos puts it.
+pub fn hash_file_path(name: &str) -> PathBuf {
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    exe_dir.join(name)
+}
+
+/// Logical → served names of the JS glue, the wasm and the stylesheet of bundle `name`.
+fn bundle_files(name: &str, hashes: Option<&str>) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    for ext in ["js", "wasm", "css"] {
+        let hash = hashes.and_then(|text| {
+            text.lines().find_map(|line| {
+                let (kind, hash) = line.split_once(':')?;
+                (kind.trim() == ext).then(|| hash.trim().to_owned())
+            })
+        });
+        let served = match hash {
+            Some(hash) => format!("{name}.{hash}.{ext}"),
+            // wasm-bindgen names the module `<name>_bg.wasm` unless cargo-leptos renamed it
+            // (it sets LEPTOS_OUTPUT_NAME while building).
+            None if ext == "wasm" && option_env!("LEPTOS_OUTPUT_NAME").is_none() => {
+                format!("{name}_bg.wasm")
+            }
+            None => format!("{name}.{ext}"),
+        };
+        files.insert(format!("{name}.{ext}"), served);
+    }
+    files
+}
+
+/// The manifest's files that are missing under `pkg_dir` (empty when the bundle is whole).
+pub fn missing_files(assets: &Assets, pkg_dir: &Path) -> Vec<String> {
+    assets
+        .files
+        .values()
+        .filter(|file| !pkg_dir.join(file).is_file())
+        .cloned()
+        .collect()
+}
 
 /// Files worth compressing (text and wasm); images and fonts are already compressed.
 const COMPRESSIBLE: [&str; 5] = ["js", "wasm", "css", "svg", "html"];
@@ -61,4 +139,42 @@ fn gzip_of(bytes: &[u8]) -> io::Result<Vec<u8>> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     encoder.write_all(bytes)?;
     encoder.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hashed_names_come_from_the_hash_file() {
+        let files = bundle_files(
+            "scrum",
+            Some(
+                "js: Qdb-pDJpIqzhzfVdROVCDg\nwasm: Hg83HrffVMd6aTqA0EPbCw\ncss: 1kQ9xY2Zr7TgL0aBcDeFgH\n",
+            ),
+        );
+        assert_eq!(files["scrum.js"], "scrum.Qdb-pDJpIqzhzfVdROVCDg.js");
+        assert_eq!(files["scrum.wasm"], "scrum.Hg83HrffVMd6aTqA0EPbCw.wasm");
+        assert_eq!(files["scrum.css"], "scrum.1kQ9xY2Zr7TgL0aBcDeFgH.css");
+    }
+
+    #[test]
+    fn a_missing_hash_keeps_the_plain_name() {
+        let files = bundle_files("scrum", Some("js: Qdb-pDJpIqzhzfVdROVCDg\n"));
+        assert_eq!(files["scrum.js"], "scrum.Qdb-pDJpIqzhzfVdROVCDg.js");
+        assert_eq!(files["scrum.css"], "scrum.css");
+    }
+
+    #[test]
+    fn missing_files_lists_what_the_manifest_names_but_the_disk_lacks() {
+        let dir = tempfile::tempdir().unwrap();
+        let assets = Assets {
+            base_url: "/pkg".into(),
+            files: bundle_files("scrum", None),
+        };
+        fs::write(dir.path().join(&assets.files["scrum.js"]), "js").unwrap();
+        let missing = missing_files(&assets, dir.path());
+        assert_eq!(missing.len(), 2, "{missing:?}");
+        assert!(!missing.contains(&assets.files["scrum.js"]));
+    }
 }

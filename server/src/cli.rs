@@ -27,6 +27,8 @@ enum Command {
     Migrate,
     /// Check the configuration for production: one line per problem, exit status 1 if any.
     CheckDeploy,
+    /// Print the effective configuration (defaults filled in, secrets redacted), then exit.
+    PrintConfig,
     /// Write brotli and gzip copies of the built site's files (LEPTOS_SITE_ROOT), once per build.
     Precompress,
     /// Create a superuser without prompts (the password may also come from SCRUM_PASSWORD).
@@ -49,6 +51,7 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve().await,
         Command::Migrate => migrate().await,
         Command::CheckDeploy => return check_deploy(),
+        Command::PrintConfig => print_config(),
         Command::Precompress => precompress(),
         Command::Createsuperuser {
             username,
@@ -120,6 +123,9 @@ async fn serve() -> anyhow::Result<()> {
     };
     let db = open_db(&config).await?;
     let addr = config.site_addr;
+    let redirect_plan = config
+        .http_redirect_addr
+        .map(|redirect_addr| (redirect_addr, config.allowed_hosts.clone()));
     let state = AppState::new(db, config).with_database_bus().await?;
     let sweeper = state.clone();
     tokio::spawn(async move {
@@ -137,6 +143,25 @@ async fn serve() -> anyhow::Result<()> {
         .map_err(|error| anyhow::anyhow!("cannot listen on {addr}: {error}"))?;
     // The bound address: with port 0 the system chose one.
     let bound = listener.local_addr()?;
+    // Bound before serving, so a taken port 80 stops the server at start-up, not later.
+    if let Some((redirect_addr, allowed_hosts)) = redirect_plan {
+        let listener = tokio::net::TcpListener::bind(redirect_addr)
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot listen on {redirect_addr}: {error}"))?;
+        let router = crate::https_redirect::router(allowed_hosts, bound.port());
+        tracing::info!(
+            "redirecting plain HTTP on http://{} to HTTPS",
+            listener.local_addr()?
+        );
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+            {
+                tracing::error!(%error, "the HTTP redirect listener stopped");
+            }
+        });
+    }
     match tls {
         Some(server_config) => {
             tracing::info!("Scrum board listening on https://{bound}");
@@ -158,6 +183,14 @@ async fn serve() -> anyhow::Result<()> {
 }
 
 /// Prints each problem of the configuration on its own line (exit status 1), or one OK line.
+fn print_config() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    for (name, value) in config.describe() {
+        println!("{name}={value}");
+    }
+    Ok(())
+}
+
 fn check_deploy() -> ExitCode {
     // The same sources as `serve`: the environment, after `.env` if there is one.
     let _ = dotenvy::dotenv();

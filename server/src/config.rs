@@ -10,6 +10,11 @@
 //! | `LEPTOS_SITE_ROOT` | `target/site` | directory holding the built site (`pkg/`, assets) |
 //! | `SECRET_KEY` | random in development | signs tickets and sessions; at least 32 characters |
 //! | `SCRUM_ENV` | `development` | `production` refuses to start without a strong `SECRET_KEY` |
+//! | `DEBUG` | (none) | the book's switch: `off` means production, `on` development (`on/off`, `true/false`, `yes/no`, `1/0`); must agree with `SCRUM_ENV` if both are set |
+//! | `PORT` | (none) | listen on `0.0.0.0:PORT` when `LEPTOS_SITE_ADDR` is not set |
+//! | `LOGIN_FAILURES_PER_USERNAME` | `5` | failed sign-ins per username within the window before 429 |
+//! | `LOGIN_FAILURES_PER_ADDRESS` | `20` | failed sign-ins per client address within the window before 429 |
+//! | `LOGIN_FAILURE_WINDOW` | `15m` | how long failures count |
 //! | `PUBLIC_URL` | (none) | the site's public address, e.g. `https://scrum.example.com`: links in live broadcasts are built on it (else they are root-relative) |
 //! | `ALLOWED_HOSTS` | `localhost,127.0.0.1,[::1]` in development; required in production | host names this site answers to (`.example.com` for a domain and its subdomains) |
 //! | `API_ALLOWED_NETS` | (everyone) | CIDRs allowed to use the API and the live stream |
@@ -18,21 +23,19 @@
 //! | `SESSION_TTL` | `14d` | browser sessions expire after this long |
 //! | `WS_ALLOWED_ORIGINS` | (none) | other origins whose pages may open the live stream |
 //! | `WS_PING_INTERVAL` | `20s` | how often the live stream pings; silent peers are dropped after two |
+//! | `HSTS_SECONDS` | `63072000` (two years) | `Strict-Transport-Security` max-age on HTTPS answers; `0` makes browsers forget it |
 //! | `TLS_CERT` | (none) | PEM file with the full certificate chain (leaf first, then intermediates): serve HTTPS |
 //! | `TLS_KEY` | (none) | PEM file with the leaf certificate's private key (with `TLS_CERT`) |
+//! | `HTTP_REDIRECT_ADDR` | (none) | with `TLS_CERT`: also listen for plain HTTP here (e.g. `0.0.0.0:80`) and answer every request with a 308 to `https://` |
 //! | `INSTANCES` | `1` | number of instances behind the load balancer (more than one needs PostgreSQL) |
+//! | `BASE_PATH` | (none: the root) | serve the whole site under this prefix, e.g. `/scrum` |
+//! | `ASSET_BASE_URL` | `{BASE_PATH}/pkg` | where browsers fetch the bundle: a path, or a CDN such as `https://cdn.example.com/scrum` that mirrors `pkg/` |
 //! | `RUST_LOG` | `info` | log filter (read by `tracing-subscriber`) |
 //!
 //! The remaining `LEPTOS_*` variables (`LEPTOS_OUTPUT_NAME`, `LEPTOS_SITE_PKG_DIR`,
-//! `LEPTOS_RELOAD_PORT`, `LEPTOS_HASH_FILES`) are set by cargo-leptos and rarely needed by hand.
+//! `LEPTOS_RELOAD_PORT`, `LEPTOS_HASH_FILES`, `LEPTOS_HASH_FILE_NAME`) are set by cargo-leptos and rarely needed by hand.
 
-use std::{
-    fmt,
-    net::SocketAddr,
-    path::{Path, PathBuf},
-    sync::Arc,
-    time::Duration,
-};
+use std::{fmt, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use ipnet::IpNet;
 
@@ -42,8 +45,8 @@ use rand::RngCore;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://scrum.db?mode=rwc";
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
-/// The file cargo-leptos writes beside the server binary when `hash-files = true`.
-const HASH_FILE_NAME: &str = "hash.txt";
+/// Two years, the preload lists' minimum.
+pub const DEFAULT_HSTS_SECONDS: u64 = 63_072_000;
 const MIN_SECRET_LEN: usize = 32;
 /// Fewer distinct characters than this is a pattern, not a random key.
 const MIN_SECRET_VARIETY: usize = 10;
@@ -119,11 +122,26 @@ pub struct Config {
     /// Origins besides the site's own whose pages may open the live stream.
     pub ws_allowed_origins: Vec<String>,
     pub ws_ping_interval: Duration,
+    /// `Strict-Transport-Security: max-age` on HTTPS answers (`HSTS_SECONDS`; `0` tells
+    /// browsers to forget an earlier one).
+    pub hsts_seconds: u64,
+    /// Failed sign-ins allowed per username and per address within a window before 429
+    /// (`LOGIN_FAILURES_PER_USERNAME`, `LOGIN_FAILURES_PER_ADDRESS`, `LOGIN_FAILURE_WINDOW`).
+    pub login_limits: crate::auth::throttle::Limits,
     /// Serve HTTPS with these files (`TLS_CERT`, `TLS_KEY`); `None`: plain HTTP.
     pub tls: Option<TlsFiles>,
+    /// Where a plain-HTTP listener redirects everything to HTTPS (`HTTP_REDIRECT_ADDR`; only
+    /// with `tls`).
+    pub http_redirect_addr: Option<SocketAddr>,
     /// How many instances run behind the load balancer (`INSTANCES`); only PostgreSQL shares
     /// live changes and revocations between them.
     pub instances: u32,
+    /// The prefix every route lives under (`BASE_PATH`): `""` at the root, else `/scrum` (a
+    /// leading slash and none at the end).
+    pub base_path: String,
+    /// Where browsers fetch the bundle (`ASSET_BASE_URL`, no trailing slash); `None`: from
+    /// this server at `{base_path}/pkg`.
+    pub asset_base_url: Option<String>,
     /// Problems worth a warning at start-up (e.g. a generated `SECRET_KEY`).
     pub warnings: Vec<String>,
 }
@@ -158,15 +176,22 @@ impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         // A missing .env is normal; a broken one should not stop the server either.
         let _ = dotenvy::dotenv();
-        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        // An empty variable reads as unset, except an allow-list: `API_ALLOWED_NETS=` meant to
+        // let nobody in must not silently let everyone in.
+        Self::from_lookup(|name| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty() || name == "API_ALLOWED_NETS")
+        })
     }
 
     /// Builds the configuration from any variable source; tests pass a map.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let mut warnings = Vec::new();
-        let environment = match lookup("SCRUM_ENV").as_deref() {
-            None | Some("development") | Some("dev") => Environment::Development,
-            Some("production") | Some("prod") => Environment::Production,
+        let named = match lookup("SCRUM_ENV").as_deref() {
+            None => None,
+            Some("development") | Some("dev") => Some(Environment::Development),
+            Some("production") | Some("prod") => Some(Environment::Production),
             Some(other) => {
                 return Err(ConfigError::Invalid {
                     name: "SCRUM_ENV",
@@ -174,23 +199,49 @@ impl Config {
                 });
             }
         };
+        // The book's switch: `DEBUG=on` is development, `DEBUG=off` production.
+        let debug = lookup("DEBUG")
+            .map(|text| parse_bool("DEBUG", &text))
+            .transpose()?
+            .map(|on| {
+                if on {
+                    Environment::Development
+                } else {
+                    Environment::Production
+                }
+            });
+        let environment = match (named, debug) {
+            (Some(named), Some(debug)) if named != debug => {
+                return Err(ConfigError::Invalid {
+                    name: "DEBUG",
+                    reason: "it contradicts SCRUM_ENV: set one of them".into(),
+                });
+            }
+            (named, debug) => named.or(debug).unwrap_or(Environment::Development),
+        };
 
         let database_url =
             normalize_database_url(&lookup("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL.into()))?;
 
         let database_pool_size = lookup("DATABASE_POOL_SIZE")
-            .map(|text| {
-                text.parse::<u32>()
-                    .ok()
-                    .filter(|size| *size > 0)
-                    .ok_or_else(|| ConfigError::Invalid {
-                        name: "DATABASE_POOL_SIZE",
-                        reason: format!("{text:?} is not a positive number"),
-                    })
-            })
+            .map(|text| positive("DATABASE_POOL_SIZE", &text))
             .transpose()?;
 
-        let site_addr_text = lookup("LEPTOS_SITE_ADDR").unwrap_or(DEFAULT_SITE_ADDR.into());
+        // `PORT` (as platforms set it) listens on every interface; `LEPTOS_SITE_ADDR` wins.
+        let site_addr_text = match (lookup("LEPTOS_SITE_ADDR"), lookup("PORT")) {
+            (Some(addr), _) => addr,
+            (None, Some(port)) => {
+                let port = port
+                    .trim()
+                    .parse::<u16>()
+                    .map_err(|_| ConfigError::Invalid {
+                        name: "PORT",
+                        reason: format!("{port:?} is not a port number"),
+                    })?;
+                format!("0.0.0.0:{port}")
+            }
+            (None, None) => DEFAULT_SITE_ADDR.into(),
+        };
         let site_addr: SocketAddr = site_addr_text.parse().map_err(|_| ConfigError::Invalid {
             name: "LEPTOS_SITE_ADDR",
             reason: format!("{site_addr_text:?} is not an address like 127.0.0.1:3000"),
@@ -246,6 +297,12 @@ impl Config {
         };
         let api_allowed_nets = lookup("API_ALLOWED_NETS")
             .map(|list| {
+                if list.trim().is_empty() {
+                    return Err(ConfigError::Invalid {
+                        name: "API_ALLOWED_NETS",
+                        reason: "it is set but empty; unset it to allow every network".into(),
+                    });
+                }
                 parse_cidr_list(&list).map_err(|reason| ConfigError::Invalid {
                     name: "API_ALLOWED_NETS",
                     reason,
@@ -284,6 +341,30 @@ impl Config {
             None => Duration::from_secs(20),
         };
 
+        let defaults = crate::auth::throttle::Limits::default();
+        let count = |name: &'static str, default: usize| match lookup(name) {
+            None => Ok(default),
+            Some(text) => positive(name, text.trim()),
+        };
+        let login_limits = crate::auth::throttle::Limits {
+            per_username: count("LOGIN_FAILURES_PER_USERNAME", defaults.per_username)?,
+            per_address: count("LOGIN_FAILURES_PER_ADDRESS", defaults.per_address)?,
+            window: match lookup("LOGIN_FAILURE_WINDOW") {
+                Some(text) => parse_duration(&text)
+                    .ok_or_else(|| invalid_duration("LOGIN_FAILURE_WINDOW", &text))?,
+                None => defaults.window,
+            },
+        };
+        let hsts_seconds = match lookup("HSTS_SECONDS") {
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| ConfigError::Invalid {
+                    name: "HSTS_SECONDS",
+                    reason: format!("{text:?} is not a number of seconds"),
+                })?,
+            None => DEFAULT_HSTS_SECONDS,
+        };
         let tls = match (lookup("TLS_CERT"), lookup("TLS_KEY")) {
             (Some(cert), Some(key)) => Some(TlsFiles {
                 cert: cert.into(),
@@ -303,16 +384,28 @@ impl Config {
                 });
             }
         };
+        let http_redirect_addr = match lookup("HTTP_REDIRECT_ADDR") {
+            None => None,
+            Some(_) if tls.is_none() => {
+                return Err(ConfigError::Invalid {
+                    name: "HTTP_REDIRECT_ADDR",
+                    reason: "it redirects to the server's own HTTPS: set TLS_CERT and TLS_KEY too"
+                        .into(),
+                });
+            }
+            Some(text) => {
+                Some(
+                    text.trim()
+                        .parse::<SocketAddr>()
+                        .map_err(|_| ConfigError::Invalid {
+                            name: "HTTP_REDIRECT_ADDR",
+                            reason: format!("{text:?} is not an address like 0.0.0.0:80"),
+                        })?,
+                )
+            }
+        };
         let instances = match lookup("INSTANCES") {
-            Some(text) => text
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|count| *count > 0)
-                .ok_or_else(|| ConfigError::Invalid {
-                    name: "INSTANCES",
-                    reason: format!("{text:?} is not a positive number"),
-                })?,
+            Some(text) => positive("INSTANCES", text.trim())?,
             None => 1,
         };
         if instances > 1 && database_url.starts_with("sqlite:") {
@@ -321,6 +414,22 @@ impl Config {
                  see each other's live changes or token revocations; use PostgreSQL"
             ));
         }
+
+        let base_path =
+            parse_base_path(lookup("BASE_PATH").as_deref().unwrap_or("")).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: "BASE_PATH",
+                    reason,
+                }
+            })?;
+        let asset_base_url = lookup("ASSET_BASE_URL")
+            .map(|url| {
+                parse_asset_base_url(&url).map_err(|reason| ConfigError::Invalid {
+                    name: "ASSET_BASE_URL",
+                    reason,
+                })
+            })
+            .transpose()?;
 
         let leptos = leptos_options(&lookup, site_addr)?;
         Ok(Self {
@@ -338,8 +447,13 @@ impl Config {
             session_ttl,
             ws_allowed_origins,
             ws_ping_interval,
+            hsts_seconds,
+            login_limits,
             tls,
+            http_redirect_addr,
             instances,
+            base_path,
+            asset_base_url,
             warnings,
         })
     }
@@ -352,6 +466,156 @@ impl Config {
                 .public_url
                 .as_deref()
                 .is_some_and(|url| url.starts_with("https://"))
+    }
+}
+
+/// `BASE_PATH`: empty or `/` for the root, else `/segment[/segment…]` of URL-safe characters
+/// (a trailing slash is dropped). Dots-only segments are refused: `/..` would escape the prefix.
+pub fn parse_base_path(text: &str) -> Result<String, String> {
+    let path = text.trim().trim_end_matches('/');
+    if path.is_empty() {
+        return Ok(String::new());
+    }
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(format!("{text:?} must start with '/', like /scrum"));
+    };
+    let segment_ok = |segment: &str| {
+        !segment.is_empty()
+            && segment.chars().any(|c| c != '.')
+            && segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~'))
+    };
+    if rest.split('/').all(segment_ok) {
+        Ok(path.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not a path like /scrum (letters, digits, '-', '_', '.', '~' between slashes)"
+        ))
+    }
+}
+
+/// `ASSET_BASE_URL`: an absolute `http(s)://host/path` (a CDN) or an absolute path on this
+/// site; no query or fragment (file names carry their hash, never `?v=`). Trailing slash dropped.
+pub fn parse_asset_base_url(text: &str) -> Result<String, String> {
+    let url = text.trim().trim_end_matches('/');
+    let host_and_path = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let valid = match host_and_path {
+        Some(rest) => {
+            let host = rest.split('/').next().unwrap_or("");
+            !host.is_empty() && !host.contains('@')
+        }
+        None => url.starts_with('/') && !url.starts_with("//"),
+    } && !url.contains(['?', '#', ' ', '"', '\'', '<', '>', '\\']);
+    if valid {
+        Ok(url.to_owned())
+    } else {
+        Err(format!(
+            "{text:?} is not like https://cdn.example.com/scrum or /static/scrum"
+        ))
+    }
+}
+
+impl Config {
+    /// The effective configuration as `(VARIABLE, value)` pairs for `server print-config`:
+    /// defaults filled in, secrets never shown (the key is `<redacted>`, a database URL loses
+    /// its password).
+    pub fn describe(&self) -> Vec<(&'static str, String)> {
+        let list = |items: Vec<String>| {
+            if items.is_empty() {
+                "(none)".to_owned()
+            } else {
+                items.join(", ")
+            }
+        };
+        let nets = |nets: &[IpNet]| list(nets.iter().map(ToString::to_string).collect());
+        let or_none = |value: Option<String>| value.unwrap_or_else(|| "(none)".to_owned());
+        let seconds = |duration: Duration| format!("{}s", duration.as_secs());
+        vec![
+            (
+                "SCRUM_ENV",
+                match self.environment {
+                    Environment::Development => "development".to_owned(),
+                    Environment::Production => "production".to_owned(),
+                },
+            ),
+            ("DATABASE_URL", without_password(&self.database_url)),
+            (
+                "DATABASE_POOL_SIZE",
+                or_none(self.database_pool_size.map(|size| size.to_string())),
+            ),
+            ("LEPTOS_SITE_ADDR", self.site_addr.to_string()),
+            ("LEPTOS_SITE_ROOT", self.leptos.site_root.to_string()),
+            ("SECRET_KEY", "<redacted>".to_owned()),
+            ("PUBLIC_URL", or_none(self.public_url.clone())),
+            (
+                "ALLOWED_HOSTS",
+                list(self.allowed_hosts.entries().map(str::to_owned).collect()),
+            ),
+            (
+                "API_ALLOWED_NETS",
+                self.api_allowed_nets
+                    .as_deref()
+                    .map_or("(everyone)".to_owned(), nets),
+            ),
+            ("TRUSTED_PROXIES", nets(&self.trusted_proxies)),
+            (
+                "TOKEN_TTL",
+                self.token_ttl.map_or("(never)".to_owned(), seconds),
+            ),
+            ("SESSION_TTL", seconds(self.session_ttl)),
+            ("WS_ALLOWED_ORIGINS", list(self.ws_allowed_origins.clone())),
+            ("WS_PING_INTERVAL", seconds(self.ws_ping_interval)),
+            ("HSTS_SECONDS", self.hsts_seconds.to_string()),
+            (
+                "LOGIN_FAILURES_PER_USERNAME",
+                self.login_limits.per_username.to_string(),
+            ),
+            (
+                "LOGIN_FAILURES_PER_ADDRESS",
+                self.login_limits.per_address.to_string(),
+            ),
+            ("LOGIN_FAILURE_WINDOW", seconds(self.login_limits.window)),
+            (
+                "TLS_CERT",
+                or_none(self.tls.as_ref().map(|tls| tls.cert.display().to_string())),
+            ),
+            (
+                "TLS_KEY",
+                or_none(self.tls.as_ref().map(|tls| tls.key.display().to_string())),
+            ),
+            (
+                "HTTP_REDIRECT_ADDR",
+                or_none(self.http_redirect_addr.map(|addr| addr.to_string())),
+            ),
+            ("INSTANCES", self.instances.to_string()),
+            (
+                "BASE_PATH",
+                or_none(Some(self.base_path.clone()).filter(|p| !p.is_empty())),
+            ),
+            (
+                "ASSET_BASE_URL",
+                self.asset_base_url
+                    .clone()
+                    .unwrap_or_else(|| format!("{}/{}", self.base_path, self.leptos.site_pkg_dir)),
+            ),
+        ]
+    }
+}
+
+/// `postgres://scrum:secret@db/scrum` → `postgres://scrum:<redacted>@db/scrum`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.split_once('@') {
+        Some((credentials, host)) if credentials.contains(':') => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:<redacted>@{host}")
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -378,6 +642,32 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         _ => return None,
     };
     (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
+/// A whole number above zero (counts and sizes).
+fn positive<T>(name: &'static str, text: &str) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + From<u8>,
+{
+    text.parse::<T>()
+        .ok()
+        .filter(|value| *value > T::from(0))
+        .ok_or_else(|| ConfigError::Invalid {
+            name,
+            reason: format!("{text:?} is not a positive number"),
+        })
+}
+
+/// `on/off` (the book's spelling), `true/false`, `yes/no` or `1/0`, in any case.
+pub fn parse_bool(name: &'static str, text: &str) -> Result<bool, ConfigError> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" | "1" => Ok(true),
+        "off" | "false" | "no" | "0" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            name,
+            reason: format!("{text:?} is not on/off, true/false, yes/no or 1/0"),
+        }),
+    }
 }
 
 /// Comma-separated CIDRs (`10.0.0.0/8, ::1/128`); a bare address means exactly that host.
@@ -423,18 +713,14 @@ fn leptos_options(
     };
     // A release build from cargo-leptos leaves hash.txt beside the binary: serve the hashed
     // bundle names it lists, with no variable to remember.
+    if let Some(name) = lookup("LEPTOS_HASH_FILE_NAME") {
+        options.hash_file = name.into();
+    }
     options.hash_files = match lookup("LEPTOS_HASH_FILES") {
         Some(value) => value == "true",
-        None => hash_file_beside_binary(),
+        None => crate::assets::hash_file_path(&options.hash_file).is_file(),
     };
     Ok(options)
-}
-
-fn hash_file_beside_binary() -> bool {
-    std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(|dir| dir.join(HASH_FILE_NAME)))
-        .is_some_and(|path| Path::new(&path).is_file())
 }
 
 /// SQLite URLs get `mode=rwc` unless a mode is given, so a missing file is created.
@@ -597,6 +883,102 @@ mod tests {
     }
 
     #[test]
+    fn debug_is_the_books_on_off_switch_and_must_agree_with_scrum_env() {
+        let strong = ("SECRET_KEY", STRONG);
+        let hosts = ("ALLOWED_HOSTS", "scrum.example.com");
+        for off in ["off", "OFF", "false", "0", "no"] {
+            let config = config(&[("DEBUG", off), strong, hosts]).unwrap();
+            assert_eq!(config.environment, Environment::Production, "{off}");
+        }
+        for on in ["on", "true", "1", "Yes"] {
+            let config = config(&[("DEBUG", on)]).unwrap();
+            assert_eq!(config.environment, Environment::Development, "{on}");
+        }
+        // DEBUG=off is production with all its demands.
+        assert_eq!(
+            config(&[("DEBUG", "off")]).unwrap_err(),
+            ConfigError::MissingSecret
+        );
+        let error = config(&[("DEBUG", "maybe")]).unwrap_err();
+        assert!(error.to_string().starts_with("DEBUG"), "{error}");
+        let error =
+            config(&[("DEBUG", "on"), ("SCRUM_ENV", "production"), strong, hosts]).unwrap_err();
+        assert!(
+            error.to_string().contains("contradicts SCRUM_ENV"),
+            "{error}"
+        );
+        let agreed = config(&[("DEBUG", "off"), ("SCRUM_ENV", "production"), strong, hosts]);
+        assert_eq!(agreed.unwrap().environment, Environment::Production);
+    }
+
+    #[test]
+    fn port_listens_everywhere_unless_the_site_address_is_given() {
+        assert_eq!(config(&[]).unwrap().site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(
+            config(&[("PORT", "8080")]).unwrap().site_addr.to_string(),
+            "0.0.0.0:8080"
+        );
+        let both = config(&[("PORT", "8080"), ("LEPTOS_SITE_ADDR", "127.0.0.1:9000")]).unwrap();
+        assert_eq!(both.site_addr.to_string(), "127.0.0.1:9000");
+        let error = config(&[("PORT", "http")]).unwrap_err();
+        assert!(error.to_string().starts_with("PORT"), "{error}");
+    }
+
+    #[test]
+    fn login_limits_default_to_5_and_20_in_15_minutes_and_can_be_set() {
+        let limits = config(&[]).unwrap().login_limits;
+        assert_eq!(
+            (limits.per_username, limits.per_address, limits.window),
+            (5, 20, Duration::from_secs(900))
+        );
+        let limits = config(&[
+            ("LOGIN_FAILURES_PER_USERNAME", "3"),
+            ("LOGIN_FAILURES_PER_ADDRESS", " 50 "),
+            ("LOGIN_FAILURE_WINDOW", "1h"),
+        ])
+        .unwrap()
+        .login_limits;
+        assert_eq!(
+            (limits.per_username, limits.per_address, limits.window),
+            (3, 50, Duration::from_secs(3600))
+        );
+        for (name, bad) in [
+            ("LOGIN_FAILURES_PER_USERNAME", "0"),
+            ("LOGIN_FAILURES_PER_ADDRESS", "-1"),
+            ("LOGIN_FAILURE_WINDOW", "soon"),
+        ] {
+            let error = config(&[(name, bad)]).unwrap_err();
+            assert!(error.to_string().starts_with(name), "{error}");
+        }
+    }
+
+    #[test]
+    fn hsts_lasts_two_years_unless_told_otherwise() {
+        assert_eq!(config(&[]).unwrap().hsts_seconds, 63_072_000);
+        assert_eq!(config(&[("HSTS_SECONDS", "0")]).unwrap().hsts_seconds, 0);
+        let error = config(&[("HSTS_SECONDS", "1y")]).unwrap_err();
+        assert!(error.to_string().starts_with("HSTS_SECONDS"), "{error}");
+    }
+
+    #[test]
+    fn the_http_redirect_listener_needs_tls_and_an_address() {
+        assert_eq!(config(&[]).unwrap().http_redirect_addr, None);
+        let tls = [("TLS_CERT", "/c.pem"), ("TLS_KEY", "/k.pem")];
+        let with = config(&[tls[0], tls[1], ("HTTP_REDIRECT_ADDR", "0.0.0.0:80")]).unwrap();
+        assert_eq!(with.http_redirect_addr, Some("0.0.0.0:80".parse().unwrap()));
+        let error = config(&[("HTTP_REDIRECT_ADDR", "0.0.0.0:80")]).unwrap_err();
+        assert!(
+            error.to_string().contains("set TLS_CERT and TLS_KEY"),
+            "{error}"
+        );
+        let error = config(&[tls[0], tls[1], ("HTTP_REDIRECT_ADDR", "port 80")]).unwrap_err();
+        assert!(
+            error.to_string().starts_with("HTTP_REDIRECT_ADDR"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn tls_needs_both_files_and_is_off_by_default() {
         assert_eq!(config(&[]).unwrap().tls, None);
         let both = config(&[
@@ -670,6 +1052,19 @@ mod tests {
     }
 
     #[test]
+    fn an_allow_list_that_is_set_but_empty_or_has_an_empty_entry_is_refused() {
+        for list in ["", " ", "10.0.0.0/8,", ",::1"] {
+            let error = config(&[("API_ALLOWED_NETS", list)]).unwrap_err();
+            assert!(
+                error.to_string().starts_with("API_ALLOWED_NETS"),
+                "{list:?}: {error}"
+            );
+        }
+        let open = config(&[]).unwrap();
+        assert!(open.api_allowed_nets.is_none(), "unset: every network");
+    }
+
+    #[test]
     fn bad_values_name_the_variable() {
         let error = config(&[("LEPTOS_SITE_ADDR", "localhost")]).unwrap_err();
         assert!(error.to_string().starts_with("LEPTOS_SITE_ADDR"), "{error}");
@@ -677,5 +1072,89 @@ mod tests {
         assert!(error.to_string().starts_with("DATABASE_URL"), "{error}");
         let error = config(&[("SCRUM_ENV", "staging")]).unwrap_err();
         assert!(error.to_string().starts_with("SCRUM_ENV"), "{error}");
+    }
+
+    #[test]
+    fn base_paths_are_normalised_and_unsafe_ones_refused() {
+        assert_eq!(parse_base_path("").unwrap(), "");
+        assert_eq!(parse_base_path("/").unwrap(), "");
+        assert_eq!(parse_base_path("/scrum/").unwrap(), "/scrum");
+        assert_eq!(parse_base_path("/teams/scrum-1").unwrap(), "/teams/scrum-1");
+        for bad in [
+            "scrum",
+            "/../etc",
+            "/a//b",
+            "/a b",
+            "/a?b",
+            "/%2e%2e",
+            "//evil.example",
+        ] {
+            assert!(parse_base_path(bad).is_err(), "{bad} should be refused");
+        }
+        let error = config(&[("BASE_PATH", "scrum")]).unwrap_err();
+        assert!(error.to_string().starts_with("BASE_PATH"), "{error}");
+        assert_eq!(config(&[("BASE_PATH", "/abc/")]).unwrap().base_path, "/abc");
+    }
+
+    #[test]
+    fn asset_base_urls_are_a_cdn_or_a_path_without_query_strings() {
+        assert_eq!(
+            parse_asset_base_url("https://cdn.test/x/").unwrap(),
+            "https://cdn.test/x"
+        );
+        assert_eq!(
+            parse_asset_base_url("/static/scrum").unwrap(),
+            "/static/scrum"
+        );
+        for bad in [
+            "cdn.test/x",
+            "https://",
+            "https://cdn.test/x?v=2",
+            "//cdn.test/x",
+            "https://user@cdn.test",
+            "javascript:alert(1)",
+            "https://cdn.test/\"<script>",
+        ] {
+            assert!(
+                parse_asset_base_url(bad).is_err(),
+                "{bad} should be refused"
+            );
+        }
+        assert_eq!(config(&[]).unwrap().asset_base_url, None);
+    }
+
+    #[test]
+    fn the_printed_configuration_shows_defaults_and_hides_secrets() {
+        let config = config(&[
+            (
+                "DATABASE_URL",
+                "postgres://scrum:hunter2-canary@db.internal/scrum",
+            ),
+            ("BASE_PATH", "/scrum"),
+            ("TRUSTED_PROXIES", "10.0.0.5, ::1"),
+        ])
+        .unwrap();
+        let lines: Vec<String> = config
+            .describe()
+            .into_iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        let text = lines.join("\n");
+        assert!(!text.contains("hunter2-canary"), "{text}");
+        assert!(!text.contains("test-key"), "{text}");
+        for expected in [
+            "DATABASE_URL=postgres://scrum:<redacted>@db.internal/scrum",
+            "SECRET_KEY=<redacted>",
+            "BASE_PATH=/scrum",
+            "ASSET_BASE_URL=/scrum/pkg",
+            "TRUSTED_PROXIES=10.0.0.5/32, ::1/128",
+            "SESSION_TTL=1209600s",
+            "API_ALLOWED_NETS=(everyone)",
+        ] {
+            assert!(
+                lines.iter().any(|line| line == expected),
+                "{expected} in {text}"
+            );
+        }
     }
 }

@@ -92,6 +92,27 @@ pub fn problems(lookup: impl Fn(&str) -> Option<String>) -> Vec<String> {
             Err(error) => problems.push(error.to_string()),
         }
     }
+    let assets = crate::assets::manifest(&config);
+    let pkg_dir =
+        std::path::Path::new(&*config.leptos.site_root).join(&*config.leptos.site_pkg_dir);
+    let missing = crate::assets::missing_files(&assets, &pkg_dir);
+    if !missing.is_empty() {
+        problems.push(format!(
+            "the bundle is incomplete: {} missing in {}; ship the site built by \
+             `cargo leptos build --release` (LEPTOS_SITE_ROOT) with the hash.txt beside the binary",
+            missing.join(", "),
+            pkg_dir.display()
+        ));
+    }
+    if let Some(url) = config
+        .asset_base_url
+        .as_deref()
+        .filter(|url| url.starts_with("http://"))
+    {
+        problems.push(format!(
+            "ASSET_BASE_URL {url} is not https: browsers refuse a plain-HTTP bundle on an HTTPS page"
+        ));
+    }
     if let Some(net) = catch_all(&config.trusted_proxies) {
         problems.push(format!(
             "TRUSTED_PROXIES contains {net}: every client could forge X-Forwarded-For, -Proto \
@@ -118,9 +139,35 @@ mod tests {
 
     const STRONG: &str = "q8J2vX9mL4tR7wZ1cF5hN3bK6yP0dS2aG8eU";
 
+    /// A built site (unhashed names, as without a hash file), made once for all tests.
+    fn built_site() -> String {
+        static SITE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+        SITE.get_or_init(|| {
+            let root = tempfile::tempdir().unwrap().keep();
+            let pkg = root.join("pkg");
+            std::fs::create_dir_all(&pkg).unwrap();
+            for file in bundle_files() {
+                std::fs::write(pkg.join(file), "built").unwrap();
+            }
+            root
+        })
+        .display()
+        .to_string()
+    }
+
+    /// The files `assets::manifest` names when there is no hash file.
+    fn bundle_files() -> Vec<String> {
+        let config = Config::from_lookup(|_| None).unwrap();
+        crate::assets::manifest(&config)
+            .files
+            .into_values()
+            .collect()
+    }
+
     /// A production-ready configuration behind a reverse proxy.
     fn ready() -> Vec<(&'static str, String)> {
         vec![
+            ("LEPTOS_SITE_ROOT", built_site()),
             ("SCRUM_ENV", "production".into()),
             ("SECRET_KEY", STRONG.into()),
             ("ALLOWED_HOSTS", "scrum.example.com".into()),
@@ -247,6 +294,27 @@ mod tests {
     }
 
     #[test]
+    fn a_missing_bundle_is_a_problem() {
+        let empty = tempfile::tempdir().unwrap();
+        let root = empty.path().display().to_string();
+        one_problem(
+            &[("LEPTOS_SITE_ROOT", Some(root.as_str()))],
+            "the bundle is incomplete",
+        );
+    }
+
+    #[test]
+    fn a_plain_http_asset_host_is_a_problem() {
+        one_problem(
+            &[("ASSET_BASE_URL", Some("http://cdn.example.com/scrum"))],
+            "ASSET_BASE_URL http://cdn.example.com/scrum is not https",
+        );
+        assert!(
+            problems_with(&[("ASSET_BASE_URL", Some("https://cdn.example.com/scrum"))]).is_empty()
+        );
+    }
+
+    #[test]
     fn an_invalid_value_is_reported_by_name() {
         one_problem(
             &[("TRUSTED_PROXIES", Some("10.0.0"))],
@@ -263,6 +331,7 @@ mod tests {
             "ALLOWED_HOSTS",
             "no HTTPS",
             "cookies",
+            "the bundle is incomplete",
         ];
         assert_eq!(found.len(), expected.len(), "{found:#?}");
         for (line, needle) in found.iter().zip(expected) {

@@ -154,6 +154,17 @@ impl IntoResponse for AppError {
     }
 }
 
+/// The answer to a handler that panicked: the same generic 500 as any internal error, so a
+/// bug never shows its message (which may hold data) to the client; the message is logged.
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("(no message)");
+    AppError::Internal(anyhow::anyhow!("a handler panicked: {message}")).into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +175,31 @@ mod tests {
             .await
             .unwrap();
         (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_gets_the_generic_500_not_its_message() {
+        use tower::ServiceExt;
+
+        async fn boom() -> &'static str {
+            panic!("password=hunter2 in a bug")
+        }
+        let app = axum::Router::new()
+            .route("/boom", axum::routing::get(boom))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+                panic_response,
+            ));
+        let response = app
+            .oneshot(
+                axum::http::Request::get("/boom")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let (status, text) = body_of(response).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(text, r#"{"detail":"A server error occurred."}"#);
     }
 
     #[tokio::test]

@@ -8,9 +8,10 @@ use axum::http::{HeaderMap, HeaderValue, header};
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
 /// Adds the security headers and, unless the handler chose one, the cache policy for `path`.
-/// `secure`: the request came over TLS (directly or through a trusted proxy).
-pub fn apply(headers: &mut HeaderMap, path: &str, secure: bool) {
-    set_security_headers(headers, secure);
+/// `hsts`: the [`hsts_value`] when the request came over TLS (directly or through a trusted
+/// proxy), `None` over plain HTTP (where HSTS means nothing).
+pub fn apply(headers: &mut HeaderMap, path: &str, hsts: Option<&HeaderValue>) {
+    set_security_headers(headers, hsts);
     if !headers.contains_key(header::CACHE_CONTROL) {
         let policy = cache_policy(path, headers);
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
@@ -25,11 +26,28 @@ pub fn apply(headers: &mut HeaderMap, path: &str, secure: bool) {
     if headers.contains_key(header::CONTENT_ENCODING) && !says_vary {
         headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
+    // The bundle is public and fetched in CORS mode (module scripts, the wasm): a CDN that
+    // mirrors `pkg/` (ASSET_BASE_URL) must be able to hand it to pages on the site's origin.
+    if path.starts_with("/pkg/") {
+        headers.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+    }
 }
 
-fn set_security_headers(headers: &mut HeaderMap, secure: bool) {
-    // Clickjacking: never framed, by old browsers (X-Frame-Options) and new (CSP).
-    headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+/// The `Strict-Transport-Security` value for a lifetime of `seconds` (built once, at start-up).
+pub fn hsts_value(seconds: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("max-age={seconds}; includeSubDomains"))
+        .expect("digits and ASCII")
+}
+
+fn set_security_headers(headers: &mut HeaderMap, hsts: Option<&HeaderValue>) {
+    // Clickjacking: never framed, by old browsers (X-Frame-Options) and new (CSP). A handler
+    // that must allow framing sets its own value, which is kept (Django's per-view exemption).
+    if !headers.contains_key(header::X_FRAME_OPTIONS) {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
@@ -44,11 +62,16 @@ fn set_security_headers(headers: &mut HeaderMap, secure: bool) {
         header::REFERRER_POLICY,
         HeaderValue::from_static("strict-origin-when-cross-origin"),
     );
-    if secure {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
-        );
+    // No window another site opened keeps a handle on ours (tabnabbing, cross-window leaks).
+    headers.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    // The legacy XSS auditor is itself exploitable; `0` turns it off where it still exists
+    // (the CSP is the protection).
+    headers.insert(header::X_XSS_PROTECTION, HeaderValue::from_static("0"));
+    if let Some(hsts) = hsts {
+        headers.insert(header::STRICT_TRANSPORT_SECURITY, hsts.clone());
     }
 }
 
@@ -97,5 +120,30 @@ mod tests {
         assert!(!is_hashed_asset("/pkg/scrum.v2.js"));
         assert!(!is_hashed_asset("/favicon.svg"));
         assert!(!is_hashed_asset("/api/pkg/x.Hg83HrffVMd6aTqA0EPbCw.js"));
+    }
+
+    #[test]
+    fn a_frame_option_chosen_by_a_handler_is_kept_and_otherwise_framing_is_denied() {
+        let mut chosen = HeaderMap::new();
+        chosen.insert(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("SAMEORIGIN"),
+        );
+        apply(&mut chosen, "/embed", None);
+        assert_eq!(chosen[header::X_FRAME_OPTIONS], "SAMEORIGIN");
+
+        let mut plain = HeaderMap::new();
+        apply(&mut plain, "/", None);
+        assert!(!plain.contains_key(header::STRICT_TRANSPORT_SECURITY));
+        assert_eq!(plain[header::X_FRAME_OPTIONS], "DENY");
+        assert_eq!(plain["cross-origin-opener-policy"], "same-origin");
+        assert_eq!(plain[header::X_XSS_PROTECTION], "0");
+
+        let mut secure = HeaderMap::new();
+        apply(&mut secure, "/", Some(&hsts_value(600)));
+        assert_eq!(
+            secure[header::STRICT_TRANSPORT_SECURITY],
+            "max-age=600; includeSubDomains"
+        );
     }
 }

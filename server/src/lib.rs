@@ -14,6 +14,7 @@ pub mod deploy;
 pub mod error;
 pub mod headers;
 pub mod health;
+pub mod https_redirect;
 pub mod live;
 pub mod origin;
 pub mod router;

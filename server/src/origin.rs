@@ -26,17 +26,43 @@ pub struct RequestOrigin {
     pub host: String,
     /// The client's address (the peer, or the first untrusted hop of `X-Forwarded-For`).
     pub client_ip: Option<IpAddr>,
+    /// The site's `BASE_PATH` (`""` at the root), part of every URL built here.
+    pub base_path: String,
 }
 
 impl RequestOrigin {
-    /// `scheme://host`, e.g. `http://localhost:3000`.
-    pub fn base(&self) -> String {
+    /// The web origin the client used, `scheme://host` (what browsers send as `Origin`).
+    pub fn origin(&self) -> String {
         format!("{}://{}", self.scheme, self.host)
     }
 
-    /// An absolute URL for `path`.
+    /// Where the site lives for this client: the origin and the base path, e.g.
+    /// `http://localhost:3000` or `https://example.com/scrum`.
+    pub fn site(&self) -> String {
+        format!("{}{}", self.origin(), self.base_path)
+    }
+
+    /// The absolute URL of a site path such as `/api/sprints` (the one place links are built).
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base(), path)
+        format!("{}{}", self.site(), path)
+    }
+
+    /// The websocket URL of a site path such as `/socket?…`.
+    pub fn ws_url(&self, path: &str) -> String {
+        format!(
+            "{}://{}{}{path}",
+            self.ws_scheme(),
+            self.host,
+            self.base_path
+        )
+    }
+
+    /// This origin for a site served under `base_path`.
+    pub fn under(self, base_path: &str) -> Self {
+        Self {
+            base_path: base_path.to_owned(),
+            ..self
+        }
     }
 
     pub fn is_secure(&self) -> bool {
@@ -87,6 +113,7 @@ impl FromRequestParts<AppState> for RequestOrigin {
             &parts.extensions,
             &state.config.trusted_proxies,
         )
+        .map(|origin| origin.under(&state.config.base_path))
         .ok_or_else(|| AppError::BadRequest("Invalid or missing Host header.".into()))
     }
 }
@@ -141,17 +168,19 @@ pub fn resolve(
         }
         if let Some(chain) = header("x-forwarded-for") {
             // Walk from the nearest hop back; the first address we do not trust is the client.
-            let hops: Vec<IpAddr> = chain
-                .split(',')
-                .filter_map(|hop| hop.trim().parse().ok())
-                .collect();
-            if let Some(client) = hops
-                .iter()
-                .rev()
-                .copied()
-                .find(|ip| !is_trusted(*ip, trusted))
-                .or(hops.first().copied())
-            {
+            // An entry that is not an address ends the walk: whatever lies left of it was
+            // written by someone we cannot vouch for, so the nearest vouched-for hop stands.
+            let mut client = None;
+            for hop in chain.split(',').rev() {
+                let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+                    break;
+                };
+                client = Some(ip);
+                if !is_trusted(ip, trusted) {
+                    break;
+                }
+            }
+            if let Some(client) = client {
                 client_ip = Some(canonical(client));
             }
         }
@@ -160,11 +189,12 @@ pub fn resolve(
         scheme,
         host,
         client_ip,
+        base_path: String::new(),
     })
 }
 
 /// A host (name or IP, optional port) and nothing that could break out of a URL.
-fn is_plausible_host(host: &str) -> bool {
+pub(crate) fn is_plausible_host(host: &str) -> bool {
     !host.is_empty()
         && host.len() <= 255
         && host
@@ -198,7 +228,7 @@ mod tests {
             ("x-forwarded-for", "6.6.6.6"),
         ]);
         let origin = resolve(&h, None, None, Some(ip("203.0.113.9")), &[]).unwrap();
-        assert_eq!(origin.base(), "http://board.local:3000");
+        assert_eq!(origin.origin(), "http://board.local:3000");
         assert_eq!(origin.client_ip, Some(ip("203.0.113.9")));
     }
 
@@ -212,9 +242,43 @@ mod tests {
             ("x-forwarded-for", "198.51.100.7, 10.0.0.5"),
         ]);
         let origin = resolve(&h, None, None, Some(ip("::ffff:10.0.0.2")), &trusted).unwrap();
-        assert_eq!(origin.base(), "https://scrum.example.com");
+        assert_eq!(origin.origin(), "https://scrum.example.com");
+        let under = origin.clone().under("/scrum");
+        assert_eq!(under.origin(), "https://scrum.example.com");
+        assert_eq!(under.url("/api/"), "https://scrum.example.com/scrum/api/");
+        assert_eq!(
+            under.ws_url("/socket"),
+            "wss://scrum.example.com/scrum/socket"
+        );
         assert_eq!(origin.ws_scheme(), "wss");
         assert_eq!(origin.client_ip, Some(ip("198.51.100.7")));
+    }
+
+    #[test]
+    fn the_client_is_the_nearest_untrusted_hop_and_garbage_ends_the_walk() {
+        let trusted = crate::config::parse_cidr_list("10.0.0.0/8").unwrap();
+        let client_for = |chain: &str| {
+            let h = headers(&[("host", "backend:3000"), ("x-forwarded-for", chain)]);
+            resolve(&h, None, None, Some(ip("10.0.0.2")), &trusted)
+                .unwrap()
+                .client_ip
+        };
+        // What the client wrote itself (the left part) cannot choose its address.
+        assert_eq!(client_for("6.6.6.6, 203.0.113.7"), Some(ip("203.0.113.7")));
+        assert_eq!(
+            client_for("6.6.6.6, 203.0.113.7, 10.0.0.5"),
+            Some(ip("203.0.113.7"))
+        );
+        // Not an address: stop there, at the nearest hop a trusted proxy vouched for.
+        assert_eq!(client_for("1.2.3.4, garbage"), Some(ip("10.0.0.2")));
+        assert_eq!(
+            client_for("1.2.3.4, garbage, 10.0.0.5"),
+            Some(ip("10.0.0.5"))
+        );
+        assert_eq!(client_for("unknown"), Some(ip("10.0.0.2")));
+        assert_eq!(client_for(" , "), Some(ip("10.0.0.2")));
+        // Only trusted hops: the farthest of them.
+        assert_eq!(client_for("10.0.0.9, 10.0.0.5"), Some(ip("10.0.0.9")));
     }
 
     #[test]

@@ -3,22 +3,32 @@
 use std::time::Duration;
 
 use axum::{Router, http::StatusCode, middleware, routing::get};
-use tower_http::{compression::CompressionLayer, timeout::TimeoutLayer, trace::TraceLayer};
+use tower_http::{
+    catch_panic::CatchPanicLayer, compression::CompressionLayer, timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
 
 use crate::{access, api, health, live, state::AppState, web};
 
 /// Builds the whole application: `/healthz`, the REST API under `/api/`, the live stream at
-/// `/socket`, and the Leptos site.
+/// `/socket`, and the Leptos site, all under `BASE_PATH` when one is set.
 ///
 /// Leptos server functions, if any are added, must use a prefix outside `/api/` (e.g.
 /// `#[server(prefix = "/rpc")]`): the REST API owns `/api/`.
 pub fn build_router(state: AppState) -> Router {
-    let router = Router::new()
+    let routes = Router::new()
         .route("/healthz", get(health::healthz))
         // The book's websocket path; sprints' `links.channel` point here.
         .route("/socket", get(live::socket::socket))
         .merge(api::router());
-    web::routes(router, &state)
+    let site = web::routes(routes, &state).with_state(state.clone());
+    // The site sits behind a router of its own so that the front door runs before routing:
+    // it takes `BASE_PATH` off the URI, and the site's routes are written from the root.
+    Router::new()
+        .fallback_service(site)
+        // A bug that panics answers the generic 500 (inside the front door, so it still
+        // carries the security headers) instead of dropping the connection.
+        .layer(CatchPanicLayer::custom(crate::error::panic_response))
         // Unknown hosts and unlisted networks are refused before any handler runs; every
         // answer leaves with the security and cache headers.
         .layer(middleware::from_fn_with_state(state.clone(), access::guard))
@@ -32,5 +42,4 @@ pub fn build_router(state: AppState) -> Router {
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http().make_span_with(crate::trace::RedactedSpan))
-        .with_state(state)
 }

@@ -24,8 +24,12 @@ pub struct AppState {
     pub password_checks: Arc<Semaphore>,
     /// Where committed changes are published for the live stream.
     pub bus: Bus,
+    /// The bundle's manifest (hashed file names, where browsers fetch them), read at start-up.
+    pub assets: Arc<app::assets::Assets>,
     /// Recent token lookups; only on SQLite (one instance sees every revocation).
     pub token_cache: Option<Arc<TokenCache>>,
+    /// The `Strict-Transport-Security` value for HTTPS answers, from `HSTS_SECONDS`.
+    pub hsts: axum::http::HeaderValue,
     write_gate: Arc<Mutex<()>>,
 }
 
@@ -33,11 +37,15 @@ impl AppState {
     pub fn new(db: DatabaseConnection, config: Config) -> Self {
         let token_cache = (db.get_database_backend() == DbBackend::Sqlite)
             .then(|| Arc::new(TokenCache::default()));
+        let throttle = Arc::new(LoginThrottle::new(config.login_limits));
+        let hsts = crate::headers::hsts_value(config.hsts_seconds);
         Self {
             token_cache,
+            assets: Arc::new(crate::assets::manifest(&config)),
             db,
             config: Arc::new(config),
-            throttle: Arc::new(LoginThrottle::default()),
+            throttle,
+            hsts,
             password_checks: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             )),

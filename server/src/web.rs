@@ -4,8 +4,16 @@
 //! the server, that API is called in-process (no socket) with the visitor's own credentials, so
 //! the first response already holds the data and the same JSON hydrates in the browser.
 
+use app::paths::BasePath;
 use axum::http::{HeaderMap, header, request::Parts};
-use axum::{Router, body::Body, http::Request};
+use axum::{
+    Router,
+    body::Body,
+    extract::OriginalUri,
+    http::Request,
+    middleware::{self, Next},
+    response::Response,
+};
 use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use tower::ServiceExt;
@@ -15,27 +23,49 @@ use crate::{origin::RequestOrigin, state::AppState};
 
 /// Adds every route of the Leptos app (rendered on the server, hydrated in the browser) and a
 /// fallback that serves files from the site root or renders the app's "not found" page.
+///
+/// Under a `BASE_PATH` the front door (`access::guard`) has already taken the prefix off the
+/// request's URI, so the routes here are the app's own (`/sprint/{id}`); the app's router,
+/// whose `base` is the prefix, is handed the full original URI again to match and to build
+/// links from.
 pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let routes = generate_route_list(app::App);
     let options = state.config.leptos.clone();
     let api = crate::api::router().with_state(state.clone());
+    let base_path = state.config.base_path.clone();
+    let assets = state.assets.clone();
+    let render_context = move || {
+        provide_context(BasePath(base_path.clone()));
+        provide_context((*assets).clone());
+        provide_context(in_process_api(api.clone(), base_path.clone()));
+    };
     // The bundle, with the `.br`/`.gz` copies `server precompress` wrote, when the browser
     // accepts them (anything else is compressed on the fly by the router's layer).
     let bundle =
         ServeDir::new(std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir))
             .precompressed_br()
             .precompressed_gzip();
+    let pages = Router::new()
+        .leptos_routes_with_context(state, routes, render_context.clone(), {
+            let options = options.clone();
+            move || app::shell(options.clone())
+        })
+        .route_layer(middleware::from_fn(with_original_uri));
     router
         .nest_service(&format!("/{}", options.site_pkg_dir), bundle)
-        .leptos_routes_with_context(
-            state,
-            routes,
-            move || provide_context(in_process_api(api.clone())),
-            move || app::shell(options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
-        ))
+        .merge(pages)
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(render_context, app::shell))
+}
+
+/// Puts back the URI the client asked for (with its `BASE_PATH`), which the app's router matches.
+async fn with_original_uri(mut request: axum::extract::Request, next: Next) -> Response {
+    if let Some(OriginalUri(original)) = request.extensions().get::<OriginalUri>().cloned() {
+        *request.uri_mut() = original;
+    }
+    next.run(request).await
 }
 
 /// The visitor's request headers that the API needs to know who is asking.
@@ -43,7 +73,7 @@ const FORWARDED: [header::HeaderName; 3] = [header::COOKIE, header::AUTHORIZATIO
 
 /// An API transport for this page render: requests go straight into the API router, carrying
 /// the visitor's cookie and the origin the front door already resolved for them.
-fn in_process_api(api: Router) -> app::api::ServerTransport {
+fn in_process_api(api: Router, base_path: String) -> app::api::ServerTransport {
     let parts = use_context::<Parts>();
     let mut headers = HeaderMap::new();
     let mut origin = None;
@@ -57,6 +87,12 @@ fn in_process_api(api: Router) -> app::api::ServerTransport {
     }
     app::api::ServerTransport(std::sync::Arc::new(move |method, path, body| {
         let api = api.clone();
+        // The app names API paths under the base path, as the browser must; the API router
+        // itself knows them from the root.
+        let path = match path.strip_prefix(base_path.as_str()) {
+            Some(rest) if rest.starts_with('/') => rest.to_owned(),
+            _ => path,
+        };
         let mut request = Request::builder()
             .method(method)
             .uri(path)

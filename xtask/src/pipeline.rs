@@ -2,6 +2,7 @@
 //! in the order that fails fastest, with a one-line summary at the end).
 
 use std::{
+    path::Path,
     process::Command,
     time::{Duration, Instant},
 };
@@ -32,13 +33,41 @@ fn precompress() -> Command {
     command
 }
 
+/// `cargo audit` of Cargo.lock against the RustSec advisory database (ignores, with their
+/// reasons, are in `.cargo/audit.toml`). The database is a git repository on GitHub; where a
+/// copy already sits at `RUSTSEC_ADVISORY_DB` or `~/.cargo/advisory-db` it is used as it is
+/// (machines that reach only the package registries), otherwise `cargo audit` fetches it.
+fn dependency_audit() -> Command {
+    let mut command = cargo(&["audit"]);
+    let database = std::env::var_os("RUSTSEC_ADVISORY_DB")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo/advisory-db"))
+        });
+    // `cargo audit` names the database it loaded, so the run shows which copy was used.
+    if let Some(database) = database.filter(|path| path.join("crates").is_dir()) {
+        command
+            .arg("--db")
+            .arg(database)
+            .args(["--no-fetch", "--stale"]);
+    }
+    command
+}
+
 /// One check of the test pipeline.
 struct Step {
     name: &'static str,
     command: Command,
     /// Skipped (and counted as failed) when an earlier step of this name failed.
     requires: Option<&'static str>,
+    /// Killed (and counted as failed) after this long: a hung step must fail the run with a
+    /// summary, not stall CI until its own limit cuts everything off.
+    limit: Duration,
 }
+
+/// The checks' budget once the tools are installed. CI allows 90 minutes for everything; a
+/// fresh checkout's checks take about 20.
+const PIPELINE_BUDGET: Duration = Duration::from_secs(80 * 60);
 
 fn cargo(args: &[&str]) -> Command {
     let mut command = Command::new("cargo");
@@ -62,6 +91,7 @@ fn steps() -> Vec<Step> {
             name: "format",
             command: cargo(&["fmt", "--all", "--check"]),
             requires: None,
+            limit: Duration::from_secs(2 * 60),
         },
         Step {
             name: "clippy (server side)",
@@ -76,6 +106,7 @@ fn steps() -> Vec<Step> {
                 "warnings",
             ]),
             requires: None,
+            limit: Duration::from_secs(30 * 60),
         },
         Step {
             name: "clippy (browser side)",
@@ -94,21 +125,31 @@ fn steps() -> Vec<Step> {
                 "warnings",
             ]),
             requires: None,
+            limit: Duration::from_secs(20 * 60),
+        },
+        Step {
+            name: "dependency audit (RustSec)",
+            command: dependency_audit(),
+            requires: None,
+            limit: Duration::from_secs(2 * 60),
         },
         Step {
             name: "rust tests",
             command: cargo(&["test", "--workspace", "--exclude", "frontend"]),
             requires: None,
+            limit: Duration::from_secs(35 * 60),
         },
         Step {
             name: "release site build",
             command: cargo(&["leptos", "build", "--release"]),
             requires: None,
+            limit: Duration::from_secs(35 * 60),
         },
         Step {
             name: "precompressed bundle",
             command: precompress(),
             requires: Some("release site build"),
+            limit: Duration::from_secs(5 * 60),
         },
         Step {
             name: "book's Python client session",
@@ -118,16 +159,19 @@ fn steps() -> Vec<Step> {
                 command
             },
             requires: Some("release site build"),
+            limit: Duration::from_secs(5 * 60),
         },
         Step {
             name: "trunk client-side build",
             command: trunk,
             requires: None,
+            limit: Duration::from_secs(25 * 60),
         },
         Step {
             name: "browser tests (Playwright, Chromium)",
             command: browser_tests,
             requires: Some("release site build"),
+            limit: Duration::from_secs(25 * 60),
         },
     ]
 }
@@ -135,6 +179,7 @@ fn steps() -> Vec<Step> {
 pub fn test() -> Result<(), String> {
     let started = Instant::now();
     tools::ensure(Needs::everything())?;
+    let checks_started = Instant::now();
     let mut results: Vec<(&str, Result<Duration, String>)> = Vec::new();
 
     for mut step in steps() {
@@ -149,7 +194,9 @@ pub fn test() -> Result<(), String> {
         }
         println!("\nxtask: ── {} ──", step.name);
         let step_started = Instant::now();
-        let result = run_checked(&mut step.command).map(|()| step_started.elapsed());
+        let left = PIPELINE_BUDGET.saturating_sub(checks_started.elapsed());
+        let result = tools::run_within(&mut step.command, step.limit.min(left))
+            .map(|()| step_started.elapsed());
         results.push((step.name, result));
         // The bundle guard runs right after the step that compiles the browser side.
         if step.name == "clippy (browser side)" {

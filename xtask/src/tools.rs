@@ -7,6 +7,7 @@
 use std::{
     path::{Path, PathBuf},
     process::Command,
+    time::{Duration, Instant},
 };
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -14,6 +15,7 @@ pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 pub const CARGO_LEPTOS_VERSION: &str = "0.3.10";
 /// 0.22 needs rustc 1.96.1.
 pub const TRUNK_VERSION: &str = "0.21.14";
+pub const CARGO_AUDIT_VERSION: &str = "0.22.2";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Which groups of tools a command needs.
@@ -21,6 +23,7 @@ pub const CHROMIUM: &str = "/usr/bin/chromium";
 pub struct Needs {
     pub trunk: bool,
     pub browser_tests: bool,
+    pub audit: bool,
 }
 
 impl Needs {
@@ -28,6 +31,7 @@ impl Needs {
         Self {
             trunk: false,
             browser_tests: false,
+            audit: false,
         }
     }
 
@@ -35,6 +39,7 @@ impl Needs {
         Self {
             trunk: true,
             browser_tests: true,
+            audit: true,
         }
     }
 }
@@ -47,7 +52,7 @@ pub fn ensure(needs: Needs) -> Result<(), String> {
         program: "cargo",
         probe: &["leptos", "--version"],
         version: CARGO_LEPTOS_VERSION,
-        locked: true,
+        flags: &["--locked"],
     })?;
     // wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock. Its own lockfile pins a
     // crate the registry mirror lacks, so it is installed without --locked.
@@ -57,7 +62,7 @@ pub fn ensure(needs: Needs) -> Result<(), String> {
         program: "wasm-bindgen",
         probe: &["--version"],
         version: &bindgen,
-        locked: false,
+        flags: &[],
     })?;
     // wasm-opt from npm's binaryen 132: Debian's binaryen 108 breaks hydration.
     ensure_npm_packages(Path::new("."))?;
@@ -67,7 +72,17 @@ pub fn ensure(needs: Needs) -> Result<(), String> {
             program: "trunk",
             probe: &["--version"],
             version: TRUNK_VERSION,
-            locked: true,
+            flags: &["--locked"],
+        })?;
+    }
+    if needs.audit {
+        // Without binary scanning: only Cargo.lock is audited, and the build is half as long.
+        ensure_cargo_tool(CargoTool {
+            crate_name: "cargo-audit",
+            program: "cargo",
+            probe: &["audit", "--version"],
+            version: CARGO_AUDIT_VERSION,
+            flags: &["--locked", "--no-default-features"],
         })?;
     }
     if needs.browser_tests {
@@ -96,6 +111,38 @@ pub fn run_checked(command: &mut Command) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("{description} failed ({status})"))
+    }
+}
+
+/// Runs `command` in its own process group and waits for it, killing the whole group (cargo
+/// and the test binaries or browsers it started) when it outlives `limit`.
+pub fn run_within(command: &mut Command, limit: Duration) -> Result<(), String> {
+    use std::os::unix::process::CommandExt;
+
+    let description = format!("{command:?}");
+    let mut child = command
+        .process_group(0)
+        .spawn()
+        .map_err(|error| format!("cannot start {description}: {error}"))?;
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) if status.success() => return Ok(()),
+            Ok(Some(status)) => return Err(format!("{description} failed ({status})")),
+            Ok(None) if Instant::now() >= deadline => {
+                // A negative pid names the process group.
+                let _ = Command::new("kill")
+                    .args(["-KILL", &format!("-{}", child.id())])
+                    .status();
+                let _ = child.wait();
+                return Err(format!(
+                    "{description} was still running after {} min and was stopped",
+                    limit.as_secs() / 60
+                ));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(250)),
+            Err(error) => return Err(format!("waiting for {description}: {error}")),
+        }
     }
 }
 
@@ -131,7 +178,8 @@ struct CargoTool<'a> {
     program: &'a str,
     probe: &'a [&'a str],
     version: &'a str,
-    locked: bool,
+    /// Extra `cargo install` flags (`--locked`, feature choices).
+    flags: &'a [&'a str],
 }
 
 fn ensure_cargo_tool(tool: CargoTool<'_>) -> Result<(), String> {
@@ -150,9 +198,7 @@ fn ensure_cargo_tool(tool: CargoTool<'_>) -> Result<(), String> {
         tool.version,
         "--force",
     ]);
-    if tool.locked {
-        install.arg("--locked");
-    }
+    install.args(tool.flags);
     // Tools share one build directory, so crates they have in common compile once.
     install.env("CARGO_TARGET_DIR", "target/tools");
     run_checked(&mut install)

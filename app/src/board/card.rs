@@ -7,22 +7,38 @@ use leptos::{ev, prelude::*};
 use super::{
     actions,
     column::{DRAG_TYPE, card_under},
-    store::{BoardStore, Column, column_order},
+    store::{BoardStore, CardFace, Column, column_order},
 };
 use crate::{api::use_api, dates};
 
+/// One card, drawn from what it shows; the column replaces it when that changes.
 #[component]
-pub fn TaskCard(id: i32) -> impl IntoView {
+pub fn TaskCard(card: CardFace) -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let api = use_api();
-    let task = Memo::new(move |_| store.tasks.with(|tasks| tasks.get(&id).cloned()));
-    let locked_by = Memo::new(move |_| store.locks.with(|locks| locks.get(&id).cloned()));
-    let dragging = RwSignal::new(false);
+    let id = card.id;
+    let locked = card.locked_by.is_some();
     // The card's own element: with delegated events, `currentTarget` is the document.
     let element = NodeRef::<leptos::html::Li>::new();
+    // Dragging is shown by a class set on the element itself: a signal per card would cost a
+    // reactive node for each of a thousand cards, for a state only one card is ever in.
+    let set_dragging = move |on: bool| {
+        if let Some(element) = element.get_untracked() {
+            let _ = element.class_list().toggle_with_force("dragging", on);
+        }
+    };
+    let is_dragging = move || {
+        element
+            .get_untracked()
+            .is_some_and(|element| element.class_list().contains("dragging"))
+    };
+    // Redrawn while it had the keyboard (a live edit, a lock): take the focus back.
+    if store.focused.get_value() == Some(id) {
+        refocus(id);
+    }
 
     let on_dragstart = move |ev: ev::DragEvent| {
-        if locked_by.get_untracked().is_some() {
+        if locked {
             ev.prevent_default();
             return;
         }
@@ -31,11 +47,11 @@ pub fn TaskCard(id: i32) -> impl IntoView {
             let _ = transfer.set_data(DRAG_TYPE, &id.to_string());
             let _ = transfer.set_data("text/plain", &id.to_string());
         }
-        dragging.set(true);
+        set_dragging(true);
         actions::send_gesture(store, id, "dragstart");
     };
     let on_dragend = move |_: ev::DragEvent| {
-        dragging.set(false);
+        set_dragging(false);
         actions::send_gesture(store, id, "dragend");
     };
 
@@ -81,7 +97,7 @@ pub fn TaskCard(id: i32) -> impl IntoView {
     let on_pointerdown = move |ev: ev::PointerEvent| {
         // A new press: whatever click was owed to the last finger drag has passed.
         swallow_click.set_value(false);
-        if ev.pointer_type() == "mouse" || locked_by.get_untracked().is_some() {
+        if ev.pointer_type() == "mouse" || locked {
             return;
         }
         if let Some(element) = element.get_untracked().map(web_sys::HtmlElement::from) {
@@ -94,11 +110,11 @@ pub fn TaskCard(id: i32) -> impl IntoView {
             return;
         };
         let (dx, dy) = (ev.client_x() - x0, ev.client_y() - y0);
-        if !dragging.get_untracked() && dx.abs() + dy.abs() > 8 {
-            dragging.set(true);
+        if !is_dragging() && dx.abs() + dy.abs() > 8 {
+            set_dragging(true);
             actions::send_gesture(store, id, "dragstart");
         }
-        if dragging.get_untracked()
+        if is_dragging()
             && let Some(element) = element.get_untracked().map(web_sys::HtmlElement::from)
         {
             let _ = element
@@ -113,10 +129,10 @@ pub fn TaskCard(id: i32) -> impl IntoView {
             return;
         };
         let _ = element.style().remove_property("transform");
-        if !dragging.get_untracked() {
+        if !is_dragging() {
             return;
         }
-        dragging.set(false);
+        set_dragging(false);
         swallow_click.set_value(true);
         actions::send_gesture(store, id, "dragend");
         // What is under the finger, with the card itself out of the way.
@@ -143,32 +159,32 @@ pub fn TaskCard(id: i32) -> impl IntoView {
         if let Some(element) = element.get_untracked().map(web_sys::HtmlElement::from) {
             let _ = element.style().remove_property("transform");
         }
-        if dragging.get_untracked() {
-            dragging.set(false);
+        if is_dragging() {
+            set_dragging(false);
             actions::send_gesture(store, id, "dragend");
         }
     };
 
-    // The element stays while the task is in this column; only what changed is redrawn (a
-    // renumbering of `order` changes nothing visible here).
-    let name =
-        Memo::new(move |_| task.with(|t| t.as_ref().map(|t| t.name.clone()).unwrap_or_default()));
-    let assigned = Memo::new(move |_| task.with(|t| t.as_ref().and_then(|t| t.assigned.clone())));
-    let due = Memo::new(move |_| task.with(|t| t.as_ref().and_then(|t| t.due)));
+    let CardFace {
+        name,
+        assigned,
+        due,
+        locked_by,
+        ..
+    } = card;
+    let label = name.clone();
     view! {
         <li
             node_ref=element
-            class="task-item"
-            class:locked=move || locked_by.with(Option::is_some)
-            class:dragging=move || dragging.get()
+            class=if locked { "task-item locked" } else { "task-item" }
             id=format!("task-{id}")
             data-task-id=id
             tabindex="0"
             role="button"
-            aria-label=move || name.get()
+            aria-label=label
             aria-describedby="card-help"
-            aria-disabled=move || locked_by.with(Option::is_some).to_string()
-            draggable=move || if locked_by.with(Option::is_some) { "false" } else { "true" }
+            aria-disabled=locked.to_string()
+            draggable=if locked { "false" } else { "true" }
             on:dragstart=on_dragstart
             on:dragend=on_dragend
             on:keydown=on_keydown
@@ -177,15 +193,21 @@ pub fn TaskCard(id: i32) -> impl IntoView {
                     store.editing.set(Some(id));
                 }
             }
+            on:focusin=move |_| store.focused.set_value(Some(id))
+            on:focusout=move |_| {
+                if store.focused.get_value() == Some(id) {
+                    store.focused.set_value(None);
+                }
+            }
             on:pointerdown=on_pointerdown
             on:pointermove=on_pointermove
             on:pointerup=on_pointerup
             on:pointercancel=on_pointercancel
         >
-            <span class="task-name">{move || name.get()}</span>
-            {move || assigned.get().map(|who| view! { <span class="assigned">{who}</span> })}
-            {move || due.get().map(|due| view! { <span class="due">"Due " {dates::display(due)}</span> })}
-            {move || locked_by.get().map(|who| view! { <span class="lock">{format!("{who} is moving this")}</span> })}
+            <span class="task-name">{name}</span>
+            {assigned.map(|who| view! { <span class="assigned">{who}</span> })}
+            {due.map(|due| view! { <span class="due">"Due " {dates::display(due)}</span> })}
+            {locked_by.map(|who| view! { <span class="lock">{format!("{who} is moving this")}</span> })}
         </li>
     }
 }

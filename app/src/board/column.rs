@@ -5,7 +5,7 @@ use leptos::wasm_bindgen::JsCast;
 use leptos::{ev, prelude::*};
 
 use super::{actions, card::TaskCard, store::BoardStore, store::Column};
-use crate::{api::use_api, model::Task};
+use crate::{api::use_api, components::form::Submission, model::Task};
 use serde::Serialize;
 
 /// The drag payload type the book used; it carries the task id.
@@ -22,7 +22,7 @@ pub fn card_under(target: Option<web_sys::EventTarget>) -> Option<i32> {
 pub fn BoardColumn(column: Column) -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let api = use_api();
-    let ids = Memo::new(move |_| store.column_ids(column));
+    let cards = Memo::new(move |_| store.column_cards(column));
     let over = RwSignal::new(false);
     // The section itself: with delegated events, `currentTarget` is the document.
     let section = NodeRef::<leptos::html::Section>::new();
@@ -62,7 +62,7 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
         let before = card_under(ev.target()).filter(|card| *card != id);
         if before.is_none()
             && store.column_of(id) == Some(column)
-            && ids.with_untracked(|ids| ids.last() == Some(&id))
+            && cards.with_untracked(|cards| cards.last().map(|card| card.id) == Some(id))
         {
             return; // dropped where it already is
         }
@@ -81,10 +81,10 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
             on:drop=on_drop
         >
             <h2 id=heading>{column.title}</h2>
-            <p class="count">{move || match ids.with(Vec::len) { 1 => "1 task".to_owned(), n => format!("{n} tasks") }}</p>
+            <p class="count">{move || match cards.with(Vec::len) { 1 => "1 task".to_owned(), n => format!("{n} tasks") }}</p>
             <ol class="list">
-                <For each=move || ids.get() key=|id| *id let:id>
-                    <TaskCard id />
+                <For each=move || cards.get() key=Clone::clone let:card>
+                    <TaskCard card />
                 </For>
             </ol>
             {column.sprint.is_none().then(|| view! { <AddTask /> })}
@@ -106,40 +106,25 @@ fn AddTask() -> impl IntoView {
     let open = RwSignal::new(false);
     let name = RwSignal::new(String::new());
     let description = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<crate::api::ApiError>);
-    let pending = RwSignal::new(false);
+    let form = Submission::new();
     let submit = move |ev: ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
-        pending.set(true);
-        error.set(None);
         let input = NewTask {
             name: name.get_untracked(),
             description: description.get_untracked(),
         };
-        leptos::task::spawn_local(async move {
-            let result = api.post::<_, Task>("/api/tasks", &input).await;
-            pending.set(false);
-            match result {
-                Ok(task) => {
-                    store.upsert(task);
-                    name.set(String::new());
-                    description.set(String::new());
-                    open.set(false);
-                }
-                Err(refused) => error.set(Some(refused)),
-            }
-        });
+        form.send(
+            async move { api.post::<_, Task>("/api/tasks", &input).await },
+            move |task| {
+                store.upsert(task);
+                name.set(String::new());
+                description.set(String::new());
+                open.set(false);
+            },
+        );
     };
-    let field_error =
-        move |name: &'static str| move || error.get().and_then(|e| e.field_text(name));
-    let form_error = move || {
-        error
-            .get()
-            .and_then(|e| e.unless_about(&["name", "description"]))
-    };
+    let field_error = move |name: &'static str| form.field_error(name);
+    let form_error = form.banner(&["name", "description"]);
     view! {
         <Show
             when=move || open.get()
@@ -169,8 +154,8 @@ fn AddTask() -> impl IntoView {
                     on:input=move |ev| description.set(event_target_value(&ev))
                 ></textarea>
                 <div class="actions">
-                    <button type="submit" class="create" disabled=move || pending.get()>"Create"</button>
-                    <button type="button" class="cancel" on:click=move |_| { error.set(None); open.set(false) }>"Cancel"</button>
+                    <button type="submit" class="create" disabled=move || form.pending.get()>"Create"</button>
+                    <button type="button" class="cancel" on:click=move |_| { form.error.set(None); open.set(false) }>"Cancel"</button>
                 </div>
             </form>
         </Show>

@@ -6,7 +6,7 @@ use leptos::{ev, prelude::*};
 use serde_json::{Map, Value, json};
 
 use super::{actions, store::BoardStore};
-use crate::{api::use_api, model::Task};
+use crate::{api::use_api, components::form::Submission, model::Task};
 
 /// The fields this form edits, as strings the inputs hold.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -108,13 +108,24 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
     let base = RwSignal::new(opened.clone());
     let draft = RwSignal::new(Draft::of(&opened));
     let conflict = RwSignal::new(None::<Task>);
-    let error = RwSignal::new(None::<crate::api::ApiError>);
+    // Saves are not queued behind one another (a conflict's Overwrite follows a refused save),
+    // so only the refusal part of a `Submission` is used here.
+    let form = Submission::new();
+    let error = form.error;
     let saved = RwSignal::new(false);
     let confirming_delete = RwSignal::new(false);
     let users = store.users.get_value();
     let live = Memo::new(move |_| store.tasks.with(|tasks| tasks.get(&id).cloned()));
     let dirty = move || draft.with(|d| *d != Draft::of(&base.read()));
 
+    // The server's answer to a save becomes what this person edits from.
+    let accept = move |task: Task| {
+        conflict.set(None);
+        draft.set(Draft::of(&task));
+        base.set(task.clone());
+        store.upsert(task);
+        saved.set(true);
+    };
     let save = move |version: i32| {
         let body = draft.with_untracked(|d| d.changes(&Draft::of(&base.read_untracked()), version));
         error.set(None);
@@ -124,13 +135,7 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                 .patch::<_, Task>(&format!("/api/tasks/{id}"), &body)
                 .await
             {
-                Ok(task) => {
-                    conflict.set(None);
-                    draft.set(Draft::of(&task));
-                    base.set(task.clone());
-                    store.upsert(task);
-                    saved.set(true);
-                }
+                Ok(task) => accept(task),
                 Err(refused) if refused.status == 412 => {
                     match serde_json::from_value::<Task>(refused.body.clone()) {
                         Ok(current) => {
@@ -168,12 +173,7 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                     .patch::<_, Task>(&format!("/api/tasks/{id}"), &body)
                     .await
                 {
-                    Ok(task) => {
-                        draft.set(Draft::of(&task));
-                        base.set(task.clone());
-                        store.upsert(task);
-                        saved.set(true);
-                    }
+                    Ok(task) => accept(task),
                     Err(refused) => error.set(Some(refused)),
                 }
             });
@@ -199,13 +199,8 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
             .map(|c| c.key)
             .unwrap_or("unassigned")
     };
-    let field_error =
-        move |name: &'static str| move || error.get().and_then(|e| e.field_text(name));
-    let form_error = move || {
-        error
-            .get()
-            .and_then(|e| e.unless_about(&["name", "description", "due", "assigned"]))
-    };
+    let field_error = move |name: &'static str| form.field_error(name);
+    let form_error = form.banner(&["name", "description", "due", "assigned"]);
     let on_keydown = move |ev: ev::KeyboardEvent| {
         if ev.key() == "Escape" {
             close();

@@ -11,7 +11,10 @@ mod live;
 pub mod store;
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::{
+    components::A,
+    hooks::{use_navigate, use_params_map},
+};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -94,7 +97,7 @@ fn not_found(id: String) -> impl IntoView {
     view! {
         <section class="not-found">
             <h1>{format!("Sprint {id} not found.")}</h1>
-            <a href="/">"Back to your sprints"</a>
+            <A href=crate::paths::href("/")>"Back to your sprints"</A>
         </section>
     }
 }
@@ -128,7 +131,7 @@ fn Board(data: BoardData) -> impl IntoView {
     });
 
     view! {
-        <article class="board" aria-labelledby="sprint-title">
+        <article class="board" aria-labelledby="sprint-title" data-link=move || store.link.get().as_str()>
             <SprintHeader />
             {move || match store.link.get() {
                 Link::Lost { retry_in } => Some(view! {

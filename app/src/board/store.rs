@@ -58,6 +58,31 @@ pub enum Link {
     },
 }
 
+impl Link {
+    /// A word for the board's `data-link` attribute (styles and end-to-end tests read it).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Link::Connecting => "connecting",
+            Link::Open => "open",
+            Link::Lost { .. } => "lost",
+        }
+    }
+}
+
+/// Everything a card shows. Columns key their cards by it, so a card is drawn once and
+/// replaced only when something on it changes: cards hold no reactive state of their own,
+/// which keeps a board of a thousand cards quick to hydrate. (A renumbering of `order` or a
+/// new `version` changes nothing here, so moving one card redraws no other.)
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct CardFace {
+    pub id: i32,
+    pub name: String,
+    pub assigned: Option<String>,
+    pub due: Option<chrono::NaiveDate>,
+    /// Someone else is dragging it.
+    pub locked_by: Option<String>,
+}
+
 #[derive(Clone, Copy)]
 pub struct BoardStore {
     pub sprint: RwSignal<Sprint>,
@@ -78,6 +103,8 @@ pub struct BoardStore {
     pub reload: RwSignal<u32>,
     /// Sends a text frame on the live stream, once it is open.
     pub outbox: StoredValue<Option<Callback<String>>>,
+    /// The card holding the keyboard focus: a card redrawn while focused takes it back.
+    pub focused: StoredValue<Option<i32>>,
 }
 
 impl BoardStore {
@@ -94,6 +121,7 @@ impl BoardStore {
             editing: RwSignal::new(None),
             reload: RwSignal::new(0),
             outbox: StoredValue::new(None),
+            focused: StoredValue::new(None),
         }
     }
 
@@ -110,9 +138,23 @@ impl BoardStore {
         task.sprint.is_none() || task.sprint == Some(self.sprint_id())
     }
 
-    /// The ids of a column, in display order.
-    pub fn column_ids(&self, column: Column) -> Vec<i32> {
-        self.tasks.with(|tasks| column_order(tasks, column))
+    /// What the cards of a column show, in display order.
+    pub fn column_cards(&self, column: Column) -> Vec<CardFace> {
+        self.locks.with(|locks| {
+            self.tasks.with(|tasks| {
+                column_order(tasks, column)
+                    .into_iter()
+                    .filter_map(|id| tasks.get(&id))
+                    .map(|task| CardFace {
+                        id: task.id,
+                        name: task.name.clone(),
+                        assigned: task.assigned.clone(),
+                        due: task.due,
+                        locked_by: locks.get(&task.id).cloned(),
+                    })
+                    .collect()
+            })
+        })
     }
 
     /// A task the server (an answer or the stream) says exists in this state.

@@ -26,7 +26,7 @@ pub fn Header() -> impl IntoView {
 
     view! {
         <header class="site-header">
-            <A href="/" attr:class="title">
+            <A href=crate::paths::href("/") attr:class="title">
                 "Scrum Board"
             </A>
             <Transition fallback=|| ()>
@@ -51,7 +51,7 @@ pub fn Header() -> impl IntoView {
                                 <span class="who" title=info.user.username.clone()>
                                     "Signed in as "<strong>{name}</strong>
                                 </span>
-                                <A href="/">"Your Sprints"</A>
+                                <A href=crate::paths::href("/")>"Your Sprints"</A>
                                 <button type="button" class="link-button" on:click=move |ev| logout.read_value()(ev)>
                                     "Logout"
                                 </button>

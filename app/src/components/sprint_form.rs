@@ -3,10 +3,7 @@
 use leptos::prelude::*;
 use serde::Serialize;
 
-use crate::{
-    api::{ApiError, use_api},
-    model::Sprint,
-};
+use crate::{api::use_api, components::form::Submission, model::Sprint};
 
 #[derive(Serialize)]
 struct SprintInput {
@@ -41,17 +38,11 @@ pub fn SprintForm(
             .map(|s| s.description.clone())
             .unwrap_or_default(),
     );
-    let error = RwSignal::new(None::<ApiError>);
-    let pending = RwSignal::new(false);
+    let form = Submission::new();
     let editing = StoredValue::new(editing);
 
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if pending.get_untracked() {
-            return;
-        }
-        pending.set(true);
-        error.set(None);
         let end = end.get_untracked();
         let existing = editing.get_value();
         let input = SprintInput {
@@ -60,25 +51,22 @@ pub fn SprintForm(
             description: description.get_untracked(),
             version: existing.as_ref().map(|s| s.version),
         };
-        leptos::task::spawn_local(async move {
-            let result = match &existing {
-                Some(sprint) => {
-                    api.patch::<_, Sprint>(&format!("/api/sprints/{}", sprint.id), &input)
-                        .await
+        form.send(
+            async move {
+                match &existing {
+                    Some(sprint) => {
+                        api.patch::<_, Sprint>(&format!("/api/sprints/{}", sprint.id), &input)
+                            .await
+                    }
+                    None => api.post::<_, Sprint>("/api/sprints", &input).await,
                 }
-                None => api.post::<_, Sprint>("/api/sprints", &input).await,
-            };
-            pending.set(false);
-            match result {
-                Ok(sprint) => on_saved.run(sprint),
-                Err(refused) => error.set(Some(refused)),
-            }
-        });
+            },
+            move |sprint| on_saved.run(sprint),
+        );
     };
-    let field_error =
-        move |name: &'static str| move || error.get().and_then(|e| e.field_text(name));
+    let field_error = move |name: &'static str| form.field_error(name);
     let form_error = move || {
-        error.get().and_then(|e| {
+        form.error.get().and_then(|e| {
             let stale = e.status == 412;
             e.unless_about(&["name", "end", "description"])
                 .map(|message| {
@@ -131,7 +119,7 @@ pub fn SprintForm(
             <span class="error" id="id_description_error">{field_error("description")}</span>
             <div class="actions">
                 <button type="button" class="cancel" on:click=move |_| on_cancel.run(())>"Cancel"</button>
-                <button type="submit" disabled=move || pending.get()>{if is_edit { "Save" } else { "Create" }}</button>
+                <button type="submit" disabled=move || form.pending.get()>{if is_edit { "Save" } else { "Create" }}</button>
             </div>
         </form>
     }

@@ -111,7 +111,7 @@ fn SprintTiles(sprints: Vec<Sprint>, label: &'static str) -> impl IntoView {
                 .map(|sprint| {
                     view! {
                         <li>
-                            <A href=format!("/sprint/{}", sprint.id) attr:class="sprint">
+                            <A href=crate::paths::href(&format!("/sprint/{}", sprint.id)) attr:class="sprint">
                                 <span class="sprint-name">{sprint.name.clone()}</span>
                                 <span class="due">"DUE BY " {sprint.end.to_string()}</span>
                             </A>

@@ -1,6 +1,7 @@
 //! The page for unknown paths; on the server it also sets the 404 status.
 
 use leptos::prelude::*;
+use leptos_router::components::A;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -14,7 +15,7 @@ pub fn NotFound() -> impl IntoView {
         <section class="not-found">
             <h1>"Page not found"</h1>
             <p>
-                <a href="/">"Back to your sprints"</a>
+                <A href=crate::paths::href("/")>"Back to your sprints"</A>
             </p>
         </section>
     }

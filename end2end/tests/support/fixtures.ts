@@ -27,12 +27,14 @@ export function isoDate(days: number): string {
 
 /** The REST API with a token, as a script would use it. */
 export async function apiAs(person: Person, url = baseURL): Promise<Api> {
-  const context = await request.newContext({ baseURL: url });
-  const answer = await context.post("/api/token", { form: PEOPLE[person] });
+  // Paths below are relative ("api/…"), so a site under a base path (`…/scrum/`) works too.
+  const site = url.endsWith("/") ? url : `${url}/`;
+  const context = await request.newContext({ baseURL: site });
+  const answer = await context.post("api/token", { form: PEOPLE[person] });
   expect(answer.status(), "token login").toBe(200);
   const { token } = await answer.json();
   const authed = await request.newContext({
-    baseURL: url,
+    baseURL: site,
     extraHTTPHeaders: { Authorization: `Token ${token}` },
   });
   await context.dispose();
@@ -63,7 +65,7 @@ export class Api {
   async sprint(name: string, days = 14, description = ""): Promise<Sprint> {
     let day = days + Math.floor(Math.random() * 3000);
     for (;;) {
-      const answer = await this.http.post("/api/sprints", {
+      const answer = await this.http.post("api/sprints", {
         data: { name, end: isoDate(day), description },
       });
       const body = await answer.text();
@@ -77,19 +79,19 @@ export class Api {
   }
 
   async task(fields: Record<string, unknown>): Promise<Task> {
-    const answer = await this.http.post("/api/tasks", { data: fields });
+    const answer = await this.http.post("api/tasks", { data: fields });
     expect(answer.status(), await answer.text()).toBe(201);
     return answer.json();
   }
 
   async patchTask(id: number, fields: Record<string, unknown>): Promise<Task> {
-    const answer = await this.http.patch(`/api/tasks/${id}`, { data: fields });
+    const answer = await this.http.patch(`api/tasks/${id}`, { data: fields });
     expect(answer.status(), await answer.text()).toBe(200);
     return answer.json();
   }
 
   async getTask(id: number): Promise<Task> {
-    const answer = await this.http.get(`/api/tasks/${id}`);
+    const answer = await this.http.get(`api/tasks/${id}`);
     expect(answer.status()).toBe(200);
     return answer.json();
   }
@@ -99,9 +101,10 @@ export class Api {
   }
 }
 
-/** Signs a browser context in through the API (the cookie lands in the context). */
-export async function signIn(context: BrowserContext, person: Person) {
-  const answer = await context.request.post("/api/session", { data: PEOPLE[person] });
+/** Signs a browser context in through the API (the cookie lands in the context); `site` is
+ *  where the site lives when not at the configured base URL. */
+export async function signIn(context: BrowserContext, person: Person, site = "") {
+  const answer = await context.request.post(`${site}/api/session`, { data: PEOPLE[person] });
   expect(answer.status(), "session login").toBe(200);
 }
 

@@ -205,7 +205,12 @@ async fn login(
         sessions::create(&state.db, user.id, state.config.session_ttl).await?
     };
     let secure = origin.is_secure() || state.config.secure_cookies();
-    let cookie = sessions::cookie(&session.id, state.config.session_ttl, secure);
+    let cookie = sessions::cookie(
+        &session.id,
+        state.config.session_ttl,
+        secure,
+        &state.config.base_path,
+    );
     let mut response =
         Json(session_info(&state, &origin, user, session.csrf_token)).into_response();
     response.headers_mut().insert(
@@ -232,6 +237,7 @@ async fn logout(
         header::SET_COOKIE,
         HeaderValue::from_str(&sessions::clearing_cookie(
             origin.is_secure() || state.config.secure_cookies(),
+            &state.config.base_path,
         ))
         .map_err(|e| AppError::Internal(e.into()))?,
     );

@@ -182,10 +182,32 @@ fn parse_json(body: &[u8]) -> Result<Input, AppError> {
                 json_type_name(&other)
             ),
         ))),
-        Err(error) => Err(AppError::BadRequest(format!(
-            "JSON parse error - {}",
-            error
-        ))),
+        Err(error) => {
+            tracing::warn!(%error, bytes = body.len(), body = %loggable_excerpt(body), "unreadable JSON body");
+            Err(AppError::BadRequest(format!(
+                "JSON parse error - {}",
+                error
+            )))
+        }
+    }
+}
+
+/// What of a refused body may reach the logs: its first 80 characters, or nothing at all when
+/// it may carry a credential (a broken login body still holds the password).
+fn loggable_excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    if ["password", "token", "secret", "key"]
+        .iter()
+        .any(|word| lower.contains(word))
+    {
+        return "(withheld: it may hold a credential)".into();
+    }
+    let excerpt: String = text.chars().take(80).collect();
+    if excerpt.len() < text.len() {
+        format!("{excerpt}…")
+    } else {
+        excerpt
     }
 }
 
@@ -248,6 +270,18 @@ mod tests {
         );
         assert_eq!(parse_date("31/01/2030"), None);
         assert_eq!(parse_date("2030-02-30"), None);
+    }
+
+    #[test]
+    fn refused_bodies_are_logged_short_and_never_with_a_credential() {
+        assert_eq!(loggable_excerpt(b"{oops"), "{oops");
+        let long = "x".repeat(200);
+        assert_eq!(
+            loggable_excerpt(long.as_bytes()),
+            format!("{}…", "x".repeat(80))
+        );
+        let login = br#"{"username":"demo","PASSWORD":"hunter2""#;
+        assert!(!loggable_excerpt(login).contains("hunter2"));
     }
 
     #[test]

@@ -41,7 +41,14 @@ pub fn router() -> Router<AppState> {
     let router = sprints::routes(router);
     let router = tasks::routes(router);
     let router = users::routes(router);
-    auth::routes(router).layer(axum::extract::DefaultBodyLimit::max(input::MAX_BODY_BYTES))
+    auth::routes(router)
+        // Anything else under /api/ is an API 404 in JSON, never the site's HTML page.
+        .route("/api/{*unknown}", axum::routing::any(unknown_endpoint))
+        .layer(axum::extract::DefaultBodyLimit::max(input::MAX_BODY_BYTES))
+}
+
+async fn unknown_endpoint() -> AppError {
+    AppError::NotFound
 }
 
 /// Registers `path` and `path/`: the book's chapter 4 clients use trailing slashes, chapter 6
@@ -161,6 +168,7 @@ pub async fn publish_tasks(state: &AppState, items: Vec<(Action, task::Model, Ve
     }
     let renderer = Renderer::for_broadcast(
         state.config.public_url.as_deref(),
+        &state.config.base_path,
         state.config.secret_key.as_bytes(),
     );
     let models = items.iter().map(|(_, model, _)| model.clone()).collect();
@@ -192,6 +200,7 @@ pub async fn publish_tasks(state: &AppState, items: Vec<(Action, task::Model, Ve
 pub async fn publish_sprint(state: &AppState, action: Action, model: sprint::Model) {
     let renderer = Renderer::for_broadcast(
         state.config.public_url.as_deref(),
+        &state.config.base_path,
         state.config.secret_key.as_bytes(),
     );
     let (id, version) = (model.id, model.version);

@@ -28,8 +28,8 @@ impl<'a> Renderer<'a> {
     /// Links for the client that made this request: absolute, on the origin it used.
     pub fn for_request(origin: &RequestOrigin, secret: &'a [u8], user_id: Option<i32>) -> Self {
         Self {
-            http_base: origin.base(),
-            ws_base: format!("{}://{}", origin.ws_scheme(), origin.host),
+            http_base: origin.site(),
+            ws_base: origin.ws_url(""),
             secret,
             user_id,
         }
@@ -37,15 +37,17 @@ impl<'a> Renderer<'a> {
 
     /// Links for a live broadcast, read by everyone on a board. Never built from the writer's
     /// `Host` header (a forged one would point every board at another site): `PUBLIC_URL` when
-    /// configured, otherwise root-relative paths that resolve against each reader's origin.
-    pub fn for_broadcast(public_url: Option<&str>, secret: &'a [u8]) -> Self {
-        let http_base = public_url.unwrap_or("").trim_end_matches('/').to_owned();
+    /// configured, otherwise paths from the root that resolve against each reader's origin;
+    /// either way under `base_path`.
+    pub fn for_broadcast(public_url: Option<&str>, base_path: &str, secret: &'a [u8]) -> Self {
+        let site = public_url.unwrap_or("").trim_end_matches('/');
+        let http_base = format!("{site}{base_path}");
         let ws_base = if let Some(rest) = http_base.strip_prefix("https://") {
             format!("wss://{rest}")
         } else if let Some(rest) = http_base.strip_prefix("http://") {
             format!("ws://{rest}")
         } else {
-            String::new()
+            http_base.clone()
         };
         Self {
             http_base,

@@ -73,21 +73,28 @@ pub async fn sweep_expired(db: &impl ConnectionTrait) -> Result<u64, sea_orm::Db
         .rows_affected)
 }
 
-/// The `Set-Cookie` value that stores `id` for `ttl`.
-pub fn cookie(id: &str, ttl: Duration, secure: bool) -> String {
+/// The `Set-Cookie` value that stores `id` for `ttl`, sent back only for paths under
+/// `base_path` (another app on the same host, outside it, never sees the session).
+pub fn cookie(id: &str, ttl: Duration, secure: bool, base_path: &str) -> String {
     format!(
-        "{COOKIE_NAME}={id}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        "{COOKIE_NAME}={id}; Path={}; Max-Age={}; HttpOnly; SameSite=Lax{}",
+        cookie_path(base_path),
         ttl.as_secs(),
         if secure { "; Secure" } else { "" }
     )
 }
 
-/// The `Set-Cookie` value that deletes the cookie.
-pub fn clearing_cookie(secure: bool) -> String {
+/// The `Set-Cookie` value that deletes the cookie (the same `Path`, or the browser keeps it).
+pub fn clearing_cookie(secure: bool, base_path: &str) -> String {
     format!(
-        "{COOKIE_NAME}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}",
+        "{COOKIE_NAME}=; Path={}; Max-Age=0; HttpOnly; SameSite=Lax{}",
+        cookie_path(base_path),
         if secure { "; Secure" } else { "" }
     )
+}
+
+fn cookie_path(base_path: &str) -> &str {
+    if base_path.is_empty() { "/" } else { base_path }
 }
 
 /// The session id among a request's `Cookie` headers, if the browser sent one.
@@ -115,13 +122,19 @@ mod tests {
 
     #[test]
     fn cookies_are_httponly_lax_and_secure_only_under_tls() {
-        let plain = cookie("abc", Duration::from_secs(60), false);
+        let plain = cookie("abc", Duration::from_secs(60), false, "");
         assert_eq!(
             plain,
             "scrum_session=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Lax"
         );
-        assert!(cookie("abc", Duration::from_secs(60), true).ends_with("; Secure"));
-        assert!(clearing_cookie(false).contains("Max-Age=0"));
+        assert!(cookie("abc", Duration::from_secs(60), true, "").ends_with("; Secure"));
+        assert!(clearing_cookie(false, "").contains("Max-Age=0"));
+    }
+
+    #[test]
+    fn under_a_base_path_the_cookie_stays_within_it() {
+        assert!(cookie("abc", Duration::from_secs(60), false, "/scrum").contains("; Path=/scrum;"));
+        assert!(clearing_cookie(false, "/scrum").contains("; Path=/scrum;"));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DbBackend,
+    ConnectionTrait, DatabaseConnection, DbBackend, sqlx,
     sqlx::postgres::{PgListener, PgPool},
 };
 use serde::Deserialize;
@@ -129,6 +129,9 @@ async fn notify(pool: &PgPool, message: &BusMessage) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Receives every instance's messages until the pool closes (shutdown). A lost connection
+/// is re-established before boards are told to refetch, so nothing published after their
+/// refetch can be missed.
 async fn listen(mut listener: PgListener, pool: PgPool, hub: Hub) {
     loop {
         match listener.try_recv().await {
@@ -138,14 +141,44 @@ async fn listen(mut listener: PgListener, pool: PgPool, hub: Hub) {
                 Err(error) => tracing::error!(%error, "undecodable message on the event bus"),
             },
             Ok(None) => {
-                // The connection dropped: the next call reconnects, but anything published in
-                // between is lost, so every board refetches.
-                tracing::warn!("event bus connection lost; asking boards to resync");
+                // sqlx reconnected before answering `None`; what was published in between is
+                // lost, so every board refetches.
+                tracing::warn!("event bus connection lost and re-established; boards resync");
                 hub.resync_all();
             }
+            // The listener keeps a pool connection; holding it after the pool closed would make
+            // `close()` wait for ever.
+            Err(sqlx::Error::PoolClosed) => return,
             Err(error) => {
-                tracing::error!(%error, "event bus listener failed; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+                tracing::error!(%error, "event bus listener failed; reconnecting");
+                drop(listener);
+                let Some(fresh) = resubscribe(&pool).await else {
+                    return;
+                };
+                listener = fresh;
+                hub.resync_all();
+            }
+        }
+    }
+}
+
+/// A new listener on [`CHANNEL`], retried with back-off (0.25 s doubling to 10 s) until the
+/// database answers; `None` once the pool is closed.
+async fn resubscribe(pool: &PgPool) -> Option<PgListener> {
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let attempt = async {
+            let mut listener = PgListener::connect_with(pool).await?;
+            listener.listen(CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        match attempt.await {
+            Ok(listener) => return Some(listener),
+            Err(sqlx::Error::PoolClosed) => return None,
+            Err(error) => {
+                tracing::warn!(%error, retry_in = ?delay, "event bus cannot listen yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(10));
             }
         }
     }

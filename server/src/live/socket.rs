@@ -210,7 +210,7 @@ fn check_origin(
     let Some(sent) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
-    let allowed = sent == origin.base()
+    let allowed = sent == origin.origin()
         || state
             .config
             .ws_allowed_origins

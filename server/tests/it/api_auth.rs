@@ -677,6 +677,29 @@ async fn a_cookie_write_with_the_sessions_csrf_token_is_allowed() {
 }
 
 #[tokio::test]
+async fn the_right_csrf_token_from_a_foreign_page_is_still_forbidden() {
+    let app = TestApp::spawn(&crate::harness::Backend::Sqlite).await;
+    demo_user(&app).await;
+    let signed_in = login(&app, None).await;
+    let csrf = signed_in.body["csrf_token"].as_str().unwrap().to_owned();
+    for foreign in [
+        ("origin", "https://evil.test"),
+        ("referer", "https://evil.test/page"),
+    ] {
+        let (status, body) =
+            cookie_post(&app, &signed_in.cookie, &[("x-csrftoken", &csrf), foreign]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{foreign:?}: {body}");
+    }
+    let (status, body) = cookie_post(
+        &app,
+        &signed_in.cookie,
+        &[("x-csrftoken", &csrf), ("origin", "http://localhost:3000")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
 async fn token_and_basic_writes_need_no_csrf_proof() {
     let app = TestApp::spawn(&crate::harness::Backend::Sqlite).await;
     let user = demo_user(&app).await;
@@ -1058,4 +1081,168 @@ async fn twenty_failures_from_one_address_lock_that_address_for_every_username()
         .send()
         .await;
     assert_eq!(elsewhere.status, StatusCode::OK, "{}", elsewhere.text);
+}
+
+/// `POST /api/token/` from `peer` with one extra header (a forwarding header, say).
+async fn token_request(
+    app: &TestApp,
+    peer: &str,
+    (name, value): (&str, &str),
+    payload: crate::harness::Payload,
+) -> crate::harness::TestResponse {
+    app.call(Method::POST, "/api/token/")
+        .peer(peer)
+        .header(name, value)
+        .payload(payload)
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn a_forged_forwarded_for_cannot_escape_the_address_lock_but_a_trusted_proxy_tells_clients_apart()
+ {
+    let app = TestApp::spawn_with(
+        &crate::harness::Backend::Sqlite,
+        &[("TRUSTED_PROXIES", "10.0.0.0/8")],
+    )
+    .await;
+    demo_user(&app).await;
+    let guess = |peer: &'static str, forwarded: String, attempt: usize| {
+        app.call(Method::POST, "/api/token/")
+            .peer(peer)
+            .header("x-forwarded-for", &forwarded)
+            .payload(form(&[
+                ("username", &format!("guess{attempt}")),
+                ("password", "wrong"),
+            ]))
+            .send()
+    };
+    // An untrusted client that claims a new address on every try is still one address.
+    for attempt in 0..20 {
+        let response = guess("192.0.2.1", format!("198.51.100.{attempt}"), attempt).await;
+        assert_eq!(
+            response.status,
+            StatusCode::BAD_REQUEST,
+            "attempt {attempt}"
+        );
+    }
+    let credentials = form(&[("username", DEMO_USER), ("password", DEMO_PASSWORD)]);
+    let locked = token_request(
+        &app,
+        "192.0.2.1",
+        ("x-forwarded-for", "203.0.113.99"),
+        credentials.clone(),
+    )
+    .await;
+    assert_throttled(&locked);
+
+    // Behind the trusted proxy, the client it names is the one locked, not everyone behind it.
+    for attempt in 0..20 {
+        let response = guess("10.0.0.2", "198.51.100.7".to_owned(), attempt).await;
+        assert_eq!(
+            response.status,
+            StatusCode::BAD_REQUEST,
+            "attempt {attempt}"
+        );
+    }
+    let same = token_request(
+        &app,
+        "10.0.0.2",
+        ("x-forwarded-for", "198.51.100.7"),
+        credentials.clone(),
+    )
+    .await;
+    assert_throttled(&same);
+    let neighbour = token_request(
+        &app,
+        "10.0.0.2",
+        ("x-forwarded-for", "198.51.100.8"),
+        credentials,
+    )
+    .await;
+    assert_eq!(neighbour.status, StatusCode::OK, "{}", neighbour.text);
+}
+
+#[tokio::test]
+async fn in_production_passwords_are_refused_over_plain_http() {
+    let app = TestApp::spawn_with(
+        &crate::harness::Backend::Sqlite,
+        &[
+            ("SCRUM_ENV", "production"),
+            ("SECRET_KEY", "q8J2vX9mL4tR7wZ1cF5hN3bK6yP0dS2aG8eU"),
+            ("ALLOWED_HOSTS", "localhost"),
+            ("TRUSTED_PROXIES", "10.0.0.0/8"),
+        ],
+    )
+    .await;
+    demo_user(&app).await;
+    let credentials = form(&[("username", DEMO_USER), ("password", DEMO_PASSWORD)]);
+    for path in ["/api/token/", "/api/session"] {
+        let response = app
+            .call(Method::POST, path)
+            .payload(credentials.clone())
+            .send()
+            .await;
+        assert_eq!(response.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(
+            response.json(),
+            json!({"detail": "Credentials are only accepted over HTTPS."})
+        );
+    }
+    let basic = app
+        .call(Method::GET, "/api/sprints")
+        .auth(&Auth::basic(DEMO_USER, DEMO_PASSWORD))
+        .send()
+        .await;
+    assert_eq!(basic.status, StatusCode::FORBIDDEN);
+    // A forged X-Forwarded-Proto from an untrusted peer does not make it HTTPS.
+    let forged = token_request(
+        &app,
+        "203.0.113.5",
+        ("x-forwarded-proto", "https"),
+        credentials.clone(),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    // Behind the TLS-terminating proxy it works.
+    let proxied = token_request(
+        &app,
+        "10.0.0.2",
+        ("x-forwarded-proto", "https"),
+        credentials,
+    )
+    .await;
+    assert_eq!(proxied.status, StatusCode::OK, "{}", proxied.text);
+}
+
+#[tokio::test]
+async fn the_login_limits_come_from_the_configuration() {
+    let app = TestApp::spawn_with(
+        &crate::harness::Backend::Sqlite,
+        &[("LOGIN_FAILURES_PER_USERNAME", "2")],
+    )
+    .await;
+    demo_user(&app).await;
+    let wrong = form(&[("username", DEMO_USER), ("password", "wrong")]);
+    for attempt in 0..2 {
+        let response = app
+            .call(Method::POST, "/api/token/")
+            .payload(wrong.clone())
+            .send()
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::BAD_REQUEST,
+            "attempt {attempt}"
+        );
+    }
+    let locked = app
+        .call(Method::POST, "/api/token/")
+        .payload(form(&[
+            ("username", DEMO_USER),
+            ("password", DEMO_PASSWORD),
+        ]))
+        .send()
+        .await;
+    assert_throttled(&locked);
 }

@@ -50,3 +50,43 @@ async fn the_docs_page_is_self_contained_html() {
     assert!(!response.text.contains("<script"));
     assert!(!response.text.contains("https://"));
 }
+
+/// Deny by default: every operation the API documents answers an anonymous caller with 401,
+/// except the few that exist for anonymous callers. A new endpoint that forgets to ask for a
+/// user fails here.
+#[tokio::test]
+async fn every_documented_operation_refuses_anonymous_callers_unless_meant_for_them() {
+    use axum::http::Method;
+
+    const OPEN: [(&str, &str); 4] = [
+        ("get", "/api/"),
+        ("post", "/api/token/"),
+        ("post", "/api/session"),
+        ("delete", "/api/session"),
+    ];
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let document = app.get("/api/openapi.json").await.json();
+    let mut checked = 0;
+    for (path, operations) in document["paths"].as_object().expect("paths") {
+        let concrete = path.replace("{id}", "1").replace("{username}", "demo");
+        for method in operations.as_object().expect("operations").keys() {
+            if OPEN.contains(&(method.as_str(), path.as_str())) {
+                continue;
+            }
+            let verb = Method::from_bytes(method.to_ascii_uppercase().as_bytes()).unwrap();
+            let response = app
+                .call(verb, &concrete)
+                .json(serde_json::json!({}))
+                .send()
+                .await;
+            assert_eq!(
+                response.status,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path}: {}",
+                response.text
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 12, "only {checked} operations documented");
+}

@@ -1379,11 +1379,87 @@ async fn a_body_larger_than_the_api_limit_is_refused() {
         .json(json!({"name": "Huge", "description": "x".repeat(300 * 1024)}))
         .send()
         .await;
-    assert!(
-        response.status == StatusCode::PAYLOAD_TOO_LARGE
-            || response.status == StatusCode::BAD_REQUEST,
+    assert_eq!(
+        response.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
         "{}",
-        response.status
+        response.text
+    );
+    assert_eq!(
+        response.json(),
+        json!({"detail": "Request body is too large."})
     );
     assert_eq!(app.get_json(&auth, "/api/tasks").await["count"], 0);
+}
+
+#[tokio::test]
+async fn patching_identity_privilege_and_bookkeeping_fields_changes_none_of_them() {
+    let app = TestApp::spawn(&crate::harness::Backend::Sqlite).await;
+    let auth = app.demo().await;
+    let task = app.create_task(&auth, json!({"name": "Mine"})).await;
+    let id = task["id"].as_i64().unwrap();
+    // A `version` is a precondition, never a value to store: a wrong one changes nothing.
+    let stale = app
+        .call(Method::PATCH, &format!("/api/tasks/{id}"))
+        .auth(&auth)
+        .json(json!({"name": "Renamed", "version": 42}))
+        .send()
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::PRECONDITION_FAILED,
+        "{}",
+        stale.text
+    );
+    let response = app
+        .call(Method::PATCH, &format!("/api/tasks/{id}"))
+        .auth(&auth)
+        .json(json!({
+            "id": 999,
+            "name": "Renamed",
+            "links": {"self": "http://evil.test/"},
+            "is_staff": true,
+            "is_superuser": true,
+            "is_active": false,
+            "password": "pwned",
+        }))
+        .send()
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+    let body = response.json();
+    assert_eq!(body["id"], id);
+    assert_eq!(body["name"], "Renamed");
+    assert_eq!(
+        body["version"],
+        task["version"].as_i64().unwrap() + 1,
+        "bookkeeping is the server's"
+    );
+    assert!(
+        body["links"]["self"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://localhost:3000/")
+    );
+    for field in ["is_staff", "is_superuser", "is_active", "password"] {
+        assert!(body.get(field).is_none(), "{field} in {body}");
+    }
+    // The user behind the token is as privileged and as able to sign in as before.
+    let users = app
+        .call(Method::GET, "/api/users/demo")
+        .auth(&auth)
+        .send()
+        .await;
+    assert_eq!(users.status, StatusCode::OK);
+    assert!(
+        users
+            .json()
+            .get("is_superuser")
+            .is_none_or(|flag| flag == false)
+    );
+    let check = app
+        .call(Method::GET, "/api/sprints")
+        .auth(&Auth::basic("demo", "test"))
+        .send()
+        .await;
+    assert_eq!(check.status, StatusCode::OK, "the password did not change");
 }

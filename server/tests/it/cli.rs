@@ -128,12 +128,14 @@ async fn production_mode_refuses_to_start_without_a_secret_key() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("SECRET_KEY is required"));
 }
 
-/// `server check-deploy` with exactly these variables (nothing inherited, no `.env`).
+/// `server check-deploy` in `dir` with exactly these variables (nothing inherited, no `.env`),
+/// reading unhashed bundle names (whatever hash file a local build left beside the binary).
 fn check_deploy(dir: &tempfile::TempDir, vars: &[(&str, &str)]) -> (bool, String) {
     let output = Command::new(SERVER)
         .arg("check-deploy")
         .current_dir(dir.path())
         .env_clear()
+        .env("LEPTOS_HASH_FILES", "false")
         .envs(vars.iter().copied())
         .stdin(Stdio::null())
         .output()
@@ -142,6 +144,15 @@ fn check_deploy(dir: &tempfile::TempDir, vars: &[(&str, &str)]) -> (bool, String
         output.status.success(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
     )
+}
+
+/// `dir` holding a built site where the server looks by default (`target/site/pkg`).
+fn with_built_site(dir: &tempfile::TempDir) {
+    let pkg = dir.path().join("target/site/pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    for file in ["scrum.js", "scrum.wasm", "scrum.css"] {
+        std::fs::write(pkg.join(file), "built").unwrap();
+    }
 }
 
 const PRODUCTION_KEY: &str = "deploy-Hq3vT8zW1nR6yL0cJ4kP9sB2xF7mD5gA";
@@ -158,6 +169,7 @@ fn check_deploy_lists_every_problem_of_a_development_configuration() {
         "problem: ALLOWED_HOSTS is not set",
         "problem: no HTTPS",
         "problem: session cookies are not always Secure",
+        "problem: the bundle is incomplete",
     ];
     assert_eq!(lines.len(), expected.len(), "{stdout}");
     for (line, start) in lines.iter().zip(expected) {
@@ -171,6 +183,7 @@ fn check_deploy_lists_every_problem_of_a_development_configuration() {
 #[test]
 fn check_deploy_passes_production_with_built_in_tls_and_reports_a_leaf_only_chain() {
     let dir = tempfile::tempdir().unwrap();
+    with_built_site(&dir);
     let pki = crate::tls::Pki::new();
     let full = pki.full_chain();
     let (cert, key) = (
@@ -203,6 +216,7 @@ fn check_deploy_passes_production_with_built_in_tls_and_reports_a_leaf_only_chai
 #[test]
 fn check_deploy_passes_production_behind_a_trusted_proxy_on_postgres() {
     let dir = tempfile::tempdir().unwrap();
+    with_built_site(&dir);
     let (ok, stdout) = check_deploy(
         &dir,
         &[
@@ -216,4 +230,53 @@ fn check_deploy_passes_production_behind_a_trusted_proxy_on_postgres() {
         ],
     );
     assert!(ok, "{stdout}");
+}
+
+#[test]
+fn an_empty_api_allow_list_stops_the_server_instead_of_letting_everyone_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(SERVER)
+        .arg("print-config")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("API_ALLOWED_NETS", "")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("API_ALLOWED_NETS is not valid: it is set but empty"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn print_config_shows_the_effective_settings_without_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(SERVER)
+        .arg("print-config")
+        .current_dir(dir.path())
+        .env_clear()
+        .env("SECRET_KEY", PRODUCTION_KEY)
+        .env(
+            "DATABASE_URL",
+            "postgres://scrum:hunter2-canary@db.internal/scrum",
+        )
+        .env("BASE_PATH", "/scrum/")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !stdout.contains(PRODUCTION_KEY) && !stdout.contains("hunter2-canary"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("SECRET_KEY=<redacted>\n"), "{stdout}");
+    assert!(stdout.contains("BASE_PATH=/scrum\n"), "{stdout}");
+    assert!(
+        stdout.contains("LEPTOS_SITE_ADDR=127.0.0.1:3000\n"),
+        "{stdout}"
+    );
 }

@@ -68,6 +68,39 @@ pub struct TestApp {
     /// The database's URL, for a second instance on the same data ([`TestApp::attach`]).
     pub database_url: String,
     cleanup: Cleanup,
+    _watchdog: Watchdog,
+}
+
+/// How long one test may hold a [`TestApp`]. The slowest tests take seconds; a test still
+/// running after this is hung (a wait without a timeout, a blocked runtime).
+const TEST_LIMIT: Duration = Duration::from_secs(180);
+
+/// Ends the whole test process, naming the test, when a test outlives [`TEST_LIMIT`]: a hang
+/// must fail the run at once, not stall it until CI's own limit cuts everything off. A plain
+/// thread, so it fires even when the test's runtime is blocked. Dropping it disarms it.
+struct Watchdog {
+    _disarm: std::sync::mpsc::Sender<()>,
+}
+
+impl Watchdog {
+    fn arm() -> Watchdog {
+        let test = std::thread::current().name().unwrap_or("a test").to_owned();
+        let (disarm, disarmed) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                disarmed.recv_timeout(TEST_LIMIT)
+            {
+                // Not eprintln!: libtest captures that, and the capture dies with the process.
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "\n{test} is still running after {TEST_LIMIT:?}: aborting the tests"
+                );
+                std::process::abort();
+            }
+        });
+        Watchdog { _disarm: disarm }
+    }
 }
 
 enum Cleanup {
@@ -83,14 +116,17 @@ enum Cleanup {
 /// The `SECRET_KEY` every test instance runs with (tickets and sessions are signed with it).
 pub const SECRET_KEY: &str = "test-key-Zq8J2vX9mL4tR7wN1cF5hB3yK6dP0sG";
 
+/// The test configuration: `extra` first, then the test database and [`SECRET_KEY`].
 fn test_config(database_url: &str, extra: &[(String, String)]) -> Config {
-    Config::from_lookup(|name| match name {
-        "DATABASE_URL" => Some(database_url.to_owned()),
-        "SECRET_KEY" => Some(SECRET_KEY.into()),
-        other => extra
-            .iter()
-            .find(|(name, _)| name == other)
-            .map(|(_, value)| value.clone()),
+    Config::from_lookup(|name| {
+        if let Some((_, value)) = extra.iter().find(|(extra_name, _)| extra_name == name) {
+            return Some(value.clone());
+        }
+        match name {
+            "DATABASE_URL" => Some(database_url.to_owned()),
+            "SECRET_KEY" => Some(SECRET_KEY.into()),
+            _ => None,
+        }
     })
     .expect("config")
 }
@@ -155,6 +191,7 @@ impl TestApp {
             state,
             database_url,
             cleanup,
+            _watchdog: Watchdog::arm(),
         }
     }
 
@@ -170,6 +207,7 @@ impl TestApp {
             state,
             database_url: self.database_url.clone(),
             cleanup: Cleanup::Shared,
+            _watchdog: Watchdog::arm(),
         }
     }
 

@@ -27,11 +27,65 @@ async fn every_response_refuses_framing_and_sniffing() {
             "strict-origin-when-cross-origin",
             "{path}"
         );
+        assert_eq!(
+            response.header("cross-origin-opener-policy"),
+            "same-origin",
+            "{path}"
+        );
+        assert_eq!(response.header("x-xss-protection"), "0", "{path}");
         assert!(
             response.headers.get("strict-transport-security").is_none(),
             "no HSTS over plain HTTP: {path}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_server_error_is_generic_and_still_refuses_framing() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let demo = app.demo().await;
+    app.db.clone().close().await.unwrap();
+    let response = app
+        .call(Method::GET, "/api/sprints")
+        .auth(&demo)
+        .send()
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "{}",
+        response.text
+    );
+    assert_eq!(
+        response.json(),
+        serde_json::json!({"detail": "A server error occurred."})
+    );
+    assert_eq!(response.header("x-frame-options"), "DENY");
+    assert!(
+        response
+            .header("content-security-policy")
+            .contains("frame-ancestors 'none'")
+    );
+    assert_eq!(response.header("x-content-type-options"), "nosniff");
+}
+
+#[tokio::test]
+async fn the_hsts_lifetime_comes_from_hsts_seconds() {
+    let app = TestApp::spawn_with(
+        &Backend::Sqlite,
+        &[("TRUSTED_PROXIES", "10.0.0.0/8"), ("HSTS_SECONDS", "86400")],
+    )
+    .await;
+    let response = app
+        .call(Method::GET, "/api/")
+        .peer("10.0.0.2")
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await;
+    assert_eq!(
+        response.header("strict-transport-security"),
+        "max-age=86400; includeSubDomains"
+    );
 }
 
 #[tokio::test]
@@ -86,14 +140,20 @@ async fn hashed_files_are_immutable_pages_revalidate_and_api_answers_are_not_sto
     assert_eq!(api.header("cache-control"), "no-store");
 }
 
-#[tokio::test]
-async fn api_json_is_compressed_for_clients_that_accept_it() {
+/// An app whose task list is long enough to be worth compressing, and its `demo` token.
+async fn app_with_a_long_task_list() -> (TestApp, crate::harness::Auth) {
     let app = TestApp::spawn(&Backend::Sqlite).await;
     let demo = app.demo().await;
     for i in 0..30 {
         app.create_task(&demo, serde_json::json!({"name": format!("Task {i}")}))
             .await;
     }
+    (app, demo)
+}
+
+#[tokio::test]
+async fn api_json_is_compressed_for_clients_that_accept_it() {
+    let (app, demo) = app_with_a_long_task_list().await;
     let plain = app.call(Method::GET, "/api/tasks").auth(&demo).send().await;
     assert!(plain.headers.get("content-encoding").is_none());
     let gzipped = app
@@ -256,4 +316,82 @@ async fn the_bundle_is_served_from_its_precompressed_copies() {
     let plain = app.get(&format!("/{name}")).await;
     assert_eq!(plain.text, source);
     assert!(plain.headers.get("content-encoding").is_none());
+}
+
+#[tokio::test]
+async fn no_path_reaches_a_file_outside_the_site_root() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    std::fs::create_dir_all(site.join("pkg")).unwrap();
+    std::fs::write(site.join("pkg/scrum.js"), "export {};").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "the-canary-secret").unwrap();
+    let root = site.display().to_string();
+    let app = TestApp::spawn_with(&Backend::Sqlite, &[("LEPTOS_SITE_ROOT", root.as_str())]).await;
+    assert_eq!(app.get("/pkg/scrum.js").await.status, StatusCode::OK);
+    for path in [
+        "/pkg/../../secret.txt",
+        "/pkg/%2e%2e/%2e%2e/secret.txt",
+        "/pkg/%2E%2E%2F%2E%2E%2Fsecret.txt",
+        "/pkg/..%5c..%5csecret.txt",
+        "/pkg/..\\..\\secret.txt",
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+    ] {
+        let Ok(uri) = path.parse::<axum::http::Uri>() else {
+            continue; // not even a request line
+        };
+        let response = app.call(Method::GET, &uri.to_string()).send().await;
+        assert!(
+            response.status.is_client_error(),
+            "{path}: {}",
+            response.status
+        );
+        assert!(!response.text.contains("the-canary-secret"), "{path}");
+    }
+}
+
+/// The nginx trap: a proxy speaking HTTP/1.0 upstream must still get compressed answers, and
+/// they must decompress to exactly what an uncompressed request gets.
+#[tokio::test]
+async fn an_http_1_0_client_that_accepts_gzip_gets_gzip_that_decompresses_to_the_same_json() {
+    use std::io::Read;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let (app, demo) = app_with_a_long_task_list().await;
+    let token = demo.key().to_owned();
+    let live = crate::harness::LiveServer::start(&app).await;
+    let fetch = |accept: &'static str| {
+        let token = token.clone();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(live.addr).await.unwrap();
+            let request = format!(
+                "GET /api/tasks HTTP/1.0\r\nHost: localhost:3000\r\nAuthorization: Token {token}\r\n{accept}\r\n"
+            );
+            stream.write_all(request.as_bytes()).await.unwrap();
+            let mut raw = Vec::new();
+            tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                stream.read_to_end(&mut raw),
+            )
+            .await
+            .expect("an answer in time")
+            .unwrap();
+            let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+            let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+            (head, raw[split + 4..].to_vec())
+        }
+    };
+    let (plain_head, plain) = fetch("").await;
+    assert!(plain_head.starts_with("http/1.0 200"), "{plain_head}");
+    assert!(!plain_head.contains("content-encoding"), "{plain_head}");
+
+    let (head, gzipped) = fetch("Accept-Encoding: gzip\r\n").await;
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(head.contains("vary: accept-encoding"), "{head}");
+    let mut inflated = Vec::new();
+    flate2::read::GzDecoder::new(gzipped.as_slice())
+        .read_to_end(&mut inflated)
+        .unwrap();
+    assert_eq!(inflated, plain, "decompressed bytes equal the original");
+    assert!(gzipped.len() < plain.len() / 2);
 }

@@ -1272,3 +1272,31 @@ async fn every_card_a_vanished_tab_was_dragging_is_released() {
     released.sort_unstable();
     assert_eq!(released, vec![5, 6]);
 }
+
+#[tokio::test]
+async fn a_logged_out_session_cookie_no_longer_opens_the_stream() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let live = LiveServer::start(&app).await;
+    let (alice_user, _) = app.person("alice").await;
+    let sprint = app.insert_sprint("Current", date(14)).await.id;
+    let key = app.session_for(alice_user.id).await;
+    let cookie = format!("scrum_session={key}");
+    let query = format!("sprint={sprint}");
+    let headers = [("Origin", live.origin()), ("Cookie", cookie.clone())];
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    live.connect_with(&query, &headers).await.close().await;
+
+    let logout = app
+        .call(Method::DELETE, "/api/session")
+        .auth(&Auth::Session(key.clone()))
+        .header("origin", "http://localhost:3000")
+        .send()
+        .await;
+    assert_eq!(logout.status, StatusCode::NO_CONTENT, "{}", logout.text);
+    // A stolen copy of the cookie is worth nothing once its owner has logged out.
+    assert_eq!(
+        live.refusal(&query, &headers).await,
+        StatusCode::UNAUTHORIZED
+    );
+    app.cleanup().await;
+}

@@ -264,42 +264,88 @@ async fn two_server_processes_share_the_live_stream() {
     database.cleanup().await;
 }
 
+/// One instance on its database's event bus, an admin connection to the PostgreSQL server (to
+/// end or refuse the app's connections), and Alice's board of a current sprint.
+struct BusBoard {
+    app: TestApp,
+    /// The app's database name.
+    name: String,
+    admin: sea_orm::DatabaseConnection,
+    live: LiveServer,
+    alice: crate::harness::Auth,
+    sprint: i32,
+    board: WsClient,
+}
+
+impl BusBoard {
+    /// `None` when no PostgreSQL answers.
+    async fn open() -> Option<BusBoard> {
+        let backend = postgres()?;
+        let Backend::Postgres(admin_url) = &backend else {
+            unreachable!()
+        };
+        let app = TestApp::spawn(&backend).await.with_database_bus().await;
+        let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+        let admin = sea_orm::Database::connect(admin_url).await.expect("admin");
+        let live = LiveServer::start(&app).await;
+        let (_, alice) = app.person("alice").await;
+        let sprint = app.insert_sprint("Current", date(14)).await.id;
+        let board = live.join(&app, &alice, sprint).await;
+        Some(BusBoard {
+            app,
+            name,
+            admin,
+            live,
+            alice,
+            sprint,
+            board,
+        })
+    }
+
+    /// Creates a task on the sprint and asserts the board receives it.
+    async fn task_arrives(&mut self, name: &str) -> Value {
+        let task = self
+            .app
+            .create_task(&self.alice, json!({"name": name, "sprint": self.sprint}))
+            .await;
+        let frame = self.board.next_change().await;
+        assert_eq!(frame["id"], task["id"], "the stream goes on: {frame}");
+        frame
+    }
+
+    async fn close(self) {
+        self.board.close().await;
+        drop(self.live);
+        self.admin.close().await.ok();
+        self.app.cleanup().await;
+    }
+}
+
 /// When the event bus's `LISTEN` connection is lost, notifications in between are gone: every
 /// board is told to refetch (`resync`), the old epoch no longer resumes, and the stream goes on
 /// once the listener is back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_event_bus_connection_makes_boards_resync_and_the_stream_goes_on() {
-    use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
+    use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
-    let Some(backend) = postgres() else { return };
-    let Backend::Postgres(admin_url) = &backend else {
-        unreachable!()
+    let Some(mut bus) = BusBoard::open().await else {
+        return;
     };
-    let app = TestApp::spawn(&backend).await.with_database_bus().await;
-    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
-    let admin = Database::connect(admin_url).await.expect("admin");
-    let live = LiveServer::start(&app).await;
-    let (_, alice) = app.person("alice").await;
-    let sprint = app.insert_sprint("Current", date(14)).await.id;
-    let mut board = live.join(&app, &alice, sprint).await;
-    let epoch = board.epoch();
-    let first = app
-        .create_task(&alice, json!({"name": "Before", "sprint": sprint}))
-        .await;
-    let seen = board.next_change().await;
-    assert_eq!(seen["id"], first["id"]);
+    let epoch = bus.board.epoch();
+    let seen = bus.task_arrives("Before").await;
 
     let listening = |terminate: bool| {
         let sql = format!(
-            "SELECT {} FROM pg_stat_activity WHERE datname = '{name}' AND query ILIKE 'LISTEN%' \
+            "SELECT {} FROM pg_stat_activity WHERE datname = '{}' AND query ILIKE 'LISTEN%' \
              AND pid <> pg_backend_pid()",
             if terminate {
                 "count(pg_terminate_backend(pid))"
             } else {
                 "count(*)"
-            }
+            },
+            bus.name
         );
-        let admin = &admin;
+        let admin = &bus.admin;
         async move {
             let row = admin
                 .query_one(Statement::from_string(DbBackend::Postgres, sql))
@@ -311,7 +357,7 @@ async fn a_lost_event_bus_connection_makes_boards_resync_and_the_stream_goes_on(
     };
     assert_eq!(listening(true).await, 1, "one listener per instance");
     assert_eq!(
-        board.next_change().await,
+        bus.board.next_change().await,
         json!({"action": "resync"}),
         "a lost bus connection asks boards to refetch"
     );
@@ -324,23 +370,92 @@ async fn a_lost_event_bus_connection_makes_boards_resync_and_the_stream_goes_on(
         );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    let after = app
-        .create_task(&alice, json!({"name": "After", "sprint": sprint}))
-        .await;
-    let frame = board.next_change().await;
-    assert_eq!(frame["id"], after["id"], "the stream goes on: {frame}");
+    bus.task_arrives("After").await;
 
     // What was seen before the gap cannot be resumed from.
-    let ticket = app.channel_query(&alice, sprint).await;
-    let mut resumed = live
+    let ticket = bus.app.channel_query(&bus.alice, bus.sprint).await;
+    let mut resumed = bus
+        .live
         .connect(&format!("{ticket}&epoch={epoch}&since={}", seq_of(&seen)))
         .await;
     assert_ne!(resumed.epoch(), epoch);
     assert_eq!(resumed.next().await, json!({"action": "resync"}));
 
     resumed.close().await;
-    board.close().await;
-    drop(live);
-    admin.close().await.ok();
-    app.cleanup().await;
+    bus.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boards_resync_once_the_event_bus_is_back_after_the_database_refused_it_for_a_while() {
+    use sea_orm::ConnectionTrait;
+
+    let Some(mut bus) = BusBoard::open().await else {
+        return;
+    };
+    let name = bus.name.clone();
+    // The database goes away for the app: every connection ends and new ones are refused, so
+    // the listener's own reconnection fails.
+    bus.admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .expect("refuse connections");
+    bus.admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .await
+        .expect("end the app's connections");
+    let meanwhile = bus
+        .board
+        .frames_during(std::time::Duration::from_millis(1500))
+        .await;
+    assert!(
+        meanwhile.iter().all(|frame| frame["action"] != "resync"),
+        "a refetch while the bus is down could miss what comes next: {meanwhile:?}"
+    );
+
+    bus.admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .await
+        .expect("accept connections");
+    assert_eq!(
+        bus.board.next_change().await,
+        json!({"action": "resync"}),
+        "once the bus listens again, boards refetch"
+    );
+    bus.task_arrives("After").await;
+    bus.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_messages_on_the_event_bus_are_skipped_and_the_stream_goes_on() {
+    use sea_orm::{ConnectionTrait, Database};
+
+    let Some(mut bus) = BusBoard::open().await else {
+        return;
+    };
+    // Sent on the app's own database: NOTIFY reaches listeners of that database only.
+    let sender = Database::connect(&bus.app.database_url)
+        .await
+        .expect("connect");
+    for payload in [
+        "not json",
+        r#"{"ref": 2147483647}"#,
+        r#"{"kind": "change", "model": "nonsense"}"#,
+        "",
+    ] {
+        sender
+            .execute_unprepared(&format!(
+                "SELECT pg_notify('scrum_events', '{}')",
+                payload.replace('\'', "''")
+            ))
+            .await
+            .expect("notify");
+    }
+    bus.task_arrives("Still live").await;
+    sender.close().await.ok();
+    bus.close().await;
 }

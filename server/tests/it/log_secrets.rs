@@ -112,6 +112,10 @@ async fn logged_session() -> Session {
     let wrong = format!(r#"{{"username":"demo","password":"{WRONG_PASSWORD}"}}"#);
     let response = exchange(addr, request("POST", "/api/token/", addr, &[], &wrong)).await;
     assert_eq!(status(&response), "400", "{response}");
+    // A broken login body: refused, and logged without what it holds.
+    let broken = format!(r#"{{"username":"demo","password":"{PASSWORD}""#);
+    let response = exchange(addr, request("POST", "/api/token/", addr, &[], &broken)).await;
+    assert_eq!(status(&response), "400", "{response}");
     let right = format!(r#"{{"username":"demo","password":"{PASSWORD}"}}"#);
     let response = exchange(addr, request("POST", "/api/token/", addr, &[], &right)).await;
     assert_eq!(status(&response), "200", "{response}");

@@ -20,4 +20,6 @@ mod live_postgres;
 mod log_secrets;
 mod pages;
 mod password_rehash;
+mod relocation;
+mod source_rules;
 mod tls;

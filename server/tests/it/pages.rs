@@ -77,6 +77,64 @@ async fn a_board_is_rendered_with_its_tasks_for_the_signed_in_person() {
     assert!(anonymous.text.contains(">Username</label>"));
 }
 
+/// User text reaches the page twice: as markup and inside the inline script that carries the
+/// data to hydration. Neither may let it out as HTML or script.
+#[tokio::test]
+async fn script_and_markup_in_user_text_never_become_live_html() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    app.create_user("erin", "erin-pass-1").await;
+    let sprint = app
+        .insert_sprint(
+            "</script><script>alert('sprint')//",
+            crate::harness::date(5),
+        )
+        .await;
+    for name in [
+        "</script><script>alert('xss')//",
+        "<img src=x onerror=alert(1)>",
+        "<!-- <script>alert(2)</script> -->",
+    ] {
+        app.insert_task(NewTask {
+            sprint: Some(sprint.id),
+            ..NewTask::named(name)
+        })
+        .await;
+    }
+    let cookie = session_cookie(&app, "erin", "erin-pass-1").await;
+    for path in [format!("/sprint/{}", sprint.id), "/".to_owned()] {
+        let page = app
+            .call(Method::GET, &path)
+            .header("cookie", &cookie)
+            .send()
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        let html = page.text.to_ascii_lowercase();
+        for live in [
+            "<script>alert(",
+            "<img src=x",
+            "</script><script>alert",
+            "<!-- <script>",
+        ] {
+            assert!(
+                !html.contains(live),
+                "{path}: {live} is live in {}",
+                page.text
+            );
+        }
+    }
+    // The text itself is there, shown as text.
+    let board = app
+        .call(Method::GET, &format!("/sprint/{}", sprint.id))
+        .header("cookie", &cookie)
+        .send()
+        .await;
+    assert!(
+        board.text.contains("&lt;img src=x onerror=alert(1)&gt;"),
+        "{}",
+        board.text
+    );
+}
+
 #[tokio::test]
 async fn home_lists_current_sprints_and_an_unknown_sprint_says_so() {
     let app = TestApp::spawn(&Backend::Sqlite).await;

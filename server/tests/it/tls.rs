@@ -168,10 +168,15 @@ struct TlsServer {
 
 impl TlsServer {
     async fn start(files: &TlsFiles) -> TlsServer {
+        Self::start_with(files, &[]).await
+    }
+
+    async fn start_with(files: &TlsFiles, extra_env: &[(&str, &str)]) -> TlsServer {
         let data = tempfile::tempdir().unwrap();
         let database_url = format!("sqlite://{}/scrum.db?mode=rwc", data.path().display());
         create_superuser(&database_url, "demo", "tls-test-password").await;
         let mut child = command(files, &database_url, data.path())
+            .envs(extra_env.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .expect("spawn the server binary");
@@ -306,6 +311,56 @@ fn header<'a>(response: &'a str, name: &str) -> Option<&'a str> {
         let (key, value) = line.split_once(':')?;
         key.eq_ignore_ascii_case(name).then(|| value.trim())
     })
+}
+
+/// Sends `request` over plain TCP and returns the whole answer.
+async fn plain_http(addr: SocketAddr, request: &str) -> String {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut raw = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut raw))
+        .await
+        .expect("an answer in time")
+        .unwrap();
+    String::from_utf8_lossy(&raw).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_is_redirected_to_https_for_allowed_hosts_only() {
+    let pki = Pki::new();
+    let server =
+        TlsServer::start_with(&pki.full_chain(), &[("HTTP_REDIRECT_ADDR", "127.0.0.1:0")]).await;
+    let plain: SocketAddr = server
+        .log
+        .iter()
+        .find_map(|line| {
+            let (_, rest) = line.split_once("redirecting plain HTTP on http://")?;
+            rest.split_whitespace().next()?.parse().ok()
+        })
+        .unwrap_or_else(|| panic!("no redirect listener in the log: {:#?}", server.log));
+
+    let response = plain_http(
+        plain,
+        "POST /sprint/4?tab=1 HTTP/1.1\r\nHost: localhost:80\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(response.starts_with("HTTP/1.1 308"), "{response}");
+    let location = format!("https://localhost:{}/sprint/4?tab=1", server.addr.port());
+    assert_eq!(header(&response, "location"), Some(location.as_str()));
+    // Where it points, the HTTPS listener answers.
+    let followed = https(server.addr, &pki.root.cert, &get("/healthz"))
+        .await
+        .unwrap();
+    assert!(followed.starts_with("HTTP/1.1 200"), "{followed}");
+
+    // Not an open redirect: a host this site does not serve goes nowhere.
+    let response = plain_http(
+        plain,
+        "GET / HTTP/1.1\r\nHost: evil.test\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(response.starts_with("HTTP/1.1 400"), "{response}");
+    assert_eq!(header(&response, "location"), None);
 }
 
 /// Also: a Secure session cookie, a `wss://` channel link that opens over the same listener,

@@ -1,0 +1,133 @@
+//! Rules read off the source tree, for mistakes no type can catch: markup built from strings
+//! (XSS) and SQL built from strings (injection).
+
+use std::path::{Path, PathBuf};
+
+/// Every `.rs` file under these directories of the workspace, with its text.
+fn sources(dirs: &[&str]) -> Vec<(PathBuf, String)> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut found = Vec::new();
+    let mut pending: Vec<PathBuf> = dirs.iter().map(|dir| workspace.join(dir)).collect();
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|ext| ext == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                found.push((path, text));
+            }
+        }
+    }
+    assert!(!found.is_empty(), "no sources under {dirs:?}");
+    found
+}
+
+#[test]
+fn no_view_sets_raw_html() {
+    // Leptos escapes text and attributes; `inner_html` is the one way around that.
+    let offenders: Vec<_> = sources(&["app/src", "frontend/src", "server/src"])
+        .into_iter()
+        .filter(|(_, text)| text.contains("inner_html"))
+        .map(|(path, _)| path.display().to_string())
+        .collect();
+    assert!(offenders.is_empty(), "inner_html in {offenders:?}");
+}
+
+#[test]
+fn sql_text_is_always_a_literal_with_bound_values() {
+    // The query builders write all other SQL; these calls take SQL text, and that text must be
+    // a literal: values travel as bound parameters, never spliced in.
+    const TAKES_SQL: [&str; 6] = [
+        "sqlx::query(",
+        "sqlx::query_as(",
+        "sqlx::query_scalar(",
+        "Statement::from_sql_and_values(",
+        "Statement::from_string(",
+        "execute_unprepared(",
+    ];
+    let mut offenders = Vec::new();
+    for (path, text) in sources(&["server/src", "migrations/src"]) {
+        for call in TAKES_SQL {
+            for (at, _) in text.match_indices(call) {
+                let rest = &text[at + call.len()..];
+                // The SQL argument: the first one, or the second after a backend.
+                let argument = rest
+                    .trim_start()
+                    .strip_prefix("DbBackend::Postgres,")
+                    .or_else(|| rest.trim_start().strip_prefix("DbBackend::Sqlite,"))
+                    .unwrap_or(rest)
+                    .trim_start();
+                if !(argument.starts_with('"') || argument.starts_with("r#\"")) {
+                    let line = text[..at].lines().count() + 1;
+                    offenders.push(format!("{}:{line}: {call}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "SQL that is not a literal: {offenders:#?}"
+    );
+}
+
+#[test]
+fn no_secret_is_committed() {
+    // The files git tracks, as a clone would have them.
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let listing = std::process::Command::new("git")
+        .args(["ls-files", "-z"])
+        .current_dir(&workspace)
+        .output()
+        .expect("git ls-files");
+    assert!(listing.status.success(), "git ls-files failed");
+    let files: Vec<String> = String::from_utf8(listing.stdout)
+        .unwrap()
+        .split('\0')
+        .filter(|name| !name.is_empty())
+        .map(str::to_owned)
+        .collect();
+    assert!(files.len() > 50, "only {} tracked files", files.len());
+
+    let mut findings = Vec::new();
+    for name in &files {
+        let file_name = name.rsplit('/').next().unwrap_or(name);
+        if file_name == ".env" || (file_name.starts_with(".env.") && file_name != ".env.example") {
+            findings.push(format!("{name}: an environment file is tracked"));
+        }
+        let Ok(text) = std::fs::read_to_string(workspace.join(name)) else {
+            continue; // binary (images)
+        };
+        // Spelled in two parts so that this file does not match itself.
+        if text.contains(concat!("PRIVATE KEY", "-----")) {
+            findings.push(format!("{name}: a PEM private key"));
+        }
+        for (number, line) in text.lines().enumerate() {
+            // Example configuration (README, .env.example) shows where a key goes, never one.
+            if !name.ends_with(".rs") && !name.ends_with(".ts") {
+                let setting = line.trim_start_matches(['#', ' ']);
+                if let Some(value) = setting.strip_prefix("SECRET_KEY=") {
+                    let value = value.split_whitespace().next().unwrap_or("");
+                    if value.len() >= 16 && !value.contains('…') && !value.contains('$') {
+                        findings.push(format!("{name}:{}: a SECRET_KEY value", number + 1));
+                    }
+                }
+            }
+            // Cloud access key ids.
+            if let Some(at) = line.find("AKIA") {
+                let id: String = line[at..].chars().take(20).collect();
+                if id.len() == 20
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                {
+                    findings.push(format!("{name}:{}: a cloud access key id", number + 1));
+                }
+            }
+        }
+    }
+    assert!(
+        findings.is_empty(),
+        "secrets in the repository: {findings:#?}"
+    );
+}
