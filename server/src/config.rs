@@ -23,6 +23,7 @@
 //! | `SESSION_TTL` | `14d` | browser sessions expire after this long |
 //! | `WS_ALLOWED_ORIGINS` | (none) | other origins whose pages may open the live stream |
 //! | `WS_PING_INTERVAL` | `20s` | how often the live stream pings; silent peers are dropped after two |
+//! | `REQUEST_TIMEOUT` | `30s` | a request still unanswered after this long is cut off with 408 (the live stream, once open, is not a request) |
 //! | `HSTS_SECONDS` | `63072000` (two years) | `Strict-Transport-Security` max-age on HTTPS answers; `0` makes browsers forget it |
 //! | `TLS_CERT` | (none) | PEM file with the full certificate chain (leaf first, then intermediates): serve HTTPS |
 //! | `TLS_KEY` | (none) | PEM file with the leaf certificate's private key (with `TLS_CERT`) |
@@ -47,6 +48,9 @@ pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
 pub const DEFAULT_SITE_ROOT: &str = "target/site";
 /// Two years, the preload lists' minimum.
 pub const DEFAULT_HSTS_SECONDS: u64 = 63_072_000;
+/// Long enough for the slowest honest request (a sign-in's password hashing under load), short
+/// enough that a stuck one lets go of its connection and database handle.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const MIN_SECRET_LEN: usize = 32;
 /// Fewer distinct characters than this is a pattern, not a random key.
 const MIN_SECRET_VARIETY: usize = 10;
@@ -122,6 +126,8 @@ pub struct Config {
     /// Origins besides the site's own whose pages may open the live stream.
     pub ws_allowed_origins: Vec<String>,
     pub ws_ping_interval: Duration,
+    /// How long one request may take before it is answered 408 (`REQUEST_TIMEOUT`).
+    pub request_timeout: Duration,
     /// `Strict-Transport-Security: max-age` on HTTPS answers (`HSTS_SECONDS`; `0` tells
     /// browsers to forget an earlier one).
     pub hsts_seconds: u64,
@@ -341,6 +347,13 @@ impl Config {
             None => Duration::from_secs(20),
         };
 
+        let request_timeout = match lookup("REQUEST_TIMEOUT") {
+            Some(text) => {
+                parse_duration(&text).ok_or_else(|| invalid_duration("REQUEST_TIMEOUT", &text))?
+            }
+            None => DEFAULT_REQUEST_TIMEOUT,
+        };
+
         let defaults = crate::auth::throttle::Limits::default();
         let count = |name: &'static str, default: usize| match lookup(name) {
             None => Ok(default),
@@ -447,6 +460,7 @@ impl Config {
             session_ttl,
             ws_allowed_origins,
             ws_ping_interval,
+            request_timeout,
             hsts_seconds,
             login_limits,
             tls,
@@ -568,6 +582,7 @@ impl Config {
             ("SESSION_TTL", seconds(self.session_ttl)),
             ("WS_ALLOWED_ORIGINS", list(self.ws_allowed_origins.clone())),
             ("WS_PING_INTERVAL", seconds(self.ws_ping_interval)),
+            ("REQUEST_TIMEOUT", seconds(self.request_timeout)),
             ("HSTS_SECONDS", self.hsts_seconds.to_string()),
             (
                 "LOGIN_FAILURES_PER_USERNAME",

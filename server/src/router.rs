@@ -1,7 +1,5 @@
 //! The one function that assembles the application, used by `main` and by every test.
 
-use std::time::Duration;
-
 use axum::{Router, http::StatusCode, middleware, routing::get};
 use tower_http::{
     catch_panic::CatchPanicLayer, compression::CompressionLayer, timeout::TimeoutLayer,
@@ -29,17 +27,18 @@ pub fn build_router(state: AppState) -> Router {
         // A bug that panics answers the generic 500 (inside the front door, so it still
         // carries the security headers) instead of dropping the connection.
         .layer(CatchPanicLayer::custom(crate::error::panic_response))
+        // A request that takes `REQUEST_TIMEOUT` is stuck: answer 408 and free its resources. Inside
+        // the front door, so the 408 still carries the security headers.
+        // (An upgraded websocket is no longer a request and is not affected.)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ))
         // Unknown hosts and unlisted networks are refused before any handler runs; every
         // answer leaves with the security and cache headers.
         .layer(middleware::from_fn_with_state(state.clone(), access::guard))
         // gzip or brotli for whoever asks (API JSON, pages, the bundle); websocket upgrades
         // and tiny bodies are left alone by the layer itself.
         .layer(CompressionLayer::new())
-        // A request that takes this long is stuck: answer 408 and free its resources.
-        // (An upgraded websocket is no longer a request and is not affected.)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
         .layer(TraceLayer::new_for_http().make_span_with(crate::trace::RedactedSpan))
 }

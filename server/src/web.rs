@@ -15,7 +15,7 @@ use axum::{
     response::Response,
 };
 use leptos::prelude::{provide_context, use_context};
-use leptos_axum::{LeptosRoutes, generate_route_list};
+use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
@@ -29,7 +29,7 @@ use crate::{origin::RequestOrigin, state::AppState};
 /// whose `base` is the prefix, is handed the full original URI again to match and to build
 /// links from.
 pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    let routes = generate_route_list(app::App);
+    let routes = ROUTE_LIST.clone();
     let options = state.config.leptos.clone();
     let api = crate::api::router().with_state(state.clone());
     let base_path = state.config.base_path.clone();
@@ -59,6 +59,15 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             _,
         >(render_context, app::shell))
 }
+
+/// The app's routes, listed once per process.
+///
+/// Listing them runs the app once with resource loading suppressed, and leptos keeps that
+/// suppression in one process-wide flag: a page render whose data is first asked for while any
+/// router is being built would wait forever. Listing once, before the first router exists, means
+/// no render can overlap it, however many routers a process builds (tests build one per app).
+static ROUTE_LIST: std::sync::LazyLock<Vec<AxumRouteListing>> =
+    std::sync::LazyLock::new(|| generate_route_list(app::App));
 
 /// Puts back the URI the client asked for (with its `BASE_PATH`), which the app's router matches.
 async fn with_original_uri(mut request: axum::extract::Request, next: Next) -> Response {

@@ -69,6 +69,27 @@ async fn a_server_error_is_generic_and_still_refuses_framing() {
     assert_eq!(response.header("x-content-type-options"), "nosniff");
 }
 
+/// A request that stalls (here, a body that never finishes arriving) is cut off with 408 after
+/// `REQUEST_TIMEOUT`, and that answer leaves through the front door like any other.
+#[tokio::test]
+async fn a_stalled_request_is_answered_408_and_still_refuses_framing() {
+    let app = TestApp::spawn_with(&Backend::Sqlite, &[("REQUEST_TIMEOUT", "1s")]).await;
+    let never_ending = axum::body::Body::from_stream(futures_util::stream::pending::<
+        Result<axum::body::Bytes, std::io::Error>,
+    >());
+    let request = axum::http::Request::post("/api/session")
+        .header("host", crate::harness::HOST)
+        .header("content-type", "application/json")
+        .body(never_ending)
+        .unwrap();
+    let started = std::time::Instant::now();
+    let response = app.send(request).await;
+    assert_eq!(response.status, StatusCode::REQUEST_TIMEOUT);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert_eq!(response.header("x-frame-options"), "DENY");
+    assert_eq!(response.header("x-content-type-options"), "nosniff");
+}
+
 #[tokio::test]
 async fn the_hsts_lifetime_comes_from_hsts_seconds() {
     let app = TestApp::spawn_with(

@@ -211,3 +211,34 @@ async fn pages_carry_a_fresh_nonce_in_a_strict_content_security_policy() {
         "frame-ancestors 'none'"
     );
 }
+
+/// Listing the app's routes runs it with data loading switched off process-wide; a render that
+/// first asks for its data meanwhile would wait forever. Routers are built while pages render
+/// (as tests, or several instances in one process, do), and every render must still finish.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_render_while_other_routers_are_being_built() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let sprint = app.insert_sprint("Busy", crate::harness::date(5)).await;
+    app.create_user("dave", "dave-pass-1").await;
+    let cookie = session_cookie(&app, "dave", "dave-pass-1").await;
+
+    let state = app.state.clone();
+    let builder = tokio::task::spawn_blocking(move || {
+        for _ in 0..40 {
+            drop(server::build_router(state.clone()));
+        }
+    });
+    for round in 0..40 {
+        let page = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            app.call(Method::GET, &format!("/sprint/{}", sprint.id))
+                .header("cookie", &cookie)
+                .send(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("render {round} never finished"));
+        assert_eq!(page.status, StatusCode::OK, "render {round}");
+        assert!(page.text.contains("Busy"), "render {round}: {}", page.text);
+    }
+    builder.await.expect("routers built");
+}

@@ -131,3 +131,27 @@ fn no_secret_is_committed() {
         "secrets in the repository: {findings:#?}"
     );
 }
+
+#[test]
+fn every_configuration_variable_is_documented_for_deployers() {
+    // A variable the server reads but the README and `.env.example` never mention is a setting
+    // no deployer can find. (`LEPTOS_*` besides the address and site root are cargo-leptos's.)
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read = |name: &str| std::fs::read_to_string(workspace.join(name)).unwrap();
+    let config = read("server/src/config.rs");
+    let (readme, example) = (read("README.md"), read(".env.example"));
+    let variables: Vec<&str> = config
+        .split("lookup(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('"').map(|(name, _)| name))
+        .filter(|name| {
+            !name.starts_with("LEPTOS_") || ["LEPTOS_SITE_ADDR", "LEPTOS_SITE_ROOT"].contains(name)
+        })
+        .collect();
+    assert!(variables.len() > 20, "found only {variables:?}");
+    let undocumented: Vec<_> = variables
+        .iter()
+        .filter(|name| !readme.contains(&format!("`{name}`")) || !example.contains(*name))
+        .collect();
+    assert!(undocumented.is_empty(), "undocumented: {undocumented:?}");
+}
