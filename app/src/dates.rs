@@ -36,6 +36,50 @@ pub fn parse_iso(text: &str) -> Option<NaiveDate> {
     NaiveDate::from_ymd_opt(year, month, day)
 }
 
+/// Serde for `YYYY-MM-DD` dates (`#[serde(with = "crate::dates::iso")]`), through
+/// [`parse_iso`] rather than chrono's general parser, which the bundle would otherwise carry
+/// only to read the API's one date format.
+pub mod iso {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(date: &NaiveDate, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(date)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        super::parse_iso(&text).ok_or_else(|| D::Error::custom("expected a date as YYYY-MM-DD"))
+    }
+
+    /// The same for `Option<NaiveDate>` (`null` for none).
+    pub mod option {
+        use chrono::NaiveDate;
+        use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+        pub fn serialize<S: Serializer>(
+            date: &Option<NaiveDate>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match date {
+                Some(date) => serializer.collect_str(date),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<NaiveDate>, D::Error> {
+            match <Option<std::borrow::Cow<'de, str>>>::deserialize(deserializer)? {
+                None => Ok(None),
+                Some(text) => super::super::parse_iso(&text)
+                    .map(Some)
+                    .ok_or_else(|| D::Error::custom("expected a date as YYYY-MM-DD")),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,6 +92,28 @@ mod tests {
             display(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()),
             "Dec 31, 2026"
         );
+    }
+
+    #[test]
+    fn api_dates_travel_as_iso_text_both_ways() {
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Dated {
+            #[serde(with = "iso")]
+            end: NaiveDate,
+            #[serde(with = "iso::option")]
+            due: Option<NaiveDate>,
+        }
+        let dated = Dated {
+            end: NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(),
+            due: None,
+        };
+        let json = serde_json::to_string(&dated).unwrap();
+        assert_eq!(json, r#"{"end":"2026-03-09","due":null}"#);
+        assert_eq!(serde_json::from_str::<Dated>(&json).unwrap(), dated);
+        let due: Dated = serde_json::from_str(r#"{"end":"2026-03-09","due":"2026-12-31"}"#).unwrap();
+        assert_eq!(due.due, NaiveDate::from_ymd_opt(2026, 12, 31));
+        assert!(serde_json::from_str::<Dated>(r#"{"end":"2026-02-30","due":null}"#).is_err());
+        assert!(serde_json::from_str::<Dated>(r#"{"end":"soon","due":null}"#).is_err());
     }
 
     #[test]

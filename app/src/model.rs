@@ -70,6 +70,7 @@ pub struct Sprint {
     pub name: String,
     pub description: String,
     /// `YYYY-MM-DD`; unique across sprints.
+    #[serde(with = "crate::dates::iso")]
     pub end: chrono::NaiveDate,
     pub links: SprintLinks,
     /// Bumped on every write; send it back (or as `If-Match`) to detect lost updates.
@@ -113,8 +114,11 @@ pub struct Task {
     pub order: i16,
     /// The assignee's username.
     pub assigned: Option<String>,
+    #[serde(default, with = "crate::dates::iso::option")]
     pub started: Option<chrono::NaiveDate>,
+    #[serde(default, with = "crate::dates::iso::option")]
     pub due: Option<chrono::NaiveDate>,
+    #[serde(default, with = "crate::dates::iso::option")]
     pub completed: Option<chrono::NaiveDate>,
     pub links: TaskLinks,
     pub version: i32,

@@ -1,5 +1,5 @@
-//! A task card: draggable with a mouse (HTML5 drag and drop), with a finger (pointer events),
-//! and movable with the keyboard; locked while someone else drags it.
+//! A task card and what can be done to it: dragged with a mouse (HTML5 drag and drop) or a
+//! finger (pointer events), moved with the keyboard, opened; locked while someone else drags it.
 
 use leptos::wasm_bindgen::JsCast;
 use leptos::{ev, prelude::*};
@@ -9,57 +9,141 @@ use super::{
     column::{DRAG_TYPE, card_under},
     store::{BoardStore, CardFace, Column, column_order},
 };
-use crate::{api::use_api, dates};
+use crate::{api::Api, dates};
 
 /// One card, drawn from what it shows; the column replaces it when that changes.
+///
+/// A card is plain markup: its events are handled once per list by [`CardGestures`], since a
+/// board of a thousand cards would otherwise hydrate eleven handlers on each of them.
 #[component]
 pub fn TaskCard(card: CardFace) -> impl IntoView {
     let store = expect_context::<BoardStore>();
-    let api = use_api();
-    let id = card.id;
-    let locked = card.locked_by.is_some();
-    // The card's own element: with delegated events, `currentTarget` is the document.
-    let element = NodeRef::<leptos::html::Li>::new();
-    // Dragging is shown by a class set on the element itself: a signal per card would cost a
-    // reactive node for each of a thousand cards, for a state only one card is ever in.
-    let set_dragging = move |on: bool| {
-        if let Some(element) = element.get_untracked() {
-            let _ = element.class_list().toggle_with_force("dragging", on);
-        }
-    };
-    let is_dragging = move || {
-        element
-            .get_untracked()
-            .is_some_and(|element| element.class_list().contains("dragging"))
-    };
+    let CardFace {
+        id,
+        name,
+        assigned,
+        due,
+        locked_by,
+    } = card;
     // Redrawn while it had the keyboard (a live edit, a lock): take the focus back.
     if store.focused.get_value() == Some(id) {
         refocus(id);
     }
+    let locked = locked_by.is_some();
+    let label = name.clone();
+    view! {
+        <li
+            class=if locked { "task-item locked" } else { "task-item" }
+            id=format!("task-{id}")
+            data-task-id=id
+            tabindex="0"
+            role="button"
+            aria-label=label
+            aria-describedby="card-help"
+            aria-disabled=locked.to_string()
+            draggable=if locked { "false" } else { "true" }
+        >
+            <span class="task-name">{name}</span>
+            {assigned.map(|who| view! { <span class="assigned">{who}</span> })}
+            {due.map(|due| view! { <span class="due">"Due " {dates::display(due)}</span> })}
+            {locked_by.map(|who| view! { <span class="lock">{format!("{who} is moving this")}</span> })}
+        </li>
+    }
+}
 
-    let on_dragstart = move |ev: ev::DragEvent| {
-        if locked {
+/// The card an event happened on (its `<li>`, its task id, whether someone else holds it).
+struct CardTarget {
+    element: web_sys::HtmlElement,
+    id: i32,
+    locked: bool,
+}
+
+impl CardTarget {
+    fn of(ev: &web_sys::Event) -> Option<CardTarget> {
+        let element = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
+        let card = element.closest("[data-task-id]").ok()??;
+        let id = card.get_attribute("data-task-id")?.parse().ok()?;
+        let locked = card.class_list().contains("locked");
+        Some(CardTarget {
+            element: card.dyn_into().ok()?,
+            id,
+            locked,
+        })
+    }
+
+    fn dragging(&self) -> bool {
+        self.element.class_list().contains("dragging")
+    }
+
+    /// Dragging is shown by a class on the element itself: a signal per card would cost a
+    /// reactive node for each of a thousand cards, for a state only one card is ever in.
+    fn set_dragging(&self, on: bool) {
+        let _ = self.element.class_list().toggle_with_force("dragging", on);
+    }
+}
+
+/// A finger (or pen) pressed on a card: where it started.
+#[derive(Clone, Copy)]
+struct Press {
+    id: i32,
+    x: i32,
+    y: i32,
+}
+
+/// What the cards of one list do: drag with a mouse (HTML5), with a finger (pointer events),
+/// move with the keyboard, open on click. Attached to the list, found by the event's card.
+#[derive(Clone, Copy)]
+pub struct CardGestures {
+    store: BoardStore,
+    api: Api,
+    press: StoredValue<Option<Press>>,
+    /// A finger drag ends with a click on the card; that click must not open the details.
+    swallow_click: StoredValue<bool>,
+}
+
+impl CardGestures {
+    pub fn new(store: BoardStore, api: Api) -> Self {
+        CardGestures {
+            store,
+            api,
+            press: StoredValue::new(None),
+            swallow_click: StoredValue::new(false),
+        }
+    }
+
+    pub fn dragstart(self, ev: ev::DragEvent) {
+        let Some(card) = CardTarget::of(&ev) else {
+            return;
+        };
+        if card.locked {
             ev.prevent_default();
             return;
         }
         if let Some(transfer) = ev.data_transfer() {
             transfer.set_effect_allowed("move");
-            let _ = transfer.set_data(DRAG_TYPE, &id.to_string());
-            let _ = transfer.set_data("text/plain", &id.to_string());
+            let _ = transfer.set_data(DRAG_TYPE, &card.id.to_string());
+            let _ = transfer.set_data("text/plain", &card.id.to_string());
         }
-        set_dragging(true);
-        actions::send_gesture(store, id, "dragstart");
-    };
-    let on_dragend = move |_: ev::DragEvent| {
-        set_dragging(false);
-        actions::send_gesture(store, id, "dragend");
-    };
+        card.set_dragging(true);
+        actions::send_gesture(self.store, card.id, "dragstart");
+    }
 
-    // Keyboard: Enter/Space opens; arrows move between columns and within the column.
-    let on_keydown = move |ev: ev::KeyboardEvent| {
+    pub fn dragend(self, ev: ev::DragEvent) {
+        if let Some(card) = CardTarget::of(&ev) {
+            card.set_dragging(false);
+            actions::send_gesture(self.store, card.id, "dragend");
+        }
+    }
+
+    /// Enter/Space opens; arrows move between columns and within the column.
+    pub fn keydown(self, ev: ev::KeyboardEvent) {
         if ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
             return;
         }
+        let Some(card) = CardTarget::of(&ev) else {
+            return;
+        };
+        let (store, id) = (self.store, card.id);
         let Some(column) = store.column_of(id) else {
             return;
         };
@@ -84,57 +168,89 @@ pub fn TaskCard(card: CardFace) -> impl IntoView {
         };
         if let Some((target, before)) = target {
             ev.prevent_default();
-            actions::move_task(store, api, id, target, before);
+            actions::move_task(store, self.api, id, target, before);
             refocus(id);
         }
-    };
+    }
 
-    // Touch and pen: HTML5 drag and drop does not work with a finger, so follow the pointer
-    // and drop where it is lifted.
-    let start = StoredValue::new(None::<(i32, i32)>);
-    // A finger drag ends with a click on the card; that click must not open the details.
-    let swallow_click = StoredValue::new(false);
-    let on_pointerdown = move |ev: ev::PointerEvent| {
-        // A new press: whatever click was owed to the last finger drag has passed.
-        swallow_click.set_value(false);
-        if ev.pointer_type() == "mouse" || locked {
+    pub fn click(self, ev: ev::MouseEvent) {
+        if std::mem::take(&mut *self.swallow_click.write_value()) {
             return;
         }
-        if let Some(element) = element.get_untracked().map(web_sys::HtmlElement::from) {
-            let _ = element.set_pointer_capture(ev.pointer_id());
+        if let Some(card) = CardTarget::of(&ev) {
+            self.store.editing.set(Some(card.id));
         }
-        start.set_value(Some((ev.client_x(), ev.client_y())));
-    };
-    let on_pointermove = move |ev: ev::PointerEvent| {
-        let Some((x0, y0)) = start.get_value() else {
+    }
+
+    pub fn focusin(self, ev: ev::FocusEvent) {
+        if let Some(card) = CardTarget::of(&ev) {
+            self.store.focused.set_value(Some(card.id));
+        }
+    }
+
+    pub fn focusout(self, ev: ev::FocusEvent) {
+        if let Some(card) = CardTarget::of(&ev)
+            && self.store.focused.get_value() == Some(card.id)
+        {
+            self.store.focused.set_value(None);
+        }
+    }
+
+    /// Touch and pen: HTML5 drag and drop does not work with a finger, so follow the pointer
+    /// and drop where it is lifted.
+    pub fn pointerdown(self, ev: ev::PointerEvent) {
+        // A new press: whatever click was owed to the last finger drag has passed.
+        self.swallow_click.set_value(false);
+        if ev.pointer_type() == "mouse" {
+            return;
+        }
+        let Some(card) = CardTarget::of(&ev).filter(|card| !card.locked) else {
             return;
         };
-        let (dx, dy) = (ev.client_x() - x0, ev.client_y() - y0);
-        if !is_dragging() && dx.abs() + dy.abs() > 8 {
-            set_dragging(true);
-            actions::send_gesture(store, id, "dragstart");
+        let _ = card.element.set_pointer_capture(ev.pointer_id());
+        self.press.set_value(Some(Press {
+            id: card.id,
+            x: ev.client_x(),
+            y: ev.client_y(),
+        }));
+    }
+
+    pub fn pointermove(self, ev: ev::PointerEvent) {
+        let Some(press) = self.press.get_value() else {
+            return;
+        };
+        let Some(card) = CardTarget::of(&ev).filter(|card| card.id == press.id) else {
+            return;
+        };
+        let (dx, dy) = (ev.client_x() - press.x, ev.client_y() - press.y);
+        if !card.dragging() && dx.abs() + dy.abs() > 8 {
+            card.set_dragging(true);
+            actions::send_gesture(self.store, card.id, "dragstart");
         }
-        if is_dragging()
-            && let Some(element) = element.get_untracked().map(web_sys::HtmlElement::from)
-        {
-            let _ = element
+        if card.dragging() {
+            let _ = card
+                .element
                 .style()
                 .set_property("transform", &format!("translate({dx}px, {dy}px)"));
         }
-    };
-    let on_pointerup = move |ev: ev::PointerEvent| {
-        let Some(_) = start.get_value() else { return };
-        start.set_value(None);
-        let Some(element) = element.get_untracked().map(web_sys::HtmlElement::from) else {
+    }
+
+    pub fn pointerup(self, ev: ev::PointerEvent) {
+        let Some(press) = self.press.get_value() else {
             return;
         };
+        self.press.set_value(None);
+        let Some(card) = CardTarget::of(&ev).filter(|card| card.id == press.id) else {
+            return;
+        };
+        let element = &card.element;
         let _ = element.style().remove_property("transform");
-        if !is_dragging() {
+        if !card.dragging() {
             return;
         }
-        set_dragging(false);
-        swallow_click.set_value(true);
-        actions::send_gesture(store, id, "dragend");
+        card.set_dragging(false);
+        self.swallow_click.set_value(true);
+        actions::send_gesture(self.store, card.id, "dragend");
         // What is under the finger, with the card itself out of the way.
         let _ = element.style().set_property("visibility", "hidden");
         let under = document().element_from_point(ev.client_x() as f32, ev.client_y() as f32);
@@ -144,71 +260,26 @@ pub fn TaskCard(card: CardFace) -> impl IntoView {
             return;
         };
         let key = section.get_attribute("data-column").unwrap_or_default();
-        let Some(column) = store.columns().into_iter().find(|c| c.key == key) else {
+        let Some(column) = self.store.columns().into_iter().find(|c| c.key == key) else {
             return;
         };
-        let before = card_under(Some(under.into())).filter(|card| *card != id);
-        actions::move_task(store, api, id, column, before);
-    };
-    let on_pointercancel = move |_: ev::PointerEvent| {
+        let before = card_under(Some(under.into())).filter(|other| *other != card.id);
+        actions::move_task(self.store, self.api, card.id, column, before);
+    }
+
+    pub fn pointercancel(self, ev: ev::PointerEvent) {
         // Only a finger drag of ours; a mouse's pointer is cancelled when HTML5 drag starts.
-        if start.get_value().is_none() {
+        if self.press.get_value().is_none() {
             return;
         }
-        start.set_value(None);
-        if let Some(element) = element.get_untracked().map(web_sys::HtmlElement::from) {
-            let _ = element.style().remove_property("transform");
-        }
-        if is_dragging() {
-            set_dragging(false);
-            actions::send_gesture(store, id, "dragend");
-        }
-    };
-
-    let CardFace {
-        name,
-        assigned,
-        due,
-        locked_by,
-        ..
-    } = card;
-    let label = name.clone();
-    view! {
-        <li
-            node_ref=element
-            class=if locked { "task-item locked" } else { "task-item" }
-            id=format!("task-{id}")
-            data-task-id=id
-            tabindex="0"
-            role="button"
-            aria-label=label
-            aria-describedby="card-help"
-            aria-disabled=locked.to_string()
-            draggable=if locked { "false" } else { "true" }
-            on:dragstart=on_dragstart
-            on:dragend=on_dragend
-            on:keydown=on_keydown
-            on:click=move |_| {
-                if !std::mem::take(&mut *swallow_click.write_value()) {
-                    store.editing.set(Some(id));
-                }
+        self.press.set_value(None);
+        if let Some(card) = CardTarget::of(&ev) {
+            let _ = card.element.style().remove_property("transform");
+            if card.dragging() {
+                card.set_dragging(false);
+                actions::send_gesture(self.store, card.id, "dragend");
             }
-            on:focusin=move |_| store.focused.set_value(Some(id))
-            on:focusout=move |_| {
-                if store.focused.get_value() == Some(id) {
-                    store.focused.set_value(None);
-                }
-            }
-            on:pointerdown=on_pointerdown
-            on:pointermove=on_pointermove
-            on:pointerup=on_pointerup
-            on:pointercancel=on_pointercancel
-        >
-            <span class="task-name">{name}</span>
-            {assigned.map(|who| view! { <span class="assigned">{who}</span> })}
-            {due.map(|due| view! { <span class="due">"Due " {dates::display(due)}</span> })}
-            {locked_by.map(|who| view! { <span class="lock">{format!("{who} is moving this")}</span> })}
-        </li>
+        }
     }
 }
 

@@ -4,7 +4,11 @@
 use leptos::wasm_bindgen::JsCast;
 use leptos::{ev, prelude::*};
 
-use super::{actions, card::TaskCard, store::BoardStore, store::Column};
+use super::{
+    actions,
+    card::{CardGestures, TaskCard},
+    store::{BoardStore, Column},
+};
 use crate::{api::use_api, components::form::Submission, model::Task};
 use serde::Serialize;
 
@@ -28,6 +32,7 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
     let section = NodeRef::<leptos::html::Section>::new();
     let heading = format!("column-{}", column.key);
     let labelled_by = heading.clone();
+    let cards_do = CardGestures::new(store, api);
 
     let on_dragover = move |ev: ev::DragEvent| {
         ev.prevent_default();
@@ -82,7 +87,19 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
         >
             <h2 id=heading>{column.title}</h2>
             <p class="count">{move || match cards.with(Vec::len) { 1 => "1 task".to_owned(), n => format!("{n} tasks") }}</p>
-            <ol class="list">
+            <ol
+                class="list"
+                on:dragstart=move |ev| cards_do.dragstart(ev)
+                on:dragend=move |ev| cards_do.dragend(ev)
+                on:keydown=move |ev| cards_do.keydown(ev)
+                on:click=move |ev| cards_do.click(ev)
+                on:focusin=move |ev| cards_do.focusin(ev)
+                on:focusout=move |ev| cards_do.focusout(ev)
+                on:pointerdown=move |ev| cards_do.pointerdown(ev)
+                on:pointermove=move |ev| cards_do.pointermove(ev)
+                on:pointerup=move |ev| cards_do.pointerup(ev)
+                on:pointercancel=move |ev| cards_do.pointercancel(ev)
+            >
                 <For each=move || cards.get() key=Clone::clone let:card>
                     <TaskCard card />
                 </For>
