@@ -110,7 +110,8 @@ mod tests {
         let json = serde_json::to_string(&dated).unwrap();
         assert_eq!(json, r#"{"end":"2026-03-09","due":null}"#);
         assert_eq!(serde_json::from_str::<Dated>(&json).unwrap(), dated);
-        let due: Dated = serde_json::from_str(r#"{"end":"2026-03-09","due":"2026-12-31"}"#).unwrap();
+        let due: Dated =
+            serde_json::from_str(r#"{"end":"2026-03-09","due":"2026-12-31"}"#).unwrap();
         assert_eq!(due.due, NaiveDate::from_ymd_opt(2026, 12, 31));
         assert!(serde_json::from_str::<Dated>(r#"{"end":"2026-02-30","due":null}"#).is_err());
         assert!(serde_json::from_str::<Dated>(r#"{"end":"soon","due":null}"#).is_err());

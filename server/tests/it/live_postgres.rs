@@ -401,13 +401,27 @@ async fn boards_resync_once_the_event_bus_is_back_after_the_database_refused_it_
         ))
         .await
         .expect("refuse connections");
-    bus.admin
-        .execute_unprepared(&format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ))
-        .await
-        .expect("end the app's connections");
+    // A connection the pool was opening as the database stopped accepting new ones shows up a
+    // moment later (and the listener may then rightly listen on it): end connections until
+    // none has been seen for three polls in a row, and let any such early round pass.
+    let mut quiet_polls = 0;
+    while quiet_polls < 3 {
+        let ended = bus
+            .admin
+            .execute_unprepared(&format!(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                 WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+            ))
+            .await
+            .expect("end the app's connections")
+            .rows_affected();
+        quiet_polls = if ended == 0 { quiet_polls + 1 } else { 0 };
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    bus.board
+        .frames_during(std::time::Duration::from_millis(300))
+        .await;
+    // Now nothing of the app's can reach the database.
     let meanwhile = bus
         .board
         .frames_during(std::time::Duration::from_millis(1500))
