@@ -322,15 +322,14 @@ impl Config {
             })?,
             None => Vec::new(),
         };
-        let token_ttl = lookup("TOKEN_TTL")
-            .map(|text| parse_duration(&text).ok_or_else(|| invalid_duration("TOKEN_TTL", &text)))
-            .transpose()?;
-        let session_ttl = match lookup("SESSION_TTL") {
-            Some(text) => {
-                parse_duration(&text).ok_or_else(|| invalid_duration("SESSION_TTL", &text))?
-            }
-            None => Duration::from_secs(14 * 24 * 3600),
+        // A duration variable, if set (`3600`, `90m`, `12h`, `30d`).
+        let duration = |name: &'static str| {
+            lookup(name)
+                .map(|text| parse_duration(&text).ok_or_else(|| invalid_duration(name, &text)))
+                .transpose()
         };
+        let token_ttl = duration("TOKEN_TTL")?;
+        let session_ttl = duration("SESSION_TTL")?.unwrap_or(Duration::from_secs(14 * 24 * 3600));
 
         let ws_allowed_origins = lookup("WS_ALLOWED_ORIGINS")
             .map(|list| {
@@ -340,19 +339,8 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
-        let ws_ping_interval = match lookup("WS_PING_INTERVAL") {
-            Some(text) => {
-                parse_duration(&text).ok_or_else(|| invalid_duration("WS_PING_INTERVAL", &text))?
-            }
-            None => Duration::from_secs(20),
-        };
-
-        let request_timeout = match lookup("REQUEST_TIMEOUT") {
-            Some(text) => {
-                parse_duration(&text).ok_or_else(|| invalid_duration("REQUEST_TIMEOUT", &text))?
-            }
-            None => DEFAULT_REQUEST_TIMEOUT,
-        };
+        let ws_ping_interval = duration("WS_PING_INTERVAL")?.unwrap_or(Duration::from_secs(20));
+        let request_timeout = duration("REQUEST_TIMEOUT")?.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
 
         let defaults = crate::auth::throttle::Limits::default();
         let count = |name: &'static str, default: usize| match lookup(name) {
@@ -362,11 +350,7 @@ impl Config {
         let login_limits = crate::auth::throttle::Limits {
             per_username: count("LOGIN_FAILURES_PER_USERNAME", defaults.per_username)?,
             per_address: count("LOGIN_FAILURES_PER_ADDRESS", defaults.per_address)?,
-            window: match lookup("LOGIN_FAILURE_WINDOW") {
-                Some(text) => parse_duration(&text)
-                    .ok_or_else(|| invalid_duration("LOGIN_FAILURE_WINDOW", &text))?,
-                None => defaults.window,
-            },
+            window: duration("LOGIN_FAILURE_WINDOW")?.unwrap_or(defaults.window),
         };
         let hsts_seconds = match lookup("HSTS_SECONDS") {
             Some(text) => text
