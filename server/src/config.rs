@@ -952,6 +952,28 @@ mod tests {
     }
 
     #[test]
+    fn durations_have_defaults_and_a_bad_one_names_its_variable() {
+        let defaults = config(&[]).unwrap();
+        assert_eq!(defaults.token_ttl, None);
+        assert_eq!(defaults.session_ttl, Duration::from_secs(14 * 86_400));
+        assert_eq!(defaults.ws_ping_interval, Duration::from_secs(20));
+        assert_eq!(defaults.request_timeout, Duration::from_secs(30));
+        let set = config(&[("TOKEN_TTL", "30d"), ("REQUEST_TIMEOUT", "90")]).unwrap();
+        assert_eq!(set.token_ttl, Some(Duration::from_secs(30 * 86_400)));
+        assert_eq!(set.request_timeout, Duration::from_secs(90));
+        for name in [
+            "TOKEN_TTL",
+            "SESSION_TTL",
+            "WS_PING_INTERVAL",
+            "REQUEST_TIMEOUT",
+            "LOGIN_FAILURE_WINDOW",
+        ] {
+            let error = config(&[(name, "soon")]).unwrap_err();
+            assert!(error.to_string().starts_with(name), "{name}: {error}");
+        }
+    }
+
+    #[test]
     fn hsts_lasts_two_years_unless_told_otherwise() {
         assert_eq!(config(&[]).unwrap().hsts_seconds, 63_072_000);
         assert_eq!(config(&[("HSTS_SECONDS", "0")]).unwrap().hsts_seconds, 0);
