@@ -48,21 +48,24 @@ pub mod iso {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<NaiveDate, D::Error> {
-        let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        super::parse_iso(&text).ok_or_else(|| D::Error::custom("expected a date as YYYY-MM-DD"))
+        read(&<std::borrow::Cow<'de, str>>::deserialize(deserializer)?)
+    }
+
+    fn read<E: Error>(text: &str) -> Result<NaiveDate, E> {
+        super::parse_iso(text).ok_or_else(|| E::custom("expected a date as YYYY-MM-DD"))
     }
 
     /// The same for `Option<NaiveDate>` (`null` for none).
     pub mod option {
         use chrono::NaiveDate;
-        use serde::{Deserialize, Deserializer, Serializer, de::Error};
+        use serde::{Deserialize, Deserializer, Serializer};
 
         pub fn serialize<S: Serializer>(
             date: &Option<NaiveDate>,
             serializer: S,
         ) -> Result<S::Ok, S::Error> {
             match date {
-                Some(date) => serializer.collect_str(date),
+                Some(date) => super::serialize(date, serializer),
                 None => serializer.serialize_none(),
             }
         }
@@ -70,12 +73,9 @@ pub mod iso {
         pub fn deserialize<'de, D: Deserializer<'de>>(
             deserializer: D,
         ) -> Result<Option<NaiveDate>, D::Error> {
-            match <Option<std::borrow::Cow<'de, str>>>::deserialize(deserializer)? {
-                None => Ok(None),
-                Some(text) => super::super::parse_iso(&text)
-                    .map(Some)
-                    .ok_or_else(|| D::Error::custom("expected a date as YYYY-MM-DD")),
-            }
+            <Option<std::borrow::Cow<'de, str>>>::deserialize(deserializer)?
+                .map(|text| super::read(&text))
+                .transpose()
         }
     }
 }
