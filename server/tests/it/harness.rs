@@ -947,6 +947,22 @@ impl TestApp {
         query
     }
 
+    /// Signs in through the session endpoint at `path` (`/api/session`, or under a
+    /// `BASE_PATH`) as a browser does, and returns the `Cookie` header value to send back and
+    /// the `Set-Cookie` header it came from.
+    pub async fn sign_in_at(&self, path: &str, username: &str, password: &str) -> (String, String) {
+        let response = self
+            .call(Method::POST, path)
+            .header("origin", BASE)
+            .json(serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text);
+        let set_cookie = response.header("set-cookie").to_owned();
+        let cookie = set_cookie.split(';').next().expect("a cookie").to_owned();
+        (cookie, set_cookie)
+    }
+
     /// A browser session for `user_id`: the `scrum_session` cookie value.
     pub async fn session_for(&self, user_id: i32) -> String {
         server::auth::sessions::create(&self.db, user_id, Duration::from_secs(3600))

@@ -3,25 +3,8 @@
 //! nonce-based Content-Security-Policy.
 
 use axum::http::{Method, StatusCode};
-use serde_json::json;
 
 use crate::harness::{Backend, NewTask, TestApp, day};
-
-/// Signs in through `POST /api/session` and returns the `Cookie` header value.
-async fn session_cookie(app: &TestApp, username: &str, password: &str) -> String {
-    let response = app
-        .call(Method::POST, "/api/session")
-        .json(json!({"username": username, "password": password}))
-        .send()
-        .await;
-    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
-    response
-        .header("set-cookie")
-        .split(';')
-        .next()
-        .expect("a cookie")
-        .to_owned()
-}
 
 #[tokio::test]
 async fn a_board_is_rendered_with_its_tasks_for_the_signed_in_person() {
@@ -37,7 +20,9 @@ async fn a_board_is_rendered_with_its_tasks_for_the_signed_in_person() {
     })
     .await;
     app.insert_task(NewTask::named("Backlog idea")).await;
-    let cookie = session_cookie(&app, "carol", "carol-pass-1").await;
+    let (cookie, _) = app
+        .sign_in_at("/api/session", "carol", "carol-pass-1")
+        .await;
 
     let page = app
         .call(Method::GET, &format!("/sprint/{}", sprint.id))
@@ -100,7 +85,7 @@ async fn script_and_markup_in_user_text_never_become_live_html() {
         })
         .await;
     }
-    let cookie = session_cookie(&app, "erin", "erin-pass-1").await;
+    let (cookie, _) = app.sign_in_at("/api/session", "erin", "erin-pass-1").await;
     for path in [format!("/sprint/{}", sprint.id), "/".to_owned()] {
         let page = app
             .call(Method::GET, &path)
@@ -142,7 +127,7 @@ async fn home_lists_current_sprints_and_an_unknown_sprint_says_so() {
     app.insert_sprint("Next up", crate::harness::date(3)).await;
     app.insert_sprint("Long gone", crate::harness::date(-30))
         .await;
-    let cookie = session_cookie(&app, "dave", "dave-pass-1").await;
+    let (cookie, _) = app.sign_in_at("/api/session", "dave", "dave-pass-1").await;
 
     let home = app
         .call(Method::GET, "/")
@@ -220,7 +205,7 @@ async fn pages_render_while_other_routers_are_being_built() {
     let app = TestApp::spawn(&Backend::Sqlite).await;
     let sprint = app.insert_sprint("Busy", crate::harness::date(5)).await;
     app.create_user("dave", "dave-pass-1").await;
-    let cookie = session_cookie(&app, "dave", "dave-pass-1").await;
+    let (cookie, _) = app.sign_in_at("/api/session", "dave", "dave-pass-1").await;
 
     let state = app.state.clone();
     let builder = tokio::task::spawn_blocking(move || {

@@ -21,20 +21,6 @@ fn links_in(html: &str) -> Vec<&str> {
     links
 }
 
-/// Signs in as the login form does: a same-origin `POST` (the browser sends `Origin`).
-async fn sign_in(app: &TestApp, path: &str, username: &str, password: &str) -> (String, String) {
-    let response = app
-        .call(Method::POST, path)
-        .header("origin", crate::harness::BASE)
-        .json(json!({"username": username, "password": password}))
-        .send()
-        .await;
-    assert_eq!(response.status, StatusCode::OK, "{}", response.text);
-    let set_cookie = response.header("set-cookie").to_owned();
-    let cookie = set_cookie.split(';').next().expect("a cookie").to_owned();
-    (cookie, set_cookie)
-}
-
 #[tokio::test]
 async fn under_a_base_path_everything_carries_the_prefix_and_nothing_answers_outside() {
     let app = TestApp::spawn_with(&Backend::Sqlite, &[("BASE_PATH", "/abc")]).await;
@@ -49,7 +35,9 @@ async fn under_a_base_path_everything_carries_the_prefix_and_nothing_answers_out
     .await;
 
     // The session cookie is scoped to the prefix.
-    let (cookie, set_cookie) = sign_in(&app, "/abc/api/session", "carol", "carol-pass-1").await;
+    let (cookie, set_cookie) = app
+        .sign_in_at("/abc/api/session", "carol", "carol-pass-1")
+        .await;
     assert!(set_cookie.contains("; Path=/abc;"), "{set_cookie}");
 
     // The pages: rendered with their data (fetched in-process under the prefix), and every
