@@ -3,9 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
+/// The workspace's root directory.
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 /// Every `.rs` file under these directories of the workspace, with its text.
 fn sources(dirs: &[&str]) -> Vec<(PathBuf, String)> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = workspace();
     let mut found = Vec::new();
     let mut pending: Vec<PathBuf> = dirs.iter().map(|dir| workspace.join(dir)).collect();
     while let Some(dir) = pending.pop() {
@@ -74,7 +79,7 @@ fn sql_text_is_always_a_literal_with_bound_values() {
 #[test]
 fn no_secret_is_committed() {
     // The files git tracks, as a clone would have them.
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let workspace = workspace();
     let listing = std::process::Command::new("git")
         .args(["ls-files", "-z"])
         .current_dir(&workspace)
@@ -135,23 +140,28 @@ fn no_secret_is_committed() {
 #[test]
 fn every_configuration_variable_is_documented_for_deployers() {
     // A variable the server reads but the README and `.env.example` never mention is a setting
-    // no deployer can find. (`LEPTOS_*` besides the address and site root are cargo-leptos's.)
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let read = |name: &str| std::fs::read_to_string(workspace.join(name)).unwrap();
-    let config = read("server/src/config.rs");
-    let (readme, example) = (read("README.md"), read(".env.example"));
-    let variables: Vec<&str> = config
-        .split("lookup(\"")
-        .skip(1)
-        .filter_map(|rest| rest.split_once('"').map(|(name, _)| name))
+    // no deployer can find. The names are the ones the configuration itself asks for.
+    // (`LEPTOS_*` besides the address and site root are cargo-leptos's.)
+    let asked = std::cell::RefCell::new(Vec::<String>::new());
+    server::config::Config::from_lookup(|name| {
+        asked.borrow_mut().push(name.to_owned());
+        None
+    })
+    .expect("the development defaults");
+    let variables: Vec<String> = asked
+        .into_inner()
+        .into_iter()
         .filter(|name| {
-            !name.starts_with("LEPTOS_") || ["LEPTOS_SITE_ADDR", "LEPTOS_SITE_ROOT"].contains(name)
+            !name.starts_with("LEPTOS_")
+                || ["LEPTOS_SITE_ADDR", "LEPTOS_SITE_ROOT"].contains(&name.as_str())
         })
         .collect();
-    assert!(variables.len() > 20, "found only {variables:?}");
+    assert!(variables.len() > 25, "found only {variables:?}");
+    let read = |name: &str| std::fs::read_to_string(workspace().join(name)).unwrap();
+    let (readme, example) = (read("README.md"), read(".env.example"));
     let undocumented: Vec<_> = variables
         .iter()
-        .filter(|name| !readme.contains(&format!("`{name}`")) || !example.contains(*name))
+        .filter(|name| !readme.contains(&format!("`{name}`")) || !example.contains(name.as_str()))
         .collect();
     assert!(undocumented.is_empty(), "undocumented: {undocumented:?}");
 }
