@@ -6,7 +6,7 @@ use leptos::{ev, prelude::*};
 
 use super::{
     actions,
-    column::{DRAG_TYPE, card_under},
+    column::DRAG_TYPE,
     store::{BoardStore, CardFace, Column, column_order},
 };
 use crate::{api::Api, dates};
@@ -58,9 +58,18 @@ struct CardTarget {
     locked: bool,
 }
 
+/// The task id of the card at or around an event's target, if any.
+pub fn card_under(target: Option<web_sys::EventTarget>) -> Option<i32> {
+    CardTarget::under(target).map(|card| card.id)
+}
+
 impl CardTarget {
     fn of(ev: &web_sys::Event) -> Option<CardTarget> {
-        let element = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
+        Self::under(ev.target())
+    }
+
+    fn under(target: Option<web_sys::EventTarget>) -> Option<CardTarget> {
+        let element = target?.dyn_into::<web_sys::Element>().ok()?;
         let card = element.closest("[data-task-id]").ok()??;
         let id = card.get_attribute("data-task-id")?.parse().ok()?;
         let locked = card.class_list().contains("locked");

@@ -6,7 +6,7 @@ use leptos::{ev, prelude::*};
 
 use super::{
     actions,
-    card::{CardGestures, TaskCard},
+    card::{CardGestures, TaskCard, card_under},
     store::{BoardStore, Column},
 };
 use crate::{api::use_api, components::form::Submission, model::Task};
@@ -14,13 +14,6 @@ use serde::Serialize;
 
 /// The drag payload type the book used; it carries the task id.
 pub const DRAG_TYPE: &str = "application/model";
-
-/// The card under an event's target, if any: `(task id)`.
-pub fn card_under(target: Option<web_sys::EventTarget>) -> Option<i32> {
-    let element = target?.dyn_into::<web_sys::Element>().ok()?;
-    let card = element.closest("[data-task-id]").ok()??;
-    card.get_attribute("data-task-id")?.parse().ok()
-}
 
 #[component]
 pub fn BoardColumn(column: Column) -> impl IntoView {
