@@ -70,10 +70,11 @@ test.describe("home page", () => {
       const hash = createHash("md5").update(await response.body()).digest("base64url");
       expect(asset, "the hash in the name is the content's").toContain(`.${hash}.`);
     }
-    // A budget against regressions (brotli, as browsers download it). It is above the issue's
-    // 200 KiB target, which the bundle does not meet yet.
+    // A budget against regressions (brotli, as browsers download it), for the bundle that
+    // `cargo xtask site` builds (243,320 B when set). It is above the issue's 200 KiB target,
+    // which the bundle does not meet yet.
     const wasmBrotli = statSync(`../target/site${wasm![0]}.br`).size;
-    expect(wasmBrotli, "wasm bytes over the wire").toBeLessThan(280_000);
+    expect(wasmBrotli, "wasm bytes over the wire").toBeLessThan(250_000);
   });
 
   test("health and API root answer", async ({ request }) => {

@@ -1,6 +1,7 @@
 //! Project automation, std only so it compiles in seconds on a fresh machine.
 //!
 //! - `cargo xtask run`: install what is missing, build the release site, serve it.
+//! - `cargo xtask site`: install what is missing, build the release site, ready to ship.
 //! - `cargo xtask test`: install what is missing, then every check CI runs, with a summary.
 //! - `cargo xtask setup`: only install what is missing.
 
@@ -18,10 +19,11 @@ fn main() -> ExitCode {
     }
     let result = match args.first().map(String::as_str) {
         Some("run") => pipeline::run(),
+        Some("site") => pipeline::site(),
         Some("test") => pipeline::test(),
         Some("setup") => tools::ensure(tools::Needs::everything()),
         _ => {
-            eprintln!("usage: cargo xtask <run|test|setup>");
+            eprintln!("usage: cargo xtask <run|site|test|setup>");
             return ExitCode::from(2);
         }
     };

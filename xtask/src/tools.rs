@@ -148,7 +148,8 @@ pub fn run_within(command: &mut Command, limit: Duration) -> Result<(), String> 
 
 fn ensure_rust_components() -> Result<(), String> {
     let installed = output_of("rustup", &["component", "list", "--installed"]).unwrap_or_default();
-    for component in ["rustfmt", "clippy"] {
+    // rust-src: the release wasm bundle rebuilds the standard library for size (pipeline.rs).
+    for component in ["rustfmt", "clippy", "rust-src"] {
         if !installed.lines().any(|line| line.starts_with(component)) {
             println!("xtask: installing the {component} component");
             run_checked(Command::new("rustup").args(["component", "add", component]))?;
