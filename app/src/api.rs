@@ -3,11 +3,13 @@
 //! answers from its own API router with the visitor's cookie, so the first page already holds
 //! the data and both sides parse the very same JSON.
 
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{fmt, future::Future, pin::Pin, sync::Arc};
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use serde_json::Value;
+use serde::{
+    Deserialize, Deserializer, Serialize,
+    de::{self, DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor},
+};
 
 use crate::model::Page;
 
@@ -24,33 +26,41 @@ pub fn api_url(path: &str) -> String {
     format!("{API_ORIGIN}{}", crate::paths::href(path))
 }
 
-/// A refused or failed request, as the views need it: the status and the API's JSON body
-/// (`{"detail": …}`, `{"field": ["message"]}` or, for 412, the current object).
+/// A refused or failed request, as the views need it: the status and the API's JSON body as
+/// the server sent it (`{"detail": …}`, `{"field": ["message"]}` or, for 412, the current
+/// object). The body is kept as text and read when a view asks, so the bundle needs no
+/// untyped JSON tree.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiError {
     /// 0 when the server could not be reached at all.
     pub status: u16,
-    pub body: Value,
+    pub body: String,
 }
 
 impl ApiError {
     fn unreachable() -> Self {
         ApiError {
             status: 0,
-            body: serde_json::json!({"detail": "The server could not be reached. Check your connection and try again."}),
+            body: r#"{"detail":"The server could not be reached. Check your connection and try again."}"#
+                .to_owned(),
         }
+    }
+
+    /// The body's messages by field (`detail` and `non_field_errors` included), in the order
+    /// the server wrote them; empty when the body is not a JSON object.
+    fn messages(&self) -> Vec<(String, Vec<String>)> {
+        serde_json::from_str::<FieldMessages>(&self.body)
+            .map(|fields| fields.0)
+            .unwrap_or_default()
     }
 
     /// The messages for one field (`non_field_errors` for the form as a whole).
     pub fn field(&self, name: &str) -> Vec<String> {
-        match self.body.get(name) {
-            Some(Value::Array(items)) => items
-                .iter()
-                .filter_map(|item| item.as_str().map(str::to_owned))
-                .collect(),
-            Some(Value::String(text)) => vec![text.clone()],
-            _ => Vec::new(),
-        }
+        self.messages()
+            .into_iter()
+            .find(|(field, _)| field == name)
+            .map(|(_, messages)| messages)
+            .unwrap_or_default()
     }
 
     /// A field's messages as one line beside it, or `None` when it has none.
@@ -68,21 +78,104 @@ impl ApiError {
 
     /// One sentence for a banner: the `detail`, else the first message of any field.
     pub fn message(&self) -> String {
-        if let Some(detail) = self.body.get("detail").and_then(Value::as_str) {
-            return detail.to_owned();
-        }
-        if let Some(fields) = self.body.as_object() {
-            for name in fields.keys() {
-                if let Some(first) = self.field(name).into_iter().next() {
-                    return first;
-                }
-            }
-        }
-        format!("The request failed ({}).", self.status)
+        let messages = self.messages();
+        let first_of = |name: Option<&str>| {
+            messages
+                .iter()
+                .filter(|(field, _)| name.is_none_or(|name| field == name))
+                .find_map(|(_, messages)| messages.first().cloned())
+        };
+        first_of(Some("detail"))
+            .or_else(|| first_of(None))
+            .unwrap_or_else(|| format!("The request failed ({}).", self.status))
     }
 
     pub fn is_unauthorized(&self) -> bool {
         self.status == 401 || self.status == 403
+    }
+}
+
+/// An error body read as `{"field": messages, …}`, keeping the server's order.
+struct FieldMessages(Vec<(String, Vec<String>)>);
+
+impl<'de> Deserialize<'de> for FieldMessages {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Reader;
+        impl<'de> Visitor<'de> for Reader {
+            type Value = FieldMessages;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("an object of messages")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut entries: A,
+            ) -> Result<FieldMessages, A::Error> {
+                let mut fields = Vec::new();
+                while let Some((name, messages)) = entries.next_entry::<String, Messages>()? {
+                    fields.push((name, messages.0));
+                }
+                Ok(FieldMessages(fields))
+            }
+        }
+        deserializer.deserialize_map(Reader)
+    }
+}
+
+/// One field's messages in an error body: a string or a list of strings. Any other value
+/// (a 412 body is a whole task, with numbers and objects) carries no message.
+#[derive(Default)]
+struct Messages(Vec<String>);
+
+impl<'de> Deserialize<'de> for Messages {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Reader;
+        impl<'de> Visitor<'de> for Reader {
+            type Value = Messages;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+                formatter.write_str("a message or a list of messages")
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Messages, E> {
+                Ok(Messages(vec![text.to_owned()]))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Messages, A::Error> {
+                let mut messages = Vec::new();
+                while let Some(item) = items.next_element::<Messages>()? {
+                    messages.extend(item.0);
+                }
+                Ok(Messages(messages))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Messages, A::Error> {
+                while entries.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Messages::default())
+            }
+
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Messages, E> {
+                Ok(Messages::default())
+            }
+
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Messages, E> {
+                Ok(Messages::default())
+            }
+
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Messages, E> {
+                Ok(Messages::default())
+            }
+
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Messages, E> {
+                Ok(Messages::default())
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<Messages, E> {
+                Ok(Messages::default())
+            }
+        }
+        deserializer.deserialize_any(Reader)
     }
 }
 
@@ -162,7 +255,7 @@ impl Api {
         if (200..300).contains(&status) {
             Ok(())
         } else {
-            Err(error_of(status, &body))
+            Err(error_of(status, body))
         }
     }
 
@@ -215,20 +308,17 @@ fn decode<T: DeserializeOwned>((status, body): Answer) -> Result<T, ApiError> {
     if (200..300).contains(&status) {
         serde_json::from_str(&body).map_err(|_| ApiError {
             status: 502,
-            body: serde_json::json!({"detail": "The server's answer could not be read."}),
+            body: r#"{"detail":"The server's answer could not be read."}"#.to_owned(),
         })
     } else {
-        Err(error_of(status, &body))
+        Err(error_of(status, body))
     }
 }
 
-fn error_of(status: u16, body: &str) -> ApiError {
+fn error_of(status: u16, body: String) -> ApiError {
     if status == 0 {
         return ApiError::unreachable();
     }
-    let body = serde_json::from_str(body).unwrap_or_else(
-        |_| serde_json::json!({"detail": format!("The request failed ({status}).")}),
-    );
     ApiError { status, body }
 }
 
@@ -305,14 +395,43 @@ mod tests {
 
     #[test]
     fn errors_name_their_field_or_detail() {
-        let error = error_of(400, r#"{"end": ["End date cannot be in the past."]}"#);
+        let error = error_of(
+            400,
+            r#"{"end": ["End date cannot be in the past."]}"#.into(),
+        );
         assert_eq!(error.field("end"), vec!["End date cannot be in the past."]);
         assert_eq!(error.message(), "End date cannot be in the past.");
         assert_eq!(
-            error_of(404, r#"{"detail": "Not found."}"#).message(),
+            error_of(404, r#"{"detail": "Not found."}"#.into()).message(),
             "Not found."
         );
-        assert_eq!(error_of(0, "").status, 0);
+        assert_eq!(error_of(0, String::new()).status, 0);
+        assert!(
+            error_of(0, String::new())
+                .message()
+                .starts_with("The server could not be reached.")
+        );
+        assert_eq!(
+            error_of(502, "<html>Bad Gateway</html>".into()).message(),
+            "The request failed (502)."
+        );
+        let mixed = error_of(
+            400,
+            r#"{"non_field_errors": "Wrong.", "due": [1, "Not a date.", {"x": 2}], "n": 3}"#.into(),
+        );
+        assert_eq!(mixed.field("non_field_errors"), vec!["Wrong."]);
+        assert_eq!(mixed.field("due"), vec!["Not a date."]);
+        assert!(mixed.field("n").is_empty());
+        assert_eq!(mixed.message(), "Wrong.");
+        assert_eq!(
+            error_of(
+                400,
+                r#"{"name": ["Too long."], "detail": "Refused."}"#.into()
+            )
+            .message(),
+            "Refused.",
+            "the detail is the banner wherever it comes in the body"
+        );
         assert_eq!(
             error.field_text("end").as_deref(),
             Some("End date cannot be in the past.")

@@ -4,7 +4,7 @@
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
-    console_error_panic_hook::set_once();
+    report_panics();
     // For the board benchmark: hydration's own share of the time to interactive.
     if let Some(performance) = leptos::prelude::window().performance() {
         let _ = performance.mark("scrum:hydrate-start");
@@ -15,6 +15,15 @@ pub fn hydrate() {
 #[cfg(feature = "csr")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    console_error_panic_hook::set_once();
+    report_panics();
     leptos::mount::mount_to_body(app::App);
+}
+
+/// Panic messages go to the browser console. The release bundle is built with
+/// `-Cpanic=immediate-abort`, where a panic stops at once and never reaches a hook, so there
+/// the hook (and the formatting it would pull in) is left out.
+#[cfg(any(feature = "hydrate", feature = "csr"))]
+fn report_panics() {
+    #[cfg(not(panic = "immediate-abort"))]
+    console_error_panic_hook::set_once();
 }

@@ -3,10 +3,30 @@
 //! what changed and chooses to reload theirs or overwrite.
 
 use leptos::{ev, prelude::*};
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
 use super::{actions, store::BoardStore};
 use crate::{api::use_api, components::form::Submission, model::Task};
+
+/// A `PATCH /api/tasks/{id}` body: only the fields present are changed; `Some(None)` clears an
+/// optional one (sent as `null`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+struct TaskPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    due: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    assigned: Option<Option<String>>,
+    version: i32,
+}
+
+/// An input's text as an optional field: empty means none.
+fn nonempty(text: String) -> Option<String> {
+    (!text.is_empty()).then_some(text)
+}
 
 /// The fields this form edits, as strings the inputs hold.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -28,47 +48,26 @@ impl Draft {
     }
 
     /// The PATCH body: what differs from `base`, plus the version it was based on.
-    fn changes(&self, base: &Draft, version: i32) -> Map<String, Value> {
-        let mut body = Map::new();
-        let optional = |text: &str| {
-            if text.is_empty() {
-                Value::Null
-            } else {
-                json!(text)
-            }
-        };
-        if self.name != base.name {
-            body.insert("name".into(), json!(self.name));
+    fn changes(&self, base: &Draft, version: i32) -> TaskPatch {
+        let changed = |mine: &String, theirs: &String| (mine != theirs).then(|| mine.clone());
+        TaskPatch {
+            name: changed(&self.name, &base.name),
+            description: changed(&self.description, &base.description),
+            due: changed(&self.due, &base.due).map(nonempty),
+            assigned: changed(&self.assigned, &base.assigned).map(nonempty),
+            version,
         }
-        if self.description != base.description {
-            body.insert("description".into(), json!(self.description));
-        }
-        if self.due != base.due {
-            body.insert("due".into(), optional(&self.due));
-        }
-        if self.assigned != base.assigned {
-            body.insert("assigned".into(), optional(&self.assigned));
-        }
-        body.insert("version".into(), json!(version));
-        body
     }
 
     /// The PATCH body that makes the task exactly this draft.
-    fn everything(&self, version: i32) -> Map<String, Value> {
-        let optional = |text: &str| {
-            if text.is_empty() {
-                Value::Null
-            } else {
-                json!(text)
-            }
-        };
-        let mut body = Map::new();
-        body.insert("name".into(), json!(self.name));
-        body.insert("description".into(), json!(self.description));
-        body.insert("due".into(), optional(&self.due));
-        body.insert("assigned".into(), optional(&self.assigned));
-        body.insert("version".into(), json!(version));
-        body
+    fn everything(&self, version: i32) -> TaskPatch {
+        TaskPatch {
+            name: Some(self.name.clone()),
+            description: Some(self.description.clone()),
+            due: Some(nonempty(self.due.clone())),
+            assigned: Some(nonempty(self.assigned.clone())),
+            version,
+        }
     }
 
     /// "Name", "Due", … where `theirs` differs from `base`, with their value.
@@ -137,7 +136,7 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
             {
                 Ok(task) => accept(task),
                 Err(refused) if refused.status == 412 => {
-                    match serde_json::from_value::<Task>(refused.body.clone()) {
+                    match serde_json::from_str::<Task>(&refused.body) {
                         Ok(current) => {
                             store.upsert(current.clone());
                             conflict.set(Some(current));
@@ -320,4 +319,40 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draft(name: &str, due: &str, assigned: &str) -> Draft {
+        Draft {
+            name: name.into(),
+            description: "Same".into(),
+            due: due.into(),
+            assigned: assigned.into(),
+        }
+    }
+
+    #[test]
+    fn a_save_sends_only_what_changed_and_clears_emptied_fields_with_null() {
+        let base = draft("Old", "2026-12-01", "alice");
+        let mine = draft("New", "", "alice");
+        assert_eq!(
+            serde_json::to_string(&mine.changes(&base, 7)).unwrap(),
+            r#"{"name":"New","due":null,"version":7}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&base.changes(&base, 3)).unwrap(),
+            r#"{"version":3}"#
+        );
+    }
+
+    #[test]
+    fn an_overwrite_sends_every_field() {
+        assert_eq!(
+            serde_json::to_string(&draft("Mine", "", "bob").everything(9)).unwrap(),
+            r#"{"name":"Mine","description":"Same","due":null,"assigned":"bob","version":9}"#
+        );
+    }
 }

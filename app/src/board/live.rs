@@ -8,7 +8,8 @@ use std::{cell::RefCell, rc::Rc, time::Duration};
 
 use leptos::prelude::*;
 use leptos::wasm_bindgen::{JsCast, closure::Closure};
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::store::{BoardStore, Link};
@@ -158,48 +159,40 @@ fn retry(shared: &Rc<RefCell<Stream>>) {
     );
 }
 
+/// A frame from the server, read once into the fields any action may carry. A change's `body`
+/// stays raw until the model is known, then becomes a [`Task`] or a [`Sprint`].
+#[derive(Deserialize)]
+struct Frame<'a> {
+    action: String,
+    model: Option<String>,
+    /// The server always sends ids as numbers (it re-reads gestures before relaying them).
+    id: Option<i32>,
+    seq: Option<u64>,
+    epoch: Option<String>,
+    users: Option<Vec<String>>,
+    user: Option<String>,
+    #[serde(borrow)]
+    body: Option<&'a RawValue>,
+}
+
 fn receive(shared: &Rc<RefCell<Stream>>, text: &str) {
-    let Ok(frame) = serde_json::from_str::<Value>(text) else {
+    let Ok(frame) = serde_json::from_str::<Frame>(text) else {
         return;
     };
     let store = shared.borrow().store;
-    let action = frame
-        .get("action")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let id = frame.get("id").and_then(|id| match id {
-        Value::Number(n) => n.as_i64().and_then(|n| i32::try_from(n).ok()),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
-    });
-    match (action, frame.get("model").and_then(Value::as_str)) {
+    let id = frame.id;
+    match (frame.action.as_ref(), frame.model.as_deref()) {
         ("hello", _) => {
             let mut stream = shared.borrow_mut();
-            let epoch = frame
-                .get("epoch")
-                .and_then(Value::as_str)
-                .map(str::to_owned);
-            stream.seq = frame.get("seq").and_then(Value::as_u64).unwrap_or(0);
-            stream.epoch = epoch;
+            stream.seq = frame.seq.unwrap_or(0);
+            stream.epoch = frame.epoch;
         }
-        ("presence", _) => {
-            let users = frame
-                .get("users")
-                .and_then(Value::as_array)
-                .map(|users| {
-                    users
-                        .iter()
-                        .filter_map(|u| u.as_str().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            store.presence.set(users);
-        }
+        ("presence", _) => store.presence.set(frame.users.unwrap_or_default()),
         ("resync", _) => store.reload.update(|n| *n += 1),
         ("dragstart", Some("task")) => {
-            if let (Some(id), Some(user)) = (id, frame.get("user").and_then(Value::as_str)) {
+            if let (Some(id), Some(user)) = (id, frame.user) {
                 store.locks.update(|locks| {
-                    locks.insert(id, user.to_owned());
+                    locks.insert(id, user);
                 });
             }
         }
@@ -211,10 +204,10 @@ fn receive(shared: &Rc<RefCell<Stream>>, text: &str) {
             }
         }
         (change @ ("add" | "update" | "remove"), Some(model)) => {
-            if let Some(seq) = frame.get("seq").and_then(Value::as_u64) {
+            if let Some(seq) = frame.seq {
                 shared.borrow_mut().seq = seq;
             }
-            let body = frame.get("body").cloned().unwrap_or(Value::Null);
+            let body = frame.body.map_or("null", RawValue::get);
             match model {
                 "task" if change == "remove" => {
                     if let Some(id) = id {
@@ -222,7 +215,7 @@ fn receive(shared: &Rc<RefCell<Stream>>, text: &str) {
                     }
                 }
                 "task" => {
-                    if let Ok(task) = serde_json::from_value::<Task>(body) {
+                    if let Ok(task) = serde_json::from_str::<Task>(body) {
                         store.upsert(task);
                     }
                 }
@@ -233,7 +226,7 @@ fn receive(shared: &Rc<RefCell<Stream>>, text: &str) {
                     ));
                 }
                 "sprint" => {
-                    if let Ok(sprint) = serde_json::from_value::<Sprint>(body)
+                    if let Ok(sprint) = serde_json::from_str::<Sprint>(body)
                         && sprint.id == store.sprint_id()
                         && sprint.version >= store.sprint.with_untracked(|s| s.version)
                     {

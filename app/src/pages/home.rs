@@ -20,34 +20,9 @@ pub fn HomePage() -> impl IntoView {
 
 #[component]
 fn SprintList() -> impl IntoView {
-    let api = use_api();
     let navigate = use_navigate();
     let adding = RwSignal::new(false);
     let show_past = RwSignal::new(false);
-    // As the book: sprints that ended at most a week ago, soonest first — but all of them.
-    let current = Resource::new(
-        || (),
-        move |_| async move {
-            let since = dates::today() - Duration::days(7);
-            api.get_all::<Sprint>(&format!(
-                "/api/sprints?end_min={since}&ordering=end&page_size=100"
-            ))
-            .await
-        },
-    );
-    let past = Resource::new(
-        move || show_past.get(),
-        move |show| async move {
-            if !show {
-                return Ok(Vec::new());
-            }
-            let before = dates::today() - Duration::days(8);
-            api.get_all::<Sprint>(&format!(
-                "/api/sprints?end_max={before}&ordering=-end&page_size=100"
-            ))
-            .await
-        },
-    );
     let on_saved = Callback::new(move |sprint: Sprint| {
         navigate(&format!("/sprint/{}", sprint.id), Default::default());
     });
@@ -63,17 +38,7 @@ fn SprintList() -> impl IntoView {
             >
                 <SprintForm on_saved on_cancel=move |_| adding.set(false) />
             </Show>
-            <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
-                {move || Suspend::new(async move {
-                    match current.await {
-                        Ok(sprints) if sprints.is_empty() => view! {
-                            <p class="empty">"No current sprints. Add one to start planning."</p>
-                        }.into_any(),
-                        Ok(sprints) => view! { <SprintTiles sprints label="Current sprints" /> }.into_any(),
-                        Err(error) => view! { <p class="error" role="alert">{error.message()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            <Sprints era=Era::Current shown=Signal::stored(true) />
             <h2 class="past-title">
                 <button
                     type="button"
@@ -86,19 +51,79 @@ fn SprintList() -> impl IntoView {
                 </button>
             </h2>
             <div id="past-sprints">
-                <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        match past.await {
-                            Ok(sprints) if sprints.is_empty() && show_past.get_untracked() => view! {
-                                <p class="empty">"No past sprints."</p>
-                            }.into_any(),
-                            Ok(sprints) => view! { <SprintTiles sprints label="Past sprints" /> }.into_any(),
-                            Err(error) => view! { <p class="error" role="alert">{error.message()}</p> }.into_any(),
-                        }
-                    })}
-                </Transition>
+                <Sprints era=Era::Past shown=show_past.into() />
             </div>
         </section>
+    }
+}
+
+/// Which of the home page's two lists.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Era {
+    /// As the book: sprints that ended at most a week ago, soonest first — but all of them.
+    Current,
+    /// Everything older, latest first.
+    Past,
+}
+
+impl Era {
+    fn query(self) -> String {
+        match self {
+            Era::Current => {
+                let since = dates::today() - Duration::days(7);
+                format!("/api/sprints?end_min={since}&ordering=end&page_size=100")
+            }
+            Era::Past => {
+                let before = dates::today() - Duration::days(8);
+                format!("/api/sprints?end_max={before}&ordering=-end&page_size=100")
+            }
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Era::Current => "Current sprints",
+            Era::Past => "Past sprints",
+        }
+    }
+
+    fn none_text(self) -> &'static str {
+        match self {
+            Era::Current => "No current sprints. Add one to start planning.",
+            Era::Past => "No past sprints.",
+        }
+    }
+}
+
+/// One list of sprints, fetched (every page of it) while `shown`. Both lists are this one
+/// component, so the bundle carries one copy of a list's loading and drawing, not two.
+#[component]
+fn Sprints(era: Era, shown: Signal<bool>) -> impl IntoView {
+    let api = use_api();
+    let sprints = Resource::new(
+        move || shown.get(),
+        move |shown| async move {
+            if !shown {
+                return Ok(Vec::new());
+            }
+            api.get_all::<Sprint>(&era.query()).await
+        },
+    );
+    let loading =
+        move || (era == Era::Current).then(|| view! { <p class="loading">"Loading…"</p> });
+    view! {
+        <Transition fallback=loading>
+            {move || Suspend::new(async move {
+                match sprints.await {
+                    Ok(sprints) if sprints.is_empty() => shown
+                        .get_untracked()
+                        .then(|| view! { <p class="empty">{era.none_text()}</p> })
+                        .into_any(),
+                    Ok(sprints) => view! { <SprintTiles sprints label=era.label() /> }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.message()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }
 
