@@ -14,7 +14,6 @@ pub mod pages;
 pub mod paths;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
@@ -62,10 +61,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                <title>"Scrum Board"</title>
                 <AutoReload options=options.clone() />
                 <assets::Bundle output_name=options.output_name.to_string() />
                 <link rel="icon" href=paths::href("/favicon.svg") type="image/svg+xml" />
-                <MetaTags />
             </head>
             <body>
                 <App />
@@ -78,7 +77,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// its data (`SsrMode::Async`), so the first response already shows the board.
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     provide_context(Api::new());
     Auth::provide();
     // Set only in the browser, once hydration has run: end-to-end tests (and curious people)
@@ -87,7 +85,6 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 
     view! {
-        <Title text="Scrum Board" />
         <Router base=paths::base()>
             <div class="app" data-hydrated=move || hydrated.get().to_string()>
                 <a class="skip-link" href="#content">"Skip to content"</a>

@@ -136,10 +136,10 @@ fn AddTask() -> impl IntoView {
     let field_error = move |name: &'static str| form.field_error(name);
     let form_error = form.banner(&["name", "description"]);
     view! {
-        <Show
-            when=move || open.get()
-            fallback=move || view! { <button class="add" type="button" on:click=move |_| open.set(true)>"Add Task"</button> }
-        >
+        {move || if !open.get() {
+            view! { <button class="add" type="button" on:click=move |_| open.set(true)>"Add Task"</button> }.into_any()
+        } else {
+            view! {
             <form class="add-task stacked" method="post" aria-label="Add Task" on:submit=submit>
                 {move || form_error().map(|text| view! { <p class="error" role="alert">{text}</p> })}
                 <label for="id_task_name">"Task Name"</label>
@@ -168,6 +168,7 @@ fn AddTask() -> impl IntoView {
                     <button type="button" class="cancel" on:click=move |_| { form.error.set(None); open.set(false) }>"Cancel"</button>
                 </div>
             </form>
-        </Show>
+            }.into_any()
+        }}
     }
 }

@@ -309,13 +309,13 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                     <button type="button" class="danger" on:click=move |_| confirming_delete.set(true)>"Delete"</button>
                 </div>
             </form>
-            <Show when=move || confirming_delete.get()>
+            {move || confirming_delete.get().then(|| view! {
                 <div class="confirm" role="alertdialog" aria-labelledby="confirm-task-delete">
                     <p id="confirm-task-delete">"Delete this task for everyone?"</p>
                     <button type="button" class="danger" on:click=delete>"Delete task"</button>
                     <button type="button" on:click=move |_| confirming_delete.set(false)>"Keep it"</button>
                 </div>
-            </Show>
+            })}
         </div>
     }
     .into_any()

@@ -182,9 +182,8 @@ fn SprintHeader() -> impl IntoView {
 
     view! {
         <header class="board-header">
-            <Show
-                when=move || editing.get()
-                fallback=move || view! {
+            {move || if !editing.get() {
+                view! {
                     <h1 id="sprint-title">{move || store.sprint.with(Sprint::display_name)}</h1>
                     <p class="due-date">"Due " {move || store.sprint.with(|s| dates::display(s.end))}</p>
                     <p class="description">{move || store.sprint.with(|s| s.description.clone())}</p>
@@ -192,8 +191,9 @@ fn SprintHeader() -> impl IntoView {
                         <button type="button" on:click=move |_| editing.set(true)>"Edit Sprint"</button>
                         <button type="button" on:click=move |_| confirming.set(true)>"Delete Sprint"</button>
                     </div>
-                }
-            >
+                }.into_any()
+            } else {
+                view! {
                 <h1 id="sprint-title">"Edit Sprint"</h1>
                 <SprintForm
                     initial=store.sprint.get_untracked()
@@ -203,15 +203,16 @@ fn SprintHeader() -> impl IntoView {
                     }
                     on_cancel=move |_| editing.set(false)
                 />
-            </Show>
-            <Show when=move || confirming.get()>
+                }.into_any()
+            }}
+            {move || confirming.get().then(|| view! {
                 <div class="confirm" role="alertdialog" aria-labelledby="confirm-delete-text">
                     <p id="confirm-delete-text">"Delete this sprint? Its tasks go back to the backlog."</p>
                     {move || delete_error.get().map(|text| view! { <p class="error" role="alert">{text}</p> })}
                     <button type="button" class="danger" on:click=move |ev| delete.read_value()(ev)>"Delete"</button>
                     <button type="button" on:click=move |_| confirming.set(false)>"Cancel"</button>
                 </div>
-            </Show>
+            })}
             <p class="presence" aria-label="On this board">
                 {move || {
                     let people = store.presence.get();

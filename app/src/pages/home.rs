@@ -30,14 +30,13 @@ fn SprintList() -> impl IntoView {
     view! {
         <section class="home" aria-labelledby="home-title">
             <h1 id="home-title">"Your Sprints"</h1>
-            <Show
-                when=move || adding.get()
-                fallback=move || view! {
+            {move || if adding.get() {
+                view! { <SprintForm on_saved on_cancel=move |_| adding.set(false) /> }.into_any()
+            } else {
+                view! {
                     <button class="add" type="button" on:click=move |_| adding.set(true)>"Add Sprint"</button>
-                }
-            >
-                <SprintForm on_saved on_cancel=move |_| adding.set(false) />
-            </Show>
+                }.into_any()
+            }}
             <Sprints era=Era::Current shown=Signal::stored(true) />
             <h2 class="past-title">
                 <button
