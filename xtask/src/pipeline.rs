@@ -35,7 +35,7 @@ pub fn site() -> Result<(), String> {
 /// allows only with `RUSTC_BOOTSTRAP=1` (the `rust-src` component supplies the sources). A
 /// panic then stops the bundle at once instead of formatting a message nobody sees, and
 /// `Debug` output and panic locations are left out: together about 29 KB less brotli than the
-/// prebuilt standard library (243 KB instead of 272 KB). Only the wasm build gets these
+/// prebuilt standard library (see the README's "The wasm bundle"). Only the wasm build gets these
 /// flags: the server is built as usual, and `cargo leptos build --release` by hand still
 /// works, just without this saving.
 fn release_site_build() -> Command {
