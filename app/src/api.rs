@@ -11,7 +11,7 @@ use serde::{
     de::{self, DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor},
 };
 
-use crate::model::Page;
+use serde_json::value::RawValue;
 
 /// Origin of the REST API, compiled in from `SCRUM_API_ORIGIN` for static (Trunk) builds that
 /// are hosted apart from the server, e.g. `https://scrum.example.com`. Empty means the page's
@@ -196,7 +196,8 @@ pub struct Api {
     /// The session's CSRF token, sent as `X-CSRFToken` on writes (the `Origin` check covers
     /// browsers that send it; the token covers the rest).
     csrf: RwSignal<Option<String>>,
-    #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+    /// Only server-side rendering answers from the server's own router.
+    #[cfg(feature = "ssr")]
     server: StoredValue<Option<ServerTransport>>,
 }
 
@@ -204,6 +205,7 @@ impl Api {
     pub fn new() -> Self {
         Api {
             csrf: RwSignal::new(None),
+            #[cfg(feature = "ssr")]
             server: StoredValue::new(use_context::<ServerTransport>()),
         }
     }
@@ -221,8 +223,12 @@ impl Api {
         let mut items = Vec::new();
         let mut next = Some(path.to_owned());
         while let Some(url) = next.take() {
-            let page: Page<T> = self.get(&url).await?;
-            items.extend(page.results);
+            let (status, body) = self.send("GET", url, None).await;
+            if !(200..300).contains(&status) {
+                return Err(error_of(status, body));
+            }
+            let page: PageOf = parse(&body)?;
+            items.extend(parse::<Vec<T>>(page.results.get())?);
             next = page.next.map(|absolute| path_of(&absolute));
         }
         Ok(items)
@@ -306,13 +312,27 @@ fn to_json<B: Serialize>(body: &B) -> String {
 
 fn decode<T: DeserializeOwned>((status, body): Answer) -> Result<T, ApiError> {
     if (200..300).contains(&status) {
-        serde_json::from_str(&body).map_err(|_| ApiError {
-            status: 502,
-            body: r#"{"detail":"The server's answer could not be read."}"#.to_owned(),
-        })
+        parse(&body)
     } else {
         Err(error_of(status, body))
     }
+}
+
+/// A successful answer's JSON as `T`; anything else is the server's fault (502).
+fn parse<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, ApiError> {
+    serde_json::from_str(json).map_err(|_| ApiError {
+        status: 502,
+        body: r#"{"detail":"The server's answer could not be read."}"#.to_owned(),
+    })
+}
+
+/// A list page ([`Page`](crate::model::Page)) with its items left unread: one reader of the envelope serves every
+/// list, and only the items are read as the type asked for.
+#[derive(Deserialize)]
+struct PageOf<'a> {
+    next: Option<String>,
+    #[serde(borrow)]
+    results: &'a RawValue,
 }
 
 fn error_of(status: u16, body: String) -> ApiError {
