@@ -8,12 +8,12 @@ use std::{cell::RefCell, rc::Rc, time::Duration};
 
 use leptos::prelude::*;
 use leptos::wasm_bindgen::{JsCast, closure::Closure};
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
-use super::store::{BoardStore, Link};
-use crate::model::{Sprint, Task};
+use super::{
+    frames::{self, Change, Event},
+    store::{BoardStore, Link},
+};
 
 /// The longest wait between attempts.
 const MAX_DELAY_MS: f64 = 15_000.0;
@@ -159,83 +159,43 @@ fn retry(shared: &Rc<RefCell<Stream>>) {
     );
 }
 
-/// A frame from the server, read once into the fields any action may carry. A change's `body`
-/// stays raw until the model is known, then becomes a [`Task`] or a [`Sprint`].
-#[derive(Deserialize)]
-struct Frame<'a> {
-    action: String,
-    model: Option<String>,
-    /// The server always sends ids as numbers (it re-reads gestures before relaying them).
-    id: Option<i32>,
-    seq: Option<u64>,
-    epoch: Option<String>,
-    users: Option<Vec<String>>,
-    user: Option<String>,
-    #[serde(borrow)]
-    body: Option<&'a RawValue>,
-}
-
 fn receive(shared: &Rc<RefCell<Stream>>, text: &str) {
-    let Ok(frame) = serde_json::from_str::<Frame>(text) else {
+    let Some(event) = frames::read(text) else {
         return;
     };
     let store = shared.borrow().store;
-    let id = frame.id;
-    match (frame.action.as_ref(), frame.model.as_deref()) {
-        ("hello", _) => {
+    match event {
+        Event::Hello { epoch, seq } => {
             let mut stream = shared.borrow_mut();
-            stream.seq = frame.seq.unwrap_or(0);
-            stream.epoch = frame.epoch;
+            stream.seq = seq;
+            stream.epoch = epoch;
         }
-        ("presence", _) => store.presence.set(frame.users.unwrap_or_default()),
-        ("resync", _) => store.reload.update(|n| *n += 1),
-        ("dragstart", Some("task")) => {
-            if let (Some(id), Some(user)) = (id, frame.user) {
-                store.locks.update(|locks| {
-                    locks.insert(id, user);
-                });
-            }
-        }
-        ("dragend" | "drop", Some("task")) => {
-            if let Some(id) = id {
-                store.locks.update(|locks| {
-                    locks.remove(&id);
-                });
-            }
-        }
-        (change @ ("add" | "update" | "remove"), Some(model)) => {
-            if let Some(seq) = frame.seq {
+        Event::Presence(users) => store.presence.set(users),
+        Event::Resync => store.reload.update(|n| *n += 1),
+        Event::Locked { task, by } => store.locks.update(|locks| {
+            locks.insert(task, by);
+        }),
+        Event::Unlocked { task } => store.locks.update(|locks| {
+            locks.remove(&task);
+        }),
+        Event::Change { seq, change } => {
+            if let Some(seq) = seq {
                 shared.borrow_mut().seq = seq;
             }
-            let body = frame.body.map_or("null", RawValue::get);
-            match model {
-                "task" if change == "remove" => {
-                    if let Some(id) = id {
-                        store.remove(id);
-                    }
-                }
-                "task" => {
-                    if let Ok(task) = serde_json::from_str::<Task>(body) {
-                        store.upsert(task);
-                    }
-                }
-                "sprint" if change == "remove" => {
-                    store.notice.set(Some(
-                        "This sprint was deleted by someone else; its tasks are in the backlog."
-                            .into(),
-                    ));
-                }
-                "sprint" => {
-                    if let Ok(sprint) = serde_json::from_str::<Sprint>(body)
-                        && sprint.id == store.sprint_id()
+            match change {
+                Change::Task(task) => store.upsert(task),
+                Change::TaskRemoved(id) => store.remove(id),
+                Change::Sprint(sprint) => {
+                    if sprint.id == store.sprint_id()
                         && sprint.version >= store.sprint.with_untracked(|s| s.version)
                     {
                         store.sprint.set(sprint);
                     }
                 }
-                _ => {}
+                Change::SprintRemoved => store.notice.set(Some(
+                    "This sprint was deleted by someone else; its tasks are in the backlog.".into(),
+                )),
             }
         }
-        _ => {}
     }
 }

@@ -6,6 +6,8 @@ mod actions;
 mod card;
 mod column;
 mod detail;
+#[cfg(any(test, all(feature = "browser", not(feature = "ssr"))))]
+mod frames;
 #[cfg(all(feature = "browser", not(feature = "ssr")))]
 mod live;
 pub mod store;

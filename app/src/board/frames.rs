@@ -1,0 +1,185 @@
+//! What the sprint's stream says, read into events the board applies: the server's frames
+//! (`hello`, `presence`, `resync`, relayed drags and `add`/`update`/`remove` of tasks and
+//! sprints) become [`Event`]s, and anything else is ignored. Kept apart from the socket so the
+//! protocol is tested without a browser.
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::model::{Sprint, Task};
+
+/// One frame's meaning for the board.
+#[derive(Debug, PartialEq)]
+pub enum Event {
+    /// Sent first: where this stream stands, to resume from after a reconnect.
+    Hello { epoch: Option<String>, seq: u64 },
+    /// Who has the board open.
+    Presence(Vec<String>),
+    /// Events were missed and cannot be replayed: refetch the board.
+    Resync,
+    /// Someone else started dragging this task.
+    Locked { task: i32, by: String },
+    /// Their drag ended.
+    Unlocked { task: i32 },
+    /// A change of record, with its sequence number (if any) to resume from.
+    Change { seq: Option<u64>, change: Change },
+}
+
+#[derive(Debug, PartialEq)]
+pub enum Change {
+    Task(Task),
+    TaskRemoved(i32),
+    Sprint(Sprint),
+    SprintRemoved,
+}
+
+/// A frame as it travels, read once into the fields any action may carry. A change's `body`
+/// stays raw until the model is known, then becomes a [`Task`] or a [`Sprint`].
+#[derive(Deserialize)]
+struct Frame<'a> {
+    action: String,
+    model: Option<String>,
+    /// The server always sends ids as numbers (it re-reads gestures before relaying them).
+    id: Option<i32>,
+    seq: Option<u64>,
+    epoch: Option<String>,
+    users: Option<Vec<String>>,
+    user: Option<String>,
+    #[serde(borrow)]
+    body: Option<&'a RawValue>,
+}
+
+/// The event a text frame carries, or `None` for one the board has no use for (unknown
+/// actions, malformed JSON, a change whose body does not read as its model).
+pub fn read(text: &str) -> Option<Event> {
+    let frame = serde_json::from_str::<Frame>(text).ok()?;
+    let body = frame.body.map_or("null", RawValue::get);
+    let event = match (frame.action.as_str(), frame.model.as_deref()) {
+        ("hello", _) => Event::Hello {
+            epoch: frame.epoch,
+            seq: frame.seq.unwrap_or(0),
+        },
+        ("presence", _) => Event::Presence(frame.users.unwrap_or_default()),
+        ("resync", _) => Event::Resync,
+        ("dragstart", Some("task")) => Event::Locked {
+            task: frame.id?,
+            by: frame.user?,
+        },
+        ("dragend" | "drop", Some("task")) => Event::Unlocked { task: frame.id? },
+        ("remove", Some("task")) => Event::Change {
+            seq: frame.seq,
+            change: Change::TaskRemoved(frame.id?),
+        },
+        ("add" | "update", Some("task")) => Event::Change {
+            seq: frame.seq,
+            change: Change::Task(serde_json::from_str(body).ok()?),
+        },
+        ("remove", Some("sprint")) => Event::Change {
+            seq: frame.seq,
+            change: Change::SprintRemoved,
+        },
+        ("add" | "update", Some("sprint")) => Event::Change {
+            seq: frame.seq,
+            change: Change::Sprint(serde_json::from_str(body).ok()?),
+        },
+        _ => return None,
+    };
+    Some(event)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::TaskStatus;
+
+    const TASK: &str = r#"{"id":7,"name":"Write \"docs\"","description":"","sprint":3,"status":2,
+        "status_display":"In Progress","order":1,"assigned":"alice","started":"2026-11-20",
+        "due":null,"completed":null,"links":{"self":"/api/tasks/7","sprint":"/api/sprints/3",
+        "assigned":"/api/users/alice"},"version":4}"#;
+
+    #[test]
+    fn stream_bookkeeping_frames_are_read() {
+        assert_eq!(
+            read(r#"{"action":"hello","epoch":"e1","seq":41,"sprint":3,"user":"bob"}"#),
+            Some(Event::Hello {
+                epoch: Some("e1".into()),
+                seq: 41
+            })
+        );
+        assert_eq!(
+            read(r#"{"action":"presence","users":["alice","bob"]}"#),
+            Some(Event::Presence(vec!["alice".into(), "bob".into()]))
+        );
+        assert_eq!(read(r#"{"action":"resync"}"#), Some(Event::Resync));
+    }
+
+    #[test]
+    fn relayed_drags_lock_and_unlock_cards() {
+        assert_eq!(
+            read(r#"{"model":"task","id":7,"action":"dragstart","user":"alice"}"#),
+            Some(Event::Locked {
+                task: 7,
+                by: "alice".into()
+            })
+        );
+        for action in ["dragend", "drop"] {
+            assert_eq!(
+                read(&format!(
+                    r#"{{"model":"task","id":7,"action":"{action}","user":"a"}}"#
+                )),
+                Some(Event::Unlocked { task: 7 })
+            );
+        }
+        // A drag without its dragger cannot be shown as anyone's lock.
+        assert_eq!(
+            read(r#"{"model":"task","id":7,"action":"dragstart"}"#),
+            None
+        );
+    }
+
+    #[test]
+    fn changes_carry_the_model_they_name() {
+        let Some(Event::Change {
+            seq: Some(42),
+            change: Change::Task(task),
+        }) = read(&format!(
+            r#"{{"model":"task","id":7,"action":"update","body":{TASK},"version":4,"seq":42}}"#
+        ))
+        else {
+            panic!("a task update is a task change");
+        };
+        assert_eq!(task.name, r#"Write "docs""#);
+        assert_eq!(task.status, TaskStatus::InProgress);
+        assert_eq!(task.version, 4);
+        assert_eq!(
+            read(&format!(
+                r#"{{"model":"task","id":7,"action":"remove","body":{TASK},"seq":43}}"#
+            )),
+            Some(Event::Change {
+                seq: Some(43),
+                change: Change::TaskRemoved(7)
+            })
+        );
+        assert_eq!(
+            read(r#"{"model":"sprint","id":3,"action":"remove","body":{"id":3},"seq":44}"#),
+            Some(Event::Change {
+                seq: Some(44),
+                change: Change::SprintRemoved
+            })
+        );
+    }
+
+    #[test]
+    fn frames_the_board_cannot_use_are_ignored() {
+        for text in [
+            "not json",
+            r#"{"model":"task","id":7}"#,
+            r#"{"action":"explode"}"#,
+            // A task change whose body is not a task (here: a sprint's shape).
+            r#"{"model":"task","id":7,"action":"update","body":{"id":7,"name":"x"}}"#,
+            r#"{"model":"task","action":"remove"}"#,
+        ] {
+            assert_eq!(read(text), None, "{text}");
+        }
+    }
+}
