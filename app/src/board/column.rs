@@ -140,34 +140,34 @@ fn AddTask() -> impl IntoView {
             view! { <button class="add" type="button" on:click=move |_| open.set(true)>"Add Task"</button> }.into_any()
         } else {
             view! {
-            <form class="add-task stacked" method="post" aria-label="Add Task" on:submit=submit>
-                {move || form_error().map(|text| view! { <p class="error" role="alert">{text}</p> })}
-                <label for="id_task_name">"Task Name"</label>
-                <input
-                    id="id_task_name"
-                    type="text"
-                    name="name"
-                    maxlength="100"
-                    required
-                    autofocus
-                    aria-describedby="id_task_name_error"
-                    prop:value=name
-                    on:input=move |ev| name.set(event_target_value(&ev))
-                />
-                <span class="error" id="id_task_name_error">{field_error("name")}</span>
-                <label for="id_task_description">"Description"</label>
-                <textarea
-                    id="id_task_description"
-                    name="description"
-                    rows="2"
-                    prop:value=description
-                    on:input=move |ev| description.set(event_target_value(&ev))
-                ></textarea>
-                <div class="actions">
-                    <button type="submit" class="create" disabled=move || form.pending.get()>"Create"</button>
-                    <button type="button" class="cancel" on:click=move |_| { form.error.set(None); open.set(false) }>"Cancel"</button>
-                </div>
-            </form>
+                <form class="add-task stacked" method="post" aria-label="Add Task" on:submit=submit>
+                    {move || form_error().map(|text| view! { <p class="error" role="alert">{text}</p> })}
+                    <label for="id_task_name">"Task Name"</label>
+                    <input
+                        id="id_task_name"
+                        type="text"
+                        name="name"
+                        maxlength="100"
+                        required
+                        autofocus
+                        aria-describedby="id_task_name_error"
+                        prop:value=name
+                        on:input=move |ev| name.set(event_target_value(&ev))
+                    />
+                    <span class="error" id="id_task_name_error">{field_error("name")}</span>
+                    <label for="id_task_description">"Description"</label>
+                    <textarea
+                        id="id_task_description"
+                        name="description"
+                        rows="2"
+                        prop:value=description
+                        on:input=move |ev| description.set(event_target_value(&ev))
+                    ></textarea>
+                    <div class="actions">
+                        <button type="submit" class="create" disabled=move || form.pending.get()>"Create"</button>
+                        <button type="button" class="cancel" on:click=move |_| { form.error.set(None); open.set(false) }>"Cancel"</button>
+                    </div>
+                </form>
             }.into_any()
         }}
     }

@@ -196,15 +196,15 @@ fn SprintHeader() -> impl IntoView {
                 }.into_any()
             } else {
                 view! {
-                <h1 id="sprint-title">"Edit Sprint"</h1>
-                <SprintForm
-                    initial=store.sprint.get_untracked()
-                    on_saved=move |sprint| {
-                        store.sprint.set(sprint);
-                        editing.set(false);
-                    }
-                    on_cancel=move |_| editing.set(false)
-                />
+                    <h1 id="sprint-title">"Edit Sprint"</h1>
+                    <SprintForm
+                        initial=store.sprint.get_untracked()
+                        on_saved=move |sprint| {
+                            store.sprint.set(sprint);
+                            editing.set(false);
+                        }
+                        on_cancel=move |_| editing.set(false)
+                    />
                 }.into_any()
             }}
             {move || confirming.get().then(|| view! {
