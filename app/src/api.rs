@@ -223,10 +223,7 @@ impl Api {
         let mut items = Vec::new();
         let mut next = Some(path.to_owned());
         while let Some(url) = next.take() {
-            let (status, body) = self.send("GET", url, None).await;
-            if !(200..300).contains(&status) {
-                return Err(error_of(status, body));
-            }
+            let body = accepted(self.send("GET", url, None).await)?;
             let page: PageOf = parse(&body)?;
             items.extend(parse::<Vec<T>>(page.results.get())?);
             next = page.next.map(|absolute| path_of(&absolute));
@@ -257,12 +254,7 @@ impl Api {
     }
 
     pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
-        let (status, body) = self.send("DELETE", path.to_owned(), None).await;
-        if (200..300).contains(&status) {
-            Ok(())
-        } else {
-            Err(error_of(status, body))
-        }
+        accepted(self.send("DELETE", path.to_owned(), None).await).map(drop)
     }
 
     /// One request; the answer is always `Send` so resources can hold it on either side.
@@ -310,9 +302,14 @@ fn to_json<B: Serialize>(body: &B) -> String {
     serde_json::to_string(body).unwrap_or_else(|_| "{}".into())
 }
 
-fn decode<T: DeserializeOwned>((status, body): Answer) -> Result<T, ApiError> {
+fn decode<T: DeserializeOwned>(answer: Answer) -> Result<T, ApiError> {
+    parse(&accepted(answer)?)
+}
+
+/// A 2xx answer's body, or the refusal any other status is.
+fn accepted((status, body): Answer) -> Result<String, ApiError> {
     if (200..300).contains(&status) {
-        parse(&body)
+        Ok(body)
     } else {
         Err(error_of(status, body))
     }
