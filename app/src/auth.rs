@@ -2,10 +2,11 @@
 //! page that needs a person, plus the login form that stands in for such a page.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
 use serde::Serialize;
 
-use crate::{api::use_api, components::form::Submission, model::SessionInfo, paths};
+use crate::{
+    api::use_api, components::form::Submission, model::SessionInfo, paths, routing::use_location,
+};
 
 /// The session as the app knows it; `refresh` refetches `GET /api/session`.
 #[derive(Clone, Copy)]
@@ -150,12 +151,11 @@ pub fn LoginForm(#[prop(into)] on_done: Callback<()>) -> impl IntoView {
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let auth = use_auth();
-    let query = leptos_router::hooks::use_query_map();
-    let navigate = use_navigate();
+    let location = use_location();
     let on_done = Callback::new(move |_| {
         auth.refresh();
-        let next = paths::safe_next(query.read_untracked().get("next").as_deref());
-        navigate(&next, Default::default());
+        let next = paths::safe_next(crate::routing::query_param("next").as_deref());
+        location.navigate(&next);
     });
     view! { <LoginForm on_done /> }
 }

@@ -12,18 +12,16 @@ pub mod dates;
 pub mod model;
 pub mod pages;
 pub mod paths;
+pub mod routing;
 
 use leptos::prelude::*;
-use leptos_router::{
-    ParamSegment, SsrMode, StaticSegment,
-    components::{Route, Router, Routes},
-};
 
 use api::Api;
 use auth::{Auth, LoginPage};
 use board::BoardPage;
 use components::header::Header;
 use pages::{home::HomePage, not_found::NotFound};
+use routing::{Location, Page};
 
 /// The Content-Security-Policy of every page: scripts only from this origin (or the asset
 /// origin, when the bundle comes from a CDN) or carrying this response's nonce (the hydration
@@ -73,11 +71,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The application: header plus the routed page. Every page is rendered on the server with
-/// its data (`SsrMode::Async`), so the first response already shows the board.
+/// The application: header plus the page the location names. Every page is rendered on the
+/// server with its data, so the first response already shows the board.
 #[component]
 pub fn App() -> impl IntoView {
     provide_context(Api::new());
+    let location = Location::provide();
     Auth::provide();
     // Set only in the browser, once hydration has run: end-to-end tests (and curious people)
     // can tell a live page from a dead server-rendered one.
@@ -85,18 +84,17 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| hydrated.set(true));
 
     view! {
-        <Router base=paths::base()>
-            <div class="app" data-hydrated=move || hydrated.get().to_string()>
-                <a class="skip-link" href="#content">"Skip to content"</a>
-                <Header />
-                <main id="content">
-                    <Routes fallback=NotFound>
-                        <Route path=StaticSegment("") view=HomePage ssr=SsrMode::Async />
-                        <Route path=StaticSegment("login") view=LoginPage ssr=SsrMode::Async />
-                        <Route path=(StaticSegment("sprint"), ParamSegment("id")) view=BoardPage ssr=SsrMode::Async />
-                    </Routes>
-                </main>
-            </div>
-        </Router>
+        <div class="app" data-hydrated=move || hydrated.get().to_string()>
+            <a class="skip-link" href="#content">"Skip to content"</a>
+            <Header />
+            <main id="content">
+                {move || match location.page() {
+                    Page::Home => view! { <HomePage /> }.into_any(),
+                    Page::Login => view! { <LoginPage /> }.into_any(),
+                    Page::Sprint(id) => view! { <BoardPage id /> }.into_any(),
+                    Page::NotFound => view! { <NotFound /> }.into_any(),
+                }}
+            </main>
+        </div>
     }
 }

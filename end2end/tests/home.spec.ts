@@ -2,8 +2,9 @@
 import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import { expect, test } from "@playwright/test";
+import { BoardPage } from "./pages/board-page";
 import { HomePage } from "./pages/home-page";
-import { signIn, watchProblems } from "./support/fixtures";
+import { apiAs, signIn, unique, watchProblems } from "./support/fixtures";
 
 test.describe("home page", () => {
   test("is server-rendered, then hydrated so clicks change state", async ({ page, context }) => {
@@ -70,11 +71,68 @@ test.describe("home page", () => {
       const hash = createHash("md5").update(await response.body()).digest("base64url");
       expect(asset, "the hash in the name is the content's").toContain(`.${hash}.`);
     }
-    // A budget against regressions (brotli, as browsers download it), for the bundle that
-    // `cargo xtask site` builds (229,199 B when set). It is above the issue's 200 KiB target,
-    // which the bundle does not meet yet.
+    // The bundle's budget (brotli, as browsers download it): 200 KiB, the product's target.
+    // The bundle `cargo xtask site` builds was BUNDLE_BR B when this was last set.
     const wasmBrotli = statSync(`../target/site${wasm![0]}.br`).size;
-    expect(wasmBrotli, "wasm bytes over the wire").toBeLessThan(235_000);
+    expect(wasmBrotli, "wasm bytes over the wire").toBeLessThanOrEqual(200 * 1024);
+  });
+
+  test("links, back and forward change pages in place; leaving a board leaves its stream", async ({ browser }) => {
+    const api = await apiAs("alice");
+    const sprint = await api.sprint(unique("Navigation"), 10);
+    await api.dispose();
+    const aliceContext = await browser.newContext();
+    const bobContext = await browser.newContext();
+    await signIn(aliceContext, "alice");
+    await signIn(bobContext, "bob");
+    const page = await aliceContext.newPage();
+    const problems = watchProblems(page);
+    const home = new HomePage(page);
+    const board = new BoardPage(page);
+    await home.goto();
+    await home.waitForHydration();
+    // A mark on the window survives only as long as the page is never loaded again.
+    await page.evaluate(() => ((window as unknown as { stayed: boolean }).stayed = true));
+    const stayed = () => page.evaluate(() => (window as unknown as { stayed?: boolean }).stayed === true);
+
+    // A click with a modifier is the browser's: the tile opens in a new tab, this one stays.
+    const [tab] = await Promise.all([
+      aliceContext.waitForEvent("page"),
+      home.tile(sprint.name).click({ modifiers: ["Control"] }),
+    ]);
+    await tab.close();
+    await expect(home.heading).toBeVisible();
+
+    // A plain click opens the board in place, and Bob, on the same board, sees Alice there.
+    const bob = new BoardPage(await bobContext.newPage());
+    await bob.page.goto(`/sprint/${sprint.id}`);
+    await home.tile(sprint.name).click();
+    await expect(board.title).toHaveText(sprint.name);
+    expect(new URL(page.url()).pathname).toBe(`/sprint/${sprint.id}`);
+    await expect(bob.presence).toContainText("alice");
+
+    // Back: the home page again, and the board's stream is closed, so Bob sees her go.
+    await page.goBack();
+    await expect(home.heading).toBeVisible();
+    expect(new URL(page.url()).pathname).toBe("/");
+    await expect(bob.presence).not.toContainText("alice");
+
+    // Forward, then the header's title link home: still the same page load throughout.
+    await page.goForward();
+    await expect(board.title).toHaveText(sprint.name);
+    await page.getByRole("link", { name: "Scrum Board" }).click();
+    await expect(home.heading).toBeVisible();
+    expect(await stayed()).toBe(true);
+
+    // An address typed by hand for no page is the server's 404, with a way back in place.
+    await page.goto("/no/such/page");
+    await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+    await home.waitForHydration();
+    await page.getByRole("link", { name: "Back to your sprints" }).click();
+    await expect(home.heading).toBeVisible();
+    expect(problems.filter((p) => !p.includes("404"))).toEqual([]);
+    await aliceContext.close();
+    await bobContext.close();
   });
 
   test("health and API root answer", async ({ request }) => {

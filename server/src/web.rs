@@ -6,6 +6,7 @@
 
 use app::paths::BasePath;
 use axum::http::{HeaderMap, header, request::Parts};
+use axum::routing::get;
 use axum::{
     Router,
     body::Body,
@@ -15,21 +16,24 @@ use axum::{
     response::Response,
 };
 use leptos::prelude::{provide_context, use_context};
-use leptos_axum::{AxumRouteListing, LeptosRoutes, generate_route_list};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
 use crate::{origin::RequestOrigin, state::AppState};
 
-/// Adds every route of the Leptos app (rendered on the server, hydrated in the browser) and a
+/// The app's pages (`app::routing::Page`), rendered on the server and hydrated in the browser.
+pub const PAGES: [&str; 3] = ["/", "/login", "/sprint/{id}"];
+
+/// Adds every page of the Leptos app (rendered on the server, hydrated in the browser) and a
 /// fallback that serves files from the site root or renders the app's "not found" page.
 ///
 /// Under a `BASE_PATH` the front door (`access::guard`) has already taken the prefix off the
-/// request's URI, so the routes here are the app's own (`/sprint/{id}`); the app's router,
-/// whose `base` is the prefix, is handed the full original URI again to match and to build
-/// links from.
+/// request's URI, so the routes here are the app's own (`/sprint/{id}`); the app, which knows
+/// the prefix, is handed the full original URI again to tell its page from.
 pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
-    let routes = ROUTE_LIST.clone();
+    // Rendering runs the app's reactive tasks on tokio. Set once per process; a second router
+    // (tests build many) finds it already set, which is fine.
+    let _ = any_spawner::Executor::init_tokio();
     let options = state.config.leptos.clone();
     let api = crate::api::router().with_state(state.clone());
     let base_path = state.config.base_path.clone();
@@ -45,10 +49,16 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         ServeDir::new(std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir))
             .precompressed_br()
             .precompressed_gzip();
-    let pages = Router::new()
-        .leptos_routes_with_context(state, routes, render_context.clone(), {
-            let options = options.clone();
-            move || app::shell(options.clone())
+    // Each page waits for its data before answering, so the first response is the whole page.
+    let render = leptos_axum::render_app_async_with_context(render_context.clone(), {
+        let options = options.clone();
+        move || app::shell(options.clone())
+    });
+    let pages = PAGES
+        .into_iter()
+        .fold(Router::new(), |pages, path| {
+            let render = render.clone();
+            pages.route(path, get(move |request: Request<Body>| render(request)))
         })
         .route_layer(middleware::from_fn(with_original_uri));
     router
@@ -60,16 +70,7 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         >(render_context, app::shell))
 }
 
-/// The app's routes, listed once per process.
-///
-/// Listing them runs the app once with resource loading suppressed, and leptos keeps that
-/// suppression in one process-wide flag: a page render whose data is first asked for while any
-/// router is being built would wait forever. Listing once, before the first router exists, means
-/// no render can overlap it, however many routers a process builds (tests build one per app).
-static ROUTE_LIST: std::sync::LazyLock<Vec<AxumRouteListing>> =
-    std::sync::LazyLock::new(|| generate_route_list(app::App));
-
-/// Puts back the URI the client asked for (with its `BASE_PATH`), which the app's router matches.
+/// Puts back the URI the client asked for (with its `BASE_PATH`), which the app matches.
 async fn with_original_uri(mut request: axum::extract::Request, next: Next) -> Response {
     if let Some(OriginalUri(original)) = request.extensions().get::<OriginalUri>().cloned() {
         *request.uri_mut() = original;

@@ -13,10 +13,6 @@ mod live;
 pub mod store;
 
 use leptos::prelude::*;
-use leptos_router::{
-    components::A,
-    hooks::{use_navigate, use_params_map},
-};
 use serde::{Deserialize, Serialize};
 
 use crate::{
@@ -25,6 +21,7 @@ use crate::{
     components::sprint_form::SprintForm,
     dates,
     model::{Sprint, Task, User},
+    routing::use_location,
 };
 use column::BoardColumn;
 use detail::TaskDetail;
@@ -60,21 +57,22 @@ async fn load_board(api: Api, sprint: i32) -> Result<BoardData, ApiError> {
     })
 }
 
-/// `/sprint/:id`.
+/// `/sprint/:id`, `id` as the URL has it.
 #[component]
-pub fn BoardPage() -> impl IntoView {
+pub fn BoardPage(id: String) -> impl IntoView {
+    let id = StoredValue::new(id);
     view! {
         <RequireLogin>
-            <BoardLoader />
+            <BoardLoader id=id.get_value() />
         </RequireLogin>
     }
 }
 
 #[component]
-fn BoardLoader() -> impl IntoView {
+fn BoardLoader(id: String) -> impl IntoView {
     let api = use_api();
-    let params = use_params_map();
-    let sprint_id = move || params.read().get("id").unwrap_or_default();
+    let sprint_id = StoredValue::new(id);
+    let sprint_id = move || sprint_id.get_value();
     let data = Resource::new(sprint_id, move |id| async move {
         match id.parse::<i32>() {
             Ok(id) => load_board(api, id).await.map(Some),
@@ -99,7 +97,7 @@ fn not_found(id: String) -> impl IntoView {
     view! {
         <section class="not-found">
             <h1>{format!("Sprint {id} not found.")}</h1>
-            <A href=crate::paths::href("/")>"Back to your sprints"</A>
+            <a href=crate::paths::href("/")>"Back to your sprints"</a>
         </section>
     }
 }
@@ -166,16 +164,15 @@ fn Board(data: BoardData) -> impl IntoView {
 fn SprintHeader() -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let api = use_api();
-    let navigate = use_navigate();
+    let location = use_location();
     let editing = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let delete_error = RwSignal::new(None::<String>);
     let delete = move |_| {
-        let navigate = navigate.clone();
         let id = store.sprint_id();
         leptos::task::spawn_local(async move {
             match api.delete(&format!("/api/sprints/{id}")).await {
-                Ok(()) => navigate("/", Default::default()),
+                Ok(()) => location.navigate("/"),
                 Err(error) => delete_error.set(Some(error.message())),
             }
         });

@@ -2,33 +2,31 @@
 //! folds behind a menu button on phones.
 
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_navigate};
 
-use crate::{api::use_api, auth::use_auth};
+use crate::{api::use_api, auth::use_auth, routing::use_location};
 
 #[component]
 pub fn Header() -> impl IntoView {
     let auth = use_auth();
     let api = use_api();
-    let navigate = use_navigate();
+    let location = use_location();
     let menu_open = RwSignal::new(false);
     let logout = move |_| {
-        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             // Ends the session on the server, not only in this browser.
             let _ = api.delete("/api/session").await;
             api.set_csrf(None);
             auth.refresh();
-            navigate("/", Default::default());
+            location.navigate("/");
         });
     };
     let logout = StoredValue::new(logout);
 
     view! {
         <header class="site-header">
-            <A href=crate::paths::href("/") attr:class="title">
+            <a href=crate::paths::href("/") class="title">
                 "Scrum Board"
-            </A>
+            </a>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     auth.session.await.map(|info| {
@@ -51,7 +49,7 @@ pub fn Header() -> impl IntoView {
                                 <span class="who" title=info.user.username.clone()>
                                     "Signed in as "<strong>{name}</strong>
                                 </span>
-                                <A href=crate::paths::href("/")>"Your Sprints"</A>
+                                <a href=crate::paths::href("/")>"Your Sprints"</a>
                                 <button type="button" class="link-button" on:click=move |ev| logout.read_value()(ev)>
                                     "Logout"
                                 </button>

@@ -3,10 +3,10 @@
 
 use chrono::Duration;
 use leptos::prelude::*;
-use leptos_router::{components::A, hooks::use_navigate};
 
 use crate::{
     api::use_api, auth::RequireLogin, components::sprint_form::SprintForm, dates, model::Sprint,
+    routing::use_location,
 };
 
 #[component]
@@ -20,11 +20,11 @@ pub fn HomePage() -> impl IntoView {
 
 #[component]
 fn SprintList() -> impl IntoView {
-    let navigate = use_navigate();
+    let location = use_location();
     let adding = RwSignal::new(false);
     let show_past = RwSignal::new(false);
     let on_saved = Callback::new(move |sprint: Sprint| {
-        navigate(&format!("/sprint/{}", sprint.id), Default::default());
+        location.navigate(&format!("/sprint/{}", sprint.id));
     });
 
     view! {
@@ -135,10 +135,10 @@ fn SprintTiles(sprints: Vec<Sprint>, label: &'static str) -> impl IntoView {
                 .map(|sprint| {
                     view! {
                         <li>
-                            <A href=crate::paths::href(&format!("/sprint/{}", sprint.id)) attr:class="sprint">
+                            <a href=crate::paths::href(&format!("/sprint/{}", sprint.id)) class="sprint">
                                 <span class="sprint-name">{sprint.name.clone()}</span>
                                 <span class="due">"DUE BY " {sprint.end.to_string()}</span>
-                            </A>
+                            </a>
                         </li>
                     }
                 })

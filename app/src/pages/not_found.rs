@@ -1,7 +1,6 @@
 //! The page for unknown paths; on the server it also sets the 404 status.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn NotFound() -> impl IntoView {
@@ -15,7 +14,7 @@ pub fn NotFound() -> impl IntoView {
         <section class="not-found">
             <h1>"Page not found"</h1>
             <p>
-                <A href=crate::paths::href("/")>"Back to your sprints"</A>
+                <a href=crate::paths::href("/")>"Back to your sprints"</a>
             </p>
         </section>
     }

@@ -197,9 +197,9 @@ async fn pages_carry_a_fresh_nonce_in_a_strict_content_security_policy() {
     );
 }
 
-/// Listing the app's routes runs it with data loading switched off process-wide; a render that
-/// first asks for its data meanwhile would wait forever. Routers are built while pages render
-/// (as tests, or several instances in one process, do), and every render must still finish.
+/// Routers are built while pages render (as tests, or several instances in one process, do),
+/// and every render must still finish: building one must not touch process-wide rendering
+/// state (leptos's route listing once switched data loading off for the whole process).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pages_render_while_other_routers_are_being_built() {
     let app = TestApp::spawn(&Backend::Sqlite).await;
