@@ -103,12 +103,17 @@ test.describe("home page", () => {
     await tab.close();
     await expect(home.heading).toBeVisible();
 
+    // The header tells which page is the current one.
+    const yourSprints = home.navigation.getByRole("link", { name: "Your Sprints" });
+    await expect(yourSprints).toHaveAttribute("aria-current", "page");
+
     // A plain click opens the board in place, and Bob, on the same board, sees Alice there.
     const bob = new BoardPage(await bobContext.newPage());
     await bob.page.goto(`/sprint/${sprint.id}`);
     await home.tile(sprint.name).click();
     await expect(board.title).toHaveText(sprint.name);
     expect(new URL(page.url()).pathname).toBe(`/sprint/${sprint.id}`);
+    await expect(yourSprints).not.toHaveAttribute("aria-current", "page");
     await expect(bob.presence).toContainText("alice");
 
     // Back: the home page again, and the board's stream is closed, so Bob sees her go.

@@ -3,7 +3,11 @@
 
 use leptos::prelude::*;
 
-use crate::{api::use_api, auth::use_auth, routing::use_location};
+use crate::{
+    api::use_api,
+    auth::use_auth,
+    routing::{Page, use_location},
+};
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -49,7 +53,12 @@ pub fn Header() -> impl IntoView {
                                 <span class="who" title=info.user.username.clone()>
                                     "Signed in as "<strong>{name}</strong>
                                 </span>
-                                <a href=crate::paths::href("/")>"Your Sprints"</a>
+                                <a
+                                    href=crate::paths::href("/")
+                                    aria-current=move || (location.page() == Page::Home).then_some("page")
+                                >
+                                    "Your Sprints"
+                                </a>
                                 <button type="button" class="link-button" on:click=move |ev| logout.read_value()(ev)>
                                     "Logout"
                                 </button>
