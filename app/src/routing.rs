@@ -99,10 +99,7 @@ fn initial_path() -> String {
         })
         .unwrap_or_else(|| "/".to_owned());
     #[cfg(all(feature = "browser", not(feature = "ssr")))]
-    let requested = {
-        let location = window().location();
-        location.pathname().unwrap_or_default() + &location.search().unwrap_or_default()
-    };
+    let requested = browser::address_bar();
     #[cfg(not(any(feature = "ssr", feature = "browser")))]
     let requested = "/".to_owned();
     within_base(&requested, &base)
@@ -134,6 +131,12 @@ mod browser {
 
     use super::{Location, within_base};
 
+    /// The address bar's path and query (`/scrum/sprint/3?x=1`), base path included.
+    pub fn address_bar() -> String {
+        let address = window().location();
+        address.pathname().unwrap_or_default() + &address.search().unwrap_or_default()
+    }
+
     /// Adds `to` (an app path) to the session history and starts the new page at the top.
     pub fn push(to: &str) {
         let url = crate::paths::href(to);
@@ -152,11 +155,7 @@ mod browser {
             }
         });
         let history = window_event_listener(ev::popstate, move |_| {
-            let window = window();
-            let address = window.location();
-            let path =
-                address.pathname().unwrap_or_default() + &address.search().unwrap_or_default();
-            if let Some(path) = within_base(&path, &crate::paths::base()) {
+            if let Some(path) = within_base(&address_bar(), &crate::paths::base()) {
                 location.path.set(path.to_owned());
             }
         });
