@@ -39,6 +39,14 @@ impl Auth {
         auth
     }
 
+    /// Waits for the session: whether someone is signed in. A page's resources start with it
+    /// and are created outside [`RequireLogin`] (whose view the server may build more than
+    /// once, fetching, and carrying in the page, any resource created inside once per build):
+    /// they then fetch nothing for a visitor and fetch again when someone signs in.
+    pub async fn signed_in(self) -> bool {
+        self.session.await.is_some()
+    }
+
     pub fn refresh(&self) {
         self.generation.update(|n| *n += 1);
     }

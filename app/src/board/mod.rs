@@ -10,14 +10,14 @@ mod detail;
 mod frames;
 #[cfg(all(feature = "browser", not(feature = "ssr")))]
 mod live;
+mod packed;
 pub mod store;
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::{
     api::{Api, ApiError, use_api},
-    auth::RequireLogin,
+    auth::{RequireLogin, use_auth},
     components::sprint_form::SprintForm,
     dates,
     model::{Sprint, Task, User},
@@ -27,8 +27,9 @@ use column::BoardColumn;
 use detail::TaskDetail;
 use store::{BoardStore, Link};
 
-/// Everything a board shows, fetched in one go (on the server for the first page).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Everything a board shows, fetched in one go (on the server for the first page, which
+/// carries it to the browser packed: [`packed`]).
+#[derive(Clone, Debug, PartialEq)]
 pub struct BoardData {
     pub sprint: Sprint,
     pub tasks: Vec<Task>,
@@ -60,25 +61,38 @@ async fn load_board(api: Api, sprint: i32) -> Result<BoardData, ApiError> {
 /// `/sprint/:id`, `id` as the URL has it.
 #[component]
 pub fn BoardPage(id: String) -> impl IntoView {
-    let id = StoredValue::new(id);
+    let api = use_api();
+    let auth = use_auth();
+    let shown_id = id.clone();
+    // `None`: nothing to show, as `id` is no number (or no one is signed in, in which case the
+    // login form stands in for the board).
+    let data = Resource::new(
+        move || id.clone(),
+        move |id| async move {
+            if !auth.signed_in().await {
+                return Ok(None);
+            }
+            match id.parse::<i32>() {
+                Ok(id) => load_board(api, id).await.map(Some),
+                Err(_) => Ok(None),
+            }
+        },
+    );
     view! {
         <RequireLogin>
-            <BoardLoader id=id.get_value() />
+            <BoardLoader id=shown_id.clone() data />
         </RequireLogin>
     }
 }
 
 #[component]
-fn BoardLoader(id: String) -> impl IntoView {
-    let api = use_api();
+fn BoardLoader(
+    /// The sprint's id as the URL has it, for "not found".
+    id: String,
+    data: Resource<Result<Option<BoardData>, ApiError>>,
+) -> impl IntoView {
     let sprint_id = StoredValue::new(id);
     let sprint_id = move || sprint_id.get_value();
-    let data = Resource::new(sprint_id, move |id| async move {
-        match id.parse::<i32>() {
-            Ok(id) => load_board(api, id).await.map(Some),
-            Err(_) => Ok(None),
-        }
-    });
     view! {
         <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {

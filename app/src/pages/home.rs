@@ -5,24 +5,51 @@ use chrono::Duration;
 use leptos::prelude::*;
 
 use crate::{
-    api::use_api, auth::RequireLogin, components::sprint_form::SprintForm, dates, model::Sprint,
+    api::{ApiError, use_api},
+    auth::{RequireLogin, use_auth},
+    components::sprint_form::SprintForm,
+    dates,
+    model::Sprint,
     routing::use_location,
 };
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    let show_past = RwSignal::new(false);
+    let current = sprints(Era::Current, Signal::stored(true));
+    let past = sprints(Era::Past, show_past.into());
     view! {
         <RequireLogin>
-            <SprintList />
+            <SprintList current past show_past />
         </RequireLogin>
     }
 }
 
+/// One list of sprints, every page of it, fetched while `shown` (and someone is signed in).
+fn sprints(era: Era, shown: Signal<bool>) -> SprintsResource {
+    let api = use_api();
+    let auth = use_auth();
+    Resource::new(
+        move || shown.get(),
+        move |shown| async move {
+            if !shown || !auth.signed_in().await {
+                return Ok(Vec::new());
+            }
+            api.get_all::<Sprint>(&era.query()).await
+        },
+    )
+}
+
+type SprintsResource = Resource<Result<Vec<Sprint>, ApiError>>;
+
 #[component]
-fn SprintList() -> impl IntoView {
+fn SprintList(
+    current: SprintsResource,
+    past: SprintsResource,
+    show_past: RwSignal<bool>,
+) -> impl IntoView {
     let location = use_location();
     let adding = RwSignal::new(false);
-    let show_past = RwSignal::new(false);
     let on_saved = Callback::new(move |sprint: Sprint| {
         location.navigate(&format!("/sprint/{}", sprint.id));
     });
@@ -37,7 +64,7 @@ fn SprintList() -> impl IntoView {
                     <button class="add" type="button" on:click=move |_| adding.set(true)>"Add Sprint"</button>
                 }.into_any()
             }}
-            <Sprints era=Era::Current shown=Signal::stored(true) />
+            <Sprints era=Era::Current sprints=current shown=Signal::stored(true) />
             <h2 class="past-title">
                 <button
                     type="button"
@@ -50,7 +77,7 @@ fn SprintList() -> impl IntoView {
                 </button>
             </h2>
             <div id="past-sprints">
-                <Sprints era=Era::Past shown=show_past.into() />
+                <Sprints era=Era::Past sprints=past shown=show_past.into() />
             </div>
         </section>
     }
@@ -94,20 +121,10 @@ impl Era {
     }
 }
 
-/// One list of sprints, fetched (every page of it) while `shown`. Both lists are this one
-/// component, so the bundle carries one copy of a list's loading and drawing, not two.
+/// One list of sprints, as [`sprints`] fetched it. Both lists are this one component, so the
+/// bundle carries one copy of a list's loading and drawing, not two.
 #[component]
-fn Sprints(era: Era, shown: Signal<bool>) -> impl IntoView {
-    let api = use_api();
-    let sprints = Resource::new(
-        move || shown.get(),
-        move |shown| async move {
-            if !shown {
-                return Ok(Vec::new());
-            }
-            api.get_all::<Sprint>(&era.query()).await
-        },
-    );
+fn Sprints(era: Era, sprints: SprintsResource, shown: Signal<bool>) -> impl IntoView {
     let loading =
         move || (era == Era::Current).then(|| view! { <p class="loading">"Loading…"</p> });
     view! {

@@ -62,6 +62,53 @@ async fn a_board_is_rendered_with_its_tasks_for_the_signed_in_person() {
     assert!(anonymous.text.contains(">Username</label>"));
 }
 
+/// A page carries its data to hydration once, fetched once: the server may build the view
+/// behind the login gate more than once, and data loaded from inside it came along each time
+/// (three copies of a board, three fetches of it).
+#[tokio::test]
+async fn a_page_carries_its_data_once() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    app.create_user("frank", "frank-pass-1").await;
+    let sprint = app.insert_sprint("Once", crate::harness::date(5)).await;
+    app.insert_task(NewTask {
+        sprint: Some(sprint.id),
+        description: "Said only in the data".into(),
+        ..NewTask::named("A task")
+    })
+    .await;
+    let (cookie, _) = app
+        .sign_in_at("/api/session", "frank", "frank-pass-1")
+        .await;
+    // The sprint's `tasks` link appears nowhere but in its data.
+    let sprint_data = format!("/api/tasks?sprint={}", sprint.id);
+
+    let board = app
+        .call(Method::GET, &format!("/sprint/{}", sprint.id))
+        .header("cookie", &cookie)
+        .send()
+        .await;
+    assert_eq!(
+        board.text.matches("Said only in the data").count(),
+        1,
+        "{}",
+        board.text
+    );
+    assert_eq!(
+        board.text.matches(&sprint_data).count(),
+        1,
+        "{}",
+        board.text
+    );
+
+    let home = app
+        .call(Method::GET, "/")
+        .header("cookie", &cookie)
+        .send()
+        .await;
+    assert!(home.text.contains(">Once</span>"), "{}", home.text);
+    assert_eq!(home.text.matches(&sprint_data).count(), 1, "{}", home.text);
+}
+
 /// User text reaches the page twice: as markup and inside the inline script that carries the
 /// data to hydration. Neither may let it out as HTML or script.
 #[tokio::test]
