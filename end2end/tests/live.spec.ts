@@ -42,8 +42,10 @@ test("moves, locks and presence travel between two browsers", async ({ browser }
   await expect(locked).toHaveClass(/locked/);
   await expect(locked).toContainText("alice is moving this");
   await expect(locked).toHaveAttribute("draggable", "false");
+  await expect(locked).toHaveAttribute("aria-disabled", "true");
   await alice.page.mouse.up();
   await expect(locked).not.toHaveClass(/locked/);
+  await expect(locked).not.toHaveAttribute("aria-disabled");
 
   // Bob leaves: Alice's presence list follows.
   await bobContext.close();

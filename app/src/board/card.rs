@@ -11,6 +11,9 @@ use super::{
 };
 use crate::{api::Api, dates};
 
+/// A card's element id is this and its task's id; it is also how an event finds its task.
+const CARD_ID_PREFIX: &str = "task-";
+
 /// One card, drawn from what it shows; the column replaces it when that changes.
 ///
 /// A card is plain markup: its events are handled once per list by [`CardGestures`], since a
@@ -34,13 +37,12 @@ pub fn TaskCard(card: CardFace) -> impl IntoView {
     view! {
         <li
             class=if locked { "task-item locked" } else { "task-item" }
-            id=format!("task-{id}")
-            data-task-id=id
+            id=format!("{CARD_ID_PREFIX}{id}")
             tabindex="0"
             role="button"
             aria-label=label
             aria-describedby="card-help"
-            aria-disabled=locked.to_string()
+            aria-disabled=locked.then_some("true")
             draggable=if locked { "false" } else { "true" }
         >
             <span class="task-name">{name}</span>
@@ -70,8 +72,8 @@ impl CardTarget {
 
     fn under(target: Option<web_sys::EventTarget>) -> Option<CardTarget> {
         let element = target?.dyn_into::<web_sys::Element>().ok()?;
-        let card = element.closest("[data-task-id]").ok()??;
-        let id = card.get_attribute("data-task-id")?.parse().ok()?;
+        let card = element.closest(".task-item").ok()??;
+        let id = card.id().strip_prefix(CARD_ID_PREFIX)?.parse().ok()?;
         let locked = card.class_list().contains("locked");
         Some(CardTarget {
             element: card.dyn_into().ok()?,
@@ -296,7 +298,7 @@ impl CardGestures {
 fn refocus(id: i32) {
     request_animation_frame(move || {
         if let Some(element) = document()
-            .get_element_by_id(&format!("task-{id}"))
+            .get_element_by_id(&format!("{CARD_ID_PREFIX}{id}"))
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         {
             let _ = element.focus();
