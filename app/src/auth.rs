@@ -13,6 +13,8 @@ use crate::{
 pub struct Auth {
     pub session: Resource<Option<SessionInfo>>,
     generation: RwSignal<u32>,
+    /// Bumped in the browser once the session, refetched, names someone other than before.
+    signed_in_as_changed: RwSignal<u32>,
 }
 
 impl Auth {
@@ -25,15 +27,25 @@ impl Auth {
             move || generation.get(),
             move |_| async move { api.get::<SessionInfo>("/api/session").await.ok() },
         );
-        // Writes carry the session's CSRF token, whichever side fetched the session.
-        Effect::new(move |_| {
-            if let Some(info) = session.get() {
-                api.set_csrf(info.map(|info| info.csrf_token));
+        let signed_in_as_changed = RwSignal::new(0u32);
+        // Writes carry the session's CSRF token, whichever side fetched the session. Effects
+        // run only in the browser, so the server (which knows the session before any page
+        // resource asks) never counts a change and never loads a page twice.
+        Effect::new(move |known: Option<Option<Option<i32>>>| {
+            let Some(info) = session.get() else {
+                return known.flatten();
+            };
+            let now = info.as_ref().map(|info| info.user.id);
+            api.set_csrf(info.map(|info| info.csrf_token));
+            if matches!(known, Some(Some(before)) if before != now) {
+                signed_in_as_changed.update(|n| *n += 1);
             }
+            Some(now)
         });
         let auth = Auth {
             session,
             generation,
+            signed_in_as_changed,
         };
         provide_context(auth);
         auth
@@ -42,9 +54,16 @@ impl Auth {
     /// Waits for the session: whether someone is signed in. A page's resources start with it
     /// and are created outside [`RequireLogin`] (whose view the server may build more than
     /// once, fetching, and carrying in the page, any resource created inside once per build):
-    /// they then fetch nothing for a visitor and fetch again when someone signs in.
+    /// they then fetch nothing for a visitor. A resource does not track what its fetcher
+    /// awaits, so its source reads [`Auth::who_changed`] to fetch again after a sign-in.
     pub async fn signed_in(self) -> bool {
         self.session.await.is_some()
+    }
+
+    /// A count, tracked, that grows each time the session, once known again, names someone
+    /// else (a sign-in, a sign-out): for resource sources. Never moves on the server.
+    pub fn who_changed(&self) -> u32 {
+        self.signed_in_as_changed.get()
     }
 
     pub fn refresh(&self) {

@@ -64,17 +64,21 @@ pub fn BoardPage(id: String) -> impl IntoView {
     let api = use_api();
     let auth = use_auth();
     let shown_id = id.clone();
-    // `None`: nothing to show, as `id` is no number (or no one is signed in, in which case the
-    // login form stands in for the board).
+    // `None`: nothing fetched, as no one is signed in (the login form stands in for the board
+    // and, once someone signs in, `who_changed` fetches it).
     let data = Resource::new(
-        move || id.clone(),
-        move |id| async move {
+        move || (id.clone(), auth.who_changed()),
+        move |(id, _)| async move {
             if !auth.signed_in().await {
                 return Ok(None);
             }
             match id.parse::<i32>() {
                 Ok(id) => load_board(api, id).await.map(Some),
-                Err(_) => Ok(None),
+                // No number, no such sprint: the same page as for an id that does not exist.
+                Err(_) => Err(ApiError {
+                    status: 404,
+                    body: String::new(),
+                }),
             }
         },
     );
@@ -98,7 +102,8 @@ fn BoardLoader(
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(Some(data)) => view! { <Board data /> }.into_any(),
-                    Ok(None) => not_found(sprint_id()).into_any(),
+                    // Signed in a moment ago: the board is on its way.
+                    Ok(None) => view! { <p class="loading">"Loading…"</p> }.into_any(),
                     Err(error) if error.status == 404 => not_found(sprint_id()).into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.message()}</p> }.into_any(),
                 }

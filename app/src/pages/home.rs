@@ -25,22 +25,23 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// One list of sprints, every page of it, fetched while `shown` (and someone is signed in).
+/// One list of sprints, every page of it, fetched while `shown` and someone is signed in
+/// (`None` otherwise: nothing fetched).
 fn sprints(era: Era, shown: Signal<bool>) -> SprintsResource {
     let api = use_api();
     let auth = use_auth();
     Resource::new(
-        move || shown.get(),
-        move |shown| async move {
+        move || (shown.get(), auth.who_changed()),
+        move |(shown, _)| async move {
             if !shown || !auth.signed_in().await {
-                return Ok(Vec::new());
+                return Ok(None);
             }
-            api.get_all::<Sprint>(&era.query()).await
+            api.get_all::<Sprint>(&era.query()).await.map(Some)
         },
     )
 }
 
-type SprintsResource = Resource<Result<Vec<Sprint>, ApiError>>;
+type SprintsResource = Resource<Result<Option<Vec<Sprint>>, ApiError>>;
 
 #[component]
 fn SprintList(
@@ -64,7 +65,7 @@ fn SprintList(
                     <button class="add" type="button" on:click=move |_| adding.set(true)>"Add Sprint"</button>
                 }.into_any()
             }}
-            <Sprints era=Era::Current sprints=current shown=Signal::stored(true) />
+            <Sprints era=Era::Current sprints=current />
             <h2 class="past-title">
                 <button
                     type="button"
@@ -77,7 +78,7 @@ fn SprintList(
                 </button>
             </h2>
             <div id="past-sprints">
-                <Sprints era=Era::Past sprints=past shown=show_past.into() />
+                <Sprints era=Era::Past sprints=past />
             </div>
         </section>
     }
@@ -124,18 +125,19 @@ impl Era {
 /// One list of sprints, as [`sprints`] fetched it. Both lists are this one component, so the
 /// bundle carries one copy of a list's loading and drawing, not two.
 #[component]
-fn Sprints(era: Era, sprints: SprintsResource, shown: Signal<bool>) -> impl IntoView {
+fn Sprints(era: Era, sprints: SprintsResource) -> impl IntoView {
     let loading =
         move || (era == Era::Current).then(|| view! { <p class="loading">"Loading…"</p> });
     view! {
         <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match sprints.await {
-                    Ok(sprints) if sprints.is_empty() => shown
-                        .get_untracked()
-                        .then(|| view! { <p class="empty">{era.none_text()}</p> })
-                        .into_any(),
-                    Ok(sprints) => view! { <SprintTiles sprints label=era.label() /> }.into_any(),
+                    // Not asked for, or signed in a moment ago (the list is on its way).
+                    Ok(None) => loading().into_any(),
+                    Ok(Some(sprints)) if sprints.is_empty() => {
+                        view! { <p class="empty">{era.none_text()}</p> }.into_any()
+                    }
+                    Ok(Some(sprints)) => view! { <SprintTiles sprints label=era.label() /> }.into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.message()}</p> }.into_any(),
                 }
             })}
