@@ -2,10 +2,14 @@
 //! page that needs a person, plus the login form that stands in for such a page.
 
 use leptos::prelude::*;
-use serde::Serialize;
+use serde::{Serialize, de::DeserializeOwned};
 
 use crate::{
-    api::use_api, components::form::Submission, model::SessionInfo, paths, routing::use_location,
+    api::{ApiError, use_api},
+    components::{form::Submission, loading},
+    model::SessionInfo,
+    paths,
+    routing::use_location,
 };
 
 /// The session as the app knows it; `refresh` refetches `GET /api/session`.
@@ -51,19 +55,37 @@ impl Auth {
         auth
     }
 
-    /// Waits for the session: whether someone is signed in. A page's resources start with it
-    /// and are created outside [`RequireLogin`] (whose view the server may build more than
-    /// once, fetching, and carrying in the page, any resource created inside once per build):
-    /// they then fetch nothing for a visitor. A resource does not track what its fetcher
-    /// awaits, so its source reads [`Auth::who_changed`] to fetch again after a sign-in.
-    pub async fn signed_in(self) -> bool {
-        self.session.await.is_some()
-    }
-
-    /// A count, tracked, that grows each time the session, once known again, names someone
-    /// else (a sign-in, a sign-out): for resource sources. Never moves on the server.
-    pub fn who_changed(&self) -> u32 {
-        self.signed_in_as_changed.get()
+    /// The data of a page that needs someone signed in: `fetch` runs for what `source` asks
+    /// (`None`: nothing asked yet) once the session says someone is, and again after every
+    /// sign-in or sign-out; `Ok(None)` while nothing is fetched. Pages create it outside
+    /// [`RequireLogin`], whose view the server may build more than once (fetching, and carrying
+    /// in the page, a resource created inside once per build). The source reads the sign-in
+    /// count because a resource does not track what its fetcher awaits.
+    pub fn page_resource<S, T, Fut>(
+        self,
+        source: impl Fn() -> Option<S> + Send + Sync + 'static,
+        fetch: impl Fn(S) -> Fut + Send + Sync + 'static,
+    ) -> Resource<Result<Option<T>, ApiError>>
+    where
+        S: PartialEq + Clone + Send + Sync + 'static,
+        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
+    {
+        Resource::new(
+            move || (source(), self.signed_in_as_changed.get()),
+            move |(asked, _)| {
+                let fetching = asked.map(&fetch);
+                async move {
+                    let Some(fetching) = fetching else {
+                        return Ok(None);
+                    };
+                    if self.session.await.is_none() {
+                        return Ok(None);
+                    }
+                    fetching.await.map(Some)
+                }
+            },
+        )
     }
 
     pub fn refresh(&self) {
@@ -82,7 +104,7 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
     let auth = use_auth();
     let children = StoredValue::new(children);
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match auth.session.await {
                     Some(_) => children.read_value()().into_any(),

@@ -18,7 +18,7 @@ use leptos::prelude::*;
 use crate::{
     api::{Api, ApiError, use_api},
     auth::{RequireLogin, use_auth},
-    components::sprint_form::SprintForm,
+    components::{loading, sprint_form::SprintForm},
     dates,
     model::{Sprint, Task, User},
     routing::use_location,
@@ -62,18 +62,12 @@ async fn load_board(api: Api, sprint: i32) -> Result<BoardData, ApiError> {
 #[component]
 pub fn BoardPage(id: String) -> impl IntoView {
     let api = use_api();
-    let auth = use_auth();
     let shown_id = id.clone();
-    // `None`: nothing fetched, as no one is signed in (the login form stands in for the board
-    // and, once someone signs in, `who_changed` fetches it).
-    let data = Resource::new(
-        move || (id.clone(), auth.who_changed()),
-        move |(id, _)| async move {
-            if !auth.signed_in().await {
-                return Ok(None);
-            }
+    let data = use_auth().page_resource(
+        move || Some(id.clone()),
+        move |id| async move {
             match id.parse::<i32>() {
-                Ok(id) => load_board(api, id).await.map(Some),
+                Ok(id) => load_board(api, id).await,
                 // No number, no such sprint: the same page as for an id that does not exist.
                 Err(_) => Err(ApiError {
                     status: 404,
@@ -98,12 +92,12 @@ fn BoardLoader(
     let sprint_id = StoredValue::new(id);
     let sprint_id = move || sprint_id.get_value();
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Transition fallback=loading>
             {move || Suspend::new(async move {
                 match data.await {
                     Ok(Some(data)) => view! { <Board data /> }.into_any(),
                     // Signed in a moment ago: the board is on its way.
-                    Ok(None) => view! { <p class="loading">"Loading…"</p> }.into_any(),
+                    Ok(None) => loading().into_any(),
                     Err(error) if error.status == 404 => not_found(sprint_id()).into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error.message()}</p> }.into_any(),
                 }

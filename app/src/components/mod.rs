@@ -3,3 +3,11 @@
 pub mod form;
 pub mod header;
 pub mod sprint_form;
+
+use leptos::prelude::*;
+
+/// "Loading…", where data is on its way: every page's suspense fallback, and a page signed
+/// into a moment ago.
+pub fn loading() -> impl IntoView {
+    view! { <p class="loading">"Loading…"</p> }
+}

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use crate::{
     api::{ApiError, use_api},
     auth::{RequireLogin, use_auth},
-    components::sprint_form::SprintForm,
+    components::{loading, sprint_form::SprintForm},
     dates,
     model::Sprint,
     routing::use_location,
@@ -25,19 +25,12 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// One list of sprints, every page of it, fetched while `shown` and someone is signed in
-/// (`None` otherwise: nothing fetched).
+/// One list of sprints, every page of it, fetched while `shown` and someone is signed in.
 fn sprints(era: Era, shown: Signal<bool>) -> SprintsResource {
     let api = use_api();
-    let auth = use_auth();
-    Resource::new(
-        move || (shown.get(), auth.who_changed()),
-        move |(shown, _)| async move {
-            if !shown || !auth.signed_in().await {
-                return Ok(None);
-            }
-            api.get_all::<Sprint>(&era.query()).await.map(Some)
-        },
+    use_auth().page_resource(
+        move || shown.get().then_some(()),
+        move |()| async move { api.get_all::<Sprint>(&era.query()).await },
     )
 }
 
@@ -126,14 +119,14 @@ impl Era {
 /// bundle carries one copy of a list's loading and drawing, not two.
 #[component]
 fn Sprints(era: Era, sprints: SprintsResource) -> impl IntoView {
-    let loading =
-        move || (era == Era::Current).then(|| view! { <p class="loading">"Loading…"</p> });
+    // Past sprints, hidden until asked for, show nothing while they load.
+    let placeholder = move || (era == Era::Current).then(loading);
     view! {
-        <Transition fallback=loading>
+        <Transition fallback=placeholder>
             {move || Suspend::new(async move {
                 match sprints.await {
                     // Not asked for, or signed in a moment ago (the list is on its way).
-                    Ok(None) => loading().into_any(),
+                    Ok(None) => placeholder().into_any(),
                     Ok(Some(sprints)) if sprints.is_empty() => {
                         view! { <p class="empty">{era.none_text()}</p> }.into_any()
                     }
