@@ -5,6 +5,7 @@
 //! - `cargo xtask test`: install what is missing, then every check CI runs, with a summary.
 //! - `cargo xtask setup`: only install what is missing.
 
+mod audit;
 mod pipeline;
 mod tools;
 

@@ -2,11 +2,11 @@
 //! (every check, in the order that fails fastest, with a one-line summary at the end).
 
 use std::{
-    path::Path,
     process::Command,
     time::{Duration, Instant},
 };
 
+use crate::audit;
 use crate::tools::{self, Needs, WASM_TARGET, path_with_node_tools, run_checked};
 
 pub fn run() -> Result<(), String> {
@@ -74,31 +74,10 @@ fn precompress() -> Command {
     command
 }
 
-/// `cargo audit` of Cargo.lock against the RustSec advisory database (ignores, with their
-/// reasons, are in `.cargo/audit.toml`). The database is a git repository on GitHub; where a
-/// copy already sits at `RUSTSEC_ADVISORY_DB` or `~/.cargo/advisory-db` it is used as it is
-/// (machines that reach only the package registries), otherwise `cargo audit` fetches it.
-fn dependency_audit() -> Command {
-    let mut command = cargo(&["audit"]);
-    let database = std::env::var_os("RUSTSEC_ADVISORY_DB")
-        .map(std::path::PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo/advisory-db"))
-        });
-    // `cargo audit` names the database it loaded, so the run shows which copy was used.
-    if let Some(database) = database.filter(|path| path.join("crates").is_dir()) {
-        command
-            .arg("--db")
-            .arg(database)
-            .args(["--no-fetch", "--stale"]);
-    }
-    command
-}
-
 /// One check of the test pipeline.
 struct Step {
     name: &'static str,
-    command: Command,
+    action: Action,
     /// Skipped (and counted as failed) when an earlier step of this name failed.
     requires: Option<&'static str>,
     /// Killed (and counted as failed) after this long: a hung step must fail the run with a
@@ -109,6 +88,73 @@ struct Step {
 /// The checks' budget once the tools are installed. CI allows 90 minutes for everything; a
 /// fresh checkout's checks take about 20.
 const PIPELINE_BUDGET: Duration = Duration::from_secs(80 * 60);
+
+/// What a step does: a command, or a check written here that runs its own commands.
+enum Action {
+    Command(Command),
+    Check(fn(Duration) -> Result<(), String>),
+    /// A check whose success comes with a note for the summary line.
+    Reported(fn(Duration) -> Result<String, String>),
+}
+
+impl Action {
+    /// Runs the step within `limit`; its note for the summary on success.
+    fn run(self, limit: Duration) -> Result<String, String> {
+        match self {
+            Action::Command(mut command) => {
+                tools::run_within(&mut command, limit).map(|()| String::new())
+            }
+            Action::Check(check) => check(limit).map(|()| String::new()),
+            Action::Reported(check) => check(limit),
+        }
+    }
+}
+
+/// A step's outcome: how long it took and its note, or why it failed.
+type StepResult = Result<(Duration, String), String>;
+
+/// The Rust tests, counting the tests that ran on each database engine (the harness notes each
+/// one in `TEST_BACKEND_TALLY`): a PostgreSQL half that silently did not run shows as 0.
+fn rust_tests(limit: Duration) -> Result<String, String> {
+    let tally = std::env::current_dir()
+        .map_err(|error| format!("current directory: {error}"))?
+        .join("target/test-backends.txt");
+    let _ = std::fs::remove_file(&tally);
+    let mut command = cargo(&["test", "--workspace", "--exclude", "frontend"]);
+    command.env("TEST_BACKEND_TALLY", &tally);
+    let result = tools::run_within(&mut command, limit);
+    let counts = backend_counts(&std::fs::read_to_string(&tally).unwrap_or_default());
+    let note = format!(
+        "database tests: {} on SQLite, {} on PostgreSQL",
+        counts.sqlite, counts.postgres
+    );
+    println!("xtask: {note}");
+    match result {
+        Ok(()) => Ok(note),
+        Err(why) => Err(format!("{why}; {note}")),
+    }
+}
+
+/// Distinct tests per engine in a tally of `engine test-name` lines.
+#[derive(Debug, PartialEq)]
+struct BackendCounts {
+    sqlite: usize,
+    postgres: usize,
+}
+
+fn backend_counts(tally: &str) -> BackendCounts {
+    let mut seen = std::collections::BTreeSet::new();
+    for line in tally.lines() {
+        if let Some((engine, test)) = line.split_once(' ') {
+            seen.insert((engine, test));
+        }
+    }
+    let count = |wanted: &str| seen.iter().filter(|(engine, _)| *engine == wanted).count();
+    BackendCounts {
+        sqlite: count("sqlite"),
+        postgres: count("postgres"),
+    }
+}
 
 fn cargo(args: &[&str]) -> Command {
     let mut command = Command::new("cargo");
@@ -130,13 +176,13 @@ fn steps() -> Vec<Step> {
     vec![
         Step {
             name: "format",
-            command: cargo(&["fmt", "--all", "--check"]),
+            action: Action::Command(cargo(&["fmt", "--all", "--check"])),
             requires: None,
             limit: Duration::from_secs(2 * 60),
         },
         Step {
             name: "clippy (server side)",
-            command: cargo(&[
+            action: Action::Command(cargo(&[
                 "clippy",
                 "--workspace",
                 "--exclude",
@@ -145,13 +191,13 @@ fn steps() -> Vec<Step> {
                 "--",
                 "-D",
                 "warnings",
-            ]),
+            ])),
             requires: None,
             limit: Duration::from_secs(30 * 60),
         },
         Step {
             name: "clippy (browser side)",
-            command: cargo(&[
+            action: Action::Command(cargo(&[
                 "clippy",
                 "-p",
                 "frontend",
@@ -164,53 +210,59 @@ fn steps() -> Vec<Step> {
                 "--",
                 "-D",
                 "warnings",
-            ]),
+            ])),
             requires: None,
             limit: Duration::from_secs(20 * 60),
         },
         Step {
+            name: "wasm bundle links no sea-orm/sqlx",
+            action: Action::Check(|_| wasm_bundle_is_free_of_database_crates()),
+            requires: None,
+            limit: Duration::from_secs(2 * 60),
+        },
+        Step {
             name: "dependency audit (RustSec)",
-            command: dependency_audit(),
+            action: Action::Check(audit::check),
             requires: None,
             limit: Duration::from_secs(2 * 60),
         },
         Step {
             name: "rust tests",
-            command: cargo(&["test", "--workspace", "--exclude", "frontend"]),
+            action: Action::Reported(rust_tests),
             requires: None,
             limit: Duration::from_secs(35 * 60),
         },
         Step {
             name: "release site build",
-            command: release_site_build(),
+            action: Action::Command(release_site_build()),
             requires: None,
             limit: Duration::from_secs(35 * 60),
         },
         Step {
             name: "precompressed bundle",
-            command: precompress(),
+            action: Action::Command(precompress()),
             requires: Some("release site build"),
             limit: Duration::from_secs(5 * 60),
         },
         Step {
             name: "book's Python client session",
-            command: {
+            action: Action::Command({
                 let mut command = Command::new("python3");
                 command.args(["tests/book_client.py", "target/release/server"]);
                 command
-            },
+            }),
             requires: Some("release site build"),
             limit: Duration::from_secs(5 * 60),
         },
         Step {
             name: "trunk client-side build",
-            command: trunk,
+            action: Action::Command(trunk),
             requires: None,
             limit: Duration::from_secs(25 * 60),
         },
         Step {
             name: "browser tests (Playwright, Chromium)",
-            command: browser_tests,
+            action: Action::Command(browser_tests),
             requires: Some("release site build"),
             limit: Duration::from_secs(25 * 60),
         },
@@ -221,9 +273,9 @@ pub fn test() -> Result<(), String> {
     let started = Instant::now();
     tools::ensure(Needs::everything())?;
     let checks_started = Instant::now();
-    let mut results: Vec<(&str, Result<Duration, String>)> = Vec::new();
+    let mut results: Vec<(&str, StepResult)> = Vec::new();
 
-    for mut step in steps() {
+    for step in steps() {
         if let Some(required) = step.requires {
             let failed = results
                 .iter()
@@ -236,21 +288,18 @@ pub fn test() -> Result<(), String> {
         println!("\nxtask: ── {} ──", step.name);
         let step_started = Instant::now();
         let left = PIPELINE_BUDGET.saturating_sub(checks_started.elapsed());
-        let result = tools::run_within(&mut step.command, step.limit.min(left))
-            .map(|()| step_started.elapsed());
+        let result = step
+            .action
+            .run(step.limit.min(left))
+            .map(|note| (step_started.elapsed(), note));
         results.push((step.name, result));
-        // The bundle guard runs right after the step that compiles the browser side.
-        if step.name == "clippy (browser side)" {
-            let guard_started = Instant::now();
-            let result = wasm_bundle_is_free_of_database_crates().map(|()| guard_started.elapsed());
-            results.push(("wasm bundle links no sea-orm/sqlx", result));
-        }
     }
 
     println!("\nxtask: results");
     for (name, result) in &results {
         match result {
-            Ok(took) => println!("  ok    {name} ({:.0?})", took),
+            Ok((took, note)) if note.is_empty() => println!("  ok    {name} ({took:.0?})"),
+            Ok((took, note)) => println!("  ok    {name} ({took:.0?}; {note})"),
             Err(why) => println!("  FAIL  {name}: {why}"),
         }
     }
@@ -328,5 +377,25 @@ mod tests {
         assert!(forbidden_crates(clean).is_empty());
         let dirty = "frontend v0.1.0\nsea-orm v1.1.20\nsqlx-core v0.8.6\nsqlx-core v0.8.6 (*)\n";
         assert_eq!(forbidden_crates(dirty), vec!["sea-orm", "sqlx-core"]);
+    }
+
+    #[test]
+    fn backend_counts_are_distinct_tests_per_engine() {
+        let tally = "sqlite api::a\npostgres api::a\nsqlite api::a\nsqlite api::b\n\
+                     postgres live_postgres::c\npostgres live_postgres::c\n";
+        assert_eq!(
+            backend_counts(tally),
+            BackendCounts {
+                sqlite: 2,
+                postgres: 2
+            }
+        );
+        assert_eq!(
+            backend_counts(""),
+            BackendCounts {
+                sqlite: 0,
+                postgres: 0
+            }
+        );
     }
 }

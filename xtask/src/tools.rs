@@ -44,57 +44,126 @@ impl Needs {
     }
 }
 
+/// Installs what `needs` names and is missing, then prints how long each install took (the
+/// README quotes these figures for a fresh machine).
 pub fn ensure(needs: Needs) -> Result<(), String> {
-    ensure_rust_components()?;
-    ensure_wasm_target()?;
-    ensure_cargo_tool(CargoTool {
-        crate_name: "cargo-leptos",
-        program: "cargo",
-        probe: &["leptos", "--version"],
-        version: CARGO_LEPTOS_VERSION,
-        flags: &["--locked"],
-    })?;
+    let mut log = SetupLog::default();
+    let result = ensure_all(needs, &mut log);
+    log.print();
+    result
+}
+
+/// What this run of the set-up installed, and how long each took.
+#[derive(Default)]
+pub struct SetupLog {
+    installed: Vec<(String, Duration)>,
+}
+
+impl SetupLog {
+    /// Runs `install` and records its time under `what`.
+    pub fn time(
+        &mut self,
+        what: impl Into<String>,
+        install: impl FnOnce() -> Result<(), String>,
+    ) -> Result<(), String> {
+        let started = Instant::now();
+        let result = install();
+        let what = what.into();
+        let took = started.elapsed();
+        match &result {
+            Ok(()) => self.installed.push((what, took)),
+            Err(_) => self.installed.push((format!("{what} (FAILED)"), took)),
+        }
+        result
+    }
+
+    fn print(&self) {
+        if self.installed.is_empty() {
+            println!("xtask: set-up: every tool was already installed");
+            return;
+        }
+        let total: Duration = self.installed.iter().map(|(_, took)| *took).sum();
+        println!("xtask: set-up installed, in {}:", minutes(total));
+        for (what, took) in &self.installed {
+            println!("  {:>9}  {what}", minutes(*took));
+        }
+    }
+}
+
+/// `12 min 47 s`, or `41 s` under a minute.
+pub fn minutes(took: Duration) -> String {
+    let seconds = took.as_secs();
+    if seconds < 60 {
+        format!("{seconds} s")
+    } else {
+        format!("{} min {:02} s", seconds / 60, seconds % 60)
+    }
+}
+
+fn ensure_all(needs: Needs, log: &mut SetupLog) -> Result<(), String> {
+    ensure_rust_components(log)?;
+    ensure_wasm_target(log)?;
+    ensure_cargo_tool(
+        log,
+        CargoTool {
+            crate_name: "cargo-leptos",
+            program: "cargo",
+            probe: &["leptos", "--version"],
+            version: CARGO_LEPTOS_VERSION,
+            flags: &["--locked"],
+        },
+    )?;
     // wasm-bindgen-cli must equal the wasm-bindgen crate in Cargo.lock. Its own lockfile pins a
     // crate the registry mirror lacks, so it is installed without --locked.
     let bindgen = wasm_bindgen_version()?;
-    ensure_cargo_tool(CargoTool {
-        crate_name: "wasm-bindgen-cli",
-        program: "wasm-bindgen",
-        probe: &["--version"],
-        version: &bindgen,
-        flags: &[],
-    })?;
-    // wasm-opt from npm's binaryen 132: Debian's binaryen 108 breaks hydration.
-    ensure_npm_packages(Path::new("."))?;
-    if needs.trunk {
-        ensure_cargo_tool(CargoTool {
-            crate_name: "trunk",
-            program: "trunk",
+    ensure_cargo_tool(
+        log,
+        CargoTool {
+            crate_name: "wasm-bindgen-cli",
+            program: "wasm-bindgen",
             probe: &["--version"],
-            version: TRUNK_VERSION,
-            flags: &["--locked"],
-        })?;
+            version: &bindgen,
+            flags: &[],
+        },
+    )?;
+    // wasm-opt from npm's binaryen 132: Debian's binaryen 108 breaks hydration.
+    ensure_npm_packages(log, Path::new("."))?;
+    if needs.trunk {
+        ensure_cargo_tool(
+            log,
+            CargoTool {
+                crate_name: "trunk",
+                program: "trunk",
+                probe: &["--version"],
+                version: TRUNK_VERSION,
+                flags: &["--locked"],
+            },
+        )?;
     }
     if needs.audit {
         // Without binary scanning: only Cargo.lock is audited, and the build is half as long.
-        ensure_cargo_tool(CargoTool {
-            crate_name: "cargo-audit",
-            program: "cargo",
-            probe: &["audit", "--version"],
-            version: CARGO_AUDIT_VERSION,
-            flags: &["--locked", "--no-default-features"],
-        })?;
+        ensure_cargo_tool(
+            log,
+            CargoTool {
+                crate_name: "cargo-audit",
+                program: "cargo",
+                probe: &["audit", "--version"],
+                version: CARGO_AUDIT_VERSION,
+                flags: &["--locked", "--no-default-features"],
+            },
+        )?;
+        crate::audit::ensure_database(log)?;
     }
     if needs.browser_tests {
-        ensure_npm_packages(Path::new("end2end"))?;
-        ensure_chromium()?;
-        ensure_python_requests()?;
+        ensure_npm_packages(log, Path::new("end2end"))?;
+        ensure_chromium(log)?;
+        ensure_python_requests(log)?;
     }
     Ok(())
 }
 
 /// Runs `program args…` and returns its stdout, or None if it could not run or failed.
-fn output_of(program: &str, args: &[&str]) -> Option<String> {
+pub fn output_of(program: &str, args: &[&str]) -> Option<String> {
     let output = Command::new(program).args(args).output().ok()?;
     output
         .status
@@ -146,23 +215,27 @@ pub fn run_within(command: &mut Command, limit: Duration) -> Result<(), String> 
     }
 }
 
-fn ensure_rust_components() -> Result<(), String> {
+fn ensure_rust_components(log: &mut SetupLog) -> Result<(), String> {
     let installed = output_of("rustup", &["component", "list", "--installed"]).unwrap_or_default();
     // rust-src: the release wasm bundle rebuilds the standard library for size (pipeline.rs).
     for component in ["rustfmt", "clippy", "rust-src"] {
         if !installed.lines().any(|line| line.starts_with(component)) {
             println!("xtask: installing the {component} component");
-            run_checked(Command::new("rustup").args(["component", "add", component]))?;
+            log.time(format!("the {component} component"), || {
+                run_checked(Command::new("rustup").args(["component", "add", component]))
+            })?;
         }
     }
     Ok(())
 }
 
-fn ensure_wasm_target() -> Result<(), String> {
+fn ensure_wasm_target(log: &mut SetupLog) -> Result<(), String> {
     let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
     if !installed.lines().any(|line| line.trim() == WASM_TARGET) {
         println!("xtask: adding the {WASM_TARGET} target");
-        run_checked(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+        log.time(format!("the {WASM_TARGET} target"), || {
+            run_checked(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+        })?;
     }
     Ok(())
 }
@@ -183,7 +256,7 @@ struct CargoTool<'a> {
     flags: &'a [&'a str],
 }
 
-fn ensure_cargo_tool(tool: CargoTool<'_>) -> Result<(), String> {
+fn ensure_cargo_tool(log: &mut SetupLog, tool: CargoTool<'_>) -> Result<(), String> {
     if output_of(tool.program, tool.probe).is_some_and(|out| reports_version(&out, tool.version)) {
         return Ok(());
     }
@@ -202,7 +275,9 @@ fn ensure_cargo_tool(tool: CargoTool<'_>) -> Result<(), String> {
     install.args(tool.flags);
     // Tools share one build directory, so crates they have in common compile once.
     install.env("CARGO_TARGET_DIR", "target/tools");
-    run_checked(&mut install)
+    log.time(format!("{} {}", tool.crate_name, tool.version), || {
+        run_checked(&mut install)
+    })
 }
 
 /// The exact `wasm-bindgen` version in Cargo.lock.
@@ -230,7 +305,7 @@ pub fn locked_version(lock: &str, package: &str) -> Option<String> {
 }
 
 /// `npm ci` in `dir` when node_modules is missing or older than package-lock.json.
-fn ensure_npm_packages(dir: &Path) -> Result<(), String> {
+fn ensure_npm_packages(log: &mut SetupLog, dir: &Path) -> Result<(), String> {
     let lock = dir.join("package-lock.json");
     let marker = dir.join("node_modules/.package-lock.json");
     let fresh = match (modified(&lock), modified(&marker)) {
@@ -241,20 +316,22 @@ fn ensure_npm_packages(dir: &Path) -> Result<(), String> {
         return Ok(());
     }
     println!("xtask: installing npm packages in {}", dir.display());
-    run_checked(
-        Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(dir)
-            // Playwright drives Debian's Chromium; its own browser download cannot work here.
-            .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
-    )
+    log.time(format!("npm packages in {}", dir.display()), || {
+        run_checked(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(dir)
+                // Playwright drives Debian's Chromium; its own browser download cannot work here.
+                .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"),
+        )
+    })
 }
 
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-fn ensure_chromium() -> Result<(), String> {
+fn ensure_chromium(log: &mut SetupLog) -> Result<(), String> {
     if Path::new(CHROMIUM).exists() {
         return Ok(());
     }
@@ -265,21 +342,25 @@ fn ensure_chromium() -> Result<(), String> {
         ));
     }
     println!("xtask: installing Debian's chromium");
-    run_checked(Command::new("apt-get").args(["update", "-qq"]))?;
-    run_checked(
-        Command::new("apt-get")
-            .args(["install", "-y", "-qq", "chromium"])
-            .env("DEBIAN_FRONTEND", "noninteractive"),
-    )
+    log.time("Debian's chromium", || {
+        run_checked(Command::new("apt-get").args(["update", "-qq"]))?;
+        run_checked(
+            Command::new("apt-get")
+                .args(["install", "-y", "-qq", "chromium"])
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+        )
+    })
 }
 
 /// The book's own client library, for replaying its chapter-4 session.
-fn ensure_python_requests() -> Result<(), String> {
+fn ensure_python_requests(log: &mut SetupLog) -> Result<(), String> {
     if output_of("python3", &["-c", "import requests"]).is_some() {
         return Ok(());
     }
     println!("xtask: installing the Python requests package");
-    run_checked(Command::new("python3").args(["-m", "pip", "install", "--quiet", "requests"]))
+    log.time("the Python requests package", || {
+        run_checked(Command::new("python3").args(["-m", "pip", "install", "--quiet", "requests"]))
+    })
 }
 
 /// PATH with the project's npm tools (wasm-opt) first, for tools that do not add it themselves.

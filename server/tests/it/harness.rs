@@ -33,7 +33,9 @@ use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
 use tower::ServiceExt;
 
 /// Which engines this machine can test against: SQLite always; PostgreSQL when
-/// `TEST_DATABASE_URL` is set or a server answers on 127.0.0.1:5432.
+/// `TEST_DATABASE_URL` is set or a server answers on 127.0.0.1:5432. With `REQUIRE_POSTGRES=1`
+/// (CI sets it after starting the server) a missing PostgreSQL fails the test instead of
+/// leaving its PostgreSQL half unrun.
 pub fn backends() -> Vec<Backend> {
     let mut backends = vec![Backend::Sqlite];
     if let Some(url) = postgres_admin_url() {
@@ -50,13 +52,45 @@ pub enum Backend {
 }
 
 fn postgres_admin_url() -> Option<String> {
-    if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
-        return (!url.is_empty()).then_some(url);
+    let found = match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) => (!url.is_empty()).then_some(url),
+        Err(_) => {
+            let addr = "127.0.0.1:5432".parse().expect("a socket address");
+            std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300))
+                .ok()
+                .map(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+        }
+    };
+    if found.is_none() && std::env::var("REQUIRE_POSTGRES").is_ok_and(|value| value == "1") {
+        panic!(
+            "REQUIRE_POSTGRES=1, but no PostgreSQL answers on 127.0.0.1:5432 and \
+             TEST_DATABASE_URL is not set: this test's PostgreSQL half cannot run"
+        );
     }
-    let addr = "127.0.0.1:5432".parse().ok()?;
-    std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(300))
-        .ok()
-        .map(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+    found
+}
+
+/// Notes that the running test uses `backend`, in the file `TEST_BACKEND_TALLY` names (set by
+/// `cargo xtask test`, which counts the tests that ran on each engine for its summary).
+fn tally(backend: &Backend) {
+    let Some(path) = std::env::var_os("TEST_BACKEND_TALLY") else {
+        return;
+    };
+    let engine = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres(_) => "postgres",
+    };
+    let test = std::thread::current().name().unwrap_or("unnamed").to_owned();
+    use std::io::Write;
+    // One short line per write on a file opened for appending: lines from parallel tests do
+    // not interleave.
+    let line = format!("{engine} {test}\n");
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(line.as_bytes()))
+        .expect("write TEST_BACKEND_TALLY");
 }
 
 /// A running application over its own, freshly migrated database.
@@ -156,6 +190,7 @@ impl TestApp {
 
     /// Like [`TestApp::spawn`], with extra configuration variables (e.g. `TOKEN_TTL`).
     pub async fn spawn_with(backend: &Backend, extra_env: &[(&str, &str)]) -> TestApp {
+        tally(backend);
         let extra = owned_env(extra_env);
         let (database_url, cleanup) = match backend {
             Backend::Sqlite => {
