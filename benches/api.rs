@@ -4,7 +4,7 @@
 //! - `GET /api/tasks?sprint=N` (25 of 200 tasks, Token auth)
 //! - `POST /api/tasks/{id}/move` (random column and position)
 //!
-//! Run: `cargo bench -p server --bench api` (`BENCH_SECONDS`, `BENCH_CONNECTIONS` to tune).
+//! Run: `cargo bench -p benches --bench api` (`BENCH_SECONDS`, `BENCH_CONNECTIONS` to tune).
 //! Prints requests/s and p50/p99/max latency per scenario. Not a test: it asserts nothing
 //! beyond every answer being 200.
 

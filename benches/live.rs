@@ -1,8 +1,10 @@
 //! Live-stream delivery: one change (a REST PATCH) to 1,000 websocket subscribers of one
-//! sprint, and the server's memory per idle connection. The server is the real `server` binary
-//! in its own process (so its RSS is its own), on a throw-away SQLite file, over loopback.
+//! sprint, and the server's memory per idle connection. The server runs in its own process (so
+//! its RSS is its own), on a throw-away SQLite file, over loopback: this executable started
+//! again as the server (`server::cli::run`, what the `server` binary's `main` calls), so the
+//! benchmark never builds a `server` binary that could take the shippable one's place.
 //!
-//! Run: `cargo bench -p server --bench live` (`BENCH_SUBSCRIBERS`, `BENCH_CHANGES` to tune).
+//! Run: `cargo bench -p benches --bench live` (`BENCH_SUBSCRIBERS`, `BENCH_CHANGES` to tune).
 //! Latency runs from just before the PATCH is sent until a subscriber has the frame, so it
 //! includes the REST write itself.
 
@@ -19,7 +21,19 @@ use tokio::{
 };
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, http::HeaderValue};
 
-const SERVER: &str = env!("CARGO_BIN_EXE_server");
+// The same allocator as the `server` binary, so the memory figures match a real deployment.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Set in the environment of this executable when it is started again as the server.
+const RUN_AS_SERVER: &str = "BENCH_RUN_AS_SERVER";
+
+/// `server <args>`: this executable, run as the server binary runs.
+fn server(args: &[&str]) -> Command {
+    let mut command = Command::new(std::env::current_exe().expect("this executable"));
+    command.args(args).env(RUN_AS_SERVER, "1");
+    command
+}
 
 struct Server(Child);
 
@@ -85,7 +99,15 @@ fn json(text: &str) -> serde_json::Value {
 }
 
 #[tokio::main]
-async fn main() {
+async fn main() -> std::process::ExitCode {
+    if std::env::var_os(RUN_AS_SERVER).is_some() {
+        return server::cli::run().await;
+    }
+    bench().await;
+    std::process::ExitCode::SUCCESS
+}
+
+async fn bench() {
     let subscribers: usize = std::env::var("BENCH_SUBSCRIBERS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -108,25 +130,23 @@ async fn main() {
         ),
         ("RUST_LOG", "warn".to_owned()),
     ];
-    let status = Command::new(SERVER)
-        .args([
-            "createsuperuser",
-            "--username",
-            "bench",
-            "--email",
-            "b@example.com",
-            "--password",
-            "bench",
-        ])
-        .envs(env.iter().cloned())
-        .current_dir(dir.path())
-        .stdout(Stdio::null())
-        .status()
-        .expect("createsuperuser");
+    let status = server(&[
+        "createsuperuser",
+        "--username",
+        "bench",
+        "--email",
+        "b@example.com",
+        "--password",
+        "bench",
+    ])
+    .envs(env.iter().cloned())
+    .current_dir(dir.path())
+    .stdout(Stdio::null())
+    .status()
+    .expect("createsuperuser");
     assert!(status.success());
     let server = Server(
-        Command::new(SERVER)
-            .arg("serve")
+        server(&["serve"])
             .envs(env.iter().cloned())
             .current_dir(dir.path())
             .spawn()
