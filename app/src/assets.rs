@@ -52,7 +52,7 @@ pub fn asset_url(logical: &str) -> String {
 
 /// Loads and starts the app: preloads the JS glue and the wasm (in parallel, CORS mode so a CDN
 /// works), links the stylesheet, and boots hydration from an async module script carrying the
-/// response's CSP nonce.
+/// response's CSP nonce. Hydration is told which build rendered the page (`app::build_id`).
 #[component]
 pub fn Bundle(
     /// The bundle's name (`output-name` in the workspace manifest), e.g. `scrum`.
@@ -73,9 +73,10 @@ pub fn Bundle(
         "const m = await import({js}); await m.default({{module_or_path: {wasm}}}); \
          if (document.readyState === \"loading\") \
          await new Promise(parsed => document.addEventListener(\"DOMContentLoaded\", parsed, {{once: true}})); \
-         m.hydrate();",
+         m.hydrate({build});",
         js = quote(&js),
         wasm = quote(&wasm),
+        build = quote(crate::build_id::id()),
     );
     view! {
         <link rel="modulepreload" href=js crossorigin="anonymous" />

@@ -7,6 +7,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod board;
+pub mod build_id;
 pub mod components;
 pub mod dates;
 pub mod model;

@@ -2,6 +2,8 @@
 // card), refusals rolled back, keyboard moves, and editing a task in place.
 import { expect, test } from "@playwright/test";
 import { BoardPage, COLUMNS } from "./pages/board-page";
+import { HomePage } from "./pages/home-page";
+import { contrast, luminance, shownColours } from "./support/colours";
 import { type Api, apiAs, isoDate, signIn, type Sprint, unique, watchProblems } from "./support/fixtures";
 
 let api: Api;
@@ -140,17 +142,46 @@ test("a stale edit shows what changed and lets the person reload or overwrite", 
   await expect(board.dialog.getByLabel("Name")).toHaveValue(task.name);
 });
 
-test("screenshots of a board, light and dark", async ({ page }) => {
+test("light and dark: the board and home use the scheme's colours, all readable (screenshots kept)", async ({ page }) => {
   for (const [i, status] of [1, 2, 2, 3, 4].entries()) {
-    await api.task({ name: unique(`Shot ${i}`), sprint: sprint.id, status, ...(status === 4 ? { completed: isoDate(0) } : {}) });
+    await api.task({
+      name: unique(`Shot ${i}`),
+      sprint: sprint.id,
+      status,
+      assigned: "alice",
+      due: isoDate(3 + i),
+      ...(status === 4 ? { completed: isoDate(0) } : {}),
+    });
   }
   const board = new BoardPage(page);
   for (const scheme of ["light", "dark"] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await board.goto(sprint.id);
+    const onBoard = await shownColours(page, {
+      "page text": "main",
+      "sprint title": "#sprint-title",
+      "column heading": ".status h2",
+      "task name": ".task-item .task-name",
+      "task's due date": ".task-item .due",
+      "header link": ".site-nav a",
+    });
     await page.screenshot({ path: `test-results/board-${scheme}.png`, fullPage: true });
     await page.goto("/");
+    await new HomePage(page).waitForHydration();
+    const onHome = await shownColours(page, { heading: "h1", "sprint tile": ".sprints a.sprint" });
     await page.screenshot({ path: `test-results/home-${scheme}.png`, fullPage: true });
+
+    for (const { what, text, background } of [...onBoard, ...onHome]) {
+      // WCAG AA for normal text.
+      expect(contrast(text, background), `${scheme}: ${what} (${text} on ${background})`).toBeGreaterThanOrEqual(4.5);
+    }
+    // The page itself, the columns and the cards follow the scheme: dark surfaces under dark.
+    const surfaces = onBoard.filter(({ what }) => what !== "header link").map(({ what, background }) => ({ what, background }));
+    for (const { what, background } of surfaces) {
+      const level = luminance(background);
+      if (scheme === "dark") expect(level, `dark: ${what} background ${background}`).toBeLessThan(0.1);
+      else expect(level, `light: ${what} background ${background}`).toBeGreaterThan(0.6);
+    }
   }
 });
 

@@ -86,6 +86,67 @@ pub fn missing_files(assets: &Assets, pkg_dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// How the wasm bundle the server is about to serve relates to the server's own build.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BundleBuild {
+    /// The bundle was built from the same app, with the same settings.
+    Same,
+    /// There is no wasm file to read (a site not built yet): pages are served without the app.
+    Absent(PathBuf),
+    /// Built from other code or with other settings (`None`: it carries no build mark): the
+    /// pages this server renders would fail to hydrate with it.
+    Other {
+        wasm: PathBuf,
+        bundle: Option<String>,
+    },
+}
+
+impl BundleBuild {
+    /// Compares the build marked in the manifest's wasm file under `pkg_dir` with this binary's.
+    pub fn of(assets: &Assets, output_name: &str, pkg_dir: &Path) -> BundleBuild {
+        let logical = format!("{output_name}.wasm");
+        let file = assets.files.get(&logical).unwrap_or(&logical);
+        let wasm = pkg_dir.join(file);
+        let Ok(bytes) = fs::read(&wasm) else {
+            return BundleBuild::Absent(wasm);
+        };
+        match app::build_id::marked_in(&bytes) {
+            Some(id) if id == app::build_id::id() => BundleBuild::Same,
+            other => BundleBuild::Other {
+                bundle: other.map(str::to_owned),
+                wasm,
+            },
+        }
+    }
+
+    /// The bundle of the site `config` serves.
+    pub fn of_site(config: &Config) -> BundleBuild {
+        let options = &config.leptos;
+        let pkg_dir = Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+        BundleBuild::of(&manifest(config), &options.output_name, &pkg_dir)
+    }
+
+    /// What is wrong, in words, or `None` for a bundle of this build.
+    pub fn problem(&self) -> Option<String> {
+        match self {
+            BundleBuild::Same => None,
+            BundleBuild::Absent(wasm) => Some(format!(
+                "the wasm bundle {} is missing: pages will be served without their app                  (LEPTOS_SITE_ROOT; build the site with `cargo xtask site`)",
+                wasm.display()
+            )),
+            BundleBuild::Other { wasm, bundle } => Some(format!(
+                "the wasm bundle {} is {}, and this server binary is build {}: the pages it renders                  would fail to hydrate. Build the server and the site together (`cargo xtask site`,                  or `cargo leptos build --release`) and ship them together",
+                wasm.display(),
+                match bundle {
+                    Some(id) => format!("build {id} of the app"),
+                    None => "unmarked (not a build of this app's source)".to_owned(),
+                },
+                app::build_id::id()
+            )),
+        }
+    }
+}
+
 /// Files worth compressing (text and wasm); images and fonts are already compressed.
 const COMPRESSIBLE: [&str; 5] = ["js", "wasm", "css", "svg", "html"];
 

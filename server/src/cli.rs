@@ -110,6 +110,15 @@ async fn serve() -> anyhow::Result<()> {
     for warning in &config.warnings {
         tracing::warn!("{warning}");
     }
+    // A server and a bundle from different builds render pages that break in the browser: say
+    // so now rather than serve them. (No bundle at all is only worth a warning: the API works.)
+    match crate::assets::BundleBuild::of_site(&config) {
+        crate::assets::BundleBuild::Same => {}
+        absent @ crate::assets::BundleBuild::Absent(_) => {
+            tracing::warn!("{}", absent.problem().unwrap_or_default());
+        }
+        other => anyhow::bail!("{}", other.problem().unwrap_or_default()),
+    }
     // A broken certificate chain stops the server before it touches the database.
     let tls = match &config.tls {
         Some(files) => {

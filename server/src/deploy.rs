@@ -104,6 +104,12 @@ pub fn problems(lookup: impl Fn(&str) -> Option<String>) -> Vec<String> {
             pkg_dir.display()
         ));
     }
+    if missing.is_empty()
+        && let other @ crate::assets::BundleBuild::Other { .. } =
+            crate::assets::BundleBuild::of(&assets, &config.leptos.output_name, &pkg_dir)
+    {
+        problems.extend(other.problem());
+    }
     if let Some(url) = config
         .asset_base_url
         .as_deref()
@@ -147,7 +153,13 @@ mod tests {
             let pkg = root.join("pkg");
             std::fs::create_dir_all(&pkg).unwrap();
             for file in bundle_files() {
-                std::fs::write(pkg.join(file), "built").unwrap();
+                // The wasm carries the build mark of this very binary, as a bundle built with it does.
+                let contents = if file.ends_with(".wasm") {
+                    app::build_id::MARK
+                } else {
+                    "built"
+                };
+                std::fs::write(pkg.join(file), contents).unwrap();
             }
             root
         })
@@ -300,6 +312,26 @@ mod tests {
         one_problem(
             &[("LEPTOS_SITE_ROOT", Some(root.as_str()))],
             "the bundle is incomplete",
+        );
+    }
+
+    #[test]
+    fn a_bundle_of_another_build_is_a_problem() {
+        let site = tempfile::tempdir().unwrap();
+        let pkg = site.path().join("pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        for file in bundle_files() {
+            let contents = if file.ends_with(".wasm") {
+                "\0asm scrum-build:0123456789abcdef;"
+            } else {
+                "built"
+            };
+            std::fs::write(pkg.join(file), contents).unwrap();
+        }
+        let root = site.path().display().to_string();
+        one_problem(
+            &[("LEPTOS_SITE_ROOT", Some(root.as_str()))],
+            "is build 0123456789abcdef of the app, and this server binary is build",
         );
     }
 

@@ -127,6 +127,8 @@ fn describe(dir: &Path, fetched: bool) -> String {
     };
     let commit = git(&["log", "-1", "--format=%h"]);
     let date = git(&["log", "-1", "--format=%cs"]);
+    // A snapshot is one commit of its own date: the advisories' dates say how current it is.
+    let newest = newest_advisory(&dir.join("crates")).unwrap_or_else(|| "unknown".into());
     let origin = if fetched {
         format!("fetched from {UPSTREAM}")
     } else {
@@ -135,5 +137,35 @@ fn describe(dir: &Path, fetched: bool) -> String {
             git(&["remote", "get-url", "origin"])
         )
     };
-    format!("{}: commit {commit} of {date}, {origin}", dir.display())
+    format!(
+        "{}: commit {commit} of {date}, newest advisory of {newest} (\"{}\"), {origin}",
+        dir.display(),
+        git(&["log", "-1", "--format=%s"])
+    )
+}
+
+/// The latest `date = "YYYY-MM-DD"` among the advisories under `dir`.
+fn newest_advisory(dir: &Path) -> Option<String> {
+    let mut newest: Option<String> = None;
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).ok()?.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let date = text.lines().find_map(|line| {
+                let value = line.trim().strip_prefix("date = \"")?.strip_suffix('"')?;
+                (value.len() == 10).then(|| value.to_owned())
+            });
+            if date > newest {
+                newest = date;
+            }
+        }
+    }
+    newest
 }

@@ -85,7 +85,7 @@ impl SetupLog {
         let total: Duration = self.installed.iter().map(|(_, took)| *took).sum();
         println!("xtask: set-up installed, in {}:", minutes(total));
         for (what, took) in &self.installed {
-            println!("  {:>9}  {what}", minutes(*took));
+            println!("  {:>11}  {what}", minutes(*took));
         }
     }
 }

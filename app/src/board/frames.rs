@@ -25,7 +25,7 @@ pub enum Event {
     Change { seq: Option<u64>, change: Change },
 }
 
-#[derive(Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Change {
     Task(Task),
     TaskRemoved(i32),

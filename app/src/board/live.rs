@@ -11,7 +11,7 @@ use leptos::wasm_bindgen::{JsCast, closure::Closure};
 use web_sys::{CloseEvent, MessageEvent, WebSocket};
 
 use super::{
-    frames::{self, Change, Event},
+    frames::{self, Event},
     store::{BoardStore, Link},
 };
 
@@ -182,20 +182,7 @@ fn receive(shared: &Rc<RefCell<Stream>>, text: &str) {
             if let Some(seq) = seq {
                 shared.borrow_mut().seq = seq;
             }
-            match change {
-                Change::Task(task) => store.upsert(task),
-                Change::TaskRemoved(id) => store.remove(id),
-                Change::Sprint(sprint) => {
-                    if sprint.id == store.sprint_id()
-                        && sprint.version >= store.sprint.with_untracked(|s| s.version)
-                    {
-                        store.sprint.set(sprint);
-                    }
-                }
-                Change::SprintRemoved => store.notice.set(Some(
-                    "This sprint was deleted by someone else; its tasks are in the backlog.".into(),
-                )),
-            }
+            store.receive(change);
         }
     }
 }

@@ -132,12 +132,11 @@ fn Board(data: BoardData) -> impl IntoView {
         let generation = store.reload.get();
         if previous.is_some() {
             let id = store.sprint_id();
+            store.refetching();
             leptos::task::spawn_local(async move {
                 let sprint = api.get::<Sprint>(&format!("/api/sprints/{id}")).await;
                 let tasks = load_tasks(api, id).await;
-                if let (Ok(sprint), Ok(tasks)) = (sprint, tasks) {
-                    store.replace_all(sprint, tasks);
-                }
+                store.refetched(sprint.ok().zip(tasks.ok()));
             });
         }
         generation

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
+use super::frames::Change;
 use crate::model::{Sprint, Task, TaskStatus, User};
 
 /// One of the five columns.
@@ -101,6 +102,9 @@ pub struct BoardStore {
     pub editing: RwSignal<Option<i32>>,
     /// Bumped to refetch everything (after `resync`, or when the stream cannot resume).
     pub reload: RwSignal<u32>,
+    /// Refetches on their way, and the live changes that arrived meanwhile (see
+    /// [`BoardStore::receive`]).
+    refetch: StoredValue<Refetch>,
     /// Sends a text frame on the live stream, once it is open.
     pub outbox: StoredValue<Option<Callback<String>>>,
     /// The card holding the keyboard focus: a card redrawn while focused takes it back.
@@ -120,6 +124,7 @@ impl BoardStore {
             announcement: RwSignal::new(String::new()),
             editing: RwSignal::new(None),
             reload: RwSignal::new(0),
+            refetch: StoredValue::new(Refetch::default()),
             outbox: StoredValue::new(None),
             focused: StoredValue::new(None),
         }
@@ -177,10 +182,68 @@ impl BoardStore {
     }
 
     /// Replaces everything after a refetch.
-    pub fn replace_all(&self, sprint: Sprint, tasks: Vec<Task>) {
+    fn replace_all(&self, sprint: Sprint, tasks: Vec<Task>) {
         self.sprint.set(sprint);
         self.tasks
             .set(tasks.into_iter().map(|task| (task.id, task)).collect());
+    }
+
+    /// A change from the live stream. While a refetch is on its way it is also held back: the
+    /// refetch may have read the database before this change was made, and replacing the board
+    /// with that older picture would lose it, with no later frame to bring it back.
+    pub fn receive(&self, change: Change) {
+        self.refetch.update_value(|refetch| {
+            if refetch.in_flight > 0 {
+                refetch.held.push(change.clone());
+            }
+        });
+        self.apply(change);
+    }
+
+    /// A refetch starts: live changes from now on are held back until it is in.
+    pub fn refetching(&self) {
+        self.refetch.update_value(|refetch| refetch.in_flight += 1);
+    }
+
+    /// A refetch is in (`None` if it failed): its picture replaces the board, then every change
+    /// that arrived while it was on its way is applied again on top (the newest `version`
+    /// wins, so a change the refetch already shows is a no-op).
+    pub fn refetched(&self, fresh: Option<(Sprint, Vec<Task>)>) {
+        if let Some((sprint, tasks)) = fresh {
+            self.replace_all(sprint, tasks);
+        }
+        let held = self
+            .refetch
+            .try_update_value(|refetch| {
+                refetch.in_flight = refetch.in_flight.saturating_sub(1);
+                if refetch.in_flight == 0 {
+                    std::mem::take(&mut refetch.held)
+                } else {
+                    refetch.held.clone()
+                }
+            })
+            .unwrap_or_default();
+        for change in held {
+            self.apply(change);
+        }
+    }
+
+    /// Applies a change the server vouches for.
+    fn apply(&self, change: Change) {
+        match change {
+            Change::Task(task) => self.upsert(task),
+            Change::TaskRemoved(id) => self.remove(id),
+            Change::Sprint(sprint) => {
+                if sprint.id == self.sprint_id()
+                    && sprint.version >= self.sprint.with_untracked(|s| s.version)
+                {
+                    self.sprint.set(sprint);
+                }
+            }
+            Change::SprintRemoved => self.notice.set(Some(
+                "This sprint was deleted by someone else; its tasks are in the backlog.".into(),
+            )),
+        }
     }
 
     pub fn column_of(&self, id: i32) -> Option<Column> {
@@ -191,6 +254,13 @@ impl BoardStore {
                 .and_then(|task| columns.into_iter().find(|c| c.holds(task)))
         })
     }
+}
+
+/// Refetches of the board in flight, and the live changes received since the first began.
+#[derive(Default)]
+struct Refetch {
+    in_flight: u32,
+    held: Vec<Change>,
 }
 
 /// Applies a task the server vouches for, unless we already hold a newer version.
@@ -390,5 +460,73 @@ mod tests {
         assert!(!apply_move(&mut tasks, 1, active, Some(99)));
         assert!(!apply_move(&mut tasks, 99, active, None));
         assert_eq!(tasks, board());
+    }
+
+    /// Task `id` of sprint 3, named `name`, at `version`.
+    fn named(id: i32, name: &str, version: i32) -> Task {
+        Task {
+            name: name.into(),
+            version,
+            ..task(id, Some(3), TaskStatus::NotStarted, id as i16)
+        }
+    }
+
+    fn sprint() -> Sprint {
+        serde_json::from_value(serde_json::json!({
+            "id": 3, "name": "Sprint", "description": "", "end": "2026-12-31",
+            "links": {"self": "/api/sprints/3", "tasks": "/api/tasks/?sprint=3", "channel": "ws://x"},
+            "version": 1
+        }))
+        .expect("a sprint")
+    }
+
+    fn names(store: &BoardStore) -> Vec<(i32, String)> {
+        let mut names: Vec<_> = store
+            .tasks
+            .with_untracked(|tasks| tasks.values().map(|t| (t.id, t.name.clone())).collect());
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_change_received_while_a_refetch_is_on_its_way_survives_its_older_picture() {
+        let store = BoardStore::new(
+            sprint(),
+            vec![named(1, "Old", 1), named(2, "Doomed", 1)],
+            vec![],
+        );
+        store.refetching();
+        // The refetch read the database before these two changes were made...
+        store.receive(Change::Task(named(1, "Renamed", 2)));
+        store.receive(Change::TaskRemoved(2));
+        store.receive(Change::Task(named(3, "Created", 1)));
+        assert_eq!(
+            names(&store),
+            vec![(1, "Renamed".into()), (3, "Created".into())]
+        );
+        // ...so its picture, applied after them, must not take them back.
+        store.refetched(Some((
+            sprint(),
+            vec![named(1, "Old", 1), named(2, "Doomed", 1)],
+        )));
+        assert_eq!(
+            names(&store),
+            vec![(1, "Renamed".into()), (3, "Created".into())]
+        );
+
+        // Once the refetch is in, changes are applied as they come and nothing is held back.
+        store.receive(Change::Task(named(1, "Later", 3)));
+        store.refetching();
+        store.refetched(Some((sprint(), vec![named(1, "Later", 3)])));
+        assert_eq!(names(&store), vec![(1, "Later".into())]);
+    }
+
+    #[test]
+    fn a_failed_refetch_keeps_the_board_and_what_arrived_meanwhile() {
+        let store = BoardStore::new(sprint(), vec![named(1, "Old", 1)], vec![]);
+        store.refetching();
+        store.receive(Change::Task(named(1, "Renamed", 2)));
+        store.refetched(None);
+        assert_eq!(names(&store), vec![(1, "Renamed".into())]);
     }
 }

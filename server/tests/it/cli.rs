@@ -146,13 +146,93 @@ fn check_deploy(dir: &tempfile::TempDir, vars: &[(&str, &str)]) -> (bool, String
     )
 }
 
-/// `dir` holding a built site where the server looks by default (`target/site/pkg`).
+/// `dir` holding a built site where the server looks by default (`target/site/pkg`), its wasm
+/// marked as this binary's build (as the bundle built with it is).
 fn with_built_site(dir: &tempfile::TempDir) {
+    with_bundle(dir, app::build_id::MARK);
+}
+
+/// `dir` holding a site whose wasm file contains `wasm`.
+fn with_bundle(dir: &tempfile::TempDir, wasm: &str) {
     let pkg = dir.path().join("target/site/pkg");
     std::fs::create_dir_all(&pkg).unwrap();
     for file in ["scrum.js", "scrum.wasm", "scrum.css"] {
-        std::fs::write(pkg.join(file), "built").unwrap();
+        let contents = if file.ends_with(".wasm") {
+            wasm
+        } else {
+            "built"
+        };
+        std::fs::write(pkg.join(file), contents).unwrap();
     }
+}
+
+/// `server serve` in `dir` on a free port, with unhashed bundle names.
+fn serve(dir: &tempfile::TempDir) -> Command {
+    let mut command = server(dir);
+    command
+        .arg("serve")
+        .env("SECRET_KEY", PRODUCTION_KEY)
+        .env("LEPTOS_SITE_ADDR", "127.0.0.1:0")
+        .env("LEPTOS_HASH_FILES", "false")
+        .env_remove("LEPTOS_SITE_ROOT");
+    command
+}
+
+#[test]
+fn serve_refuses_a_bundle_of_another_build_before_touching_the_database() {
+    // What a server rebuilt on its own (other code, or without the settings the site was built
+    // with) finds: the wasm names another build, and the pages it renders would not hydrate.
+    let dir = tempfile::tempdir().unwrap();
+    with_bundle(&dir, "\0asm…scrum-build:0123456789abcdef-erased;…");
+    let output = serve(&dir).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "is build 0123456789abcdef-erased of the app, and this server binary is build"
+        ) && stderr.contains("would fail to hydrate")
+            && stderr.contains("cargo xtask site"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.path().join("scrum.db").exists(),
+        "it stopped before opening the database"
+    );
+
+    // A wasm without any mark is no bundle of this app either.
+    with_bundle(&dir, "\0asm built elsewhere");
+    let output = serve(&dir).output().unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unmarked"));
+}
+
+#[tokio::test]
+async fn serve_starts_with_a_bundle_of_its_own_build() {
+    let dir = tempfile::tempdir().unwrap();
+    with_built_site(&dir);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|probe| probe.local_addr())
+        .unwrap()
+        .port();
+    let mut child = serve(&dir)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let up = loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break true;
+        }
+        if child.try_wait().unwrap().is_some() || std::time::Instant::now() > deadline {
+            break false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(up, "the server did not start with its own bundle");
 }
 
 const PRODUCTION_KEY: &str = "deploy-Hq3vT8zW1nR6yL0cJ4kP9sB2xF7mD5gA";

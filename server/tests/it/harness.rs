@@ -80,7 +80,10 @@ fn tally(backend: &Backend) {
         Backend::Sqlite => "sqlite",
         Backend::Postgres(_) => "postgres",
     };
-    let test = std::thread::current().name().unwrap_or("unnamed").to_owned();
+    let test = std::thread::current()
+        .name()
+        .unwrap_or("unnamed")
+        .to_owned();
     use std::io::Write;
     // One short line per write on a file opened for appending: lines from parallel tests do
     // not interleave.
