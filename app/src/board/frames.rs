@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use crate::model::{Sprint, Task};
+use super::store::Change;
 
 /// One frame's meaning for the board.
 #[derive(Debug, PartialEq)]
@@ -25,16 +25,9 @@ pub enum Event {
     Change { seq: Option<u64>, change: Change },
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum Change {
-    Task(Task),
-    TaskRemoved(i32),
-    Sprint(Sprint),
-    SprintRemoved,
-}
-
 /// A frame as it travels, read once into the fields any action may carry. A change's `body`
-/// stays raw until the model is known, then becomes a [`Task`] or a [`Sprint`].
+/// stays raw until the model is known, then becomes a [`Task`](crate::model::Task) or a
+/// [`Sprint`](crate::model::Sprint).
 #[derive(Deserialize)]
 struct Frame<'a> {
     action: String,

@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
-use super::frames::Change;
 use crate::model::{Sprint, Task, TaskStatus, User};
 
 /// One of the five columns.
@@ -46,6 +45,15 @@ impl Column {
     pub fn holds(&self, task: &Task) -> bool {
         task.sprint == self.sprint && (self.sprint.is_none() || task.status == self.status)
     }
+}
+
+/// A change of record from the live stream (read from its frames by `board::frames`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Change {
+    Task(Task),
+    TaskRemoved(i32),
+    Sprint(Sprint),
+    SprintRemoved,
 }
 
 /// The state of the live connection, for the banner.
@@ -488,45 +496,54 @@ mod tests {
         names
     }
 
+    /// Runs `test` with a reactive owner (signals need one; server builds sandbox them).
+    fn reactive(test: impl FnOnce()) {
+        Owner::new_root(None).with(test);
+    }
+
     #[test]
     fn a_change_received_while_a_refetch_is_on_its_way_survives_its_older_picture() {
-        let store = BoardStore::new(
-            sprint(),
-            vec![named(1, "Old", 1), named(2, "Doomed", 1)],
-            vec![],
-        );
-        store.refetching();
-        // The refetch read the database before these two changes were made...
-        store.receive(Change::Task(named(1, "Renamed", 2)));
-        store.receive(Change::TaskRemoved(2));
-        store.receive(Change::Task(named(3, "Created", 1)));
-        assert_eq!(
-            names(&store),
-            vec![(1, "Renamed".into()), (3, "Created".into())]
-        );
-        // ...so its picture, applied after them, must not take them back.
-        store.refetched(Some((
-            sprint(),
-            vec![named(1, "Old", 1), named(2, "Doomed", 1)],
-        )));
-        assert_eq!(
-            names(&store),
-            vec![(1, "Renamed".into()), (3, "Created".into())]
-        );
+        reactive(|| {
+            let store = BoardStore::new(
+                sprint(),
+                vec![named(1, "Old", 1), named(2, "Doomed", 1)],
+                vec![],
+            );
+            store.refetching();
+            // The refetch read the database before these two changes were made...
+            store.receive(Change::Task(named(1, "Renamed", 2)));
+            store.receive(Change::TaskRemoved(2));
+            store.receive(Change::Task(named(3, "Created", 1)));
+            assert_eq!(
+                names(&store),
+                vec![(1, "Renamed".into()), (3, "Created".into())]
+            );
+            // ...so its picture, applied after them, must not take them back.
+            store.refetched(Some((
+                sprint(),
+                vec![named(1, "Old", 1), named(2, "Doomed", 1)],
+            )));
+            assert_eq!(
+                names(&store),
+                vec![(1, "Renamed".into()), (3, "Created".into())]
+            );
 
-        // Once the refetch is in, changes are applied as they come and nothing is held back.
-        store.receive(Change::Task(named(1, "Later", 3)));
-        store.refetching();
-        store.refetched(Some((sprint(), vec![named(1, "Later", 3)])));
-        assert_eq!(names(&store), vec![(1, "Later".into())]);
+            // Once the refetch is in, changes are applied as they come and nothing is held back.
+            store.receive(Change::Task(named(1, "Later", 3)));
+            store.refetching();
+            store.refetched(Some((sprint(), vec![named(1, "Later", 3)])));
+            assert_eq!(names(&store), vec![(1, "Later".into())]);
+        });
     }
 
     #[test]
     fn a_failed_refetch_keeps_the_board_and_what_arrived_meanwhile() {
-        let store = BoardStore::new(sprint(), vec![named(1, "Old", 1)], vec![]);
-        store.refetching();
-        store.receive(Change::Task(named(1, "Renamed", 2)));
-        store.refetched(None);
-        assert_eq!(names(&store), vec![(1, "Renamed".into())]);
+        reactive(|| {
+            let store = BoardStore::new(sprint(), vec![named(1, "Old", 1)], vec![]);
+            store.refetching();
+            store.receive(Change::Task(named(1, "Renamed", 2)));
+            store.refetched(None);
+            assert_eq!(names(&store), vec![(1, "Renamed".into())]);
+        });
     }
 }
