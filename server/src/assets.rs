@@ -131,11 +131,14 @@ impl BundleBuild {
         match self {
             BundleBuild::Same => None,
             BundleBuild::Absent(wasm) => Some(format!(
-                "the wasm bundle {} is missing: pages will be served without their app                  (LEPTOS_SITE_ROOT; build the site with `cargo xtask site`)",
+                "the wasm bundle {} is missing: pages will be served without their app \
+                 (LEPTOS_SITE_ROOT; build the site with `cargo xtask site`)",
                 wasm.display()
             )),
             BundleBuild::Other { wasm, bundle } => Some(format!(
-                "the wasm bundle {} is {}, and this server binary is build {}: the pages it renders                  would fail to hydrate. Build the server and the site together (`cargo xtask site`,                  or `cargo leptos build --release`) and ship them together",
+                "the wasm bundle {} is {}, and this server binary is build {}: the pages it renders \
+                 would fail to hydrate. Build the server and the site together (`cargo xtask site`, \
+                 or `cargo leptos build --release`) and ship them together",
                 wasm.display(),
                 match bundle {
                     Some(id) => format!("build {id} of the app"),
