@@ -19,7 +19,7 @@ use rand::Rng;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use sea_orm::{ActiveModelTrait, Set};
-use server::{AppState, Config, build_router, db, db::entities::task};
+use server::{AppState, Config, build_router, domain::db, domain::db::entities::task};
 use tokio::{
     io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
@@ -45,9 +45,9 @@ async fn main() {
     let state = AppState::new(database.clone(), config);
 
     // Seed: one user with a token, one sprint of 200 tasks spread over the four columns.
-    let user = server::users::create_user(
+    let user = server::domain::accounts::users::create_user(
         &database,
-        server::users::NewUser {
+        server::domain::accounts::users::NewUser {
             username: "bench".into(),
             email: "bench@example.com".into(),
             password: "bench".into(),
@@ -56,13 +56,13 @@ async fn main() {
     )
     .await
     .expect("user");
-    let token = server::auth::tokens::issue(&database, user.id, None)
+    let token = server::domain::accounts::tokens::issue(&database, user.id, None)
         .await
         .expect("token");
     let end = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
-    let sprint = server::service::sprints::create(
+    let sprint = server::domain::service::sprints::create(
         &state,
-        server::service::sprints::SprintFields {
+        server::domain::service::sprints::SprintFields {
             name: Some("Bench".into()),
             description: None,
             end: Some(end),

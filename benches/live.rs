@@ -1,7 +1,7 @@
 //! Live-stream delivery: one change (a REST PATCH) to 1,000 websocket subscribers of one
 //! sprint, and the server's memory per idle connection. The server runs in its own process (so
 //! its RSS is its own), on a throw-away SQLite file, over loopback: this executable started
-//! again as the server (`server::cli::run`, what the `server` binary's `main` calls), so the
+//! again as the server (`server::startup::cli::run`, what the `server` binary's `main` calls), so the
 //! benchmark never builds a `server` binary that could take the shippable one's place.
 //!
 //! Run: `cargo bench -p benches --bench live` (`BENCH_SUBSCRIBERS`, `BENCH_CHANGES` to tune).
@@ -101,7 +101,7 @@ fn json(text: &str) -> serde_json::Value {
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     if std::env::var_os(RUN_AS_SERVER).is_some() {
-        return server::cli::run().await;
+        return server::startup::cli::run().await;
     }
     bench().await;
     std::process::ExitCode::SUCCESS

@@ -115,7 +115,7 @@ pub struct Config {
     /// request (live broadcasts).
     pub public_url: Option<String>,
     /// Host names requests may name; anything else is answered 400.
-    pub allowed_hosts: crate::access::AllowedHosts,
+    pub allowed_hosts: crate::http::access::AllowedHosts,
     /// When set, only these networks may use the API and the live stream.
     pub api_allowed_nets: Option<Vec<IpNet>>,
     /// Peers allowed to tell us the client's address, scheme and host (`X-Forwarded-*`).
@@ -133,7 +133,7 @@ pub struct Config {
     pub hsts_seconds: u64,
     /// Failed sign-ins allowed per username and per address within a window before 429
     /// (`LOGIN_FAILURES_PER_USERNAME`, `LOGIN_FAILURES_PER_ADDRESS`, `LOGIN_FAILURE_WINDOW`).
-    pub login_limits: crate::auth::throttle::Limits,
+    pub login_limits: crate::domain::accounts::throttle::Limits,
     /// Serve HTTPS with these files (`TLS_CERT`, `TLS_KEY`); `None`: plain HTTP.
     pub tls: Option<TlsFiles>,
     /// Where a plain-HTTP listener redirects everything to HTTPS (`HTTP_REDIRECT_ADDR`; only
@@ -292,13 +292,17 @@ impl Config {
             None => None,
         };
         let allowed_hosts = match (lookup("ALLOWED_HOSTS"), environment) {
-            (Some(list), _) => crate::access::AllowedHosts::parse(&list).map_err(|reason| {
-                ConfigError::Invalid {
-                    name: "ALLOWED_HOSTS",
-                    reason,
-                }
-            })?,
-            (None, Environment::Development) => crate::access::AllowedHosts::development_default(),
+            (Some(list), _) => {
+                crate::http::access::AllowedHosts::parse(&list).map_err(|reason| {
+                    ConfigError::Invalid {
+                        name: "ALLOWED_HOSTS",
+                        reason,
+                    }
+                })?
+            }
+            (None, Environment::Development) => {
+                crate::http::access::AllowedHosts::development_default()
+            }
             (None, Environment::Production) => return Err(ConfigError::MissingAllowedHosts),
         };
         let api_allowed_nets = lookup("API_ALLOWED_NETS")
@@ -342,12 +346,12 @@ impl Config {
         let ws_ping_interval = duration("WS_PING_INTERVAL")?.unwrap_or(Duration::from_secs(20));
         let request_timeout = duration("REQUEST_TIMEOUT")?.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
 
-        let defaults = crate::auth::throttle::Limits::default();
+        let defaults = crate::domain::accounts::throttle::Limits::default();
         let count = |name: &'static str, default: usize| match lookup(name) {
             None => Ok(default),
             Some(text) => positive(name, text.trim()),
         };
-        let login_limits = crate::auth::throttle::Limits {
+        let login_limits = crate::domain::accounts::throttle::Limits {
             per_username: count("LOGIN_FAILURES_PER_USERNAME", defaults.per_username)?,
             per_address: count("LOGIN_FAILURES_PER_ADDRESS", defaults.per_address)?,
             window: duration("LOGIN_FAILURE_WINDOW")?.unwrap_or(defaults.window),
@@ -717,7 +721,7 @@ fn leptos_options(
     }
     options.hash_files = match lookup("LEPTOS_HASH_FILES") {
         Some(value) => value == "true",
-        None => crate::assets::hash_file_path(&options.hash_file).is_file(),
+        None => crate::http::assets::hash_file_path(&options.hash_file).is_file(),
     };
     Ok(options)
 }

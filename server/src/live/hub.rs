@@ -58,7 +58,7 @@ struct Room {
 impl Room {
     fn new() -> Self {
         Self {
-            epoch: crate::auth::secrets::random_hex(8).into(),
+            epoch: crate::domain::accounts::secrets::random_hex(8).into(),
             last_seq: 0,
             recent: VecDeque::new(),
             tx: broadcast::channel(CHANNEL_CAPACITY).0,
@@ -149,7 +149,7 @@ impl Default for Hub {
         Self {
             rooms: Arc::default(),
             next_conn: Arc::default(),
-            instance: crate::auth::secrets::random_hex(8).into(),
+            instance: crate::domain::accounts::secrets::random_hex(8).into(),
             uplink: Arc::default(),
         }
     }
@@ -372,7 +372,7 @@ impl Hub {
     pub fn resync_all(&self) {
         for room in self.rooms().values_mut() {
             // A new epoch: no sequence from before the gap can be resumed.
-            room.epoch = crate::auth::secrets::random_hex(8).into();
+            room.epoch = crate::domain::accounts::secrets::random_hex(8).into();
             room.recent.clear();
             let _ = room.tx.send(Outgoing {
                 seq: None,

@@ -4,7 +4,6 @@
 pub mod bus;
 pub mod events;
 pub mod hub;
-pub mod socket;
 pub mod ticket;
 
 pub use bus::Bus;

@@ -8,8 +8,8 @@ use sea_orm::{
 };
 use serde_json::{Value, json};
 use server::{
-    auth::secrets::digest,
-    db::entities::{auth_token, session, user},
+    domain::accounts::secrets::digest,
+    domain::db::entities::{auth_token, session, user},
 };
 
 use crate::harness::{Auth, BASE, DEMO_PASSWORD, DEMO_USER, TestApp, backends, day, form};
@@ -391,7 +391,9 @@ async fn an_expired_token_is_refused_and_forgotten() {
     assert_eq!(response.status, StatusCode::UNAUTHORIZED);
     assert_eq!(response.json(), json!({"detail": "Invalid token"}));
     // Refused at once; the row itself goes with the periodic sweep.
-    server::auth::sweep_expired(&app.state).await.unwrap();
+    server::domain::accounts::sweep_expired(&app.state)
+        .await
+        .unwrap();
     assert_eq!(auth_token::Entity::find().count(&app.db).await.unwrap(), 0);
 }
 
@@ -817,7 +819,9 @@ async fn an_expired_or_deactivated_session_is_not_signed_in() {
         .send()
         .await;
     assert_eq!(response.status, StatusCode::UNAUTHORIZED);
-    server::auth::sweep_expired(&app.state).await.unwrap();
+    server::domain::accounts::sweep_expired(&app.state)
+        .await
+        .unwrap();
     assert_eq!(
         session::Entity::find()
             .filter(session::Column::IdHash.eq(digest(&expired)))

@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use sea_orm::EntityTrait;
 use serde_json::{Value, json};
-use server::db::entities::user;
+use server::domain::db::entities::user;
 
 use crate::harness::{Auth, BASE, NewTask, Payload, TestApp, backends, date, day, names_of};
 

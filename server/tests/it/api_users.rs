@@ -5,7 +5,7 @@ use axum::http::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde_json::{Value, json};
 
-use server::db::entities::user;
+use server::domain::db::entities::user;
 
 use crate::harness::{BASE, TestApp, backends, date};
 

@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use server::db::{self, entities::user};
+use server::domain::db::{self, entities::user};
 
 const SERVER: &str = env!("CARGO_BIN_EXE_server");
 

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
-use server::db::entities::{sprint, task};
+use server::domain::db::entities::{sprint, task};
 
 use crate::harness::{TestApp, backends};
 

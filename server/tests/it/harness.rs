@@ -24,7 +24,7 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, S
 use serde_json::Value;
 use server::{
     AppState, Config, build_router,
-    db::{
+    domain::db::{
         self,
         entities::{sprint, task, user},
     },
@@ -504,7 +504,7 @@ async fn hash_of(password: &str) -> String {
     {
         return hash.clone();
     }
-    let hash = server::auth::password::hash(password.to_owned())
+    let hash = server::domain::accounts::password::hash(password.to_owned())
         .await
         .expect("hash");
     HASHES
@@ -598,7 +598,7 @@ impl TestApp {
     /// A fresh API token for `user_id`, as `POST /api/token/` would issue.
     pub async fn token_for(&self, user_id: i32) -> Auth {
         Auth::Token(
-            server::auth::tokens::issue(&self.db, user_id, None)
+            server::domain::accounts::tokens::issue(&self.db, user_id, None)
                 .await
                 .expect("issue token"),
         )
@@ -1003,7 +1003,7 @@ impl TestApp {
 
     /// A browser session for `user_id`: the `scrum_session` cookie value.
     pub async fn session_for(&self, user_id: i32) -> String {
-        server::auth::sessions::create(&self.db, user_id, Duration::from_secs(3600))
+        server::domain::accounts::sessions::create(&self.db, user_id, Duration::from_secs(3600))
             .await
             .expect("create session")
             .id

@@ -299,10 +299,14 @@ async fn the_bundle_is_served_from_its_precompressed_copies() {
     let name = "pkg/scrum.Hg83HrffVMd6aTqA0EPbCw.js";
     let source = "export function board() { return 'columns'; }\n".repeat(400);
     std::fs::write(site.path().join(name), &source).unwrap();
-    let written = server::assets::precompress(site.path()).unwrap();
+    let written = server::http::assets::precompress(site.path()).unwrap();
     assert_eq!(written.len(), 2, "{written:?}");
     // A second run has nothing to do: the copies are newer than the file.
-    assert!(server::assets::precompress(site.path()).unwrap().is_empty());
+    assert!(
+        server::http::assets::precompress(site.path())
+            .unwrap()
+            .is_empty()
+    );
     // Mark the copies so the test can tell them from on-the-fly compression.
     let br = std::fs::read(site.path().join(format!("{name}.br"))).unwrap();
     let gz = std::fs::read(site.path().join(format!("{name}.gz"))).unwrap();

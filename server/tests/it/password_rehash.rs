@@ -8,7 +8,7 @@ use argon2::{
 use axum::http::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
-use server::db::entities::user;
+use server::domain::db::entities::user;
 
 use crate::harness::{Backend, TestApp, backends};
 
@@ -126,7 +126,7 @@ async fn another_argon2_variant_is_upgraded_to_argon2id() {
 #[tokio::test]
 async fn a_current_hash_and_a_failed_sign_in_leave_the_row_alone() {
     let app = TestApp::spawn(&Backend::Sqlite).await;
-    let current = server::auth::password::hash(PASSWORD.to_owned())
+    let current = server::domain::accounts::password::hash(PASSWORD.to_owned())
         .await
         .unwrap();
     let user = user_with_hash(&app, "current", &current).await;

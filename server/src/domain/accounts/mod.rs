@@ -1,0 +1,26 @@
+//! Accounts: users, their passwords, tokens and sessions, and login throttling.
+//!
+//! - `users`: creating users and the username rule.
+//! - `password`: argon2id hashing, off the async runtime.
+//! - `secrets`: random keys and their stored SHA-256 digests.
+//! - `tokens`: API tokens (stored hashed, revocable, optional expiry).
+//! - `sessions`: server-side browser sessions behind an HttpOnly cookie.
+//! - `throttle`: login attempts per client address and per username.
+
+pub mod password;
+pub mod secrets;
+pub mod sessions;
+pub mod throttle;
+pub mod tokens;
+pub mod users;
+
+/// Deletes expired tokens and sessions (run every few minutes by `server serve`).
+pub async fn sweep_expired(state: &crate::http::state::AppState) -> Result<(), sea_orm::DbErr> {
+    let _gate = state.write_gate().await;
+    let tokens = tokens::sweep_expired(&state.db).await?;
+    let sessions = sessions::sweep_expired(&state.db).await?;
+    if tokens + sessions > 0 {
+        tracing::info!(tokens, sessions, "swept expired credentials");
+    }
+    Ok(())
+}

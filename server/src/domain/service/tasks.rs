@@ -1,0 +1,608 @@
+//! Tasks: the book's field and cross-field rules (checked against the merged object, so PATCH
+//! works), writes, the atomic move that replaces the book's N reorder PUTs, and filtered lists.
+
+use app::model::TaskStatus;
+use chrono::NaiveDate;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    FromQueryResult, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Select, Set, Statement, TransactionTrait,
+    sea_query::{Condition, NullOrdering},
+};
+
+use super::{WriteError, check_version, icontains, today};
+use crate::{
+    domain::db::entities::{sprint, task, user},
+    http::error::FieldErrors,
+    http::state::AppState,
+};
+
+pub const COMPLETED_SPRINT_CHANGE: &str = "Cannot change the sprint of a completed task.";
+pub const ASSIGN_PAST_SPRINT: &str = "Cannot assign tasks to past sprints.";
+pub const ADD_PAST_SPRINT: &str = "Cannot add tasks to past sprints.";
+pub const BACKLOG_NOT_STARTED: &str = "Backlog tasks must have \"Not Started\" status.";
+pub const STARTED_NOT_STARTED: &str = "Started date cannot be set for not started tasks.";
+pub const COMPLETED_UNCOMPLETED: &str = "Completed date cannot be set for uncompleted tasks.";
+pub const REQUIRED: &str = "This field is required.";
+
+/// Fields a client sent. Outer `None`: not in the request; inner `None`: null / empty.
+#[derive(Debug, Default)]
+pub struct TaskFields {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub sprint: Option<Option<i32>>,
+    pub status: Option<TaskStatus>,
+    pub order: Option<i16>,
+    /// A username.
+    pub assigned: Option<Option<String>>,
+    pub started: Option<Option<NaiveDate>>,
+    pub due: Option<Option<NaiveDate>>,
+    pub completed: Option<Option<NaiveDate>>,
+}
+
+pub use super::sprints::Mode;
+
+type Result<T> = std::result::Result<T, WriteError<task::Model>>;
+
+/// The task as it will be stored, before the rules have approved it.
+struct Draft {
+    name: String,
+    description: String,
+    sprint: Option<sprint::Model>,
+    status: TaskStatus,
+    order: i16,
+    assigned_id: Option<i32>,
+    started: Option<NaiveDate>,
+    due: Option<NaiveDate>,
+    completed: Option<NaiveDate>,
+}
+
+async fn find_sprint(
+    db: &impl ConnectionTrait,
+    id: i32,
+    errors: &mut FieldErrors,
+) -> std::result::Result<Option<sprint::Model>, sea_orm::DbErr> {
+    let mut query = sprint::Entity::find_by_id(id);
+    if db.get_database_backend() == DbBackend::Postgres {
+        // A sprint being deleted cannot take this task in behind its back: its delete holds
+        // the row exclusively, so we wait, then find it gone.
+        query = query.lock_shared();
+    }
+    let found = query.one(db).await?;
+    if found.is_none() {
+        errors.add(
+            "sprint",
+            format!("Invalid pk '{id}' - object does not exist."),
+        );
+    }
+    Ok(found)
+}
+
+async fn find_user_id(
+    db: &impl ConnectionTrait,
+    username: &str,
+    errors: &mut FieldErrors,
+) -> std::result::Result<Option<i32>, sea_orm::DbErr> {
+    let found = user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(db)
+        .await?;
+    if found.is_none() {
+        errors.add(
+            "assigned",
+            format!("Object with username={username} does not exist."),
+        );
+    }
+    Ok(found.map(|user| user.id))
+}
+
+/// Merges the sent fields over `stored` (or the defaults), resolving references, and applies
+/// every rule. `mode` decides what a missing field means (see [`Mode`]).
+async fn draft(
+    db: &impl ConnectionTrait,
+    fields: TaskFields,
+    stored: Option<&task::Model>,
+    mode: Mode,
+) -> std::result::Result<Draft, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    let db_error = |error: sea_orm::DbErr| {
+        tracing::error!(%error, "task validation query failed");
+        FieldErrors::single(FieldErrors::NON_FIELD, "A server error occurred.")
+    };
+
+    // Fields DRF gives a model default are reset by PUT; nullable ones without a default
+    // (sprint, assigned, dates) keep their stored value when a PUT leaves them out.
+    let patching = mode == Mode::Patch;
+    let name = match (fields.name, stored) {
+        (Some(name), _) if !name.trim().is_empty() => name,
+        (None, Some(stored)) if patching => stored.name.clone(),
+        _ => {
+            errors.add("name", REQUIRED);
+            String::new()
+        }
+    };
+    let description = match (fields.description, stored) {
+        (Some(text), _) => text,
+        (None, Some(stored)) if patching => stored.description.clone(),
+        _ => String::new(),
+    };
+    let status = match (fields.status, stored) {
+        (Some(status), _) => status,
+        (None, Some(stored)) if patching => {
+            TaskStatus::try_from(stored.status).unwrap_or(TaskStatus::NotStarted)
+        }
+        _ => TaskStatus::NotStarted,
+    };
+    let order = match (fields.order, stored) {
+        (Some(order), _) => order,
+        (None, Some(stored)) if patching => stored.order,
+        _ => 0,
+    };
+    let keep = |sent: Option<Option<NaiveDate>>, stored_value: Option<NaiveDate>| {
+        sent.unwrap_or(stored_value)
+    };
+    let started = keep(fields.started, stored.and_then(|s| s.started));
+    let due = keep(fields.due, stored.and_then(|s| s.due));
+    let completed = keep(fields.completed, stored.and_then(|s| s.completed));
+
+    let stored_sprint = stored.and_then(|s| s.sprint_id);
+    let sprint_id = fields.sprint.unwrap_or(stored_sprint);
+    let sprint = match sprint_id {
+        Some(id) => find_sprint(db, id, &mut errors).await.map_err(db_error)?,
+        None => None,
+    };
+    let assigned_id = match fields.assigned {
+        Some(Some(username)) => find_user_id(db, &username, &mut errors)
+            .await
+            .map_err(db_error)?,
+        Some(None) => None,
+        None => stored.and_then(|s| s.assigned_id),
+    };
+
+    // The book's validate_sprint, on the resolved sprint.
+    if !errors.has("sprint") {
+        let past = sprint.as_ref().is_some_and(|s| s.end < today());
+        match stored {
+            Some(stored) if sprint_id != stored.sprint_id => {
+                if stored.status == TaskStatus::Done.code() {
+                    errors.add("sprint", COMPLETED_SPRINT_CHANGE);
+                } else if past {
+                    errors.add("sprint", ASSIGN_PAST_SPRINT);
+                }
+            }
+            None if past => errors.add("sprint", ADD_PAST_SPRINT),
+            _ => {}
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+
+    // The book's cross-field `validate`, on the merged object: only the first failure.
+    let cross_field = if sprint.is_none() && status != TaskStatus::NotStarted {
+        Some(BACKLOG_NOT_STARTED)
+    } else if started.is_some() && status == TaskStatus::NotStarted {
+        Some(STARTED_NOT_STARTED)
+    } else if completed.is_some() && status != TaskStatus::Done {
+        Some(COMPLETED_UNCOMPLETED)
+    } else {
+        None
+    };
+    if let Some(message) = cross_field {
+        return Err(FieldErrors::single(FieldErrors::NON_FIELD, message));
+    }
+    Ok(Draft {
+        name,
+        description,
+        sprint,
+        status,
+        order,
+        assigned_id,
+        started,
+        due,
+        completed,
+    })
+}
+
+fn apply(active: &mut task::ActiveModel, draft: Draft) {
+    active.name = Set(draft.name);
+    active.description = Set(draft.description);
+    active.sprint_id = Set(draft.sprint.map(|s| s.id));
+    active.status = Set(draft.status.code());
+    active.order = Set(draft.order);
+    active.assigned_id = Set(draft.assigned_id);
+    active.started = Set(draft.started);
+    active.due = Set(draft.due);
+    active.completed = Set(draft.completed);
+}
+
+pub async fn create(state: &AppState, fields: TaskFields) -> Result<task::Model> {
+    let _gate = state.write_gate().await;
+    let txn = state.db.begin().await?;
+    let draft = draft(&txn, fields, None, Mode::Create).await?;
+    let mut active = task::ActiveModel {
+        version: Set(1),
+        ..Default::default()
+    };
+    apply(&mut active, draft);
+    let created = active.insert(&txn).await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+/// Returns the updated task and the sprint it was in before (it may have moved).
+pub async fn update(
+    state: &AppState,
+    id: i32,
+    fields: TaskFields,
+    mode: Mode,
+    expected_version: Option<i32>,
+) -> Result<(task::Model, Option<i32>)> {
+    let _gate = state.write_gate().await;
+    let txn = state.db.begin().await?;
+    let stored = find_for_update(&txn, id).await?;
+    check_version(stored.version, expected_version, &stored)?;
+    let previous_sprint = stored.sprint_id;
+    let draft = draft(&txn, fields, Some(&stored), mode).await?;
+    let version = stored.version + 1;
+    let mut active = stored.into_active_model();
+    apply(&mut active, draft);
+    active.version = Set(version);
+    let updated = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok((updated, previous_sprint))
+}
+
+pub async fn delete(
+    state: &AppState,
+    id: i32,
+    expected_version: Option<i32>,
+) -> Result<task::Model> {
+    let _gate = state.write_gate().await;
+    let txn = state.db.begin().await?;
+    let stored = find_for_update(&txn, id).await?;
+    check_version(stored.version, expected_version, &stored)?;
+    task::Entity::delete_by_id(id).exec(&txn).await?;
+    txn.commit().await?;
+    Ok(stored)
+}
+
+async fn find_for_update(txn: &DatabaseTransaction, id: i32) -> Result<task::Model> {
+    let mut query = task::Entity::find_by_id(id);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    query.one(txn).await?.ok_or(WriteError::NotFound)
+}
+
+/// Where a dragged card lands.
+#[derive(Clone, Copy, Debug)]
+pub struct Move {
+    pub status: TaskStatus,
+    pub sprint: Option<i32>,
+    /// Drop in front of this task; `None`: at the end of the column.
+    pub before: Option<i32>,
+}
+
+/// The result of a move: the moved task and every other task whose `order` changed.
+#[derive(Debug)]
+pub struct Moved {
+    pub task: task::Model,
+    /// The task's sprint before the move (it may have left it).
+    pub previous_sprint: Option<i32>,
+    pub renumbered: Vec<task::Model>,
+}
+
+/// Moves a task to `target` in one transaction: validates like an update, applies the
+/// book's started/completed rules (§4.9) when the status changes, and renumbers the target
+/// column 0, 1, 2… so positions are exact and never drift.
+pub async fn move_task(
+    state: &AppState,
+    id: i32,
+    target: Move,
+    expected_version: Option<i32>,
+) -> Result<Moved> {
+    let _gate = state.write_gate().await;
+    let txn = state.db.begin().await?;
+    let postgres = txn.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        // One mover per column at a time, across every server instance: lock the column the
+        // task leaves and the one it joins, always in the same order, so two moves in opposite
+        // directions queue instead of deadlocking.
+        let current = task::Entity::find_by_id(id)
+            .one(&txn)
+            .await?
+            .ok_or(WriteError::NotFound)?;
+        let mut keys = vec![
+            column_key(current.sprint_id, current.status),
+            column_key(target.sprint, effective_status(target).code()),
+        ];
+        keys.sort_unstable();
+        keys.dedup();
+        for key in keys {
+            txn.execute(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [key.into()],
+            ))
+            .await?;
+        }
+    }
+    let stored = find_for_update(&txn, id).await?;
+    check_version(stored.version, expected_version, &stored)?;
+
+    let status = effective_status(target);
+    let previous_status = TaskStatus::try_from(stored.status).unwrap_or(TaskStatus::NotStarted);
+    let (started, completed) = if status == previous_status {
+        (stored.started, stored.completed)
+    } else {
+        dates_after_move(status, stored.started, stored.completed, today())
+    };
+    let fields = TaskFields {
+        sprint: Some(target.sprint),
+        status: Some(status),
+        started: Some(started),
+        completed: Some(completed),
+        ..Default::default()
+    };
+    // Validation as for a PATCH: a completed task may not change sprint, and so on.
+    draft(&txn, fields, Some(&stored), Mode::Patch).await?;
+
+    let mut column_rows = column_query(target.sprint, status).filter(task::Column::Id.ne(id));
+    if postgres {
+        // The rows we renumber must not change under us (a PATCH of one of them, say).
+        column_rows = column_rows.lock_exclusive();
+    }
+    let mut column = column_rows.all(&txn).await?;
+    let position = match target.before {
+        None => column.len(),
+        Some(before) if before == id => column
+            .iter()
+            .position(|t| (t.order, t.id) > (stored.order, stored.id))
+            .unwrap_or(column.len()),
+        Some(before) => column.iter().position(|t| t.id == before).ok_or_else(|| {
+            FieldErrors::single(
+                "before",
+                format!("Task {before} is not in the target column."),
+            )
+        })?,
+    };
+    let previous_sprint = stored.sprint_id;
+    let version = stored.version + 1;
+    let mut active = stored.clone().into_active_model();
+    active.sprint_id = Set(target.sprint);
+    active.status = Set(status.code());
+    active.started = Set(started);
+    active.completed = Set(completed);
+    active.order = Set(order_at(position)?);
+    active.version = Set(version);
+
+    let mut renumbered = Vec::new();
+    column.insert(position, stored);
+    for (index, other) in column.into_iter().enumerate() {
+        let order = order_at(index)?;
+        if other.id == id || other.order == order {
+            continue;
+        }
+        let version = other.version + 1;
+        let mut other_active = other.into_active_model();
+        other_active.order = Set(order);
+        other_active.version = Set(version);
+        renumbered.push(other_active.update(&txn).await?);
+    }
+    let task = active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(Moved {
+        task,
+        previous_sprint,
+        renumbered,
+    })
+}
+
+/// The backlog has one column: moving there means Not Started.
+fn effective_status(target: Move) -> TaskStatus {
+    if target.sprint.is_none() {
+        TaskStatus::NotStarted
+    } else {
+        target.status
+    }
+}
+
+/// The advisory-lock key of a board column.
+fn column_key(sprint: Option<i32>, status: i16) -> i64 {
+    i64::from(sprint.unwrap_or(0)) * 8 + i64::from(status)
+}
+
+fn order_at(index: usize) -> Result<i16> {
+    i16::try_from(index).map_err(|_| {
+        WriteError::Invalid(FieldErrors::single(
+            "before",
+            "The column is full (32,767 tasks).",
+        ))
+    })
+}
+
+/// The book's `moveTo` date rules for a status change: entering In Progress starts the task
+/// today, Testing/Done start it if it never was; Not Started clears it. Entering Done
+/// completes it today; leaving Done clears the completion (whatever it was).
+pub fn dates_after_move(
+    status: TaskStatus,
+    started: Option<NaiveDate>,
+    _completed: Option<NaiveDate>,
+    today: NaiveDate,
+) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    let started = match status {
+        TaskStatus::NotStarted => None,
+        TaskStatus::InProgress => Some(today),
+        TaskStatus::Testing | TaskStatus::Done => started.or(Some(today)),
+    };
+    let completed = match status {
+        TaskStatus::Done => Some(today),
+        _ => None,
+    };
+    (started, completed)
+}
+
+/// One board column in display order.
+pub fn column_query(sprint: Option<i32>, status: TaskStatus) -> Select<task::Entity> {
+    let in_sprint = match sprint {
+        Some(id) => task::Column::SprintId.eq(id),
+        None => task::Column::SprintId.is_null(),
+    };
+    task::Entity::find()
+        .filter(in_sprint)
+        .filter(task::Column::Status.eq(status.code()))
+        .order_by_asc(task::Column::Order)
+        .order_by_asc(task::Column::Id)
+}
+
+#[derive(Debug, Default)]
+pub struct TaskFilter {
+    pub sprint: Option<i32>,
+    pub status: Option<TaskStatus>,
+    pub assigned_id: Option<i32>,
+    pub backlog: Option<bool>,
+    pub search: Vec<String>,
+    /// `(field, descending)` among name, order, started, due, completed.
+    pub ordering: Vec<(&'static str, bool)>,
+}
+
+pub fn filtered(filter: &TaskFilter) -> Select<task::Entity> {
+    let mut query = task::Entity::find();
+    if let Some(sprint) = filter.sprint {
+        query = query.filter(task::Column::SprintId.eq(sprint));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(task::Column::Status.eq(status.code()));
+    }
+    if let Some(user) = filter.assigned_id {
+        query = query.filter(task::Column::AssignedId.eq(user));
+    }
+    match filter.backlog {
+        Some(true) => query = query.filter(task::Column::SprintId.is_null()),
+        Some(false) => query = query.filter(task::Column::SprintId.is_not_null()),
+        None => {}
+    }
+    for term in &filter.search {
+        // search_key holds "name description", folded: a term matches either field.
+        query = query
+            .filter(Condition::all().add(icontains((task::Entity, task::Column::SearchKey), term)));
+    }
+    for (field, descending) in &filter.ordering {
+        let column = match *field {
+            "name" => task::Column::Name,
+            "started" => task::Column::Started,
+            "due" => task::Column::Due,
+            "completed" => task::Column::Completed,
+            _ => task::Column::Order,
+        };
+        // Undated tasks last ascending, first descending, on every engine (PostgreSQL's
+        // default; SQLite's is the opposite).
+        let (order, nulls) = if *descending {
+            (Order::Desc, NullOrdering::First)
+        } else {
+            (Order::Asc, NullOrdering::Last)
+        };
+        query = query.order_by_with_nulls(column, order, nulls);
+    }
+    // Default and tie-break order: (order, id), so pages never shuffle.
+    query
+        .order_by_asc(task::Column::Order)
+        .order_by_asc(task::Column::Id)
+}
+
+pub async fn count(
+    db: &impl ConnectionTrait,
+    filter: &TaskFilter,
+) -> std::result::Result<u64, sea_orm::DbErr> {
+    filtered(filter).count(db).await
+}
+
+/// One row of a task page: the task and its assignee's username. (Not `find_also_related`:
+/// decoding the whole joined user row, column by prefixed name, cut the list benchmark from
+/// ~7,000 to ~3,000 requests/s.)
+#[derive(Debug, FromQueryResult)]
+struct TaskRow {
+    id: i32,
+    name: String,
+    description: String,
+    sprint_id: Option<i32>,
+    status: i16,
+    order: i16,
+    assigned_id: Option<i32>,
+    started: Option<NaiveDate>,
+    due: Option<NaiveDate>,
+    completed: Option<NaiveDate>,
+    version: i32,
+    search_key: String,
+    assignee: Option<String>,
+}
+
+/// One page of tasks with their assignees' usernames, in one query. (The count is a separate,
+/// index-only query: a window count would make the database read every match before the page.)
+pub async fn page(
+    db: &impl ConnectionTrait,
+    filter: &TaskFilter,
+    offset: u64,
+    limit: u64,
+) -> std::result::Result<Vec<(task::Model, Option<String>)>, sea_orm::DbErr> {
+    let rows = filtered(filter)
+        .left_join(user::Entity)
+        .column_as(user::Column::Username, "assignee")
+        .offset(offset)
+        .limit(limit)
+        .into_model::<TaskRow>()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let task = task::Model {
+                id: row.id,
+                name: row.name,
+                description: row.description,
+                sprint_id: row.sprint_id,
+                status: row.status,
+                order: row.order,
+                assigned_id: row.assigned_id,
+                started: row.started,
+                due: row.due,
+                completed: row.completed,
+                version: row.version,
+                search_key: row.search_key,
+            };
+            (task, row.assignee)
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2030, 1, d).unwrap()
+    }
+
+    #[test]
+    fn entering_in_progress_starts_today_and_done_completes_today() {
+        let today = day(10);
+        assert_eq!(
+            dates_after_move(TaskStatus::InProgress, Some(day(1)), None, today),
+            (Some(today), None)
+        );
+        assert_eq!(
+            dates_after_move(TaskStatus::Done, Some(day(1)), None, today),
+            (Some(day(1)), Some(today))
+        );
+        assert_eq!(
+            dates_after_move(TaskStatus::Testing, None, Some(day(2)), today),
+            (Some(today), None),
+            "leaving Done clears completed; testing starts a never-started task"
+        );
+        assert_eq!(
+            dates_after_move(TaskStatus::NotStarted, Some(day(1)), Some(day(2)), today),
+            (None, None)
+        );
+    }
+}

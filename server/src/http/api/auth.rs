@@ -1,0 +1,246 @@
+//! Signing in and out: `POST/DELETE /api/token/` for scripts (the book's token endpoint, with
+//! revocation) and `GET/POST/DELETE /api/session` for the browser (an HttpOnly cookie).
+//! Both sign-ins re-hash a password stored with older argon2 settings.
+
+use app::model::SessionInfo;
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde_json::json;
+
+use super::{input::Input, render::Renderer, route_both};
+use crate::{
+    domain::accounts::{password, sessions, tokens},
+    domain::db::entities::user,
+    http::error::{AppError, FieldErrors},
+    http::extract::{AuthMethod, CurrentUser, verify_credentials},
+    http::origin::RequestOrigin,
+    http::state::AppState,
+};
+
+pub const BAD_CREDENTIALS: &str = "Unable to login with provided credentials.";
+pub const DISABLED: &str = "User account is disabled.";
+
+pub fn routes(router: Router<AppState>) -> Router<AppState> {
+    let router = route_both(
+        router,
+        "/api/token",
+        post(obtain_token).delete(revoke_token),
+    );
+    route_both(
+        router,
+        "/api/session",
+        get(current_session).post(login).delete(logout),
+    )
+}
+
+/// Reads `username` and `password` with DRF's messages, then checks them (throttled).
+async fn authenticate(
+    state: &AppState,
+    origin: &RequestOrigin,
+    input: &Input,
+) -> Result<user::Model, AppError> {
+    let mut errors = FieldErrors::default();
+    let mut required = |name: &str| {
+        let value = input.text(name, None, &mut errors).unwrap_or_default();
+        if value.is_empty() {
+            errors.add(name, "This field is required.");
+        }
+        value
+    };
+    let username = required("username");
+    let password = required("password");
+    errors.into_result()?;
+    let user = verify_credentials(state, origin, &username, &password)
+        .await?
+        .ok_or_else(|| {
+            AppError::Validation(FieldErrors::single(FieldErrors::NON_FIELD, BAD_CREDENTIALS))
+        })?;
+    if !user.is_active {
+        return Err(AppError::Validation(FieldErrors::single(
+            FieldErrors::NON_FIELD,
+            DISABLED,
+        )));
+    }
+    if password::needs_rehash(&user.password_hash) {
+        rehash(state, &user, password).await;
+    }
+    Ok(user)
+}
+
+/// Stores a hash of `password` made with the current argon2 settings, unless the password
+/// changed meanwhile. Best effort: the sign-in succeeds whatever happens here.
+async fn rehash(state: &AppState, user: &user::Model, password: String) {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+
+    let new_hash = {
+        // Hashing holds as much memory as checking: take a place among the concurrent checks.
+        let Ok(Ok(_permit)) = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            state.password_checks.acquire(),
+        )
+        .await
+        else {
+            return;
+        };
+        match password::hash(password).await {
+            Ok(new_hash) => new_hash,
+            Err(error) => {
+                tracing::warn!(user = user.id, %error, "re-hashing a password failed");
+                return;
+            }
+        }
+    };
+    let _gate = state.write_gate().await;
+    let updated = user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(new_hash))
+        .filter(user::Column::Id.eq(user.id))
+        .filter(user::Column::PasswordHash.eq(user.password_hash.as_str()))
+        .exec(&state.db)
+        .await;
+    match updated {
+        Ok(_) => tracing::info!(
+            user = user.id,
+            "password re-hashed with the current settings"
+        ),
+        Err(error) => tracing::warn!(user = user.id, %error, "storing a re-hashed password failed"),
+    }
+}
+
+/// `POST /api/token/`: `{"token": key}` for a username and password. Every call issues a new
+/// key (only its digest is stored, so an old key cannot be handed out again).
+#[utoipa::path(post, path = "/api/token/", tag = "auth",
+    request_body(content = crate::http::api::openapi::Credentials, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    responses((status = 200, description = "`{\"token\": \"<40 hex>\"}`"), (status = 400, description = "Missing fields or bad credentials"), (status = 429, description = "Too many failures; see Retry-After")))]
+async fn obtain_token(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    input: Input,
+) -> Result<Response, AppError> {
+    let user = authenticate(&state, &origin, &input).await?;
+    let key = {
+        // SQLite has one writer at a time: every write queues at the gate.
+        let _gate = state.write_gate().await;
+        tokens::issue(&state.db, user.id, state.config.token_ttl).await?
+    };
+    Ok(Json(json!({ "token": key })).into_response())
+}
+
+/// `DELETE /api/token/`: revokes the token that authenticated this request.
+#[utoipa::path(delete, path = "/api/token/", tag = "auth",
+    responses((status = 204, description = "The token used for this request no longer works")))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+) -> Result<Response, AppError> {
+    match caller.method {
+        AuthMethod::Token { key_hash } => {
+            {
+                let _gate = state.write_gate().await;
+                tokens::revoke(&state.db, &key_hash).await?;
+            }
+            if let Some(cache) = &state.token_cache {
+                cache.forget(&key_hash);
+            }
+            Ok(StatusCode::NO_CONTENT.into_response())
+        }
+        _ => Err(AppError::BadRequest(
+            "Only a request authenticated with a token can revoke it.".into(),
+        )),
+    }
+}
+
+fn session_info(
+    state: &AppState,
+    origin: &RequestOrigin,
+    user: user::Model,
+    csrf_token: String,
+) -> SessionInfo {
+    let renderer = Renderer::for_request(origin, state.config.secret_key.as_bytes(), Some(user.id));
+    SessionInfo {
+        user: renderer.user(user),
+        csrf_token,
+    }
+}
+
+/// `GET /api/session`: the signed-in person, or 401.
+#[utoipa::path(get, path = "/api/session", tag = "auth",
+    responses((status = 200, body = SessionInfo), (status = 401)))]
+async fn current_session(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    caller: CurrentUser,
+) -> Result<Response, AppError> {
+    let AuthMethod::Session { csrf_token, .. } = caller.method else {
+        return Err(AppError::Unauthorized(
+            crate::http::extract::NOT_AUTHENTICATED,
+        ));
+    };
+    Ok(Json(session_info(&state, &origin, caller.user, csrf_token)).into_response())
+}
+
+/// `POST /api/session`: signs in and sets the cookie. Any session the browser already had is
+/// deleted first, so the id changes on every login.
+#[utoipa::path(post, path = "/api/session", tag = "auth",
+    request_body(content = crate::http::api::openapi::Credentials, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    responses((status = 200, body = SessionInfo, description = "Sets the HttpOnly session cookie"), (status = 400), (status = 429)))]
+async fn login(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    headers: HeaderMap,
+    input: Input,
+) -> Result<Response, AppError> {
+    // Login CSRF: another site must not sign this browser into an account of its choosing.
+    // Scripts send no Origin or Referer and are unaffected.
+    crate::http::extract::reject_foreign_origin(&headers, &origin)?;
+    let user = authenticate(&state, &origin, &input).await?;
+    let session = {
+        let _gate = state.write_gate().await;
+        if let Some(old) = sessions::id_from_headers(&headers) {
+            sessions::delete(&state.db, old).await?;
+        }
+        sessions::create(&state.db, user.id, state.config.session_ttl).await?
+    };
+    let secure = origin.is_secure() || state.config.secure_cookies();
+    let cookie = sessions::cookie(
+        &session.id,
+        state.config.session_ttl,
+        secure,
+        &state.config.base_path,
+    );
+    let mut response =
+        Json(session_info(&state, &origin, user, session.csrf_token)).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?,
+    );
+    Ok(response)
+}
+
+/// `DELETE /api/session`: ends the session on the server and clears the cookie.
+#[utoipa::path(delete, path = "/api/session", tag = "auth",
+    responses((status = 204, description = "The session is deleted on the server")))]
+async fn logout(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    caller: CurrentUser,
+) -> Result<Response, AppError> {
+    if let AuthMethod::Session { id, .. } = &caller.method {
+        let _gate = state.write_gate().await;
+        sessions::delete(&state.db, id).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&sessions::clearing_cookie(
+            origin.is_secure() || state.config.secure_cookies(),
+            &state.config.base_path,
+        ))
+        .map_err(|e| AppError::Internal(e.into()))?,
+    );
+    Ok(response)
+}

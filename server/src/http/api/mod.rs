@@ -1,0 +1,216 @@
+//! The REST API under `/api/`: the book's resources, links, filters and error shapes, plus the
+//! additions that make it safe (versions, atomic moves, revocable tokens, sessions).
+//!
+//! Handlers are thin: parse the request, call `service`, render `app::model` types.
+
+pub mod auth;
+pub mod input;
+pub mod openapi;
+pub mod query;
+pub mod render;
+pub mod sprints;
+pub mod tasks;
+pub mod users;
+
+use axum::{
+    Json, Router,
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{MethodRouter, get},
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::{
+    domain::db::entities::{sprint, task},
+    domain::service::WriteError,
+    http::error::AppError,
+    http::extract::CurrentUser,
+    http::origin::RequestOrigin,
+    http::state::AppState,
+    live::{Action, Change, Model, Topic},
+};
+use input::Input;
+use render::Renderer;
+
+/// The API's routes (full paths). Every path answers with and without its trailing slash.
+pub fn router() -> Router<AppState> {
+    let router = route_both(Router::new(), "/api", get(api_root));
+    let router = route_both(router, "/api/openapi.json", get(openapi::document));
+    let router = route_both(router, "/api/docs", get(openapi::docs_page));
+    let router = sprints::routes(router);
+    let router = tasks::routes(router);
+    let router = users::routes(router);
+    auth::routes(router)
+        // Anything else under /api/ is an API 404 in JSON, never the site's HTML page.
+        .route("/api/{*unknown}", axum::routing::any(unknown_endpoint))
+        .layer(axum::extract::DefaultBodyLimit::max(input::MAX_BODY_BYTES))
+}
+
+async fn unknown_endpoint() -> AppError {
+    AppError::NotFound
+}
+
+/// Registers `path` and `path/`: the book's chapter 4 clients use trailing slashes, chapter 6
+/// clients do not, and both must work unchanged. Unrouted methods get DRF's 405 body.
+fn route_both(
+    router: Router<AppState>,
+    path: &str,
+    handler: MethodRouter<AppState>,
+) -> Router<AppState> {
+    let handler = handler.fallback(method_not_allowed);
+    router
+        .route(path, handler.clone())
+        .route(&format!("{path}/"), handler)
+}
+
+async fn method_not_allowed(method: Method) -> AppError {
+    AppError::MethodNotAllowed(method.to_string())
+}
+
+/// `GET /api/`: the entry point a client discovers every collection from (no auth needed).
+#[utoipa::path(get, path = "/api/", tag = "discovery",
+    responses((status = 200, description = "Absolute URLs of the `sprints`, `tasks` and `users` collections")))]
+async fn api_root(origin: RequestOrigin) -> Json<Value> {
+    Json(json!({
+        "sprints": origin.url("/api/sprints"),
+        "tasks": origin.url("/api/tasks"),
+        "users": origin.url("/api/users"),
+    }))
+}
+
+fn renderer<'a>(state: &'a AppState, origin: &RequestOrigin, caller: &CurrentUser) -> Renderer<'a> {
+    Renderer::for_request(
+        origin,
+        state.config.secret_key.as_bytes(),
+        Some(caller.user.id),
+    )
+}
+
+/// An id from the path; anything that is not one names no object (404, as DRF).
+fn parse_id(text: &str) -> Result<i32, AppError> {
+    text.parse().map_err(|_| AppError::NotFound)
+}
+
+/// A strong ETag for a version: `"3"`.
+pub fn etag(version: i32) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header")
+}
+
+/// The version a write expects, from `If-Match` (preferred) or the body's `version` field.
+/// `If-Match: *` and a missing header/field mean "any version" (the book's clients).
+pub fn expected_version(
+    headers: &HeaderMap,
+    input: Option<&Input>,
+) -> Result<Option<i32>, AppError> {
+    if let Some(value) = headers.get(header::IF_MATCH) {
+        let text = value.to_str().unwrap_or("").trim();
+        if text == "*" {
+            return Ok(None);
+        }
+        let first = text.split(',').next().unwrap_or("").trim();
+        // A weak or foreign tag can never match a strong comparison: treat it as stale.
+        let version = first
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix('"'))
+            .and_then(|digits| digits.parse().ok())
+            .unwrap_or(-1);
+        return Ok(Some(version));
+    }
+    if let Some(input) = input {
+        let mut errors = crate::http::error::FieldErrors::default();
+        let version = input.integer("version", &mut errors);
+        errors.into_result()?;
+        if let Some(Some(version)) = version {
+            return Ok(i32::try_from(version).ok().or(Some(-1)));
+        }
+    }
+    Ok(None)
+}
+
+/// Maps a service failure to its HTTP answer; a stale write answers 412 with the current object.
+pub fn write_error<M>(error: WriteError<M>, current: impl FnOnce(M) -> Value) -> AppError {
+    match error {
+        WriteError::NotFound => AppError::NotFound,
+        WriteError::Invalid(errors) => AppError::Validation(errors),
+        WriteError::Stale(model) => AppError::PreconditionFailed(current(*model)),
+        WriteError::Db(error) => AppError::Db(error),
+    }
+}
+
+/// A JSON body with its `ETag` (and `Location` when created).
+pub fn versioned<T: Serialize>(
+    status: StatusCode,
+    body: &T,
+    version: i32,
+    location: Option<&str>,
+) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(header::ETAG, etag(version));
+    if let Some(location) = location
+        && let Ok(value) = HeaderValue::from_str(location)
+    {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// Where a task's changes are seen: its sprint's boards, or every board for the backlog.
+pub fn topic_of(sprint: Option<i32>) -> Topic {
+    sprint.map_or(Topic::Backlog, Topic::Sprint)
+}
+
+/// Publishes committed task changes with their REST bodies (broadcast links, no personal
+/// tickets). Never fails the request: the write has happened, so a problem here is logged.
+pub async fn publish_tasks(state: &AppState, items: Vec<(Action, task::Model, Vec<Topic>)>) {
+    if items.is_empty() {
+        return;
+    }
+    let renderer = Renderer::for_broadcast(
+        state.config.public_url.as_deref(),
+        &state.config.base_path,
+        state.config.secret_key.as_bytes(),
+    );
+    let models = items.iter().map(|(_, model, _)| model.clone()).collect();
+    let bodies = match renderer.tasks(&state.db, models).await {
+        Ok(bodies) => bodies,
+        Err(error) => {
+            tracing::error!(%error, "rendering changes for the live stream failed");
+            return;
+        }
+    };
+    let changes = items
+        .into_iter()
+        .zip(bodies)
+        .map(|((action, model, mut topics), body)| {
+            topics.dedup();
+            Change {
+                model: Model::Task,
+                id: model.id,
+                action,
+                body: serde_json::to_value(body).unwrap_or(Value::Null),
+                version: model.version,
+                topics,
+            }
+        })
+        .collect();
+    state.bus.publish(changes).await;
+}
+
+pub async fn publish_sprint(state: &AppState, action: Action, model: sprint::Model) {
+    let renderer = Renderer::for_broadcast(
+        state.config.public_url.as_deref(),
+        &state.config.base_path,
+        state.config.secret_key.as_bytes(),
+    );
+    let (id, version) = (model.id, model.version);
+    let change = Change {
+        model: Model::Sprint,
+        id,
+        action,
+        body: serde_json::to_value(renderer.sprint(model)).unwrap_or(Value::Null),
+        version,
+        topics: vec![Topic::Sprint(id)],
+    };
+    state.bus.publish(vec![change]).await;
+}

@@ -1,0 +1,410 @@
+//! `/api/tasks`, `/api/tasks/{id}` and the atomic `/api/tasks/{id}/move`.
+
+use app::model::{MoveTask, Page, Task, TaskStatus};
+use axum::{
+    Router,
+    extract::{Path, RawQuery, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde_json::Value;
+
+use super::{
+    expected_version,
+    input::{Field, Input, as_integer},
+    parse_id, publish_tasks,
+    query::{self, PageRequest, Query},
+    renderer, route_both,
+    sprints::json_of,
+    topic_of, versioned, write_error,
+};
+use crate::live::Action;
+use crate::{
+    domain::service::{
+        self,
+        tasks::{self as tasks_service, Mode, Move, TaskFields, TaskFilter},
+    },
+    http::error::{AppError, FieldErrors},
+    http::extract::CurrentUser,
+    http::origin::RequestOrigin,
+    http::state::AppState,
+};
+
+pub fn routes(router: Router<AppState>) -> Router<AppState> {
+    let router = route_both(router, "/api/tasks", get(list).post(create));
+    let router = route_both(
+        router,
+        "/api/tasks/{id}",
+        get(retrieve).put(replace).patch(patch).delete(remove),
+    );
+    route_both(router, "/api/tasks/{id}/move", post(move_task))
+}
+
+fn choice_error(value: &Value) -> String {
+    let shown = match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    format!("Select a valid choice. {shown} is not one of the available choices.")
+}
+
+fn parse_status(input: &Input, errors: &mut FieldErrors) -> Option<TaskStatus> {
+    match input.get("status") {
+        Field::Absent | Field::Null => None,
+        Field::Value(value) => {
+            let status = as_integer(value)
+                .and_then(|n| i16::try_from(n).ok())
+                .and_then(|n| TaskStatus::try_from(n).ok());
+            if status.is_none() {
+                errors.add("status", choice_error(value));
+            }
+            status
+        }
+    }
+}
+
+fn parse_fields(input: &Input) -> Result<TaskFields, AppError> {
+    let mut errors = FieldErrors::default();
+    let sprint = match input.get("sprint") {
+        Field::Absent => None,
+        Field::Null => Some(None),
+        Field::Value(value) => match as_integer(value).and_then(|n| i32::try_from(n).ok()) {
+            Some(id) => Some(Some(id)),
+            None => {
+                let kind = if value.is_string() { "str" } else { "unknown" };
+                errors.add(
+                    "sprint",
+                    format!("Incorrect type. Expected pk value, received {kind}."),
+                );
+                None
+            }
+        },
+    };
+    let order = match input.integer("order", &mut errors) {
+        Some(Some(n)) => match i16::try_from(n) {
+            Ok(order) => Some(order),
+            Err(_) => {
+                let message = if n > 0 {
+                    "Ensure this value is less than or equal to 32767."
+                } else {
+                    "Ensure this value is greater than or equal to -32768."
+                };
+                errors.add("order", message);
+                None
+            }
+        },
+        _ => None,
+    };
+    let fields = TaskFields {
+        name: input.text("name", Some(100), &mut errors),
+        description: input.text("description", None, &mut errors),
+        sprint,
+        status: parse_status(input, &mut errors),
+        order,
+        assigned: match input.get("assigned") {
+            Field::Absent => None,
+            Field::Null => Some(None),
+            Field::Value(_) => input.text("assigned", Some(150), &mut errors).map(Some),
+        },
+        started: input.date("started", &mut errors),
+        due: input.date("due", &mut errors),
+        completed: input.date("completed", &mut errors),
+    };
+    errors.into_result()?;
+    Ok(fields)
+}
+
+#[utoipa::path(get, path = "/api/tasks", tag = "tasks",
+    params(
+        ("sprint" = Option<i32>, Query, description = "Tasks of this sprint"),
+        ("status" = Option<i16>, Query, description = "1 Not Started, 2 In Progress, 3 Testing, 4 Done"),
+        ("assigned" = Option<String>, Query, description = "Tasks assigned to this username"),
+        ("backlog" = Option<String>, Query, description = "True/False (also true/false/1/0): tasks without a sprint, or with one"),
+        ("search" = Option<String>, Query, description = "Terms that must all appear in the name or description"),
+        ("ordering" = Option<String>, Query, description = "Comma list of name, order, started, due, completed; `-` for descending. Default: order, then id"),
+        ("page" = Option<String>, Query, description = "Page number, or `last`"),
+        ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+    ),
+    responses((status = 200, body = Page<Task>), (status = 400), (status = 401)))]
+async fn list(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let query = Query::parse(raw.as_deref());
+    let mut errors = FieldErrors::default();
+    let sprint = query::typed(
+        &query,
+        "sprint",
+        "Enter a whole number.",
+        &mut errors,
+        |t| t.parse::<i32>().ok(),
+    );
+    let status = query::typed(
+        &query,
+        "status",
+        "Select a valid choice. That choice is not one of the available choices.",
+        &mut errors,
+        |t| {
+            t.parse::<i16>()
+                .ok()
+                .and_then(|n| TaskStatus::try_from(n).ok())
+        },
+    );
+    let backlog = query::typed(
+        &query,
+        "backlog",
+        "Enter True, False, true, false, 1 or 0.",
+        &mut errors,
+        query::parse_bool,
+    );
+    let assigned_id = match query.get("assigned") {
+        Some(username) => match service::users::by_username(&state.db, username).await? {
+            Some(user) => Some(user.id),
+            None => {
+                errors.add(
+                    "assigned",
+                    "Select a valid choice. That choice is not one of the available choices.",
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    errors.into_result()?;
+    let filter = TaskFilter {
+        sprint,
+        status,
+        assigned_id,
+        backlog,
+        search: query::search_terms(&query),
+        ordering: query::ordering(&query, &["name", "order", "started", "due", "completed"]),
+    };
+    let request = PageRequest::from_query(&query)?;
+    let count = tasks_service::count(&state.db, &filter).await?;
+    let page = request.resolve(count)?;
+    let models =
+        tasks_service::page(&state.db, &filter, (page - 1) * request.size, request.size).await?;
+    let renderer = renderer(&state, &origin, &caller);
+    let results = models
+        .into_iter()
+        .map(|(model, assignee)| renderer.task(model, assignee))
+        .collect();
+    let (next, previous) = request.links(page, count, &origin, "/api/tasks", &query);
+    Ok(axum::Json(Page {
+        count,
+        next,
+        previous,
+        results,
+    })
+    .into_response())
+}
+
+#[utoipa::path(get, path = "/api/tasks/{id}", tag = "tasks",
+    responses((status = 200, body = Task), (status = 404)))]
+async fn retrieve(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    use sea_orm::EntityTrait;
+    let model = crate::domain::db::entities::task::Entity::find_by_id(parse_id(&id)?)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let version = model.version;
+    let task = renderer(&state, &origin, &caller)
+        .one_task(&state.db, model)
+        .await?;
+    Ok(versioned(StatusCode::OK, &task, version, None))
+}
+
+/// Renders the current object of a stale write for the 412 body.
+async fn current_json(
+    state: &AppState,
+    origin: &RequestOrigin,
+    caller: &CurrentUser,
+    error: service::WriteError<crate::domain::db::entities::task::Model>,
+) -> AppError {
+    match error {
+        service::WriteError::Stale(model) => {
+            match renderer(state, origin, caller)
+                .one_task(&state.db, *model)
+                .await
+            {
+                Ok(task) => AppError::PreconditionFailed(json_of(&task)),
+                Err(db) => AppError::Db(db),
+            }
+        }
+        other => write_error(other, |_| Value::Null),
+    }
+}
+
+#[utoipa::path(post, path = "/api/tasks", tag = "tasks",
+    request_body(content = crate::http::api::openapi::TaskInput, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    responses((status = 201, body = Task), (status = 400)))]
+async fn create(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    input: Input,
+) -> Result<Response, AppError> {
+    let fields = parse_fields(&input)?;
+    let model = match tasks_service::create(&state, fields).await {
+        Ok(model) => model,
+        Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
+    };
+    let topics = vec![topic_of(model.sprint_id)];
+    publish_tasks(&state, vec![(Action::Add, model.clone(), topics)]).await;
+    let version = model.version;
+    let task = renderer(&state, &origin, &caller)
+        .one_task(&state.db, model)
+        .await?;
+    Ok(versioned(
+        StatusCode::CREATED,
+        &task,
+        version,
+        Some(&task.links.self_),
+    ))
+}
+
+async fn write(
+    state: AppState,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    id: String,
+    headers: HeaderMap,
+    input: Input,
+    mode: Mode,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let expected = expected_version(&headers, Some(&input))?;
+    let fields = parse_fields(&input)?;
+    let (model, previous_sprint) =
+        match tasks_service::update(&state, id, fields, mode, expected).await {
+            Ok(updated) => updated,
+            Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
+        };
+    // A task that changed sprint leaves one board and joins another: both hear of it.
+    let topics = vec![topic_of(previous_sprint), topic_of(model.sprint_id)];
+    publish_tasks(&state, vec![(Action::Update, model.clone(), topics)]).await;
+    let version = model.version;
+    let task = renderer(&state, &origin, &caller)
+        .one_task(&state.db, model)
+        .await?;
+    Ok(versioned(StatusCode::OK, &task, version, None))
+}
+
+#[utoipa::path(put, path = "/api/tasks/{id}", tag = "tasks",
+    request_body(content = crate::http::api::openapi::TaskInput, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    params(("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one answers 412")),
+    responses((status = 200, body = Task), (status = 400), (status = 404), (status = 412, body = Task)))]
+async fn replace(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    input: Input,
+) -> Result<Response, AppError> {
+    write(state, caller, origin, id, headers, input, Mode::Replace).await
+}
+
+#[utoipa::path(patch, path = "/api/tasks/{id}", tag = "tasks",
+    request_body(content = crate::http::api::openapi::TaskInput, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    params(("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one answers 412")),
+    responses((status = 200, body = Task), (status = 400), (status = 404), (status = 412, body = Task)))]
+async fn patch(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    input: Input,
+) -> Result<Response, AppError> {
+    write(state, caller, origin, id, headers, input, Mode::Patch).await
+}
+
+#[utoipa::path(delete, path = "/api/tasks/{id}", tag = "tasks",
+    responses((status = 204), (status = 404), (status = 412, body = Task)))]
+async fn remove(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let expected = expected_version(&headers, None)?;
+    let removed = match tasks_service::delete(&state, parse_id(&id)?, expected).await {
+        Ok(removed) => removed,
+        Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
+    };
+    let topics = vec![topic_of(removed.sprint_id)];
+    publish_tasks(&state, vec![(Action::Remove, removed, topics)]).await;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /api/tasks/{id}/move` `{status, sprint, before}`: one call, one transaction.
+#[utoipa::path(post, path = "/api/tasks/{id}/move", tag = "tasks",
+    description = "Places the task in front of `before` (or at the end of the column) in one transaction, applying the started/completed rules.",
+    request_body(content = MoveTask, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
+    responses((status = 200, body = Task), (status = 400), (status = 404), (status = 412, body = Task)))]
+async fn move_task(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    input: Input,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let expected = expected_version(&headers, Some(&input))?;
+    let mut errors = FieldErrors::default();
+    let status = parse_status(&input, &mut errors);
+    if status.is_none() && !errors.has("status") {
+        errors.add("status", "This field is required.");
+    }
+    let mut reference = |name: &str| match input.get(name) {
+        Field::Absent | Field::Null => None,
+        Field::Value(value) => {
+            let id = as_integer(value).and_then(|n| i32::try_from(n).ok());
+            if id.is_none() {
+                errors.add(name, "A valid integer is required.");
+            }
+            id
+        }
+    };
+    let sprint = reference("sprint");
+    let before = reference("before");
+    errors.into_result()?;
+    let target = Move {
+        status: status.unwrap_or(TaskStatus::NotStarted),
+        sprint,
+        before,
+    };
+    let moved = match tasks_service::move_task(&state, id, target, expected).await {
+        Ok(moved) => moved,
+        Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
+    };
+    let column = topic_of(moved.task.sprint_id);
+    let mut items = vec![(
+        Action::Update,
+        moved.task.clone(),
+        vec![topic_of(moved.previous_sprint), column],
+    )];
+    items.extend(
+        moved
+            .renumbered
+            .into_iter()
+            .map(|other| (Action::Update, other, vec![column])),
+    );
+    publish_tasks(&state, items).await;
+    let version = moved.task.version;
+    let task = renderer(&state, &origin, &caller)
+        .one_task(&state.db, moved.task)
+        .await?;
+    Ok(versioned(StatusCode::OK, &task, version, None))
+}

@@ -1,0 +1,89 @@
+//! `/api/users` and `/api/users/{username}`: read-only; writes answer 405.
+
+use app::model::{Page, User};
+use axum::{
+    Json, Router,
+    extract::{Path, RawQuery, State},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use super::{
+    query::{self, PageRequest, Query},
+    renderer, route_both,
+};
+use crate::{
+    domain::service::users as service, http::error::AppError, http::extract::CurrentUser,
+    http::origin::RequestOrigin, http::state::AppState,
+};
+
+pub fn routes(router: Router<AppState>) -> Router<AppState> {
+    let router = route_both(
+        router,
+        "/api/users",
+        get(list)
+            .post(read_only)
+            .put(read_only)
+            .patch(read_only)
+            .delete(read_only),
+    );
+    route_both(
+        router,
+        "/api/users/{username}",
+        get(retrieve)
+            .post(read_only)
+            .put(read_only)
+            .patch(read_only)
+            .delete(read_only),
+    )
+}
+
+/// Users are read-only through the API: 405, but only after authentication (as DRF), so an
+/// anonymous caller learns nothing beyond "authenticate".
+async fn read_only(_caller: CurrentUser, method: axum::http::Method) -> AppError {
+    AppError::MethodNotAllowed(method.to_string())
+}
+
+#[utoipa::path(get, path = "/api/users", tag = "users",
+    params(
+        ("search" = Option<String>, Query, description = "Terms that must all appear in the username"),
+        ("page" = Option<String>, Query, description = "Page number, or `last`"),
+        ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+    ),
+    responses((status = 200, body = Page<User>), (status = 401)))]
+async fn list(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let query = Query::parse(raw.as_deref());
+    let search = query::search_terms(&query);
+    let request = PageRequest::from_query(&query)?;
+    let count = service::count(&state.db, &search).await?;
+    let page = request.resolve(count)?;
+    let models = service::page(&state.db, &search, (page - 1) * request.size, request.size).await?;
+    let renderer = renderer(&state, &origin, &caller);
+    let (next, previous) = request.links(page, count, &origin, "/api/users", &query);
+    Ok(Json(Page {
+        count,
+        next,
+        previous,
+        results: models.into_iter().map(|m| renderer.user(m)).collect(),
+    })
+    .into_response())
+}
+
+#[utoipa::path(get, path = "/api/users/{username}", tag = "users",
+    responses((status = 200, body = User), (status = 404)))]
+async fn retrieve(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(username): Path<String>,
+) -> Result<Response, AppError> {
+    let user = service::by_username(&state.db, &username)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(renderer(&state, &origin, &caller).user(user)).into_response())
+}

@@ -1,0 +1,16 @@
+//! The HTTP layer: shared state, the router, extractors (who is calling, from where), the REST
+//! API, server-side rendering, the websocket endpoint, static assets and edge middleware.
+
+pub mod access;
+pub mod api;
+pub mod assets;
+pub mod error;
+pub mod extract;
+pub mod headers;
+pub mod health;
+pub mod origin;
+pub mod router;
+pub mod socket;
+pub mod state;
+pub mod trace;
+pub mod web;

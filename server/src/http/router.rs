@@ -1,0 +1,44 @@
+//! The one function that assembles the application, used by `main` and by every test.
+
+use axum::{Router, http::StatusCode, middleware, routing::get};
+use tower_http::{
+    catch_panic::CatchPanicLayer, compression::CompressionLayer, timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::http::{access, api, health, socket, state::AppState, web};
+
+/// Builds the whole application: `/healthz`, the REST API under `/api/`, the live stream at
+/// `/socket`, and the Leptos site, all under `BASE_PATH` when one is set.
+///
+/// Leptos server functions, if any are added, must use a prefix outside `/api/` (e.g.
+/// `#[server(prefix = "/rpc")]`): the REST API owns `/api/`.
+pub fn build_router(state: AppState) -> Router {
+    let routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        // The book's websocket path; sprints' `links.channel` point here.
+        .route("/socket", get(socket::socket))
+        .merge(api::router());
+    let site = web::routes(routes, &state).with_state(state.clone());
+    // The site sits behind a router of its own so that the front door runs before routing:
+    // it takes `BASE_PATH` off the URI, and the site's routes are written from the root.
+    Router::new()
+        .fallback_service(site)
+        // A bug that panics answers the generic 500 (inside the front door, so it still
+        // carries the security headers) instead of dropping the connection.
+        .layer(CatchPanicLayer::custom(crate::http::error::panic_response))
+        // A request that takes `REQUEST_TIMEOUT` is stuck: answer 408 and free its resources. Inside
+        // the front door, so the 408 still carries the security headers.
+        // (An upgraded websocket is no longer a request and is not affected.)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ))
+        // Unknown hosts and unlisted networks are refused before any handler runs; every
+        // answer leaves with the security and cache headers.
+        .layer(middleware::from_fn_with_state(state.clone(), access::guard))
+        // gzip or brotli for whoever asks (API JSON, pages, the bundle); websocket upgrades
+        // and tiny bodies are left alone by the layer itself.
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http().make_span_with(crate::http::trace::RedactedSpan))
+}

@@ -1,0 +1,364 @@
+//! `GET /socket`: a sprint's live stream over a websocket.
+//!
+//! Authorization happens before the upgrade, so a refused client never gets an open socket:
+//! `?channel=<ticket>` (the sprint's `links.channel`, usable as-is by any client), or
+//! `?sprint=<id>` with the session cookie (or a token) of a same-origin browser. The `Origin`
+//! of browser connections must be the site's own or listed in `WS_ALLOWED_ORIGINS`.
+//! `&epoch=…&since=…` resumes after a reconnect.
+//!
+//! One task per connection, no split: it forwards the room's frames, reads client frames
+//! (whitelisted gestures and presence), and pings; an idle connection costs a few KiB.
+
+use std::{
+    collections::{HashMap, HashSet},
+    time::{Duration, Instant},
+};
+
+use axum::{
+    extract::{
+        RawQuery, State, WebSocketUpgrade,
+        ws::{Message, WebSocket},
+    },
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
+};
+use sea_orm::EntityTrait;
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::live::{
+    events::{ClientFrame, Gesture, HelloFrame, RESYNC_FRAME},
+    hub::{Hub, Replay, Subscription},
+    ticket,
+};
+use crate::{
+    domain::db::entities::{sprint, user},
+    http::error::AppError,
+    http::extract::MaybeUser,
+    http::origin::RequestOrigin,
+    http::state::AppState,
+};
+
+/// What authorized a connection, re-checked at every ping: a user deactivated, or a browser
+/// session logged out, loses the stream within one ping interval.
+#[derive(Clone, Debug)]
+enum Standing {
+    /// A ticket (or a token): the user must stay active.
+    User(i32),
+    /// A session cookie: the session must still exist (logout ends the stream).
+    Session(String),
+}
+
+impl Standing {
+    async fn still_valid(&self, db: &sea_orm::DatabaseConnection) -> bool {
+        let found = match self {
+            Standing::User(id) => user::Entity::find_by_id(*id).one(db).await,
+            Standing::Session(id) => crate::domain::accounts::sessions::find(db, id)
+                .await
+                .map(|found| found.map(|(_, user)| user)),
+        };
+        match found {
+            Ok(user) => user.is_some_and(|user| user.is_active),
+            // A database hiccup is not the client's fault: keep the stream.
+            Err(_) => true,
+        }
+    }
+}
+
+/// Cards one connection may hold at once (a person drags one; a few allow for touch quirks).
+const MAX_DRAGGING: usize = 8;
+
+/// A token bucket for a connection's gestures: 20 per second, bursts of 40. The excess is
+/// dropped, so one client cannot flood a room's channel and make everyone resync.
+struct GestureBudget {
+    tokens: f64,
+    refilled: Instant,
+}
+
+impl GestureBudget {
+    const PER_SECOND: f64 = 20.0;
+    const BURST: f64 = 40.0;
+
+    fn new() -> Self {
+        Self {
+            tokens: Self::BURST,
+            refilled: Instant::now(),
+        }
+    }
+
+    fn allow(&mut self) -> bool {
+        let now = Instant::now();
+        let earned = now.duration_since(self.refilled).as_secs_f64() * Self::PER_SECOND;
+        self.tokens = (self.tokens + earned).min(Self::BURST);
+        self.refilled = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// A client slower than this to accept a frame is dropped (its peers are never held up).
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Text frames from clients are tiny gestures; anything larger is refused by the protocol layer.
+const MAX_CLIENT_FRAME: usize = 4 * 1024;
+
+pub async fn socket(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    MaybeUser(caller): MaybeUser,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, AppError> {
+    check_origin(&state, &origin, &headers)?;
+    let params: HashMap<String, String> = raw
+        .as_deref()
+        .map(|raw| {
+            form_urlencoded::parse(raw.as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let (sprint_id, user, standing) = if let Some(channel) = params.get("channel") {
+        let now = chrono::Utc::now().timestamp();
+        let ticket = ticket::verify(state.config.secret_key.as_bytes(), channel, now)
+            .map_err(|_| AppError::Forbidden("Invalid or expired channel ticket.".into()))?;
+        let user = user::Entity::find_by_id(ticket.user_id)
+            .one(&state.db)
+            .await?
+            .filter(|user| user.is_active)
+            .ok_or_else(|| AppError::Forbidden("Invalid or expired channel ticket.".into()))?;
+        // A browser that opens its ticket URL also sends its session cookie: the stream then
+        // ends with that session (logout), not only with the user.
+        let standing = match caller
+            .as_ref()
+            .map(|caller| (&caller.method, caller.user.id))
+        {
+            Some((crate::http::extract::AuthMethod::Session { id, .. }, caller_id))
+                if caller_id == user.id =>
+            {
+                Standing::Session(id.clone())
+            }
+            _ => Standing::User(user.id),
+        };
+        (ticket.sprint_id, user, standing)
+    } else if let Some(sprint) = params.get("sprint") {
+        let caller = caller.ok_or(AppError::Unauthorized(
+            crate::http::extract::NOT_AUTHENTICATED,
+        ))?;
+        let standing = match &caller.method {
+            crate::http::extract::AuthMethod::Session { id, .. } => Standing::Session(id.clone()),
+            _ => Standing::User(caller.user.id),
+        };
+        (
+            sprint.parse().map_err(|_| AppError::NotFound)?,
+            caller.user,
+            standing,
+        )
+    } else {
+        return Err(AppError::Unauthorized(
+            crate::http::extract::NOT_AUTHENTICATED,
+        ));
+    };
+    sprint::Entity::find_by_id(sprint_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+
+    let resume = match (params.get("epoch"), params.get("since")) {
+        (Some(epoch), Some(since)) => since.parse::<u64>().ok().map(|seq| (epoch.clone(), seq)),
+        _ => None,
+    };
+    let ws = ws.map_err(|_| AppError::BadRequest("Expected a websocket upgrade.".into()))?;
+    let hub = state.bus.hub().clone();
+    let ping_every = state.config.ws_ping_interval;
+    let db = state.db.clone();
+    Ok(ws
+        // Small buffers keep idle connections cheap (tungstenite defaults to 128 KiB reads).
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(0)
+        .max_message_size(MAX_CLIENT_FRAME)
+        .max_frame_size(MAX_CLIENT_FRAME)
+        .on_upgrade(move |socket| async move {
+            let subscription = hub.join(
+                sprint_id,
+                &user.username,
+                resume.as_ref().map(|(epoch, seq)| (epoch.as_str(), *seq)),
+            );
+            let connection = Connection {
+                hub,
+                db,
+                sprint: sprint_id,
+                username: user.username,
+                standing,
+                ping_every,
+            };
+            connection.run(socket, subscription).await;
+        })
+        .into_response())
+}
+
+/// Browsers always send `Origin`; it must be this site or an allowed one. Scripts send none.
+fn check_origin(
+    state: &AppState,
+    origin: &RequestOrigin,
+    headers: &HeaderMap,
+) -> Result<(), AppError> {
+    let Some(sent) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return Ok(());
+    };
+    let allowed = sent == origin.origin()
+        || state
+            .config
+            .ws_allowed_origins
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(sent));
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "Origin {sent} may not open this stream."
+        )))
+    }
+}
+
+async fn send(socket: &mut WebSocket, text: &str) -> bool {
+    matches!(
+        tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await,
+        Ok(Ok(()))
+    )
+}
+
+/// One open stream and what it needs to serve it.
+struct Connection {
+    hub: Hub,
+    db: sea_orm::DatabaseConnection,
+    sprint: i32,
+    username: String,
+    standing: Standing,
+    ping_every: Duration,
+}
+
+impl Connection {
+    async fn run(self, mut socket: WebSocket, subscription: Subscription) {
+        let Connection {
+            hub,
+            db,
+            sprint,
+            username,
+            standing,
+            ping_every,
+        } = self;
+        let Subscription {
+            conn,
+            mut rx,
+            epoch,
+            seq,
+            replay,
+        } = subscription;
+        let hello = serde_json::to_string(&HelloFrame {
+            action: "hello",
+            epoch: &epoch,
+            seq,
+            sprint,
+            user: &username,
+        })
+        .expect("hello serializes");
+        let mut open = send(&mut socket, &hello).await;
+        // Frames up to `seq` are covered by the replay (or the client's refetch).
+        let mut last_sent = seq;
+        match replay {
+            Replay::Frames(frames) => {
+                for frame in frames {
+                    open = open && send(&mut socket, &frame).await;
+                }
+            }
+            Replay::Resync => open = open && send(&mut socket, RESYNC_FRAME).await,
+        }
+
+        // The tasks this connection is dragging: released for the others if it goes away
+        // mid-drag (closed tab, crash, lost network), so no card stays locked forever.
+        let mut dragging: HashSet<i32> = HashSet::new();
+        // Gestures are cheap to send and fan out to everyone: a client gets a small budget.
+        let mut gestures = GestureBudget::new();
+        let mut ping = tokio::time::interval(ping_every);
+        ping.tick().await;
+        let mut last_heard = Instant::now();
+        while open {
+            tokio::select! {
+                received = rx.recv() => match received {
+                    Ok(frame) => {
+                        if frame.skip == Some(conn) {
+                            continue;
+                        }
+                        if let Some(frame_seq) = frame.seq {
+                            if frame_seq <= last_sent {
+                                continue;
+                            }
+                            last_sent = frame_seq;
+                        }
+                        open = send(&mut socket, &frame.text).await;
+                    }
+                    Err(RecvError::Lagged(_)) => {
+                        // This client fell too far behind: it refetches instead of stalling others.
+                        open = send(&mut socket, RESYNC_FRAME).await;
+                    }
+                    Err(RecvError::Closed) => open = false,
+                },
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        last_heard = Instant::now();
+                        match ClientFrame::parse(&text) {
+                            Some(ClientFrame::Gesture { task, gesture }) => {
+                                if !gestures.allow() {
+                                    continue;
+                                }
+                                match gesture {
+                                    // Bounded whatever a client sends.
+                                    Gesture::Dragstart if dragging.len() < MAX_DRAGGING => {
+                                        dragging.insert(task);
+                                    }
+                                    Gesture::Dragstart => {}
+                                    Gesture::Dragend | Gesture::Drop => {
+                                        dragging.remove(&task);
+                                    }
+                                }
+                                hub.relay(sprint, conn, &username, task, gesture);
+                            }
+                            Some(ClientFrame::Presence) => {
+                                if let Some(presence) = hub.presence(sprint) {
+                                    open = send(&mut socket, &presence).await;
+                                }
+                            }
+                            // Not on the whitelist (e.g. a forged `update`): dropped, never relayed.
+                            None => tracing::debug!(user = %username, "dropped a client frame"),
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => open = false,
+                    Some(Ok(_)) => last_heard = Instant::now(),
+                },
+                _ = ping.tick() => {
+                    if last_heard.elapsed() > ping_every * 2 {
+                        tracing::debug!(user = %username, "reaping a silent connection");
+                        open = false;
+                    } else if !standing.still_valid(&db).await {
+                        tracing::info!(user = %username, "closing a stream whose user or session ended");
+                        open = false;
+                    } else {
+                        open = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Vec::new().into())))
+                            .await
+                            .is_ok_and(|sent| sent.is_ok());
+                    }
+                }
+            }
+        }
+        for task in dragging {
+            hub.relay(sprint, conn, &username, task, Gesture::Dragend);
+        }
+        hub.leave(sprint, conn);
+        let _ = socket.send(Message::Close(None)).await;
+    }
+}

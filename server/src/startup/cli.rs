@@ -1,0 +1,288 @@
+//! The command line of the `server` binary. These spellings are a contract that scripts use:
+//! `server [serve]`, `server migrate`, `server check-deploy`,
+//! `server createsuperuser --username U --email E [--password P]`.
+
+use std::{io::IsTerminal, process::ExitCode};
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::{
+    AppState, Config, build_router,
+    domain::accounts::users::{self, NewUser},
+    domain::db,
+    startup::deploy,
+    startup::tls,
+};
+
+#[derive(Parser, Debug)]
+#[command(name = "server", version, about = "The Scrum board server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the site (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations, then exit.
+    Migrate,
+    /// Check the configuration for production: one line per problem, exit status 1 if any.
+    CheckDeploy,
+    /// Print the effective configuration (defaults filled in, secrets redacted), then exit.
+    PrintConfig,
+    /// Write brotli and gzip copies of the built site's files (LEPTOS_SITE_ROOT), once per build.
+    Precompress,
+    /// Create a superuser without prompts (the password may also come from SCRUM_PASSWORD).
+    Createsuperuser {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        /// Prefer SCRUM_PASSWORD: command lines are visible to other local users.
+        #[arg(long, env = "SCRUM_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+}
+
+/// Parses the command line, runs the command, and turns failures into a message and exit code 1.
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+        Command::Migrate => migrate().await,
+        Command::CheckDeploy => return check_deploy(),
+        Command::PrintConfig => print_config(),
+        Command::Precompress => precompress(),
+        Command::Createsuperuser {
+            username,
+            email,
+            password,
+        } => create_superuser(username, email, password).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn precompress() -> anyhow::Result<()> {
+    let site_root = std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into());
+    let written = crate::http::assets::precompress(std::path::Path::new(&site_root))
+        .map_err(|error| anyhow::anyhow!("cannot precompress {site_root}: {error}"))?;
+    println!(
+        "precompressed: {} file(s) written under {site_root}",
+        written.len()
+    );
+    Ok(())
+}
+
+fn init_tracing() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_target(false)
+        .init();
+}
+
+async fn load_config_and_db() -> anyhow::Result<(Config, sea_orm::DatabaseConnection)> {
+    let config = Config::from_env()?;
+    let db = open_db(&config).await?;
+    Ok((config, db))
+}
+
+/// Connects and applies pending migrations.
+async fn open_db(config: &Config) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let db = db::connect_with_pool(&config.database_url, config.database_pool_size)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot open the database: {error}"))?;
+    db::migrate(&db)
+        .await
+        .map_err(|error| anyhow::anyhow!("migrating the database failed: {error}"))?;
+    Ok(db)
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
+    // A server and a bundle from different builds render pages that break in the browser: say
+    // so now rather than serve them. (No bundle at all is only worth a warning: the API works.)
+    match crate::http::assets::BundleBuild::of_site(&config) {
+        crate::http::assets::BundleBuild::Same => {}
+        absent @ crate::http::assets::BundleBuild::Absent(_) => {
+            tracing::warn!("{}", absent.problem().unwrap_or_default());
+        }
+        other => anyhow::bail!("{}", other.problem().unwrap_or_default()),
+    }
+    // A broken certificate chain stops the server before it touches the database.
+    let tls = match &config.tls {
+        Some(files) => {
+            let (server_config, warnings) = tls::load(files, Some(&config.allowed_hosts))?;
+            for warning in warnings {
+                tracing::warn!("{warning}");
+            }
+            Some(server_config)
+        }
+        None => None,
+    };
+    let db = open_db(&config).await?;
+    let addr = config.site_addr;
+    let redirect_plan = config
+        .http_redirect_addr
+        .map(|redirect_addr| (redirect_addr, config.allowed_hosts.clone()));
+    let state = AppState::new(db, config).with_database_bus().await?;
+    let sweeper = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(error) = crate::domain::accounts::sweep_expired(&sweeper).await {
+                tracing::warn!(%error, "sweeping expired credentials failed");
+            }
+        }
+    });
+    let app = build_router(state);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot listen on {addr}: {error}"))?;
+    // The bound address: with port 0 the system chose one.
+    let bound = listener.local_addr()?;
+    // Bound before serving, so a taken port 80 stops the server at start-up, not later.
+    if let Some((redirect_addr, allowed_hosts)) = redirect_plan {
+        let listener = tokio::net::TcpListener::bind(redirect_addr)
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot listen on {redirect_addr}: {error}"))?;
+        let router = crate::startup::https_redirect::router(allowed_hosts, bound.port());
+        tracing::info!(
+            "redirecting plain HTTP on http://{} to HTTPS",
+            listener.local_addr()?
+        );
+        tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+            {
+                tracing::error!(%error, "the HTTP redirect listener stopped");
+            }
+        });
+    }
+    match tls {
+        Some(server_config) => {
+            tracing::info!("Scrum board listening on https://{bound}");
+            let listener = tls::TlsListener::new(listener, server_config)?;
+            tls::serve(listener, app, shutdown_signal()).await?;
+        }
+        None => {
+            tracing::info!("Scrum board listening on http://{bound}");
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        }
+    }
+    tracing::info!("server stopped");
+    Ok(())
+}
+
+/// Prints each problem of the configuration on its own line (exit status 1), or one OK line.
+fn print_config() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    for (name, value) in config.describe() {
+        println!("{name}={value}");
+    }
+    Ok(())
+}
+
+fn check_deploy() -> ExitCode {
+    // The same sources as `serve`: the environment, after `.env` if there is one.
+    let _ = dotenvy::dotenv();
+    let problems = deploy::problems(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    if problems.is_empty() {
+        println!("OK: the configuration is ready for production");
+        return ExitCode::SUCCESS;
+    }
+    for problem in &problems {
+        println!("problem: {problem}");
+    }
+    eprintln!(
+        "check-deploy: {} problem(s); not ready for production",
+        problems.len()
+    );
+    ExitCode::FAILURE
+}
+
+async fn migrate() -> anyhow::Result<()> {
+    load_config_and_db().await?;
+    println!("Migrations applied.");
+    Ok(())
+}
+
+async fn create_superuser(
+    username: String,
+    email: String,
+    password: Option<String>,
+) -> anyhow::Result<()> {
+    let password = match password {
+        Some(password) => password,
+        None => prompt_password()?,
+    };
+    let (_, db) = load_config_and_db().await?;
+    let user = users::create_user(
+        &db,
+        NewUser {
+            username,
+            email,
+            password,
+            is_superuser: true,
+        },
+    )
+    .await?;
+    println!("Superuser {:?} created.", user.username);
+    Ok(())
+}
+
+fn prompt_password() -> anyhow::Result<String> {
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("no password given: pass --password or set SCRUM_PASSWORD");
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let second = rpassword::prompt_password("Password (again): ")?;
+    if first != second {
+        anyhow::bail!("the passwords do not match");
+    }
+    Ok(first)
+}
+
+/// Resolves on SIGINT (Ctrl-C, cargo-leptos) or SIGTERM (service managers); in-flight requests
+/// then finish before the process exits.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
