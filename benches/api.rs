@@ -42,11 +42,14 @@ async fn main() {
         .await
         .expect("connect");
     db::migrate(&database).await.expect("migrate");
-    let state = AppState::new(database.clone(), config);
+    let state = AppState::new(database.clone(), config)
+        .await
+        .expect("state");
 
     // Seed: one user with a token, one sprint of 200 tasks spread over the four columns.
     let user = server::domain::accounts::users::create_user(
-        &database,
+        &state.store,
+        &server::domain::log::Actor::command_line(),
         server::domain::accounts::users::NewUser {
             username: "bench".into(),
             email: "bench@example.com".into(),
@@ -61,7 +64,8 @@ async fn main() {
         .expect("token");
     let end = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
     let sprint = server::domain::service::sprints::create(
-        &state,
+        &state.store,
+        &server::domain::log::Actor::command_line(),
         server::domain::service::sprints::SprintFields {
             name: Some("Bench".into()),
             description: None,

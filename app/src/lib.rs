@@ -13,6 +13,7 @@ pub mod dates;
 pub mod model;
 pub mod pages;
 pub mod paths;
+pub mod placement;
 pub mod routing;
 
 use leptos::prelude::*;

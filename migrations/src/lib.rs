@@ -10,6 +10,7 @@ mod m20261121_000002_create_auth_tables;
 mod m20261121_000003_add_search_keys;
 mod m20261121_000004_create_live_events;
 mod m20261121_000005_index_tasks_by_sprint_order;
+mod m20261205_000006_create_change_log;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000003_add_search_keys::Migration),
             Box::new(m20261121_000004_create_live_events::Migration),
             Box::new(m20261121_000005_index_tasks_by_sprint_order::Migration),
+            Box::new(m20261205_000006_create_change_log::Migration),
         ]
     }
 }

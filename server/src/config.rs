@@ -23,6 +23,7 @@
 //! | `SESSION_TTL` | `14d` | browser sessions expire after this long |
 //! | `WS_ALLOWED_ORIGINS` | (none) | other origins whose pages may open the live stream |
 //! | `WS_PING_INTERVAL` | `20s` | how often the live stream pings; silent peers are dropped after two |
+//! | `HISTORY_RETENTION` | (forever) | change-log entries older than this are pruned, e.g. `365d` |
 //! | `REQUEST_TIMEOUT` | `30s` | a request still unanswered after this long is cut off with 408 (the live stream, once open, is not a request) |
 //! | `HSTS_SECONDS` | `63072000` (two years) | `Strict-Transport-Security` max-age on HTTPS answers; `0` makes browsers forget it |
 //! | `TLS_CERT` | (none) | PEM file with the full certificate chain (leaf first, then intermediates): serve HTTPS |
@@ -126,6 +127,8 @@ pub struct Config {
     /// Origins besides the site's own whose pages may open the live stream.
     pub ws_allowed_origins: Vec<String>,
     pub ws_ping_interval: Duration,
+    /// Change-log entries older than this are pruned; `None` keeps them for ever.
+    pub history_retention: Option<Duration>,
     /// How long one request may take before it is answered 408 (`REQUEST_TIMEOUT`).
     pub request_timeout: Duration,
     /// `Strict-Transport-Security: max-age` on HTTPS answers (`HSTS_SECONDS`; `0` tells
@@ -345,6 +348,7 @@ impl Config {
             .unwrap_or_default();
         let ws_ping_interval = duration("WS_PING_INTERVAL")?.unwrap_or(Duration::from_secs(20));
         let request_timeout = duration("REQUEST_TIMEOUT")?.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
+        let history_retention = duration("HISTORY_RETENTION")?;
 
         let defaults = crate::domain::accounts::throttle::Limits::default();
         let count = |name: &'static str, default: usize| match lookup(name) {
@@ -448,6 +452,7 @@ impl Config {
             session_ttl,
             ws_allowed_origins,
             ws_ping_interval,
+            history_retention,
             request_timeout,
             hsts_seconds,
             login_limits,
@@ -570,6 +575,11 @@ impl Config {
             ("SESSION_TTL", seconds(self.session_ttl)),
             ("WS_ALLOWED_ORIGINS", list(self.ws_allowed_origins.clone())),
             ("WS_PING_INTERVAL", seconds(self.ws_ping_interval)),
+            (
+                "HISTORY_RETENTION",
+                self.history_retention
+                    .map_or("(forever)".to_owned(), seconds),
+            ),
             ("REQUEST_TIMEOUT", seconds(self.request_timeout)),
             ("HSTS_SECONDS", self.hsts_seconds.to_string()),
             (
@@ -962,7 +972,17 @@ mod tests {
         assert_eq!(defaults.session_ttl, Duration::from_secs(14 * 86_400));
         assert_eq!(defaults.ws_ping_interval, Duration::from_secs(20));
         assert_eq!(defaults.request_timeout, Duration::from_secs(30));
-        let set = config(&[("TOKEN_TTL", "30d"), ("REQUEST_TIMEOUT", "90")]).unwrap();
+        assert_eq!(defaults.history_retention, None, "history is kept for ever");
+        let set = config(&[
+            ("TOKEN_TTL", "30d"),
+            ("REQUEST_TIMEOUT", "90"),
+            ("HISTORY_RETENTION", "365d"),
+        ])
+        .unwrap();
+        assert_eq!(
+            set.history_retention,
+            Some(Duration::from_secs(365 * 86_400))
+        );
         assert_eq!(set.token_ttl, Some(Duration::from_secs(30 * 86_400)));
         assert_eq!(set.request_timeout, Duration::from_secs(90));
         for name in [
@@ -971,6 +991,7 @@ mod tests {
             "WS_PING_INTERVAL",
             "REQUEST_TIMEOUT",
             "LOGIN_FAILURE_WINDOW",
+            "HISTORY_RETENTION",
         ] {
             let error = config(&[(name, "soon")]).unwrap_err();
             assert!(error.to_string().starts_with(name), "{name}: {error}");

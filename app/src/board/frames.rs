@@ -11,8 +11,8 @@ use super::store::Change;
 /// One frame's meaning for the board.
 #[derive(Debug, PartialEq)]
 pub enum Event {
-    /// Sent first: where this stream stands, to resume from after a reconnect.
-    Hello { epoch: Option<String>, seq: u64 },
+    /// Sent first: where the change log stood, to resume from after a reconnect.
+    Hello { seq: u64 },
     /// Who has the board open.
     Presence(Vec<String>),
     /// Events were missed and cannot be replayed: refetch the board.
@@ -35,11 +35,13 @@ struct Frame<'a> {
     /// The server always sends ids as numbers (it re-reads gestures before relaying them).
     id: Option<i32>,
     seq: Option<u64>,
-    epoch: Option<String>,
     users: Option<Vec<String>>,
     user: Option<String>,
     #[serde(borrow)]
     body: Option<&'a RawValue>,
+    /// A move's column: task ids in their new order, and each one's version after it.
+    order: Option<Vec<i32>>,
+    versions: Option<Vec<i32>>,
 }
 
 /// The event a text frame carries, or `None` for one the board has no use for (unknown
@@ -49,7 +51,6 @@ pub fn read(text: &str) -> Option<Event> {
     let body = frame.body.map_or("null", RawValue::get);
     let event = match (frame.action.as_str(), frame.model.as_deref()) {
         ("hello", _) => Event::Hello {
-            epoch: frame.epoch,
             seq: frame.seq.unwrap_or(0),
         },
         ("presence", _) => Event::Presence(frame.users.unwrap_or_default()),
@@ -63,10 +64,19 @@ pub fn read(text: &str) -> Option<Event> {
             seq: frame.seq,
             change: Change::TaskRemoved(frame.id?),
         },
-        ("add" | "update", Some("task")) => Event::Change {
-            seq: frame.seq,
-            change: Change::Task(serde_json::from_str(body).ok()?),
-        },
+        ("add" | "update", Some("task")) => {
+            let task = serde_json::from_str(body).ok()?;
+            let change = match (frame.order, frame.versions) {
+                (Some(order), Some(versions)) if order.len() == versions.len() => {
+                    Change::TaskMoved(Box::new(task), order.into_iter().zip(versions).collect())
+                }
+                _ => Change::Task(task),
+            };
+            Event::Change {
+                seq: frame.seq,
+                change,
+            }
+        }
         ("remove", Some("sprint")) => Event::Change {
             seq: frame.seq,
             change: Change::SprintRemoved,
@@ -93,11 +103,8 @@ mod tests {
     #[test]
     fn stream_bookkeeping_frames_are_read() {
         assert_eq!(
-            read(r#"{"action":"hello","epoch":"e1","seq":41,"sprint":3,"user":"bob"}"#),
-            Some(Event::Hello {
-                epoch: Some("e1".into()),
-                seq: 41
-            })
+            read(r#"{"action":"hello","seq":41,"sprint":3,"user":"bob"}"#),
+            Some(Event::Hello { seq: 41 })
         );
         assert_eq!(
             read(r#"{"action":"presence","users":["alice","bob"]}"#),
@@ -142,6 +149,17 @@ mod tests {
             panic!("a task update is a task change");
         };
         assert_eq!(task.name, r#"Write "docs""#);
+        let Some(Event::Change {
+            change: Change::TaskMoved(_, column),
+            ..
+        }) = read(&format!(
+            r#"{{"model":"task","id":7,"action":"update","body":{TASK},"version":4,"seq":45,
+                "order":[9,7,3],"versions":[2,4,6]}}"#
+        ))
+        else {
+            panic!("a move carries its column");
+        };
+        assert_eq!(column, vec![(9, 2), (7, 4), (3, 6)]);
         assert_eq!(task.status, TaskStatus::InProgress);
         assert_eq!(task.version, 4);
         assert_eq!(

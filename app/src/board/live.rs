@@ -1,8 +1,8 @@
 //! The board's live stream in the browser: `/socket?sprint=N` with the session cookie. Change
 //! frames are applied in place (newest version wins), drags of others lock their cards,
 //! presence lists who is here. A lost connection shows a banner and is retried with
-//! exponential back-off and jitter, resuming from the last sequence number it saw; when the
-//! server cannot replay what was missed it says `resync` and the board is refetched.
+//! exponential back-off and jitter, resuming from the last change-log entry it saw (`since`); when the
+//! log no longer holds what was missed the server says `resync` and the board is refetched.
 
 use std::{cell::RefCell, rc::Rc, time::Duration};
 
@@ -21,8 +21,8 @@ const MAX_DELAY_MS: f64 = 15_000.0;
 struct Stream {
     store: BoardStore,
     socket: Option<WebSocket>,
-    epoch: Option<String>,
-    seq: u64,
+    /// The last change-log entry seen (`None` until the first hello).
+    seq: Option<u64>,
     attempts: u32,
     closed: bool,
     // Kept alive as long as their socket.
@@ -49,8 +49,7 @@ pub fn connect(store: BoardStore) -> send_wrapper::SendWrapper<Connection> {
     let stream = Rc::new(RefCell::new(Stream {
         store,
         socket: None,
-        epoch: None,
-        seq: 0,
+        seq: None,
         attempts: 0,
         closed: false,
         on_message: None,
@@ -85,8 +84,8 @@ fn url(stream: &Stream) -> String {
         crate::paths::href("/socket"),
         stream.store.sprint_id()
     );
-    if let Some(epoch) = &stream.epoch {
-        url.push_str(&format!("&epoch={epoch}&since={}", stream.seq));
+    if let Some(seq) = stream.seq {
+        url.push_str(&format!("&since={seq}"));
     }
     url
 }
@@ -165,10 +164,11 @@ fn receive(shared: &Rc<RefCell<Stream>>, text: &str) {
     };
     let store = shared.borrow().store;
     match event {
-        Event::Hello { epoch, seq } => {
+        Event::Hello { seq } => {
+            // A new stream starts where the log is; a resumed one goes on from where this
+            // board was, as the frames it missed arrive.
             let mut stream = shared.borrow_mut();
-            stream.seq = seq;
-            stream.epoch = epoch;
+            stream.seq.get_or_insert(seq);
         }
         Event::Presence(users) => store.presence.set(users),
         Event::Resync => store.reload.update(|n| *n += 1),
@@ -180,7 +180,7 @@ fn receive(shared: &Rc<RefCell<Stream>>, text: &str) {
         }),
         Event::Change { seq, change } => {
             if let Some(seq) = seq {
-                shared.borrow_mut().seq = seq;
+                shared.borrow_mut().seq = Some(seq);
             }
             store.receive(change);
         }

@@ -7,7 +7,10 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
-use crate::model::{Sprint, Task, TaskStatus, User};
+use crate::{
+    model::{Sprint, Task, TaskStatus, User},
+    placement,
+};
 
 /// One of the five columns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +54,9 @@ impl Column {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Change {
     Task(Task),
+    /// A task moved: its new state, and its column in the new order, each task with its
+    /// version after the move.
+    TaskMoved(Box<Task>, Vec<(i32, i32)>),
     TaskRemoved(i32),
     Sprint(Sprint),
     SprintRemoved,
@@ -240,6 +246,11 @@ impl BoardStore {
     fn apply(&self, change: Change) {
         match change {
             Change::Task(task) => self.upsert(task),
+            Change::TaskMoved(task, column) => {
+                self.upsert(*task);
+                self.tasks
+                    .update(|tasks| apply_column_order(tasks, &column));
+            }
             Change::TaskRemoved(id) => self.remove(id),
             Change::Sprint(sprint) => {
                 if sprint.id == self.sprint_id()
@@ -298,9 +309,10 @@ pub fn column_order(tasks: &HashMap<i32, Task>, column: Column) -> Vec<i32> {
     members.into_iter().map(|(_, id)| id).collect()
 }
 
-/// The optimistic half of a move, exactly as the server computes it: the task leaves its
-/// column and is put in front of `before` (or at the end) of the target, whose tasks are then
+/// The optimistic half of a move, by the rule the server applies ([`placement`]): the task
+/// goes in front of `before` (or to the end) of the target column, whose tasks are then
 /// numbered 0, 1, 2, … Returns false when nothing can be done (unknown task or `before`).
+/// Versions are left alone: the server's answer and its frame bring them.
 pub fn apply_move(
     tasks: &mut HashMap<i32, Task>,
     id: i32,
@@ -310,19 +322,9 @@ pub fn apply_move(
     if !tasks.contains_key(&id) {
         return false;
     }
-    let mut column: Vec<i32> = column_order(tasks, target)
-        .into_iter()
-        .filter(|other| *other != id)
-        .collect();
-    let position = match before {
-        None => column.len(),
-        Some(before) if before == id => return true,
-        Some(before) => match column.iter().position(|other| *other == before) {
-            Some(position) => position,
-            None => return false,
-        },
+    let Ok(order) = placement::place(&column_order(tasks, target), id, before) else {
+        return false;
     };
-    column.insert(position, id);
     if let Some(task) = tasks.get_mut(&id) {
         task.sprint = target.sprint;
         // The backlog holds only "Not Started" tasks.
@@ -333,12 +335,28 @@ pub fn apply_move(
         };
         task.status_display = task.status.label().to_owned();
     }
-    for (index, other) in column.into_iter().enumerate() {
+    for (other, index) in placement::renumbered(&order, |other| tasks.get(&other).map(|t| t.order))
+    {
         if let Some(task) = tasks.get_mut(&other) {
-            task.order = i16::try_from(index).unwrap_or(i16::MAX);
+            task.order = index;
         }
     }
     true
+}
+
+/// A move the server committed: its frame carries the column in the new order with each
+/// task's version after it. Every task held at an older version takes its place (0, 1, 2, …
+/// down the column) and that version; one held at that version or newer already shows it (or
+/// something later). Applying the same move twice changes nothing.
+pub fn apply_column_order(tasks: &mut HashMap<i32, Task>, column: &[(i32, i32)]) {
+    for (index, (id, version)) in column.iter().enumerate() {
+        if let Some(task) = tasks.get_mut(id)
+            && task.version < *version
+        {
+            task.order = i16::try_from(index).unwrap_or(i16::MAX);
+            task.version = *version;
+        }
+    }
 }
 
 /// Undoes an optimistic move the server refused: every task still at the version it had
@@ -413,6 +431,24 @@ mod tests {
         // Within one column, upwards.
         assert!(apply_move(&mut tasks, 4, active, Some(3)));
         assert_eq!(column_order(&tasks, active), vec![4, 3, 2]);
+    }
+
+    #[test]
+    fn a_move_heard_from_the_server_renumbers_the_neighbours_once() {
+        let mut tasks = board();
+        let [_, _, active, _, _] = Column::all(7);
+        // Someone put task 4 in front of 3: the frame's body (applied first) brings 4 at its
+        // new place and version, its column brings 3's.
+        let moved = tasks.get_mut(&4).unwrap();
+        (moved.order, moved.version) = (0, 2);
+        apply_column_order(&mut tasks, &[(4, 2), (3, 2)]);
+        assert_eq!(column_order(&tasks, active), vec![4, 3]);
+        assert_eq!((tasks[&3].order, tasks[&3].version), (1, 2));
+        // The same frame again (a replay) changes nothing; nor does an older one.
+        apply_column_order(&mut tasks, &[(4, 2), (3, 2)]);
+        apply_column_order(&mut tasks, &[(3, 1), (4, 1)]);
+        assert_eq!(column_order(&tasks, active), vec![4, 3]);
+        assert_eq!(tasks[&3].version, 2);
     }
 
     #[test]

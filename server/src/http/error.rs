@@ -5,8 +5,6 @@
 //! validation. Server faults are logged with their cause and answered with a generic body, so
 //! internals never leak.
 
-use std::collections::BTreeMap;
-
 use axum::{
     Json,
     http::{HeaderValue, StatusCode, header},
@@ -16,44 +14,7 @@ use serde_json::{Value, json};
 
 pub type AppResult<T, E = AppError> = Result<T, E>;
 
-/// Validation messages by field name, in DRF's `{"field": ["message", ...]}` shape.
-#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(transparent)]
-pub struct FieldErrors(BTreeMap<String, Vec<String>>);
-
-impl FieldErrors {
-    pub const NON_FIELD: &'static str = "non_field_errors";
-
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0
-            .entry(field.to_owned())
-            .or_default()
-            .push(message.into());
-    }
-
-    pub fn single(field: &str, message: impl Into<String>) -> Self {
-        let mut errors = Self::default();
-        errors.add(field, message);
-        errors
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn has(&self, field: &str) -> bool {
-        self.0.contains_key(field)
-    }
-
-    /// `Ok(())` when nothing was recorded, so validation can end with `errors.into_result()?`.
-    pub fn into_result(self) -> Result<(), AppError> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(AppError::Validation(self))
-        }
-    }
-}
+pub use crate::domain::errors::FieldErrors;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -93,6 +54,12 @@ pub enum AppError {
 
 fn detail(status: StatusCode, text: impl Into<String>) -> Response {
     (status, Json(json!({ "detail": text.into() }))).into_response()
+}
+
+impl From<FieldErrors> for AppError {
+    fn from(errors: FieldErrors) -> Self {
+        AppError::Validation(errors)
+    }
 }
 
 impl IntoResponse for AppError {

@@ -4,7 +4,8 @@
 //! `?channel=<ticket>` (the sprint's `links.channel`, usable as-is by any client), or
 //! `?sprint=<id>` with the session cookie (or a token) of a same-origin browser. The `Origin`
 //! of browser connections must be the site's own or listed in `WS_ALLOWED_ORIGINS`.
-//! `&epoch=…&since=…` resumes after a reconnect.
+//! `&since=<seq>` resumes after a reconnect, on any instance: the entries missed are read from
+//! the change log before live frames.
 //!
 //! One task per connection, no split: it forwards the room's frames, reads client frames
 //! (whitelisted gestures and presence), and pings; an idle connection costs a few KiB.
@@ -25,10 +26,11 @@ use axum::{
 use sea_orm::EntityTrait;
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::domain::accounts::ticket;
+use crate::domain::log;
 use crate::live::{
-    events::{ClientFrame, Gesture, HelloFrame, RESYNC_FRAME},
-    hub::{Hub, Replay, Subscription},
-    ticket,
+    events::{ClientFrame, Gesture, HelloFrame, RESYNC_FRAME, change_frame},
+    hub::{Hub, Subscription},
 };
 use crate::{
     domain::db::entities::{sprint, user},
@@ -168,10 +170,10 @@ pub async fn socket(
         .await?
         .ok_or(AppError::NotFound)?;
 
-    let resume = match (params.get("epoch"), params.get("since")) {
-        (Some(epoch), Some(since)) => since.parse::<u64>().ok().map(|seq| (epoch.clone(), seq)),
-        _ => None,
-    };
+    // `since`: the last `seq` the client saw (the book's clients never send it).
+    let since = params
+        .get("since")
+        .and_then(|since| since.parse::<i64>().ok());
     let ws = ws.map_err(|_| AppError::BadRequest("Expected a websocket upgrade.".into()))?;
     let hub = state.bus.hub().clone();
     let ping_every = state.config.ws_ping_interval;
@@ -183,14 +185,11 @@ pub async fn socket(
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
         .on_upgrade(move |socket| async move {
-            let subscription = hub.join(
-                sprint_id,
-                &user.username,
-                resume.as_ref().map(|(epoch, seq)| (epoch.as_str(), *seq)),
-            );
+            let subscription = hub.join(sprint_id, &user.username);
             let connection = Connection {
                 hub,
                 db,
+                since,
                 sprint: sprint_id,
                 username: user.username,
                 standing,
@@ -232,10 +231,28 @@ async fn send(socket: &mut WebSocket, text: &str) -> bool {
     )
 }
 
+/// The change frames of `sprint`'s board in `(since, through]`, from the log; `None` when the
+/// log cannot tell (`since` is older than the retention keeps, or newer than anything it
+/// holds: a number from another database).
+async fn catch_up(
+    db: &sea_orm::DatabaseConnection,
+    sprint: i32,
+    since: i64,
+    through: i64,
+) -> Result<Option<Vec<String>>, sea_orm::DbErr> {
+    if since < log::horizon(db).await? || since > log::head(db).await? {
+        return Ok(None);
+    }
+    let entries = log::for_board(db, sprint, since, through).await?;
+    Ok(Some(entries.iter().filter_map(change_frame).collect()))
+}
+
 /// One open stream and what it needs to serve it.
 struct Connection {
     hub: Hub,
     db: sea_orm::DatabaseConnection,
+    /// Where a resuming client left off.
+    since: Option<i64>,
     sprint: i32,
     username: String,
     standing: Standing,
@@ -247,6 +264,7 @@ impl Connection {
         let Connection {
             hub,
             db,
+            since,
             sprint,
             username,
             standing,
@@ -255,28 +273,33 @@ impl Connection {
         let Subscription {
             conn,
             mut rx,
-            epoch,
-            seq,
-            replay,
+            delivered,
         } = subscription;
         let hello = serde_json::to_string(&HelloFrame {
             action: "hello",
-            epoch: &epoch,
-            seq,
+            seq: since.unwrap_or(delivered),
             sprint,
             user: &username,
         })
         .expect("hello serializes");
         let mut open = send(&mut socket, &hello).await;
-        // Frames up to `seq` are covered by the replay (or the client's refetch).
-        let mut last_sent = seq;
-        match replay {
-            Replay::Frames(frames) => {
-                for frame in frames {
-                    open = open && send(&mut socket, &frame).await;
+        // Live frames up to here are covered by the catch-up (or were seen already).
+        let mut last_sent = delivered;
+        if let Some(since) = since {
+            last_sent = last_sent.max(since);
+            match catch_up(&db, sprint, since, delivered).await {
+                Ok(Some(frames)) => {
+                    for frame in frames {
+                        open = open && send(&mut socket, &frame).await;
+                    }
+                }
+                // Older than the log keeps, or not from this log at all: refetch.
+                Ok(None) => open = open && send(&mut socket, RESYNC_FRAME).await,
+                Err(error) => {
+                    tracing::warn!(%error, "reading the change log for a resume failed");
+                    open = open && send(&mut socket, RESYNC_FRAME).await;
                 }
             }
-            Replay::Resync => open = open && send(&mut socket, RESYNC_FRAME).await,
         }
 
         // The tasks this connection is dragging: released for the others if it goes away
@@ -295,6 +318,7 @@ impl Connection {
                             continue;
                         }
                         if let Some(frame_seq) = frame.seq {
+                            // Already sent by the catch-up, or seen before the reconnect.
                             if frame_seq <= last_sent {
                                 continue;
                             }
@@ -303,8 +327,18 @@ impl Connection {
                         open = send(&mut socket, &frame.text).await;
                     }
                     Err(RecvError::Lagged(_)) => {
-                        // This client fell too far behind: it refetches instead of stalling others.
-                        open = send(&mut socket, RESYNC_FRAME).await;
+                        // This client fell behind the room's channel (it never stalls the
+                        // others): what it missed is read from the log instead.
+                        let through = hub.delivered();
+                        match catch_up(&db, sprint, last_sent, through).await {
+                            Ok(Some(frames)) => {
+                                for frame in frames {
+                                    open = open && send(&mut socket, &frame).await;
+                                }
+                                last_sent = last_sent.max(through);
+                            }
+                            Ok(None) | Err(_) => open = send(&mut socket, RESYNC_FRAME).await,
+                        }
                     }
                     Err(RecvError::Closed) => open = false,
                 },

@@ -5,24 +5,30 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend};
-use tokio::sync::{Mutex, MutexGuard, Semaphore};
+use tokio::sync::{MutexGuard, Semaphore};
 
 use crate::{
     config::Config,
-    domain::accounts::{throttle::LoginThrottle, tokens::TokenCache},
+    domain::{
+        accounts::{throttle::LoginThrottle, tokens::TokenCache},
+        store::Store,
+    },
     live::{Bus, Hub},
 };
 
 /// Cheap to clone: the database handle is a pool and the rest sits behind `Arc`s.
 #[derive(Clone)]
 pub struct AppState {
+    /// For reads; writes go through `store`.
     pub db: DatabaseConnection,
+    /// The domain's handle: writes, the change log, SQLite's write gate.
+    pub store: Store,
     pub config: Arc<Config>,
     pub throttle: Arc<LoginThrottle>,
     /// Bounds concurrent argon2 checks (each holds ~19 MiB): a burst of logins queues here
     /// instead of exhausting memory.
     pub password_checks: Arc<Semaphore>,
-    /// Where committed changes are published for the live stream.
+    /// Follows the change log for this instance's live streams.
     pub bus: Bus,
     /// The bundle's manifest (hashed file names, where browsers fetch them), read at start-up.
     pub assets: Arc<app::assets::Assets>,
@@ -30,47 +36,43 @@ pub struct AppState {
     pub token_cache: Option<Arc<TokenCache>>,
     /// The `Strict-Transport-Security` value for HTTPS answers, from `HSTS_SECONDS`.
     pub hsts: axum::http::HeaderValue,
-    write_gate: Arc<Mutex<()>>,
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, config: Config) -> Self {
+    /// The state for `db`, with live delivery following its change log from now on (one
+    /// instance; see [`AppState::with_database_bus`] for several).
+    pub async fn new(db: DatabaseConnection, config: Config) -> Result<Self, sea_orm::DbErr> {
         let token_cache = (db.get_database_backend() == DbBackend::Sqlite)
             .then(|| Arc::new(TokenCache::default()));
         let throttle = Arc::new(LoginThrottle::new(config.login_limits));
         let hsts = crate::http::headers::hsts_value(config.hsts_seconds);
-        Self {
+        let store = Store::new(db.clone(), &config);
+        let bus = Bus::follow(&store, Hub::default()).await?;
+        Ok(Self {
             token_cache,
             assets: Arc::new(crate::http::assets::manifest(&config)),
             db,
+            store,
             config: Arc::new(config),
             throttle,
             hsts,
             password_checks: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             )),
-            bus: Bus::in_process(Hub::default()),
-            write_gate: Arc::new(Mutex::new(())),
-        }
+            bus,
+        })
     }
 
-    /// Switches to the database's own event bus: PostgreSQL `LISTEN/NOTIFY`, so that several
-    /// instances share changes. On SQLite the in-process bus stays.
-    pub async fn with_database_bus(mut self) -> anyhow::Result<Self> {
-        self.bus = Bus::for_database(&self.db, self.bus.hub().clone()).await?;
+    /// Joins the other instances on the same PostgreSQL database (log notifications,
+    /// gestures, presence). Nothing changes on SQLite.
+    pub async fn with_database_bus(self) -> anyhow::Result<Self> {
+        self.bus.connect_instances().await?;
         Ok(self)
     }
 
-    /// Held around every write transaction on SQLite. SQLite allows one writer at a time, and
-    /// a deferred transaction that upgrades to a writer fails at once with "database is locked"
-    /// (the busy timeout does not apply); queueing writers here turns that into a short wait.
-    /// PostgreSQL needs no gate: it locks rows and columns itself.
+    /// See [`Store::write_gate`].
     pub async fn write_gate(&self) -> Option<MutexGuard<'_, ()>> {
-        if self.db.get_database_backend() == DbBackend::Sqlite {
-            Some(self.write_gate.lock().await)
-        } else {
-            None
-        }
+        self.store.write_gate().await
     }
 }
 

@@ -1,38 +1,45 @@
-//! The event bus: how committed changes reach every instance's hub. With SQLite (one
-//! instance) the hub is called directly; with PostgreSQL every instance `LISTEN`s on one channel
-//! and every change is `NOTIFY`d, so a write on any instance reaches the boards on all of them.
-//! Changes are published right after their commit; two writes racing on one object may reach
-//! boards in either order, which is why every frame carries the object's `version`: clients
-//! keep the higher one. The code above (`publish`, the hub, the sockets) is the same either way.
+//! How change-log entries reach every instance's hub. Nothing publishes changes: each instance
+//! follows the log itself. It learns that the log moved on from its own commits (in process)
+//! and, on PostgreSQL, from a `NOTIFY` carrying only the new id, sent by the writing
+//! transaction; then it reads every entry after the last one it delivered, in log order, and
+//! hands them to its hub. A notification that never arrives (bus outage, listener reconnect,
+//! an instance that was down) costs nothing but time: the next notification, the reconnect or
+//! the regular poll reads from where delivery stopped.
+//!
+//! Gestures and presence are not logged; instances share them over `CHANNEL` as before.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DbBackend, sqlx,
     sqlx::postgres::{PgListener, PgPool},
 };
 use serde::Deserialize;
+use tokio::sync::Notify;
 
 use super::{
-    events::{BusMessage, Change},
+    events::BusMessage,
     hub::{Hub, PRESENCE_REFRESH},
 };
+use crate::domain::{log, store::Store};
 
+/// Where instances share gestures and presence.
 pub const CHANNEL: &str = "scrum_events";
-/// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; larger changes travel by
+/// PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; larger messages travel by
 /// reference through the `live_events` table.
 pub const MAX_NOTIFY_BYTES: usize = 7_900;
+/// How often an instance on PostgreSQL reads the log without being told to, so that a lost
+/// notification delays a change by at most this long.
+pub const LOG_POLL: Duration = Duration::from_secs(1);
+/// Entries read per query while catching up.
+const BATCH: u64 = 500;
 
 #[derive(Clone)]
 pub struct Bus {
     hub: Hub,
-    transport: Transport,
-}
-
-#[derive(Clone)]
-enum Transport {
-    InProcess,
-    Postgres(PgPool),
+    db: DatabaseConnection,
+    /// Wakes the follower: "the log may have moved on".
+    wake: Arc<Notify>,
 }
 
 #[derive(Deserialize)]
@@ -42,24 +49,40 @@ struct Reference {
 }
 
 impl Bus {
-    pub fn in_process(hub: Hub) -> Self {
-        Self {
+    /// Follows the log of `store` from its current head, waking on this process's commits.
+    pub async fn follow(store: &Store, hub: Hub) -> Result<Self, sea_orm::DbErr> {
+        hub.deliver_after(log::head(&store.db).await?);
+        let wake = Arc::new(Notify::new());
+        tokio::spawn(follow(
+            store.db.clone(),
+            hub.clone(),
+            store.commits(),
+            wake.clone(),
+        ));
+        Ok(Self {
             hub,
-            transport: Transport::InProcess,
-        }
+            db: store.db.clone(),
+            wake,
+        })
     }
 
-    /// The bus for `db`: PostgreSQL `LISTEN/NOTIFY` (starting the listener task), or in-process.
-    pub async fn for_database(db: &DatabaseConnection, hub: Hub) -> anyhow::Result<Self> {
-        if db.get_database_backend() != DbBackend::Postgres {
-            return Ok(Self::in_process(hub));
+    /// Joins the other instances on the same PostgreSQL database: `LISTEN` for the log's
+    /// notifications and their gestures and presence, share ours, and poll the log. Does
+    /// nothing on SQLite (one instance).
+    pub async fn connect_instances(&self) -> anyhow::Result<()> {
+        if self.db.get_database_backend() != DbBackend::Postgres {
+            return Ok(());
         }
-        let pool = db.get_postgres_connection_pool().clone();
-        let mut listener = PgListener::connect_with(&pool).await?;
-        listener.listen(CHANNEL).await?;
-        tokio::spawn(listen(listener, pool.clone(), hub.clone()));
+        let pool = self.db.get_postgres_connection_pool().clone();
+        let listener = subscribe(&pool).await?;
+        tokio::spawn(listen(
+            listener,
+            pool.clone(),
+            self.hub.clone(),
+            self.wake.clone(),
+        ));
         // Gestures and presence from this instance's boards, for the other instances.
-        let mut uplink = hub.open_uplink();
+        let mut uplink = self.hub.open_uplink();
         let uplink_pool = pool.clone();
         tokio::spawn(async move {
             while let Some(message) = uplink.recv().await {
@@ -68,7 +91,7 @@ impl Bus {
                 }
             }
         });
-        let refreshing = hub.clone();
+        let refreshing = self.hub.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(PRESENCE_REFRESH);
             loop {
@@ -76,34 +99,66 @@ impl Bus {
                 refreshing.refresh_presence();
             }
         });
-        Ok(Self {
-            hub,
-            transport: Transport::Postgres(pool),
-        })
+        let polling = Arc::downgrade(&self.wake);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(LOG_POLL);
+            loop {
+                every.tick().await;
+                match polling.upgrade() {
+                    Some(wake) => wake.notify_one(),
+                    None => return,
+                }
+            }
+        });
+        Ok(())
     }
 
     pub fn hub(&self) -> &Hub {
         &self.hub
     }
+}
 
-    /// Publishes changes that have committed, in order.
-    pub async fn publish(&self, changes: Vec<Change>) {
-        for change in changes {
-            match &self.transport {
-                Transport::InProcess => self.hub.dispatch(&change),
-                Transport::Postgres(pool) => {
-                    let message = BusMessage::Change(change);
-                    if let Err(error) = notify(pool, &message).await {
-                        // Other instances miss it; this instance's boards need not.
-                        tracing::error!(%error, "publishing a change failed; delivering locally");
-                        if let BusMessage::Change(change) = &message {
-                            self.hub.dispatch(change);
-                        }
-                    }
+/// Delivers the log's new entries whenever it may have moved on, until the store is gone.
+async fn follow(
+    db: DatabaseConnection,
+    hub: Hub,
+    mut commits: tokio::sync::watch::Receiver<i64>,
+    wake: Arc<Notify>,
+) {
+    loop {
+        tokio::select! {
+            changed = commits.changed() => if changed.is_err() { return },
+            () = wake.notified() => {}
+        }
+        catch_up(&db, &hub).await;
+    }
+}
+
+/// Reads and dispatches every entry after the last one delivered.
+async fn catch_up(db: &DatabaseConnection, hub: &Hub) {
+    loop {
+        match log::after(db, hub.delivered(), BATCH).await {
+            Ok(entries) => {
+                for entry in &entries {
+                    hub.dispatch(entry);
                 }
+                if (entries.len() as u64) < BATCH {
+                    return;
+                }
+            }
+            Err(error) => {
+                // Retried at the next commit, notification or poll, from the same place.
+                tracing::warn!(%error, "reading the change log failed");
+                return;
             }
         }
     }
+}
+
+async fn subscribe(pool: &PgPool) -> Result<PgListener, sqlx::Error> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen_all([CHANNEL, log::NOTIFY_CHANNEL]).await?;
+    Ok(listener)
 }
 
 async fn notify(pool: &PgPool, message: &BusMessage) -> anyhow::Result<()> {
@@ -129,22 +184,23 @@ async fn notify(pool: &PgPool, message: &BusMessage) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Receives every instance's messages until the pool closes (shutdown). A lost connection
-/// is re-established before boards are told to refetch, so nothing published after their
-/// refetch can be missed.
-async fn listen(mut listener: PgListener, pool: PgPool, hub: Hub) {
+/// Receives every instance's messages until the pool closes (shutdown). After a lost
+/// connection the follower reads the log from where it stopped, so nothing is missed.
+async fn listen(mut listener: PgListener, pool: PgPool, hub: Hub, wake: Arc<Notify>) {
     loop {
         match listener.try_recv().await {
+            Ok(Some(notification)) if notification.channel() == log::NOTIFY_CHANNEL => {
+                wake.notify_one();
+            }
             Ok(Some(notification)) => match decode(&pool, notification.payload()).await {
-                Ok(BusMessage::Change(change)) => hub.dispatch(&change),
-                Ok(other) => hub.apply_remote(&other),
+                Ok(message) => hub.apply_remote(&message),
                 Err(error) => tracing::error!(%error, "undecodable message on the event bus"),
             },
             Ok(None) => {
-                // sqlx reconnected before answering `None`; what was published in between is
-                // lost, so every board refetches.
-                tracing::warn!("event bus connection lost and re-established; boards resync");
-                hub.resync_all();
+                // sqlx reconnected before answering `None`: notifications sent in between
+                // are lost, the log is not.
+                tracing::warn!("event bus connection lost and re-established; reading the log");
+                wake.notify_one();
             }
             // The listener keeps a pool connection; holding it after the pool closed would make
             // `close()` wait for ever.
@@ -156,23 +212,18 @@ async fn listen(mut listener: PgListener, pool: PgPool, hub: Hub) {
                     return;
                 };
                 listener = fresh;
-                hub.resync_all();
+                wake.notify_one();
             }
         }
     }
 }
 
-/// A new listener on [`CHANNEL`], retried with back-off (0.25 s doubling to 10 s) until the
-/// database answers; `None` once the pool is closed.
+/// A new listener, retried with back-off (0.25 s doubling to 10 s) until the database
+/// answers; `None` once the pool is closed.
 async fn resubscribe(pool: &PgPool) -> Option<PgListener> {
     let mut delay = Duration::from_millis(250);
     loop {
-        let attempt = async {
-            let mut listener = PgListener::connect_with(pool).await?;
-            listener.listen(CHANNEL).await?;
-            Ok::<_, sqlx::Error>(listener)
-        };
-        match attempt.await {
+        match subscribe(pool).await {
             Ok(listener) => return Some(listener),
             Err(sqlx::Error::PoolClosed) => return None,
             Err(error) => {

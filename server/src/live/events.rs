@@ -1,56 +1,59 @@
-//! What travels on a sprint's stream. Server frames keep the book's shape —
-//! `{"model", "id", "action", "body"}` — plus `seq` (per-sprint sequence, for resume) and the
-//! object's `version`. Client frames are only drag gestures and presence requests.
+//! What travels on a sprint's stream. Change frames are change-log entries in the book's
+//! shape — `{"model", "id", "action", "body"}` — plus `seq` (the entry's id, for resume) and
+//! the object's `version`. Client frames are only drag gestures and presence requests.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Where a change must be seen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind", content = "id")]
-pub enum Topic {
-    /// Boards of this sprint.
-    Sprint(i32),
-    /// Every open board (each board shows the backlog).
-    Backlog,
-}
+use crate::domain::log::{Action, Entry, Model};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Model {
-    Task,
-    Sprint,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Action {
-    Add,
-    Update,
-    Remove,
-}
-
-/// A committed change of record, published after its transaction commits.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Change {
-    pub model: Model,
-    pub id: i32,
-    pub action: Action,
-    /// The REST representation (also for `remove`: the last state, so clients know where it was).
-    pub body: Value,
-    pub version: i32,
-    pub topics: Vec<Topic>,
-}
-
-/// The frame a subscriber receives for a change.
+/// The frame a board receives for a change-log entry: the book's `model`, `id`, `action`
+/// (`add`, `update`, `remove`) and `body`, plus the object's `version`, the entry's id as
+/// `seq` (resume with `since=<seq>`), and for a move the column's new `order` (task ids) with
+/// each one's `versions` after it, from which clients renumber the neighbours themselves.
 #[derive(Serialize)]
-pub struct ChangeFrame<'a> {
-    pub model: Model,
-    pub id: i32,
-    pub action: Action,
-    pub body: &'a Value,
-    pub version: i32,
-    pub seq: u64,
+struct ChangeFrame<'a> {
+    model: Model,
+    id: i32,
+    action: &'static str,
+    body: &'a Value,
+    version: i32,
+    seq: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order: Option<Vec<i32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    versions: Option<Vec<i32>>,
+}
+
+/// The frame for `entry`, or `None` for what boards do not show (users).
+pub fn change_frame(entry: &Entry) -> Option<String> {
+    if entry.model == Model::User {
+        return None;
+    }
+    let action = match entry.action {
+        Action::Create => "add",
+        Action::Update | Action::Move => "update",
+        Action::Delete => "remove",
+    };
+    Some(
+        serde_json::to_string(&ChangeFrame {
+            model: entry.model,
+            id: entry.object,
+            action,
+            body: &entry.body,
+            version: entry.version,
+            seq: entry.id,
+            order: entry
+                .column
+                .as_ref()
+                .map(|column| column.iter().map(|(id, _)| *id).collect()),
+            versions: entry
+                .column
+                .as_ref()
+                .map(|column| column.iter().map(|(_, version)| *version).collect()),
+        })
+        .expect("change frames serialize"),
+    )
 }
 
 /// Drag gestures the server relays (stamped with the sender), the only client frames besides
@@ -121,23 +124,22 @@ pub struct PresenceFrame<'a> {
     pub users: &'a [String],
 }
 
-/// `{"action": "hello", "epoch": "...", "seq": N}`: sent first; keep `epoch` and the last `seq`
-/// to resume with `?epoch=…&since=…` after a reconnect.
+/// `{"action": "hello", "seq": N}`: sent first; `seq` is where the stream starts (where the
+/// log stood, or the `since` it resumes from). Keep the last `seq` seen to resume with
+/// `&since=…` after a reconnect, on any instance.
 #[derive(Serialize)]
 pub struct HelloFrame<'a> {
     pub action: &'static str,
-    pub epoch: &'a str,
-    pub seq: u64,
+    pub seq: i64,
     pub sprint: i32,
     pub user: &'a str,
 }
 
-/// What instances tell each other over the PostgreSQL bus. Changes are the record; gestures
-/// and presence are ephemeral but must still reach people connected to other instances.
+/// What instances tell each other over the PostgreSQL bus besides "the log reached N":
+/// gestures and presence, ephemeral but needed by people connected to other instances.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BusMessage {
-    Change(Change),
     /// A gesture relayed on `instance`, for the boards of `sprint` on the others.
     Gesture {
         instance: String,
@@ -154,13 +156,10 @@ pub enum BusMessage {
         users: Vec<String>,
     },
     /// `instance` just opened a board of `sprint`: others answer with their `Presence`.
-    PresenceQuery {
-        instance: String,
-        sprint: i32,
-    },
+    PresenceQuery { instance: String, sprint: i32 },
 }
 
-/// `{"action": "resync"}`: events were missed; refetch the board.
+/// `{"action": "resync"}`: what was missed is no longer in the log; refetch the board.
 pub const RESYNC_FRAME: &str = r#"{"action":"resync"}"#;
 
 #[cfg(test)]

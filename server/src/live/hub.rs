@@ -1,13 +1,12 @@
-//! The in-process hub: one room per sprint with a board open on this instance. A room keeps a
-//! per-sprint sequence, the last few change frames (for resume), the members (for presence)
-//! and a broadcast channel to every connection.
+//! The in-process hub: one room per sprint with a board open on this instance. A room keeps
+//! the members (for presence) and a broadcast channel to every connection. Change-log entries
+//! arrive here in log order (see `bus`); the hub remembers the last one it delivered, which is
+//! where a joining connection's catch-up from the log ends and its live frames begin.
 //!
-//! Rooms are created on first join and dropped on last leave. Each room's `epoch` is random,
-//! so a sequence number from an earlier room (or another instance) is never mistaken for one of
-//! this room: the client gets `resync` instead of a wrong replay.
+//! Rooms are created on first join and dropped on last leave.
 
 use std::{
-    collections::{HashMap, VecDeque},
+    collections::HashMap,
     sync::{
         Arc, Mutex, OnceLock,
         atomic::{AtomicU64, Ordering},
@@ -17,9 +16,8 @@ use std::{
 
 use tokio::sync::{broadcast, mpsc};
 
-use super::events::{
-    BusMessage, Change, ChangeFrame, Gesture, GestureFrame, PresenceFrame, RESYNC_FRAME, Topic,
-};
+use super::events::{BusMessage, Gesture, GestureFrame, PresenceFrame, change_frame};
+use crate::domain::log::Entry;
 
 /// Other instances refresh their presence this often; a list not refreshed for
 /// `PRESENCE_STALE_AFTER` belongs to an instance that is gone.
@@ -30,25 +28,20 @@ const UPLINK_CAPACITY: usize = 1024;
 
 pub type ConnId = u64;
 
-/// Frames a room's connections may fall behind by before they get `resync`.
+/// Frames a room's connections may fall behind by before they are sent `resync`.
 pub const CHANNEL_CAPACITY: usize = 256;
-/// Change frames a room keeps for clients that reconnect.
-pub const REPLAY_CAPACITY: usize = 256;
 
 /// One frame on a room's channel.
 #[derive(Clone, Debug)]
 pub struct Outgoing {
-    /// Set on change frames (they are sequenced and replayable); `None` on relays/presence.
-    pub seq: Option<u64>,
+    /// The log id of a change frame; `None` on relays and presence.
+    pub seq: Option<i64>,
     /// The connection that must not receive it (the sender of a relayed gesture).
     pub skip: Option<ConnId>,
     pub text: Arc<str>,
 }
 
 struct Room {
-    epoch: Arc<str>,
-    last_seq: u64,
-    recent: VecDeque<(u64, Arc<str>)>,
     tx: broadcast::Sender<Outgoing>,
     members: HashMap<ConnId, String>,
     /// People on this sprint through other instances, by instance, with when we heard.
@@ -58,9 +51,6 @@ struct Room {
 impl Room {
     fn new() -> Self {
         Self {
-            epoch: crate::domain::accounts::secrets::random_hex(8).into(),
-            last_seq: 0,
-            recent: VecDeque::new(),
             tx: broadcast::channel(CHANNEL_CAPACITY).0,
             members: HashMap::new(),
             remote: HashMap::new(),
@@ -117,26 +107,23 @@ impl Room {
     }
 }
 
-/// What a reconnecting client gets before live frames.
-#[derive(Debug)]
-pub enum Replay {
-    /// The change frames it missed (possibly none).
-    Frames(Vec<Arc<str>>),
-    /// Too much was missed (or the room is new): refetch.
-    Resync,
-}
-
 pub struct Subscription {
     pub conn: ConnId,
     pub rx: broadcast::Receiver<Outgoing>,
-    pub epoch: Arc<str>,
-    pub seq: u64,
-    pub replay: Replay,
+    /// The last log entry delivered before `rx` began: a resuming client catches up from the
+    /// log through this one, then takes live frames after it.
+    pub delivered: i64,
+}
+
+struct Rooms {
+    by_sprint: HashMap<i32, Room>,
+    /// The last change-log entry dispatched.
+    delivered: i64,
 }
 
 #[derive(Clone)]
 pub struct Hub {
-    rooms: Arc<Mutex<HashMap<i32, Room>>>,
+    rooms: Arc<Mutex<Rooms>>,
     next_conn: Arc<AtomicU64>,
     /// This instance's name on the bus.
     instance: Arc<str>,
@@ -147,7 +134,10 @@ pub struct Hub {
 impl Default for Hub {
     fn default() -> Self {
         Self {
-            rooms: Arc::default(),
+            rooms: Arc::new(Mutex::new(Rooms {
+                by_sprint: HashMap::new(),
+                delivered: 0,
+            })),
             next_conn: Arc::default(),
             instance: crate::domain::accounts::secrets::random_hex(8).into(),
             uplink: Arc::default(),
@@ -184,14 +174,28 @@ impl Hub {
             users: room.map(Room::local_users).unwrap_or_default(),
         }
     }
-    fn rooms(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Room>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Rooms> {
         self.rooms.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Joins `sprint` as `username`. `resume` is the `(epoch, seq)` the client last saw.
-    pub fn join(&self, sprint: i32, username: &str, resume: Option<(&str, u64)>) -> Subscription {
+    /// The last change-log entry dispatched (where the next catch-up starts).
+    pub fn delivered(&self) -> i64 {
+        self.lock().delivered
+    }
+
+    /// Starts delivery after `id` (the log's head when the server starts: older entries are
+    /// history, not news).
+    pub fn deliver_after(&self, id: i64) {
+        let mut rooms = self.lock();
+        rooms.delivered = rooms.delivered.max(id);
+    }
+
+    /// Joins `sprint` as `username`.
+    pub fn join(&self, sprint: i32, username: &str) -> Subscription {
         let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
-        let mut rooms = self.rooms();
+        let mut guard = self.lock();
+        let delivered = guard.delivered;
+        let rooms = &mut guard.by_sprint;
         if !rooms.contains_key(&sprint) {
             // A new board here: ask the other instances who is already on this sprint.
             self.send_up(BusMessage::PresenceQuery {
@@ -200,43 +204,22 @@ impl Hub {
             });
         }
         let room = rooms.entry(sprint).or_insert_with(Room::new);
-        // Subscribing and snapshotting under one lock: nothing falls between replay and live.
+        // Subscribing and reading `delivered` under one lock: every entry is either at or
+        // below `delivered` (in the log) or arrives on `rx`.
         let rx = room.tx.subscribe();
-        let replay = match resume {
-            None => Replay::Frames(Vec::new()),
-            Some((epoch, since)) if epoch == &*room.epoch && since <= room.last_seq => {
-                let oldest_kept = room
-                    .recent
-                    .front()
-                    .map_or(room.last_seq + 1, |(seq, _)| *seq);
-                if since + 1 >= oldest_kept {
-                    Replay::Frames(
-                        room.recent
-                            .iter()
-                            .filter(|(seq, _)| *seq > since)
-                            .map(|(_, text)| text.clone())
-                            .collect(),
-                    )
-                } else {
-                    Replay::Resync
-                }
-            }
-            Some(_) => Replay::Resync,
-        };
         room.members.insert(conn, username.to_owned());
         room.announce_presence();
         self.send_up(self.local_presence_message(sprint, Some(room)));
         Subscription {
             conn,
             rx,
-            epoch: room.epoch.clone(),
-            seq: room.last_seq,
-            replay,
+            delivered,
         }
     }
 
     pub fn leave(&self, sprint: i32, conn: ConnId) {
-        let mut rooms = self.rooms();
+        let mut guard = self.lock();
+        let rooms = &mut guard.by_sprint;
         if let Some(room) = rooms.get_mut(&sprint) {
             room.members.remove(&conn);
             if room.members.is_empty() {
@@ -251,53 +234,35 @@ impl Hub {
 
     /// The current presence frame of `sprint`.
     pub fn presence(&self, sprint: i32) -> Option<Arc<str>> {
-        self.rooms().get(&sprint).map(Room::presence)
+        self.lock().by_sprint.get(&sprint).map(Room::presence)
     }
 
-    /// Delivers a committed change to every room among its topics (each room once).
-    pub fn dispatch(&self, change: &Change) {
-        let mut rooms = self.rooms();
-        let mut targets: Vec<i32> = Vec::new();
-        for topic in &change.topics {
-            match topic {
-                Topic::Sprint(id) => targets.push(*id),
-                Topic::Backlog => targets.extend(rooms.keys().copied()),
-            }
+    /// Delivers a change-log entry to the rooms of the sprints it touches (every room, when it
+    /// touches the backlog). Entries must come in log order; one already delivered is skipped.
+    pub fn dispatch(&self, entry: &Entry) {
+        let mut guard = self.lock();
+        if entry.id <= guard.delivered {
+            return;
         }
-        targets.sort_unstable();
-        targets.dedup();
-        for sprint in targets {
-            let Some(room) = rooms.get_mut(&sprint) else {
-                continue;
-            };
-            room.last_seq += 1;
-            let seq = room.last_seq;
-            let text: Arc<str> = serde_json::to_string(&ChangeFrame {
-                model: change.model,
-                id: change.id,
-                action: change.action,
-                body: &change.body,
-                version: change.version,
-                seq,
-            })
-            .expect("change frames serialize")
-            .into();
-            room.recent.push_back((seq, text.clone()));
-            if room.recent.len() > REPLAY_CAPACITY {
-                room.recent.pop_front();
+        guard.delivered = entry.id;
+        let Some(text) = change_frame(entry) else {
+            return;
+        };
+        let text: Arc<str> = text.into();
+        for (sprint, room) in &guard.by_sprint {
+            if entry.backlog || entry.sprints.contains(sprint) {
+                let _ = room.tx.send(Outgoing {
+                    seq: Some(entry.id),
+                    skip: None,
+                    text: text.clone(),
+                });
             }
-            let _ = room.tx.send(Outgoing {
-                seq: Some(seq),
-                skip: None,
-                text,
-            });
         }
     }
 
     /// Relays a gesture to the other members of `sprint`, stamped with the sender's name.
     pub fn relay(&self, sprint: i32, from: ConnId, username: &str, task: i32, gesture: Gesture) {
-        let rooms = self.rooms();
-        if let Some(room) = rooms.get(&sprint) {
+        if let Some(room) = self.lock().by_sprint.get(&sprint) {
             room.send_gesture(Some(from), task, gesture, username);
         }
         self.send_up(BusMessage::Gesture {
@@ -311,9 +276,9 @@ impl Hub {
 
     /// Applies what another instance said about gestures and presence.
     pub fn apply_remote(&self, message: &BusMessage) {
-        let mut rooms = self.rooms();
+        let mut guard = self.lock();
+        let rooms = &mut guard.by_sprint;
         match message {
-            BusMessage::Change(_) => {}
             BusMessage::Gesture {
                 instance,
                 sprint,
@@ -356,8 +321,7 @@ impl Hub {
     /// Re-announces this instance's presence on every open board (so others keep trusting
     /// it) and forgets lists from instances that stopped refreshing theirs.
     pub fn refresh_presence(&self) {
-        let mut rooms = self.rooms();
-        for (sprint, room) in rooms.iter_mut() {
+        for (sprint, room) in self.lock().by_sprint.iter_mut() {
             self.send_up(self.local_presence_message(*sprint, Some(room)));
             let before = room.presence();
             room.remote
@@ -368,39 +332,35 @@ impl Hub {
         }
     }
 
-    /// After a gap in delivery (the event bus reconnected), every board must refetch.
-    pub fn resync_all(&self) {
-        for room in self.rooms().values_mut() {
-            // A new epoch: no sequence from before the gap can be resumed.
-            room.epoch = crate::domain::accounts::secrets::random_hex(8).into();
-            room.recent.clear();
-            let _ = room.tx.send(Outgoing {
-                seq: None,
-                skip: None,
-                text: RESYNC_FRAME.into(),
-            });
-        }
-    }
-
     /// Connections currently joined, across rooms (for metrics and tests).
     pub fn connection_count(&self) -> usize {
-        self.rooms().values().map(|room| room.members.len()).sum()
+        self.lock()
+            .by_sprint
+            .values()
+            .map(|room| room.members.len())
+            .sum()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::events::{Action, Model};
+    use crate::domain::log::{Action, Actor, Model};
 
-    fn change(id: i32, topics: Vec<Topic>) -> Change {
-        Change {
-            model: Model::Task,
+    fn entry(id: i64, sprints: Vec<i32>, backlog: bool) -> Entry {
+        Entry {
             id,
+            at: chrono::Utc::now(),
+            actor: Actor::command_line(),
+            model: Model::Task,
+            object: 7,
             action: Action::Update,
-            body: serde_json::json!({"id": id}),
+            changes: Default::default(),
+            body: serde_json::json!({"id": 7}),
             version: 1,
-            topics,
+            sprints,
+            backlog,
+            column: None,
         }
     }
 
@@ -408,62 +368,49 @@ mod tests {
         std::iter::from_fn(|| rx.try_recv().ok()).collect()
     }
 
-    #[test]
-    fn changes_reach_only_their_sprint_and_backlog_reaches_all() {
-        let hub = Hub::default();
-        let mut one = hub.join(1, "alice", None);
-        let mut two = hub.join(2, "bob", None);
-        drain(&mut one.rx);
-        drain(&mut two.rx);
-        hub.dispatch(&change(10, vec![Topic::Sprint(1)]));
-        hub.dispatch(&change(11, vec![Topic::Backlog]));
-        let ones: Vec<_> = drain(&mut one.rx)
-            .into_iter()
-            .filter_map(|o| o.seq)
-            .collect();
-        let twos: Vec<_> = drain(&mut two.rx)
-            .into_iter()
-            .filter_map(|o| o.seq)
-            .collect();
-        assert_eq!(ones, vec![1, 2]);
-        assert_eq!(twos, vec![1], "sprint 2 sees only the backlog change");
+    fn seqs(rx: &mut broadcast::Receiver<Outgoing>) -> Vec<i64> {
+        drain(rx).into_iter().filter_map(|o| o.seq).collect()
     }
 
     #[test]
-    fn resume_replays_what_was_missed_or_asks_for_resync() {
+    fn changes_reach_only_their_sprint_and_backlog_reaches_all() {
         let hub = Hub::default();
-        let first = hub.join(1, "alice", None);
-        for id in 0..3 {
-            hub.dispatch(&change(id, vec![Topic::Sprint(1)]));
-        }
-        let epoch = first.epoch.to_string();
-        let again = hub.join(1, "alice", Some((&epoch, 1)));
-        match again.replay {
-            Replay::Frames(frames) => {
-                assert_eq!(frames.len(), 2);
-                assert!(frames[0].contains(r#""seq":2"#));
-            }
-            Replay::Resync => panic!("should replay"),
-        }
-        assert!(matches!(
-            hub.join(1, "alice", Some(("other-epoch", 1))).replay,
-            Replay::Resync
-        ));
-        for id in 0..(REPLAY_CAPACITY as i32 + 5) {
-            hub.dispatch(&change(id, vec![Topic::Sprint(1)]));
-        }
-        assert!(matches!(
-            hub.join(1, "alice", Some((&epoch, 1))).replay,
-            Replay::Resync
-        ));
+        let mut one = hub.join(1, "alice");
+        let mut two = hub.join(2, "bob");
+        drain(&mut one.rx);
+        drain(&mut two.rx);
+        hub.dispatch(&entry(10, vec![1], false));
+        hub.dispatch(&entry(11, vec![], true));
+        // A task leaving sprint 1 for sprint 2: both boards hear of it.
+        hub.dispatch(&entry(12, vec![1, 2], false));
+        assert_eq!(seqs(&mut one.rx), vec![10, 11, 12]);
+        assert_eq!(seqs(&mut two.rx), vec![11, 12]);
+    }
+
+    #[test]
+    fn entries_are_delivered_once_in_log_order() {
+        let hub = Hub::default();
+        hub.deliver_after(5);
+        let mut one = hub.join(1, "alice");
+        assert_eq!(one.delivered, 5);
+        hub.dispatch(&entry(5, vec![1], false));
+        hub.dispatch(&entry(6, vec![1], false));
+        hub.dispatch(&entry(6, vec![1], false));
+        assert_eq!(
+            seqs(&mut one.rx),
+            vec![6],
+            "5 was before the start, 6 came twice"
+        );
+        assert_eq!(hub.delivered(), 6);
+        assert_eq!(hub.join(1, "bob").delivered, 6);
     }
 
     #[test]
     fn presence_lists_usernames_and_rooms_close_when_empty() {
         let hub = Hub::default();
-        let a = hub.join(1, "alice", None);
-        let b = hub.join(1, "bob", None);
-        let _a2 = hub.join(1, "alice", None);
+        let a = hub.join(1, "alice");
+        let b = hub.join(1, "bob");
+        let a2 = hub.join(1, "alice");
         assert_eq!(
             hub.presence(1).as_deref(),
             Some(r#"{"action":"presence","users":["alice","bob"]}"#)
@@ -474,7 +421,7 @@ mod tests {
             Some(r#"{"action":"presence","users":["alice"]}"#)
         );
         hub.leave(1, a.conn);
-        hub.leave(1, _a2.conn);
+        hub.leave(1, a2.conn);
         assert!(hub.presence(1).is_none());
     }
 }

@@ -138,17 +138,40 @@ async fn serve() -> anyhow::Result<()> {
     let redirect_plan = config
         .http_redirect_addr
         .map(|redirect_addr| (redirect_addr, config.allowed_hosts.clone()));
-    let state = AppState::new(db, config).with_database_bus().await?;
+    let state = AppState::new(db, config).await?.with_database_bus().await?;
     let sweeper = state.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {
             every.tick().await;
-            if let Err(error) = crate::domain::accounts::sweep_expired(&sweeper).await {
+            if let Err(error) = crate::domain::accounts::sweep_expired(&sweeper.store).await {
                 tracing::warn!(%error, "sweeping expired credentials failed");
             }
         }
     });
+    if let Some(retention) = state.config.history_retention {
+        let store = state.store.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+            loop {
+                every.tick().await;
+                // A retention longer than the calendar goes back keeps everything.
+                let Some(before) = chrono::Duration::from_std(retention)
+                    .ok()
+                    .and_then(|age| chrono::Utc::now().checked_sub_signed(age))
+                else {
+                    continue;
+                };
+                match store.prune_history(before).await {
+                    Ok(0) => {}
+                    Ok(pruned) => {
+                        tracing::info!(pruned, "pruned change-log entries past HISTORY_RETENTION")
+                    }
+                    Err(error) => tracing::warn!(%error, "pruning the change log failed"),
+                }
+            }
+        });
+    }
     let app = build_router(state);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
@@ -236,9 +259,11 @@ async fn create_superuser(
         Some(password) => password,
         None => prompt_password()?,
     };
-    let (_, db) = load_config_and_db().await?;
+    let (config, db) = load_config_and_db().await?;
+    let store = crate::domain::store::Store::new(db, &config);
     let user = users::create_user(
-        &db,
+        &store,
+        &crate::domain::log::Actor::command_line(),
         NewUser {
             username,
             email,

@@ -391,7 +391,7 @@ async fn an_expired_token_is_refused_and_forgotten() {
     assert_eq!(response.status, StatusCode::UNAUTHORIZED);
     assert_eq!(response.json(), json!({"detail": "Invalid token"}));
     // Refused at once; the row itself goes with the periodic sweep.
-    server::domain::accounts::sweep_expired(&app.state)
+    server::domain::accounts::sweep_expired(&app.state.store)
         .await
         .unwrap();
     assert_eq!(auth_token::Entity::find().count(&app.db).await.unwrap(), 0);
@@ -819,7 +819,7 @@ async fn an_expired_or_deactivated_session_is_not_signed_in() {
         .send()
         .await;
     assert_eq!(response.status, StatusCode::UNAUTHORIZED);
-    server::domain::accounts::sweep_expired(&app.state)
+    server::domain::accounts::sweep_expired(&app.state.store)
         .await
         .unwrap();
     assert_eq!(

@@ -222,7 +222,7 @@ impl TestApp {
         let config = test_config(&database_url, &extra);
         let db = db::connect(&config.database_url).await.expect("connect");
         db::migrate(&db).await.expect("migrate");
-        let state = AppState::new(db.clone(), config);
+        let state = AppState::new(db.clone(), config).await.expect("state");
         TestApp {
             router: build_router(state.clone()),
             db,
@@ -238,7 +238,7 @@ impl TestApp {
     pub async fn attach(&self, extra_env: &[(&str, &str)]) -> TestApp {
         let config = test_config(&self.database_url, &owned_env(extra_env));
         let db = db::connect(&config.database_url).await.expect("connect");
-        let state = AppState::new(db.clone(), config);
+        let state = AppState::new(db.clone(), config).await.expect("state");
         TestApp {
             router: build_router(state.clone()),
             db,
@@ -808,7 +808,7 @@ pub struct WsClient {
     ws: tokio_tungstenite::WebSocketStream<
         tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
     >,
-    /// The first frame: `{"action":"hello","epoch","seq","sprint","user"}`.
+    /// The first frame: `{"action":"hello","seq","sprint","user"}`.
     pub hello: Value,
 }
 
@@ -829,12 +829,7 @@ impl WsClient {
         Ok(client)
     }
 
-    /// The `epoch` of the hello frame (to resume with).
-    pub fn epoch(&self) -> String {
-        self.hello["epoch"].as_str().expect("epoch").to_owned()
-    }
-
-    /// The `seq` of the hello frame: the room's last change when the client joined.
+    /// The `seq` of the hello frame: the last change-log entry when the client joined.
     pub fn hello_seq(&self) -> u64 {
         self.hello["seq"].as_u64().expect("seq")
     }

@@ -12,7 +12,11 @@ use std::time::{Duration, Instant};
 use axum::http::{Method, StatusCode};
 use sea_orm::{ActiveModelTrait, IntoActiveModel, Set};
 use serde_json::{Value, json};
-use server::live::{Action, Change, Model, Topic, hub::CHANNEL_CAPACITY, ticket};
+use server::domain::{
+    accounts::ticket,
+    log::{self, Actor, NewEntry},
+};
+use server::live::hub::CHANNEL_CAPACITY;
 
 use crate::harness::{
     Auth, Backend, LiveServer, NewTask, SECRET_KEY, TestApp, as_broadcast, backends, date,
@@ -320,6 +324,20 @@ fn apply(board: &mut std::collections::BTreeMap<i64, Value>, frame: &Value) {
         }
         _ => {}
     }
+    // A move carries its column's new order with each task's version: the neighbours take
+    // their places here, as a board does.
+    if let (Some(order), Some(versions)) = (frame["order"].as_array(), frame["versions"].as_array())
+    {
+        for (index, (neighbour, version)) in order.iter().zip(versions).enumerate() {
+            let neighbour = neighbour.as_i64().expect("task ids");
+            if let Some(task) = board.get_mut(&neighbour)
+                && task["version"].as_i64() < version.as_i64()
+            {
+                task["order"] = json!(index);
+                task["version"] = version.clone();
+            }
+        }
+    }
 }
 
 /// `(name, status, order)` of the tasks of `sprint` on a board, sorted like a column.
@@ -554,7 +572,7 @@ async fn drag_gestures_reach_the_others_stamped_with_the_sender_and_forgeries_ar
             json!({"model": "sprint", "id": sprint, "action": "dragstart"}),
             json!({"model": "task", "action": "dragstart"}),
             json!({"action": "resync"}),
-            json!({"action": "hello", "epoch": "x", "seq": 0}),
+            json!({"action": "hello", "seq": 0}),
         ];
         for forged in forgeries {
             a.send_json(forged).await;
@@ -632,7 +650,7 @@ async fn a_handshake_without_credentials_is_refused_with_401() {
     let sprint = app.insert_sprint("Current", date(14)).await.id;
     assert_eq!(live.refusal("", &[]).await, StatusCode::UNAUTHORIZED);
     assert_eq!(live.refusal("channel=", &[]).await, StatusCode::FORBIDDEN);
-    for query in [format!("sprint={sprint}"), "epoch=x&since=1".into()] {
+    for query in [format!("sprint={sprint}"), "since=1".into()] {
         assert_eq!(
             live.refusal(&query, &[]).await,
             StatusCode::UNAUTHORIZED,
@@ -927,7 +945,6 @@ async fn a_reconnecting_board_gets_exactly_what_it_missed_or_resync() {
     assert_eq!(b.next_presence().await, ["bob"]);
     let mut a = live.join(&app, &alice, sprint).await;
     assert_eq!(b.next_presence().await, ["alice", "bob"]);
-    let epoch = a.epoch();
 
     let first = app
         .create_task(&alice, json!({"name": "Seen", "sprint": sprint}))
@@ -955,13 +972,14 @@ async fn a_reconnecting_board_gets_exactly_what_it_missed_or_resync() {
     assert_eq!(seq_of(&b.next_change().await), last_seen + 1);
     assert_eq!(seq_of(&b.next_change().await), last_seen + 2);
 
-    // Reconnecting with epoch and since: the hello, then exactly the two missed frames.
+    // Reconnecting with since: the hello, then exactly the two missed frames.
     let ticket = app.channel_query(&alice, sprint).await;
-    let mut a = live
-        .connect(&format!("{ticket}&epoch={epoch}&since={last_seen}"))
-        .await;
-    assert_eq!(a.epoch(), epoch);
-    assert_eq!(a.hello_seq(), last_seen + 2);
+    let mut a = live.connect(&format!("{ticket}&since={last_seen}")).await;
+    assert_eq!(
+        a.hello_seq(),
+        last_seen,
+        "the stream goes on from where it was"
+    );
     let replayed = a.next().await;
     assert_change(&replayed, "task", "add", id_of(&missed_add));
     assert_eq!(replayed["body"], as_broadcast(&missed_add));
@@ -981,7 +999,7 @@ async fn a_reconnecting_board_gets_exactly_what_it_missed_or_resync() {
 
     // Resuming with nothing missed replays nothing.
     let mut current = live
-        .connect(&format!("{ticket}&epoch={epoch}&since={}", last_seen + 3))
+        .connect(&format!("{ticket}&since={}", last_seen + 3))
         .await;
     assert_eq!(
         current.next().await["action"],
@@ -989,11 +1007,8 @@ async fn a_reconnecting_board_gets_exactly_what_it_missed_or_resync() {
         "nothing to replay"
     );
 
-    // A bogus epoch, or a seq from the future: refetch.
-    for resume in [
-        format!("epoch=bogus&since={last_seen}"),
-        format!("epoch={epoch}&since=9999"),
-    ] {
+    // A seq this log never gave out (another database's, or from the future): refetch.
+    for resume in ["since=9999", "since=-1"] {
         let mut stale = live.connect(&format!("{ticket}&{resume}")).await;
         assert_eq!(stale.next().await, json!({"action": "resync"}), "{resume}");
         stale.close().await;
@@ -1004,38 +1019,41 @@ async fn a_reconnecting_board_gets_exactly_what_it_missed_or_resync() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn resuming_after_the_room_closed_asks_for_resync() {
-    let app = TestApp::spawn(&Backend::Sqlite).await;
-    let live = LiveServer::start(&app).await;
-    let (_, alice) = app.person("alice").await;
-    let sprint = app.insert_sprint("Current", date(14)).await.id;
-    let mut a = live.join(&app, &alice, sprint).await;
-    let epoch = a.epoch();
-    app.create_task(&alice, json!({"name": "Seen", "sprint": sprint}))
-        .await;
-    let since = seq_of(&a.next_change().await);
-    a.close().await;
-    // Wait until the server has seen Alice leave (the room is gone with its history).
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while app.state.bus.hub().connection_count() > 0 {
-        assert!(Instant::now() < deadline, "the connection never left");
-        tokio::time::sleep(Duration::from_millis(20)).await;
+async fn resuming_after_everyone_left_and_the_server_restarted_replays_from_the_log() {
+    for backend in backends() {
+        let app = live_app(&backend).await;
+        let live = LiveServer::start(&app).await;
+        let (_, alice) = app.person("alice").await;
+        let sprint = app.insert_sprint("Current", date(14)).await.id;
+        let mut a = live.join(&app, &alice, sprint).await;
+        app.create_task(&alice, json!({"name": "Seen", "sprint": sprint}))
+            .await;
+        let since = seq_of(&a.next_change().await);
+        a.close().await;
+        drop(live);
+
+        // The server restarts (a new instance, nothing in memory); a change is made meanwhile.
+        let restarted = app.attach(&[]).await.with_database_bus().await;
+        let missed = restarted
+            .create_task(&alice, json!({"name": "Missed", "sprint": sprint}))
+            .await;
+        let live = LiveServer::start(&restarted).await;
+        let ticket = restarted.channel_query(&alice, sprint).await;
+        let mut again = live.connect(&format!("{ticket}&since={since}")).await;
+        let replayed = again.next().await;
+        assert_change(&replayed, "task", "add", id_of(&missed));
+        assert_eq!(seq_of(&replayed), since + 1, "{backend:?}");
+        again.close().await;
+        drop(live);
+        restarted.cleanup().await;
+        app.cleanup().await;
     }
-    app.create_task(&alice, json!({"name": "Missed", "sprint": sprint}))
-        .await;
-    let ticket = app.channel_query(&alice, sprint).await;
-    let mut again = live
-        .connect(&format!("{ticket}&epoch={epoch}&since={since}"))
-        .await;
-    assert_ne!(again.epoch(), epoch, "a new room has a new epoch");
-    assert_eq!(again.next().await, json!({"action": "resync"}));
-    again.close().await;
 }
 
 // --- 7. A subscriber that falls behind -----------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_subscriber_that_falls_behind_gets_resync_then_live_frames() {
+async fn a_subscriber_that_falls_behind_catches_up_from_the_log() {
     let app = TestApp::spawn(&Backend::Sqlite).await;
     let live = LiveServer::start(&app).await;
     let (_, alice) = app.person("alice").await;
@@ -1047,44 +1065,36 @@ async fn a_subscriber_that_falls_behind_gets_resync_then_live_frames() {
     // (32 KiB × 768 = 24 MiB), while the client reads nothing: the server's writes block.
     let total = CHANNEL_CAPACITY * 3;
     let padding = "x".repeat(32 * 1024);
-    let changes: Vec<Change> = (0..total)
-        .map(|index| Change {
-            model: Model::Task,
-            id: 1_000 + index as i32,
-            action: Action::Update,
+    let entries: Vec<NewEntry> = (0..total)
+        .map(|index| NewEntry {
+            model: log::Model::Task,
+            object: 1_000 + index as i32,
+            action: log::Action::Update,
+            changes: Default::default(),
             body: json!({"id": 1_000 + index, "description": padding}),
             version: 1,
-            topics: vec![Topic::Sprint(sprint)],
+            sprints: vec![sprint],
+            backlog: false,
+            column: None,
         })
         .collect();
-    app.state.bus.publish(changes).await;
+    let store = &app.state.store;
+    let txn = sea_orm::TransactionTrait::begin(&store.db).await.unwrap();
+    let first = store
+        .commit(txn, &Actor::command_line(), entries)
+        .await
+        .unwrap()[0] as u64;
 
-    // Now read: some frames in order, then resync, then the newest frames up to the last.
+    // Now read: every frame, in order, none twice, and no refetch: what the channel dropped
+    // came from the log.
     let mut seqs = Vec::new();
-    let mut resync_at = None;
-    let last = total as u64;
+    let last = first + total as u64 - 1;
     while seqs.last() != Some(&last) {
         let frame = slow.next().await;
-        if frame["action"] == "resync" {
-            assert!(resync_at.is_none(), "one resync is enough");
-            resync_at = Some(seqs.len());
-        } else {
-            seqs.push(seq_of(&frame));
-        }
+        assert_ne!(frame["action"], "resync", "the log had it all");
+        seqs.push(seq_of(&frame));
     }
-    let resync_at = resync_at.expect("a subscriber that fell behind gets resync");
-    assert!(
-        seqs.windows(2).all(|pair| pair[0] < pair[1]),
-        "frames stay in order"
-    );
-    assert!(
-        seqs[..resync_at]
-            .iter()
-            .enumerate()
-            .all(|(i, seq)| *seq == i as u64 + 1),
-        "before the resync nothing was skipped"
-    );
-    assert!(seqs.len() < total, "frames were skipped, hence the resync");
+    assert_eq!(seqs, (first..=last).collect::<Vec<_>>());
     // It keeps working afterwards.
     let marker = app
         .create_task(&alice, json!({"name": "Marker", "sprint": sprint}))

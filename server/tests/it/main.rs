@@ -11,6 +11,7 @@ mod api_sprints;
 mod api_tasks;
 mod api_users;
 mod book_transcript;
+mod change_log;
 mod cli;
 mod foundation;
 mod harness;

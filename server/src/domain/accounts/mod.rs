@@ -5,20 +5,22 @@
 //! - `secrets`: random keys and their stored SHA-256 digests.
 //! - `tokens`: API tokens (stored hashed, revocable, optional expiry).
 //! - `sessions`: server-side browser sessions behind an HttpOnly cookie.
+//! - `ticket`: short-lived, signed websocket tickets for a sprint's channel.
 //! - `throttle`: login attempts per client address and per username.
 
 pub mod password;
 pub mod secrets;
 pub mod sessions;
 pub mod throttle;
+pub mod ticket;
 pub mod tokens;
 pub mod users;
 
 /// Deletes expired tokens and sessions (run every few minutes by `server serve`).
-pub async fn sweep_expired(state: &crate::http::state::AppState) -> Result<(), sea_orm::DbErr> {
-    let _gate = state.write_gate().await;
-    let tokens = tokens::sweep_expired(&state.db).await?;
-    let sessions = sessions::sweep_expired(&state.db).await?;
+pub async fn sweep_expired(store: &crate::domain::store::Store) -> Result<(), sea_orm::DbErr> {
+    let _gate = store.write_gate().await;
+    let tokens = tokens::sweep_expired(&store.db).await?;
+    let sessions = sessions::sweep_expired(&store.db).await?;
     if tokens + sessions > 0 {
         tracing::info!(tokens, sessions, "swept expired credentials");
     }

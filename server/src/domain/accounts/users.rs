@@ -1,9 +1,14 @@
 //! User accounts: creation (used by `server createsuperuser`) and the rules usernames follow.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 
-use crate::{domain::accounts::password, domain::db::entities::user};
+use crate::domain::{
+    accounts::password,
+    db::entities::user,
+    log::{self, Actor, NewEntry},
+    store::Store,
+};
 
 pub const MAX_USERNAME_LEN: usize = 150;
 
@@ -55,10 +60,13 @@ fn validate_email(email: &str) -> Result<(), String> {
 }
 
 /// Creates an active user with an argon2id password hash.
+/// Creates a user and logs it (the change log names `actor`, `None` from the command line).
 pub async fn create_user(
-    db: &DatabaseConnection,
+    store: &Store,
+    actor: &Actor,
     new: NewUser,
 ) -> Result<user::Model, CreateUserError> {
+    let db = &store.db;
     validate_username(&new.username).map_err(CreateUserError::Invalid)?;
     validate_email(&new.email).map_err(CreateUserError::Invalid)?;
     if new.password.is_empty() {
@@ -87,7 +95,24 @@ pub async fn create_user(
         date_joined: Set(Utc::now()),
         ..Default::default()
     };
-    Ok(model.insert(db).await?)
+    let _gate = store.write_gate().await;
+    let txn = db.begin().await?;
+    let created = model.insert(&txn).await?;
+    let body =
+        serde_json::to_value(store.broadcast().user(created.clone())).expect("users serialize");
+    let logged = NewEntry {
+        model: log::Model::User,
+        object: created.id,
+        action: log::Action::Create,
+        changes: log::diff(None, Some(&body), &["username", "full_name", "is_active"]),
+        body,
+        version: 1,
+        sprints: Vec::new(),
+        backlog: false,
+        column: None,
+    };
+    store.commit(txn, actor, vec![logged]).await?;
+    Ok(created)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use sea_orm::{
     sea_query::{Expr, LikeExpr, SimpleExpr},
 };
 
-use crate::http::error::FieldErrors;
+use crate::domain::errors::FieldErrors;
 
 /// Why a write did not happen.
 #[derive(Debug)]

@@ -8,11 +8,41 @@ use sea_orm::{
 };
 
 use super::{WriteError, check_version, icontains, is_unique_violation, today};
-use crate::{
-    domain::db::entities::{sprint, task},
-    http::error::FieldErrors,
-    http::state::AppState,
+use serde_json::Value;
+
+use crate::domain::{
+    db::entities::{sprint, task},
+    errors::FieldErrors,
+    log::{self, Actor, NewEntry},
+    store::Store,
 };
+
+/// A sprint's fields as the log records them.
+pub const LOGGED_FIELDS: &[&str] = &["name", "description", "end"];
+
+fn logged_body(store: &Store, model: &sprint::Model) -> Value {
+    serde_json::to_value(store.broadcast().sprint(model.clone())).expect("sprints serialize")
+}
+
+fn entry(
+    action: log::Action,
+    model: &sprint::Model,
+    before: Option<&Value>,
+    after: &Value,
+) -> NewEntry {
+    let body_after = (action != log::Action::Delete).then_some(after);
+    NewEntry {
+        model: log::Model::Sprint,
+        object: model.id,
+        action,
+        changes: log::diff(before, body_after, LOGGED_FIELDS),
+        body: after.clone(),
+        version: model.version,
+        sprints: vec![model.id],
+        backlog: false,
+        column: None,
+    }
+}
 
 pub const END_IN_PAST: &str = "End date cannot be in the past.";
 pub const END_TAKEN: &str = "Sprint with this End already exists.";
@@ -66,12 +96,12 @@ async fn validate_end(
     Ok(())
 }
 
-pub async fn create(state: &AppState, fields: SprintFields) -> Result<sprint::Model> {
+pub async fn create(store: &Store, actor: &Actor, fields: SprintFields) -> Result<sprint::Model> {
     let Some(end) = fields.end else {
         return Err(FieldErrors::single("end", REQUIRED).into());
     };
-    let _gate = state.write_gate().await;
-    let txn = state.db.begin().await?;
+    let _gate = store.write_gate().await;
+    let txn = store.db.begin().await?;
     let mut errors = FieldErrors::default();
     validate_end(&txn, end, None, None, &mut errors).await?;
     if !errors.is_empty() {
@@ -87,7 +117,9 @@ pub async fn create(state: &AppState, fields: SprintFields) -> Result<sprint::Mo
     .insert(&txn)
     .await
     .map_err(end_conflict)?;
-    txn.commit().await?;
+    let body = logged_body(store, &created);
+    let logged = entry(log::Action::Create, &created, None, &body);
+    store.commit(txn, actor, vec![logged]).await?;
     Ok(created)
 }
 
@@ -101,14 +133,15 @@ fn end_conflict(error: sea_orm::DbErr) -> WriteError<sprint::Model> {
 }
 
 pub async fn update(
-    state: &AppState,
+    store: &Store,
+    actor: &Actor,
     id: i32,
     fields: SprintFields,
     mode: Mode,
     expected_version: Option<i32>,
 ) -> Result<sprint::Model> {
-    let _gate = state.write_gate().await;
-    let txn = state.db.begin().await?;
+    let _gate = store.write_gate().await;
+    let txn = store.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
     check_version(stored.version, expected_version, &stored)?;
 
@@ -130,6 +163,7 @@ pub async fn update(
     if !errors.is_empty() {
         return Err(errors.into());
     }
+    let before = logged_body(store, &stored);
     let version = stored.version + 1;
     let mut active = stored.into_active_model();
     active.name = Set(name);
@@ -137,7 +171,9 @@ pub async fn update(
     active.end = Set(end);
     active.version = Set(version);
     let updated = active.update(&txn).await.map_err(end_conflict)?;
-    txn.commit().await?;
+    let after = logged_body(store, &updated);
+    let logged = entry(log::Action::Update, &updated, Some(&before), &after);
+    store.commit(txn, actor, vec![logged]).await?;
     Ok(updated)
 }
 
@@ -154,12 +190,13 @@ async fn find_for_update(txn: &sea_orm::DatabaseTransaction, id: i32) -> Result<
 }
 
 pub async fn delete(
-    state: &AppState,
+    store: &Store,
+    actor: &Actor,
     id: i32,
     expected_version: Option<i32>,
 ) -> Result<(sprint::Model, Vec<task::Model>)> {
-    let _gate = state.write_gate().await;
-    let txn = state.db.begin().await?;
+    let _gate = store.write_gate().await;
+    let txn = store.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
     check_version(stored.version, expected_version, &stored)?;
     let mut tasks_query = task::Entity::find()
@@ -170,6 +207,9 @@ pub async fn delete(
     }
     let tasks = tasks_query.all(&txn).await?;
     let mut moved = Vec::with_capacity(tasks.len());
+    let mut entries = Vec::with_capacity(tasks.len() + 1);
+    let renderer = store.broadcast();
+    let befores = renderer.tasks(&txn, tasks.clone()).await?;
     for task in tasks {
         let version = task.version + 1;
         let mut active = task.into_active_model();
@@ -180,8 +220,29 @@ pub async fn delete(
         active.version = Set(version);
         moved.push(active.update(&txn).await?);
     }
+    let afters = renderer.tasks(&txn, moved.clone()).await?;
+    for ((returned, before), after) in moved.iter().zip(befores).zip(afters) {
+        let (before, after) = (
+            serde_json::to_value(before).expect("tasks serialize"),
+            serde_json::to_value(after).expect("tasks serialize"),
+        );
+        // Its boards see it leave, every board sees it arrive in the backlog.
+        entries.push(NewEntry {
+            model: log::Model::Task,
+            object: returned.id,
+            action: log::Action::Update,
+            changes: log::diff(Some(&before), Some(&after), super::tasks::LOGGED_FIELDS),
+            body: after,
+            version: returned.version,
+            sprints: vec![id],
+            backlog: true,
+            column: None,
+        });
+    }
     sprint::Entity::delete_by_id(id).exec(&txn).await?;
-    txn.commit().await?;
+    let body = logged_body(store, &stored);
+    entries.push(entry(log::Action::Delete, &stored, Some(&body), &body));
+    store.commit(txn, actor, entries).await?;
     Ok((stored, moved))
 }
 

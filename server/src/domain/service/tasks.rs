@@ -10,12 +10,30 @@ use sea_orm::{
     sea_query::{Condition, NullOrdering},
 };
 
+use serde_json::Value;
+
+use app::placement::{self, NotInColumn};
+
 use super::{WriteError, check_version, icontains, today};
-use crate::{
-    domain::db::entities::{sprint, task, user},
-    http::error::FieldErrors,
-    http::state::AppState,
+use crate::domain::{
+    db::entities::{sprint, task, user},
+    errors::FieldErrors,
+    log::{self, Actor, NewEntry},
+    store::Store,
 };
+
+/// A task's fields as the log records them (REST names and values).
+pub const LOGGED_FIELDS: &[&str] = &[
+    "name",
+    "description",
+    "sprint",
+    "status",
+    "order",
+    "assigned",
+    "started",
+    "due",
+    "completed",
+];
 
 pub const COMPLETED_SPRINT_CHANGE: &str = "Cannot change the sprint of a completed task.";
 pub const ASSIGN_PAST_SPRINT: &str = "Cannot assign tasks to past sprints.";
@@ -216,9 +234,45 @@ fn apply(active: &mut task::ActiveModel, draft: Draft) {
     active.completed = Set(draft.completed);
 }
 
-pub async fn create(state: &AppState, fields: TaskFields) -> Result<task::Model> {
-    let _gate = state.write_gate().await;
-    let txn = state.db.begin().await?;
+/// The REST representation the log keeps for `model` (read inside `db`, the writing
+/// transaction, so the assignee is the one being committed).
+async fn logged_body(
+    store: &Store,
+    db: &impl ConnectionTrait,
+    model: &task::Model,
+) -> std::result::Result<Value, sea_orm::DbErr> {
+    let rendered = store.broadcast().tasks(db, vec![model.clone()]).await?;
+    Ok(serde_json::to_value(&rendered[0]).expect("tasks serialize"))
+}
+
+/// The entry for a change of `task` that was in `previous_sprint` before it.
+fn entry(
+    action: log::Action,
+    task: &task::Model,
+    previous_sprint: Option<i32>,
+    before: Option<&Value>,
+    after: &Value,
+) -> NewEntry {
+    let body_after = (action != log::Action::Delete).then_some(after);
+    NewEntry {
+        model: log::Model::Task,
+        object: task.id,
+        action,
+        changes: log::diff(before, body_after, LOGGED_FIELDS),
+        body: after.clone(),
+        version: task.version,
+        sprints: [previous_sprint, task.sprint_id]
+            .into_iter()
+            .flatten()
+            .collect(),
+        backlog: previous_sprint.is_none() || task.sprint_id.is_none(),
+        column: None,
+    }
+}
+
+pub async fn create(store: &Store, actor: &Actor, fields: TaskFields) -> Result<task::Model> {
+    let _gate = store.write_gate().await;
+    let txn = store.db.begin().await?;
     let draft = draft(&txn, fields, None, Mode::Create).await?;
     let mut active = task::ActiveModel {
         version: Set(1),
@@ -226,44 +280,71 @@ pub async fn create(state: &AppState, fields: TaskFields) -> Result<task::Model>
     };
     apply(&mut active, draft);
     let created = active.insert(&txn).await?;
-    txn.commit().await?;
+    let body = logged_body(store, &txn, &created).await?;
+    let logged = entry(
+        log::Action::Create,
+        &created,
+        created.sprint_id,
+        None,
+        &body,
+    );
+    store.commit(txn, actor, vec![logged]).await?;
     Ok(created)
 }
 
 /// Returns the updated task and the sprint it was in before (it may have moved).
 pub async fn update(
-    state: &AppState,
+    store: &Store,
+    actor: &Actor,
     id: i32,
     fields: TaskFields,
     mode: Mode,
     expected_version: Option<i32>,
 ) -> Result<(task::Model, Option<i32>)> {
-    let _gate = state.write_gate().await;
-    let txn = state.db.begin().await?;
+    let _gate = store.write_gate().await;
+    let txn = store.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
     check_version(stored.version, expected_version, &stored)?;
     let previous_sprint = stored.sprint_id;
+    let before = logged_body(store, &txn, &stored).await?;
     let draft = draft(&txn, fields, Some(&stored), mode).await?;
     let version = stored.version + 1;
     let mut active = stored.into_active_model();
     apply(&mut active, draft);
     active.version = Set(version);
     let updated = active.update(&txn).await?;
-    txn.commit().await?;
+    let after = logged_body(store, &txn, &updated).await?;
+    let logged = entry(
+        log::Action::Update,
+        &updated,
+        previous_sprint,
+        Some(&before),
+        &after,
+    );
+    store.commit(txn, actor, vec![logged]).await?;
     Ok((updated, previous_sprint))
 }
 
 pub async fn delete(
-    state: &AppState,
+    store: &Store,
+    actor: &Actor,
     id: i32,
     expected_version: Option<i32>,
 ) -> Result<task::Model> {
-    let _gate = state.write_gate().await;
-    let txn = state.db.begin().await?;
+    let _gate = store.write_gate().await;
+    let txn = store.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
     check_version(stored.version, expected_version, &stored)?;
+    let before = logged_body(store, &txn, &stored).await?;
     task::Entity::delete_by_id(id).exec(&txn).await?;
-    txn.commit().await?;
+    let logged = entry(
+        log::Action::Delete,
+        &stored,
+        stored.sprint_id,
+        Some(&before),
+        &before,
+    );
+    store.commit(txn, actor, vec![logged]).await?;
     Ok(stored)
 }
 
@@ -284,26 +365,19 @@ pub struct Move {
     pub before: Option<i32>,
 }
 
-/// The result of a move: the moved task and every other task whose `order` changed.
-#[derive(Debug)]
-pub struct Moved {
-    pub task: task::Model,
-    /// The task's sprint before the move (it may have left it).
-    pub previous_sprint: Option<i32>,
-    pub renumbered: Vec<task::Model>,
-}
-
 /// Moves a task to `target` in one transaction: validates like an update, applies the
 /// book's started/completed rules (§4.9) when the status changes, and renumbers the target
-/// column 0, 1, 2… so positions are exact and never drift.
+/// column 0, 1, 2… so positions are exact and never drift. One log entry records it: the
+/// task's change and the column's new order (the renumbered neighbours are implied by it).
 pub async fn move_task(
-    state: &AppState,
+    store: &Store,
+    actor: &Actor,
     id: i32,
     target: Move,
     expected_version: Option<i32>,
-) -> Result<Moved> {
-    let _gate = state.write_gate().await;
-    let txn = state.db.begin().await?;
+) -> Result<task::Model> {
+    let _gate = store.write_gate().await;
+    let txn = store.db.begin().await?;
     let postgres = txn.get_database_backend() == DbBackend::Postgres;
     if postgres {
         // One mover per column at a time, across every server instance: lock the column the
@@ -353,21 +427,27 @@ pub async fn move_task(
         // The rows we renumber must not change under us (a PATCH of one of them, say).
         column_rows = column_rows.lock_exclusive();
     }
-    let mut column = column_rows.all(&txn).await?;
-    let position = match target.before {
-        None => column.len(),
-        Some(before) if before == id => column
+    let column = column_rows.all(&txn).await?;
+    // The target column in display order, with the task where it stands when it moves
+    // within its own column.
+    let mut ids: Vec<i32> = column.iter().map(|t| t.id).collect();
+    if stored.sprint_id == target.sprint && stored.status == status.code() {
+        let at = column
             .iter()
             .position(|t| (t.order, t.id) > (stored.order, stored.id))
-            .unwrap_or(column.len()),
-        Some(before) => column.iter().position(|t| t.id == before).ok_or_else(|| {
-            FieldErrors::single(
-                "before",
-                format!("Task {before} is not in the target column."),
-            )
-        })?,
-    };
+            .unwrap_or(column.len());
+        ids.insert(at, id);
+    }
+    let order = placement::place(&ids, id, target.before).map_err(|NotInColumn(before)| {
+        FieldErrors::single(
+            "before",
+            format!("Task {before} is not in the target column."),
+        )
+    })?;
+    order_at(order.len() - 1)?;
+    let position = order.iter().position(|other| *other == id).unwrap_or(0);
     let previous_sprint = stored.sprint_id;
+    let before = logged_body(store, &txn, &stored).await?;
     let version = stored.version + 1;
     let mut active = stored.clone().into_active_model();
     active.sprint_id = Set(target.sprint);
@@ -377,26 +457,42 @@ pub async fn move_task(
     active.order = Set(order_at(position)?);
     active.version = Set(version);
 
-    let mut renumbered = Vec::new();
-    column.insert(position, stored);
-    for (index, other) in column.into_iter().enumerate() {
-        let order = order_at(index)?;
-        if other.id == id || other.order == order {
+    // Every neighbour whose place changed is renumbered and gets the next version; the log
+    // records each member's version so boards end up exactly where the server is.
+    let mut versions: std::collections::HashMap<i32, i32> =
+        column.iter().map(|t| (t.id, t.version)).collect();
+    let current = |other: i32| column.iter().find(|t| t.id == other).map(|t| t.order);
+    for (other, index) in placement::renumbered(&order, current) {
+        if other == id {
             continue;
         }
-        let version = other.version + 1;
-        let mut other_active = other.into_active_model();
-        other_active.order = Set(order);
-        other_active.version = Set(version);
-        renumbered.push(other_active.update(&txn).await?);
+        let Some(row) = column.iter().find(|t| t.id == other) else {
+            continue;
+        };
+        let mut other_active = row.clone().into_active_model();
+        other_active.order = Set(index);
+        other_active.version = Set(row.version + 1);
+        other_active.update(&txn).await?;
+        versions.insert(other, row.version + 1);
     }
+    versions.insert(id, version);
     let task = active.update(&txn).await?;
-    txn.commit().await?;
-    Ok(Moved {
-        task,
+    let after = logged_body(store, &txn, &task).await?;
+    let mut logged = entry(
+        log::Action::Move,
+        &task,
         previous_sprint,
-        renumbered,
-    })
+        Some(&before),
+        &after,
+    );
+    logged.column = Some(
+        order
+            .iter()
+            .map(|other| (*other, versions.get(other).copied().unwrap_or(0)))
+            .collect(),
+    );
+    store.commit(txn, actor, vec![logged]).await?;
+    Ok(task)
 }
 
 /// The backlog has one column: moving there means Not Started.

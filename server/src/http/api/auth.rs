@@ -12,7 +12,8 @@ use axum::{
 };
 use serde_json::json;
 
-use super::{input::Input, render::Renderer, route_both};
+use super::{input::Input, route_both};
+use crate::domain::render::Renderer;
 use crate::{
     domain::accounts::{password, sessions, tokens},
     domain::db::entities::user,
@@ -160,7 +161,12 @@ fn session_info(
     user: user::Model,
     csrf_token: String,
 ) -> SessionInfo {
-    let renderer = Renderer::for_request(origin, state.config.secret_key.as_bytes(), Some(user.id));
+    let renderer = Renderer::for_request(
+        origin.site(),
+        origin.ws_url(""),
+        state.config.secret_key.as_bytes(),
+        Some(user.id),
+    );
     SessionInfo {
         user: renderer.user(user),
         csrf_token,

@@ -7,7 +7,6 @@ pub mod auth;
 pub mod input;
 pub mod openapi;
 pub mod query;
-pub mod render;
 pub mod sprints;
 pub mod tasks;
 pub mod users;
@@ -22,16 +21,10 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::{
-    domain::db::entities::{sprint, task},
-    domain::service::WriteError,
-    http::error::AppError,
-    http::extract::CurrentUser,
-    http::origin::RequestOrigin,
-    http::state::AppState,
-    live::{Action, Change, Model, Topic},
+    domain::{log::Actor, render::Renderer, service::WriteError},
+    http::{error::AppError, extract::CurrentUser, origin::RequestOrigin, state::AppState},
 };
 use input::Input;
-use render::Renderer;
 
 /// The API's routes (full paths). Every path answers with and without its trailing slash.
 pub fn router() -> Router<AppState> {
@@ -81,7 +74,8 @@ async fn api_root(origin: RequestOrigin) -> Json<Value> {
 
 fn renderer<'a>(state: &'a AppState, origin: &RequestOrigin, caller: &CurrentUser) -> Renderer<'a> {
     Renderer::for_request(
-        origin,
+        origin.site(),
+        origin.ws_url(""),
         state.config.secret_key.as_bytes(),
         Some(caller.user.id),
     )
@@ -155,62 +149,7 @@ pub fn versioned<T: Serialize>(
     response
 }
 
-/// Where a task's changes are seen: its sprint's boards, or every board for the backlog.
-pub fn topic_of(sprint: Option<i32>) -> Topic {
-    sprint.map_or(Topic::Backlog, Topic::Sprint)
-}
-
-/// Publishes committed task changes with their REST bodies (broadcast links, no personal
-/// tickets). Never fails the request: the write has happened, so a problem here is logged.
-pub async fn publish_tasks(state: &AppState, items: Vec<(Action, task::Model, Vec<Topic>)>) {
-    if items.is_empty() {
-        return;
-    }
-    let renderer = Renderer::for_broadcast(
-        state.config.public_url.as_deref(),
-        &state.config.base_path,
-        state.config.secret_key.as_bytes(),
-    );
-    let models = items.iter().map(|(_, model, _)| model.clone()).collect();
-    let bodies = match renderer.tasks(&state.db, models).await {
-        Ok(bodies) => bodies,
-        Err(error) => {
-            tracing::error!(%error, "rendering changes for the live stream failed");
-            return;
-        }
-    };
-    let changes = items
-        .into_iter()
-        .zip(bodies)
-        .map(|((action, model, mut topics), body)| {
-            topics.dedup();
-            Change {
-                model: Model::Task,
-                id: model.id,
-                action,
-                body: serde_json::to_value(body).unwrap_or(Value::Null),
-                version: model.version,
-                topics,
-            }
-        })
-        .collect();
-    state.bus.publish(changes).await;
-}
-
-pub async fn publish_sprint(state: &AppState, action: Action, model: sprint::Model) {
-    let renderer = Renderer::for_broadcast(
-        state.config.public_url.as_deref(),
-        &state.config.base_path,
-        state.config.secret_key.as_bytes(),
-    );
-    let (id, version) = (model.id, model.version);
-    let change = Change {
-        model: Model::Sprint,
-        id,
-        action,
-        body: serde_json::to_value(renderer.sprint(model)).unwrap_or(Value::Null),
-        version,
-        topics: vec![Topic::Sprint(id)],
-    };
-    state.bus.publish(vec![change]).await;
+/// Who the change log names for a request's writes.
+pub fn actor(caller: &CurrentUser) -> Actor {
+    Actor::user(caller.user.id, &caller.user.username)
 }

@@ -10,13 +10,12 @@ use axum::{
 };
 
 use super::{
-    expected_version,
+    actor, expected_version,
     input::{self, Input},
-    parse_id, publish_sprint, publish_tasks,
+    parse_id,
     query::{self, PageRequest, Query},
     renderer, route_both, versioned, write_error,
 };
-use crate::live::{Action, Topic};
 use crate::{
     domain::service::sprints::{self as service, Mode, SprintFields, SprintFilter},
     http::error::{AppError, FieldErrors},
@@ -137,10 +136,9 @@ async fn create(
 ) -> Result<Response, AppError> {
     let fields = parse_fields(&input)?;
     let renderer = renderer(&state, &origin, &caller);
-    let model = service::create(&state, fields)
+    let model = service::create(&state.store, &actor(&caller), fields)
         .await
         .map_err(|e| write_error(e, |m| json_of(&renderer.sprint(m))))?;
-    publish_sprint(&state, Action::Add, model.clone()).await;
     let version = model.version;
     let sprint = renderer.sprint(model);
     Ok(versioned(
@@ -164,10 +162,9 @@ async fn write(
     let expected = expected_version(&headers, Some(&input))?;
     let fields = parse_fields(&input)?;
     let renderer = renderer(&state, &origin, &caller);
-    let model = service::update(&state, id, fields, mode, expected)
+    let model = service::update(&state.store, &actor(&caller), id, fields, mode, expected)
         .await
         .map_err(|e| write_error(e, |m| json_of(&renderer.sprint(m))))?;
-    publish_sprint(&state, Action::Update, model.clone()).await;
     let version = model.version;
     Ok(versioned(
         StatusCode::OK,
@@ -219,22 +216,9 @@ async fn remove(
 ) -> Result<Response, AppError> {
     let expected = expected_version(&headers, None)?;
     let renderer = renderer(&state, &origin, &caller);
-    let (deleted, moved) = service::delete(&state, parse_id(&id)?, expected)
+    service::delete(&state.store, &actor(&caller), parse_id(&id)?, expected)
         .await
         .map_err(|e| write_error(e, |m| json_of(&renderer.sprint(m))))?;
-    // Its boards see the tasks leave, every board sees them arrive in the backlog.
-    let items = moved
-        .into_iter()
-        .map(|task| {
-            (
-                Action::Update,
-                task,
-                vec![Topic::Sprint(deleted.id), Topic::Backlog],
-            )
-        })
-        .collect();
-    publish_tasks(&state, items).await;
-    publish_sprint(&state, Action::Remove, deleted).await;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

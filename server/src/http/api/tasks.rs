@@ -11,15 +11,14 @@ use axum::{
 use serde_json::Value;
 
 use super::{
-    expected_version,
+    actor, expected_version,
     input::{Field, Input, as_integer},
-    parse_id, publish_tasks,
+    parse_id,
     query::{self, PageRequest, Query},
     renderer, route_both,
     sprints::json_of,
-    topic_of, versioned, write_error,
+    versioned, write_error,
 };
-use crate::live::Action;
 use crate::{
     domain::service::{
         self,
@@ -253,12 +252,10 @@ async fn create(
     input: Input,
 ) -> Result<Response, AppError> {
     let fields = parse_fields(&input)?;
-    let model = match tasks_service::create(&state, fields).await {
+    let model = match tasks_service::create(&state.store, &actor(&caller), fields).await {
         Ok(model) => model,
         Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
     };
-    let topics = vec![topic_of(model.sprint_id)];
-    publish_tasks(&state, vec![(Action::Add, model.clone(), topics)]).await;
     let version = model.version;
     let task = renderer(&state, &origin, &caller)
         .one_task(&state.db, model)
@@ -283,14 +280,19 @@ async fn write(
     let id = parse_id(&id)?;
     let expected = expected_version(&headers, Some(&input))?;
     let fields = parse_fields(&input)?;
-    let (model, previous_sprint) =
-        match tasks_service::update(&state, id, fields, mode, expected).await {
-            Ok(updated) => updated,
-            Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
-        };
-    // A task that changed sprint leaves one board and joins another: both hear of it.
-    let topics = vec![topic_of(previous_sprint), topic_of(model.sprint_id)];
-    publish_tasks(&state, vec![(Action::Update, model.clone(), topics)]).await;
+    let (model, _previous_sprint) = match tasks_service::update(
+        &state.store,
+        &actor(&caller),
+        id,
+        fields,
+        mode,
+        expected,
+    )
+    .await
+    {
+        Ok(updated) => updated,
+        Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
+    };
     let version = model.version;
     let task = renderer(&state, &origin, &caller)
         .one_task(&state.db, model)
@@ -338,12 +340,10 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let expected = expected_version(&headers, None)?;
-    let removed = match tasks_service::delete(&state, parse_id(&id)?, expected).await {
-        Ok(removed) => removed,
+    match tasks_service::delete(&state.store, &actor(&caller), parse_id(&id)?, expected).await {
+        Ok(_) => {}
         Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
-    };
-    let topics = vec![topic_of(removed.sprint_id)];
-    publish_tasks(&state, vec![(Action::Remove, removed, topics)]).await;
+    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -385,26 +385,14 @@ async fn move_task(
         sprint,
         before,
     };
-    let moved = match tasks_service::move_task(&state, id, target, expected).await {
-        Ok(moved) => moved,
-        Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
-    };
-    let column = topic_of(moved.task.sprint_id);
-    let mut items = vec![(
-        Action::Update,
-        moved.task.clone(),
-        vec![topic_of(moved.previous_sprint), column],
-    )];
-    items.extend(
-        moved
-            .renumbered
-            .into_iter()
-            .map(|other| (Action::Update, other, vec![column])),
-    );
-    publish_tasks(&state, items).await;
-    let version = moved.task.version;
+    let moved =
+        match tasks_service::move_task(&state.store, &actor(&caller), id, target, expected).await {
+            Ok(moved) => moved,
+            Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
+        };
+    let version = moved.version;
     let task = renderer(&state, &origin, &caller)
-        .one_task(&state.db, moved.task)
+        .one_task(&state.db, moved)
         .await?;
     Ok(versioned(StatusCode::OK, &task, version, None))
 }

@@ -1,6 +1,9 @@
-//! SeaORM entities mirroring the migrations: users, sprints, tasks, tokens and sessions.
+//! SeaORM entities mirroring the migrations: users, sprints, tasks, tokens, sessions and the
+//! change log.
 
 pub mod auth_token;
+pub mod change;
+pub mod change_sprint;
 pub mod session;
 pub mod sprint;
 pub mod task;

@@ -7,9 +7,8 @@ use app::model::{Sprint, SprintLinks, Task, TaskLinks, TaskStatus, User, UserLin
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::{
+    domain::accounts::ticket,
     domain::db::entities::{sprint, task, user},
-    http::origin::RequestOrigin,
-    live::ticket,
 };
 
 /// What links need: the base URLs to build them on, and who is asking (channel tickets).
@@ -25,11 +24,17 @@ pub struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    /// Links for the client that made this request: absolute, on the origin it used.
-    pub fn for_request(origin: &RequestOrigin, secret: &'a [u8], user_id: Option<i32>) -> Self {
+    /// Links for the client that made a request: absolute, on the origin it used
+    /// (`http(s)://host` and `ws(s)://host`, under the base path).
+    pub fn for_request(
+        http_base: String,
+        ws_base: String,
+        secret: &'a [u8],
+        user_id: Option<i32>,
+    ) -> Self {
         Self {
-            http_base: origin.site(),
-            ws_base: origin.ws_url(""),
+            http_base,
+            ws_base,
             secret,
             user_id,
         }

@@ -1,0 +1,390 @@
+//! The change log: one numbered, durable entry per change of record, written by the change's
+//! own transaction (see [`Store::commit`](super::store::Store::commit)). Live delivery, resume
+//! after a reconnect, history and undo all read it.
+//!
+//! **Ordering.** An entry's id is the order in which changes became visible. On PostgreSQL a
+//! sequence alone does not give that: ids are taken at insert time but become visible at
+//! commit, in another order, so a reader asking for "everything after N" could pass over an id
+//! that commits a moment later and never see it. Appends are therefore serialised on a
+//! transaction-level advisory lock taken just before the entry is inserted and held until the
+//! commit: the next writer takes its id only after the previous one is visible (PostgreSQL makes
+//! a commit visible before it releases the transaction's locks). Only the append and the commit
+//! are serialised; the change's own work runs concurrently before it. On SQLite writers are
+//! already serialised (one writer at a time, and the store's write gate), so ids commit in
+//! order there too.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::db::entities::{change, change_sprint};
+
+/// The PostgreSQL channel on which a commit announces "the log reached N" (the id only,
+/// never the entry: every instance reads the entries itself).
+pub const NOTIFY_CHANNEL: &str = "scrum_log";
+
+/// The advisory-lock key that serialises appends on PostgreSQL ("scrumlog" in ASCII).
+const APPEND_LOCK: i64 = 0x7363_7275_6d6c_6f67;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    Task,
+    Sprint,
+    User,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    /// A task placed in a column: its own change, and the column's new order.
+    Move,
+}
+
+fn name_of<T: Serialize>(value: T) -> String {
+    match serde_json::to_value(value) {
+        Ok(Value::String(name)) => name,
+        _ => unreachable!("log enums serialize to strings"),
+    }
+}
+
+fn parse_name<T: for<'de> Deserialize<'de>>(name: &str) -> Result<T, DbErr> {
+    serde_json::from_value(Value::String(name.to_owned()))
+        .map_err(|_| DbErr::Custom(format!("unknown name in the change log: {name}")))
+}
+
+/// Who made a change: a person, or nobody (the server's command line).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Actor {
+    pub id: Option<i32>,
+    pub username: Option<String>,
+}
+
+impl Actor {
+    pub fn user(id: i32, username: &str) -> Self {
+        Self {
+            id: Some(id),
+            username: Some(username.to_owned()),
+        }
+    }
+
+    pub fn command_line() -> Self {
+        Self::default()
+    }
+}
+
+/// `{field: [before, after]}`, in the REST field names and values.
+pub type Changes = BTreeMap<String, [Value; 2]>;
+
+/// The fields that differ between two REST snapshots of an object (`None`: it did not exist).
+pub fn diff(before: Option<&Value>, after: Option<&Value>, fields: &[&str]) -> Changes {
+    let pick = |snapshot: Option<&Value>, field: &str| {
+        snapshot
+            .and_then(|s| s.get(field))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    fields
+        .iter()
+        .filter_map(|field| {
+            let (old, new) = (pick(before, field), pick(after, field));
+            (old != new).then(|| ((*field).to_owned(), [old, new]))
+        })
+        .collect()
+}
+
+/// An entry about to be written.
+#[derive(Clone, Debug)]
+pub struct NewEntry {
+    pub model: Model,
+    pub object: i32,
+    pub action: Action,
+    pub changes: Changes,
+    /// The REST representation after the change (before it, for a delete).
+    pub body: Value,
+    pub version: i32,
+    /// The sprints it touches (a task's sprint before and after).
+    pub sprints: Vec<i32>,
+    /// It shows on the backlog (every board).
+    pub backlog: bool,
+    /// For a move: the target column in its new order, each task with its version after it.
+    pub column: Option<Vec<(i32, i32)>>,
+}
+
+/// An entry as read back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub model: Model,
+    pub object: i32,
+    pub action: Action,
+    pub changes: Changes,
+    pub body: Value,
+    pub version: i32,
+    pub sprints: Vec<i32>,
+    pub backlog: bool,
+    pub column: Option<Vec<(i32, i32)>>,
+}
+
+/// Appends `entry` inside `txn`, returning its id. The caller commits (see the module note on
+/// ordering: on PostgreSQL this takes the log's append lock until the transaction ends).
+pub async fn append(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    entry: NewEntry,
+) -> Result<i64, DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock($1)",
+            [APPEND_LOCK.into()],
+        ))
+        .await?;
+    }
+    let mut sprints = entry.sprints;
+    sprints.sort_unstable();
+    sprints.dedup();
+    let stored = change::ActiveModel {
+        at: Set(Utc::now()),
+        actor_id: Set(actor.id),
+        actor: Set(actor.username.clone()),
+        model: Set(name_of(entry.model)),
+        object_id: Set(entry.object),
+        action: Set(name_of(entry.action)),
+        changes: Set(serde_json::to_string(&entry.changes).expect("changes serialize")),
+        body: Set(entry.body.to_string()),
+        version: Set(entry.version),
+        column_order: Set(entry
+            .column
+            .map(|ids| serde_json::to_string(&ids).expect("ids serialize"))),
+        backlog: Set(entry.backlog),
+        ..Default::default()
+    }
+    .insert(txn)
+    .await?;
+    if !sprints.is_empty() {
+        change_sprint::Entity::insert_many(sprints.into_iter().map(|sprint_id| {
+            change_sprint::ActiveModel {
+                sprint_id: Set(sprint_id),
+                change_id: Set(stored.id),
+            }
+        }))
+        .exec(txn)
+        .await?;
+    }
+    Ok(stored.id)
+}
+
+/// Tells every instance, when `txn` commits, that the log reached `id` (PostgreSQL only; a
+/// notification is delivered only if its transaction commits, so it never runs ahead of
+/// the entry).
+pub async fn notify(txn: &DatabaseTransaction, id: i64) -> Result<(), DbErr> {
+    if txn.get_database_backend() == DbBackend::Postgres {
+        txn.execute(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, $2)",
+            [NOTIFY_CHANNEL.into(), id.to_string().into()],
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+fn read(row: change::Model, sprints: Vec<i32>) -> Result<Entry, DbErr> {
+    fn json<T: for<'de> Deserialize<'de>>(id: i64, text: &str) -> Result<T, DbErr> {
+        serde_json::from_str(text)
+            .map_err(|error| DbErr::Custom(format!("change {id} is unreadable: {error}")))
+    }
+    Ok(Entry {
+        id: row.id,
+        at: row.at,
+        actor: Actor {
+            id: row.actor_id,
+            username: row.actor.clone(),
+        },
+        model: parse_name(&row.model)?,
+        object: row.object_id,
+        action: parse_name(&row.action)?,
+        changes: json(row.id, &row.changes)?,
+        body: json(row.id, &row.body)?,
+        version: row.version,
+        sprints,
+        backlog: row.backlog,
+        column: row
+            .column_order
+            .as_deref()
+            .map(|text| json(row.id, text))
+            .transpose()?,
+    })
+}
+
+/// Reads `rows` with the sprints each touches.
+async fn with_sprints(
+    db: &impl ConnectionTrait,
+    rows: Vec<change::Model>,
+) -> Result<Vec<Entry>, DbErr> {
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let mut touched: BTreeMap<i64, Vec<i32>> = BTreeMap::new();
+    if !ids.is_empty() {
+        for link in change_sprint::Entity::find()
+            .filter(change_sprint::Column::ChangeId.is_in(ids))
+            .all(db)
+            .await?
+        {
+            touched
+                .entry(link.change_id)
+                .or_default()
+                .push(link.sprint_id);
+        }
+    }
+    rows.into_iter()
+        .map(|row| {
+            let sprints = touched.remove(&row.id).unwrap_or_default();
+            read(row, sprints)
+        })
+        .collect()
+}
+
+/// Up to `limit` entries after `since`, oldest first.
+pub async fn after(db: &impl ConnectionTrait, since: i64, limit: u64) -> Result<Vec<Entry>, DbErr> {
+    let rows = change::Entity::find()
+        .filter(change::Column::Id.gt(since))
+        .order_by_asc(change::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    with_sprints(db, rows).await
+}
+
+/// What a board of `sprint` shows that changed in `(since, through]`: entries touching the
+/// sprint or the backlog, oldest first.
+pub async fn for_board(
+    db: &impl ConnectionTrait,
+    sprint: i32,
+    since: i64,
+    through: i64,
+) -> Result<Vec<Entry>, DbErr> {
+    let in_sprint = Query::select()
+        .column(change_sprint::Column::ChangeId)
+        .from(change_sprint::Entity)
+        .and_where(change_sprint::Column::SprintId.eq(sprint))
+        .and_where(change_sprint::Column::ChangeId.gt(since))
+        .and_where(change_sprint::Column::ChangeId.lte(through))
+        .to_owned();
+    let rows = change::Entity::find()
+        .filter(change::Column::Id.gt(since))
+        .filter(change::Column::Id.lte(through))
+        .filter(
+            sea_orm::Condition::any()
+                .add(change::Column::Backlog.eq(true))
+                .add(Expr::col(change::Column::Id).in_subquery(in_sprint)),
+        )
+        .order_by_asc(change::Column::Id)
+        .all(db)
+        .await?;
+    with_sprints(db, rows).await
+}
+
+/// The newest entry's id (0 for an empty log).
+pub async fn head(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let newest = change::Entity::find()
+        .select_only()
+        .column_as(change::Column::Id.max(), "newest")
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten();
+    Ok(newest.unwrap_or(0).max(horizon(db).await?))
+}
+
+/// The newest id the retention has pruned: entries up to it may be gone.
+pub async fn horizon(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
+    let query = Query::select()
+        .column(Alias::new("pruned_through"))
+        .from(Alias::new("change_log_horizon"))
+        .and_where(Expr::col(Alias::new("id")).eq(1))
+        .to_owned();
+    let row = db
+        .query_one(db.get_database_backend().build(&query))
+        .await?;
+    Ok(row
+        .map(|row| row.try_get::<i64>("", "pruned_through"))
+        .transpose()?
+        .unwrap_or(0))
+}
+
+/// Deletes whole entries older than `before` and moves the horizon past them. Returns how
+/// many went.
+pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
+    let newest_old = change::Entity::find()
+        .select_only()
+        .column_as(change::Column::Id.max(), "newest")
+        .filter(change::Column::At.lt(before))
+        .into_tuple::<Option<i64>>()
+        .one(db)
+        .await?
+        .flatten();
+    let Some(through) = newest_old else {
+        return Ok(0);
+    };
+    // Everything up to the newest old entry goes, so the log never has holes below the
+    // horizon that a resume would silently skip.
+    let raise = Query::update()
+        .table(Alias::new("change_log_horizon"))
+        .value(Alias::new("pruned_through"), through)
+        .and_where(Expr::col(Alias::new("id")).eq(1))
+        .and_where(Expr::col(Alias::new("pruned_through")).lt(through))
+        .to_owned();
+    db.execute(db.get_database_backend().build(&raise)).await?;
+    change_sprint::Entity::delete_many()
+        .filter(change_sprint::Column::ChangeId.lte(through))
+        .exec(db)
+        .await?;
+    let deleted = change::Entity::delete_many()
+        .filter(change::Column::Id.lte(through))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_diff_lists_only_the_fields_that_changed() {
+        let before = json!({"name": "a", "status": 1, "sprint": 3});
+        let after = json!({"name": "a", "status": 2, "sprint": null});
+        let changes = diff(Some(&before), Some(&after), &["name", "status", "sprint"]);
+        assert_eq!(
+            serde_json::to_value(&changes).unwrap(),
+            json!({"status": [1, 2], "sprint": [3, null]})
+        );
+        let created = diff(None, Some(&after), &["name", "status", "sprint"]);
+        assert_eq!(
+            serde_json::to_value(&created).unwrap(),
+            json!({"name": [null, "a"], "status": [null, 2]})
+        );
+    }
+
+    #[test]
+    fn names_are_stored_as_the_api_spells_them() {
+        assert_eq!(name_of(Action::Move), "move");
+        assert_eq!(name_of(Model::Sprint), "sprint");
+        assert_eq!(parse_name::<Action>("delete").unwrap(), Action::Delete);
+        assert!(parse_name::<Action>("explode").is_err());
+    }
+}

@@ -1,0 +1,571 @@
+//! The change log: every write leaves exactly one entry per change, written with it (a refused
+//! write leaves none); a move is one entry and one frame; concurrent writers on PostgreSQL
+//! never make a reader skip an entry; a lost notification delays a change, never loses it;
+//! retention prunes whole entries and a board resuming from before them refetches.
+
+use std::{collections::BTreeSet, time::Duration};
+
+use axum::http::{Method, StatusCode};
+use sea_orm::{
+    ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryOrder, Statement,
+    TransactionTrait,
+};
+use serde_json::{Value, json};
+use server::domain::{
+    db::entities::change,
+    log::{self, Actor, NewEntry},
+};
+
+use crate::harness::{Backend, LiveServer, NewTask, TestApp, backends, date};
+
+async fn entries(app: &TestApp) -> Vec<change::Model> {
+    change::Entity::find()
+        .order_by_asc(change::Column::Id)
+        .all(&app.db)
+        .await
+        .expect("change log")
+}
+
+async fn count(app: &TestApp) -> u64 {
+    change::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("change log")
+}
+
+fn postgres() -> Option<Backend> {
+    backends()
+        .into_iter()
+        .find(|backend| matches!(backend, Backend::Postgres(_)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_write_leaves_no_entry_and_a_write_leaves_one_naming_who_and_what() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let (alice_user, alice) = app.person("alice").await;
+        let sprint = app.insert_sprint("Current", date(14)).await.id;
+        let other = app.insert_sprint("Next", date(28)).await.id;
+        let done = app
+            .insert_task(NewTask {
+                sprint: Some(sprint),
+                status: 4,
+                started: Some(date(-2)),
+                completed: Some(date(-1)),
+                ..NewTask::named("Done")
+            })
+            .await
+            .id;
+        let refused = [
+            (
+                Method::PATCH,
+                format!("/api/tasks/{done}"),
+                Some(json!({"status": 9})),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                Method::POST,
+                format!("/api/tasks/{done}/move"),
+                Some(json!({"status": 4, "sprint": other})),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                Method::POST,
+                "/api/tasks".into(),
+                Some(json!({"name": ""})),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                Method::POST,
+                "/api/sprints".into(),
+                Some(json!({"end": "2001-01-01"})),
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                Method::DELETE,
+                "/api/tasks/999999".into(),
+                None,
+                StatusCode::NOT_FOUND,
+            ),
+        ];
+        for (method, path, body, expected) in refused {
+            let mut call = app.call(method.clone(), &path).auth(&alice);
+            if let Some(body) = body {
+                call = call.json(body);
+            }
+            let answer = call.send().await;
+            assert_eq!(answer.status, expected, "{method} {path}: {}", answer.text);
+        }
+        let stale = app
+            .call(Method::PATCH, &format!("/api/tasks/{done}"))
+            .auth(&alice)
+            .header("If-Match", "\"99\"")
+            .json(json!({"name": "Stale"}))
+            .send()
+            .await;
+        assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
+        assert_eq!(
+            count(&app).await,
+            0,
+            "{backend:?}: refused writes leave no entry"
+        );
+
+        let renamed = app
+            .call(Method::PATCH, &format!("/api/tasks/{done}"))
+            .auth(&alice)
+            .json(json!({"name": "Done, renamed"}))
+            .send()
+            .await;
+        assert_eq!(renamed.status, StatusCode::OK, "{}", renamed.text);
+        let logged = entries(&app).await;
+        assert_eq!(logged.len(), 1, "{backend:?}");
+        let entry = &logged[0];
+        assert_eq!(
+            (
+                entry.actor_id,
+                entry.actor.as_deref(),
+                entry.model.as_str(),
+                entry.object_id,
+                entry.action.as_str()
+            ),
+            (Some(alice_user.id), Some("alice"), "task", done, "update")
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&entry.changes).unwrap(),
+            json!({"name": ["Done", "Done, renamed"]}),
+            "only what changed, in REST names"
+        );
+        assert_eq!(
+            entry.version,
+            renamed.json()["version"].as_i64().unwrap() as i32
+        );
+        app.cleanup().await;
+    }
+}
+
+/// The write operations of the API and a request that succeeds for each. Walked against the
+/// OpenAPI document: a write route added without a line here fails this test.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_write_route_logs_its_change() {
+    // Credentials are not board data: signing in and out and tokens are not changes of record.
+    const NOT_LOGGED: &[(&str, &str)] = &[
+        ("post", "/api/token/"),
+        ("delete", "/api/token/"),
+        ("post", "/api/session"),
+        ("delete", "/api/session"),
+    ];
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let (_, alice) = app.person("alice").await;
+        let document = app.get_json(&alice, "/api/openapi.json").await;
+        let mut documented = BTreeSet::new();
+        for (path, operations) in document["paths"].as_object().expect("paths") {
+            for method in operations.as_object().expect("operations").keys() {
+                if ["post", "put", "patch", "delete"].contains(&method.as_str())
+                    && !NOT_LOGGED.contains(&(method.as_str(), path.as_str()))
+                {
+                    documented.insert((method.clone(), path.clone()));
+                }
+            }
+        }
+
+        let sprint = app.insert_sprint("Current", date(14)).await.id;
+        let doomed = app.insert_sprint("Doomed", date(21)).await.id;
+        let task = app
+            .insert_task(NewTask {
+                sprint: Some(sprint),
+                ..NewTask::named("Task")
+            })
+            .await
+            .id;
+        let in_doomed = app
+            .insert_task(NewTask {
+                sprint: Some(doomed),
+                ..NewTask::named("Returns to the backlog")
+            })
+            .await
+            .id;
+        let end = date(40).to_string();
+        let walk: Vec<(&str, &str, String, Option<Value>, u64)> = vec![
+            (
+                "post",
+                "/api/tasks",
+                "/api/tasks".into(),
+                Some(json!({"name": "New", "sprint": sprint})),
+                1,
+            ),
+            (
+                "put",
+                "/api/tasks/{id}",
+                format!("/api/tasks/{task}"),
+                Some(json!({"name": "Put", "sprint": sprint})),
+                1,
+            ),
+            (
+                "patch",
+                "/api/tasks/{id}",
+                format!("/api/tasks/{task}"),
+                Some(json!({"name": "Patched"})),
+                1,
+            ),
+            (
+                "post",
+                "/api/tasks/{id}/move",
+                format!("/api/tasks/{task}/move"),
+                Some(json!({"status": 2, "sprint": sprint})),
+                1,
+            ),
+            (
+                "delete",
+                "/api/tasks/{id}",
+                format!("/api/tasks/{task}"),
+                None,
+                1,
+            ),
+            (
+                "post",
+                "/api/sprints",
+                "/api/sprints".into(),
+                Some(json!({"name": "New", "end": end})),
+                1,
+            ),
+            (
+                "put",
+                "/api/sprints/{id}",
+                format!("/api/sprints/{sprint}"),
+                Some(json!({"name": "Put", "end": date(15).to_string()})),
+                1,
+            ),
+            (
+                "patch",
+                "/api/sprints/{id}",
+                format!("/api/sprints/{sprint}"),
+                Some(json!({"name": "Patched"})),
+                1,
+            ),
+            // The sprint and the task it returns to the backlog.
+            (
+                "delete",
+                "/api/sprints/{id}",
+                format!("/api/sprints/{doomed}"),
+                None,
+                2,
+            ),
+        ];
+        let walked: BTreeSet<(String, String)> = walk
+            .iter()
+            .map(|(method, route, ..)| ((*method).to_owned(), (*route).to_owned()))
+            .collect();
+        assert_eq!(
+            walked, documented,
+            "every documented write route is walked, and only those"
+        );
+
+        for (method, route, path, body, expected) in walk {
+            let before = count(&app).await;
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let mut call = app.call(method.clone(), &path).auth(&alice);
+            if let Some(body) = body {
+                call = call.json(body);
+            }
+            let answer = call.send().await;
+            assert!(
+                answer.status.is_success(),
+                "{method} {path}: {} {}",
+                answer.status,
+                answer.text
+            );
+            assert_eq!(
+                count(&app).await - before,
+                expected,
+                "{backend:?}: {method} {route}"
+            );
+        }
+        let returned = entries(&app).await.into_iter().rev().nth(1).unwrap();
+        assert_eq!(
+            (returned.object_id, returned.action.as_str()),
+            (in_doomed, "update")
+        );
+        assert_eq!(
+            serde_json::from_str::<Value>(&returned.changes).unwrap()["sprint"],
+            json!([doomed, null])
+        );
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creating_a_user_from_the_command_line_is_logged_without_an_actor() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let user = server::domain::accounts::users::create_user(
+            &app.state.store,
+            &Actor::command_line(),
+            server::domain::accounts::users::NewUser {
+                username: "carol".into(),
+                email: "carol@example.com".into(),
+                password: "a long enough password".into(),
+                is_superuser: true,
+            },
+        )
+        .await
+        .expect("created");
+        let logged = entries(&app).await;
+        assert_eq!(logged.len(), 1);
+        assert_eq!(
+            (
+                logged[0].actor_id,
+                logged[0].model.as_str(),
+                logged[0].object_id,
+                logged[0].action.as_str()
+            ),
+            (None, "user", user.id, "create")
+        );
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_move_is_one_entry_and_one_frame_that_carries_the_columns_order() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await.with_database_bus().await;
+        let live = LiveServer::start(&app).await;
+        let (_, alice) = app.person("alice").await;
+        let sprint = app.insert_sprint("Current", date(14)).await.id;
+        let mut ids = Vec::new();
+        for (order, name) in ["A", "B", "C", "D"].iter().enumerate() {
+            let task = app
+                .insert_task(NewTask {
+                    sprint: Some(sprint),
+                    order: order as i16,
+                    ..NewTask::named(name)
+                })
+                .await;
+            ids.push(task.id);
+        }
+        let mut board = live.join(&app, &alice, sprint).await;
+        // D to the top: A, B and C all move down a place.
+        let moved = app
+            .call(Method::POST, &format!("/api/tasks/{}/move", ids[3]))
+            .auth(&alice)
+            .json(json!({"status": 1, "sprint": sprint, "before": ids[0]}))
+            .send()
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+        let marker = app
+            .create_task(&alice, json!({"name": "Marker", "sprint": sprint}))
+            .await;
+
+        let frame = board.next_change().await;
+        assert_eq!(
+            (frame["id"].as_i64(), frame["action"].as_str()),
+            (Some(ids[3] as i64), Some("update"))
+        );
+        assert_eq!(frame["order"], json!([ids[3], ids[0], ids[1], ids[2]]));
+        assert_eq!(
+            frame["versions"],
+            json!([2, 2, 2, 2]),
+            "every task renumbered got a version"
+        );
+        assert_eq!(frame["body"]["order"], 0);
+        let next = board.next_change().await;
+        assert_eq!(
+            next["id"], marker["id"],
+            "{backend:?}: one frame for the move, then the next change"
+        );
+
+        let logged = entries(&app).await;
+        assert_eq!(
+            logged.len(),
+            2,
+            "one entry for the move, one for the marker"
+        );
+        assert_eq!(logged[0].action, "move");
+        assert_eq!(
+            serde_json::from_str::<Value>(logged[0].column_order.as_deref().unwrap()).unwrap(),
+            json!([[ids[3], 2], [ids[0], 2], [ids[1], 2], [ids[2], 2]])
+        );
+        // The neighbours' stored versions are the ones the frame announced.
+        for id in &ids[..3] {
+            let task = app.get_json(&alice, &format!("/api/tasks/{id}")).await;
+            assert_eq!(task["version"], 2);
+        }
+        board.close().await;
+        drop(live);
+        app.cleanup().await;
+    }
+}
+
+/// Many writers at once, and a reader asking "what is after N?" all along: the reader must see
+/// every entry that ends up in the log. Each writer pauses between appending and committing, so
+/// without the append lock a later id would often commit before an earlier one and be passed
+/// over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_never_make_a_reader_skip_an_entry_on_postgres() {
+    let Some(backend) = postgres() else {
+        return;
+    };
+    let app = TestApp::spawn(&backend).await;
+    const WRITERS: usize = 8;
+    const EACH: usize = 25;
+    let mut writers = Vec::new();
+    for writer in 0..WRITERS {
+        let db = app.db.clone();
+        writers.push(tokio::spawn(async move {
+            for index in 0..EACH {
+                let txn = db.begin().await.expect("begin");
+                log::append(
+                    &txn,
+                    &Actor::command_line(),
+                    NewEntry {
+                        model: log::Model::Task,
+                        object: (writer * 1000 + index) as i32,
+                        action: log::Action::Update,
+                        changes: Default::default(),
+                        body: json!({}),
+                        version: 1,
+                        sprints: vec![1],
+                        backlog: false,
+                        column: None,
+                    },
+                )
+                .await
+                .expect("append");
+                let pause = (writer * 7 + index * 3) % 5;
+                txn.execute(Statement::from_string(
+                    DbBackend::Postgres,
+                    format!("SELECT pg_sleep(0.00{pause})"),
+                ))
+                .await
+                .expect("pause");
+                txn.commit().await.expect("commit");
+            }
+        }));
+    }
+    let reader_db = app.db.clone();
+    let reader = tokio::spawn(async move {
+        let mut seen = Vec::new();
+        let mut last = 0;
+        while seen.len() < WRITERS * EACH {
+            for entry in log::after(&reader_db, last, 1000).await.expect("read") {
+                last = entry.id;
+                seen.push(entry.id);
+            }
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        seen
+    });
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let seen = tokio::time::timeout(Duration::from_secs(30), reader)
+        .await
+        .expect("the reader saw every entry (none was skipped)")
+        .unwrap();
+    let all: Vec<i64> = entries(&app)
+        .await
+        .into_iter()
+        .map(|entry| entry.id)
+        .collect();
+    assert_eq!(seen, all, "the reader saw every entry, in order");
+    app.cleanup().await;
+}
+
+/// An entry committed without its notification (as when the `NOTIFY` is lost) still reaches
+/// the boards on every instance: each reads the log, it is not told what changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_whose_notification_is_lost_still_reaches_the_other_instance() {
+    let Some(backend) = postgres() else {
+        return;
+    };
+    let one = TestApp::spawn(&backend).await.with_database_bus().await;
+    let two = one.attach(&[]).await.with_database_bus().await;
+    let live = LiveServer::start(&one).await;
+    let (_, alice) = one.person("alice").await;
+    let sprint = one.insert_sprint("Current", date(14)).await.id;
+    let mut board = live.join(&one, &alice, sprint).await;
+
+    // Written on instance two, committed with no notification at all.
+    let txn = two.db.begin().await.expect("begin");
+    let id = log::append(
+        &txn,
+        &Actor::command_line(),
+        NewEntry {
+            model: log::Model::Task,
+            object: 4242,
+            action: log::Action::Create,
+            changes: Default::default(),
+            body: json!({"id": 4242, "name": "Unannounced"}),
+            version: 1,
+            sprints: vec![sprint],
+            backlog: false,
+            column: None,
+        },
+    )
+    .await
+    .expect("append");
+    txn.commit().await.expect("commit");
+
+    let frame = board.next_change().await;
+    assert_eq!(frame["seq"], id);
+    assert_eq!(frame["body"]["name"], "Unannounced");
+    board.close().await;
+    drop(live);
+    two.cleanup().await;
+    one.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_prunes_whole_entries_and_a_resume_from_before_them_refetches() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await.with_database_bus().await;
+        let live = LiveServer::start(&app).await;
+        let (_, alice) = app.person("alice").await;
+        let sprint = app.insert_sprint("Current", date(14)).await.id;
+        for name in ["Old", "Older"] {
+            app.create_task(&alice, json!({"name": name, "sprint": sprint}))
+                .await;
+        }
+        // Both entries age by a year, then a new one is made.
+        app.db
+            .execute_unprepared(&format!(
+                "UPDATE change_log SET at = '{}'",
+                (chrono::Utc::now() - chrono::Duration::days(365)).format("%Y-%m-%d %H:%M:%S%:z")
+            ))
+            .await
+            .expect("age the entries");
+        let recent = app
+            .create_task(&alice, json!({"name": "Recent", "sprint": sprint}))
+            .await;
+        let first = entries(&app).await[0].id;
+
+        let pruned = app
+            .state
+            .store
+            .prune_history(chrono::Utc::now() - chrono::Duration::days(30))
+            .await
+            .expect("prune");
+        assert_eq!(pruned, 2, "{backend:?}");
+        let left = entries(&app).await;
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].object_id, recent["id"].as_i64().unwrap() as i32);
+
+        let ticket = app.channel_query(&alice, sprint).await;
+        let mut stale = live.connect(&format!("{ticket}&since={first}")).await;
+        assert_eq!(
+            stale.next().await,
+            json!({"action": "resync"}),
+            "what it missed is gone"
+        );
+        let mut fresh = live.connect(&format!("{ticket}&since={}", first + 1)).await;
+        assert_eq!(
+            fresh.next().await["body"]["name"],
+            "Recent",
+            "from the horizon on, it replays"
+        );
+        stale.close().await;
+        fresh.close().await;
+        drop(live);
+        app.cleanup().await;
+    }
+}
