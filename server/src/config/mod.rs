@@ -37,12 +37,49 @@
 //! The remaining `LEPTOS_*` variables (`LEPTOS_OUTPUT_NAME`, `LEPTOS_SITE_PKG_DIR`,
 //! `LEPTOS_RELOAD_PORT`, `LEPTOS_HASH_FILES`, `LEPTOS_HASH_FILE_NAME`) are set by cargo-leptos and rarely needed by hand.
 
-use std::{fmt, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+pub mod hosts;
+
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
 
 use ipnet::IpNet;
 
 use leptos::config::{Env as LeptosEnv, LeptosOptions};
 use rand::RngCore;
+
+/// How many failed sign-ins are allowed, and for how long they count
+/// (`LOGIN_FAILURES_PER_USERNAME`, `LOGIN_FAILURES_PER_ADDRESS`, `LOGIN_FAILURE_WINDOW`).
+#[derive(Clone, Copy, Debug)]
+pub struct LoginLimits {
+    pub per_username: usize,
+    pub per_address: usize,
+    pub window: Duration,
+}
+
+impl Default for LoginLimits {
+    fn default() -> Self {
+        Self {
+            per_username: 5,
+            per_address: 20,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// The bundle's hash file (`LEPTOS_HASH_FILE_NAME`): a relative name is beside the running
+/// binary, as cargo-leptos puts it.
+pub fn hash_file_path(name: &str) -> PathBuf {
+    let exe_dir = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    exe_dir.join(name)
+}
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://scrum.db?mode=rwc";
 pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
@@ -116,7 +153,7 @@ pub struct Config {
     /// request (live broadcasts).
     pub public_url: Option<String>,
     /// Host names requests may name; anything else is answered 400.
-    pub allowed_hosts: crate::http::access::AllowedHosts,
+    pub allowed_hosts: hosts::AllowedHosts,
     /// When set, only these networks may use the API and the live stream.
     pub api_allowed_nets: Option<Vec<IpNet>>,
     /// Peers allowed to tell us the client's address, scheme and host (`X-Forwarded-*`).
@@ -136,7 +173,7 @@ pub struct Config {
     pub hsts_seconds: u64,
     /// Failed sign-ins allowed per username and per address within a window before 429
     /// (`LOGIN_FAILURES_PER_USERNAME`, `LOGIN_FAILURES_PER_ADDRESS`, `LOGIN_FAILURE_WINDOW`).
-    pub login_limits: crate::domain::accounts::throttle::Limits,
+    pub login_limits: LoginLimits,
     /// Serve HTTPS with these files (`TLS_CERT`, `TLS_KEY`); `None`: plain HTTP.
     pub tls: Option<TlsFiles>,
     /// Where a plain-HTTP listener redirects everything to HTTPS (`HTTP_REDIRECT_ADDR`; only
@@ -296,16 +333,12 @@ impl Config {
         };
         let allowed_hosts = match (lookup("ALLOWED_HOSTS"), environment) {
             (Some(list), _) => {
-                crate::http::access::AllowedHosts::parse(&list).map_err(|reason| {
-                    ConfigError::Invalid {
-                        name: "ALLOWED_HOSTS",
-                        reason,
-                    }
+                hosts::AllowedHosts::parse(&list).map_err(|reason| ConfigError::Invalid {
+                    name: "ALLOWED_HOSTS",
+                    reason,
                 })?
             }
-            (None, Environment::Development) => {
-                crate::http::access::AllowedHosts::development_default()
-            }
+            (None, Environment::Development) => hosts::AllowedHosts::development_default(),
             (None, Environment::Production) => return Err(ConfigError::MissingAllowedHosts),
         };
         let api_allowed_nets = lookup("API_ALLOWED_NETS")
@@ -350,12 +383,12 @@ impl Config {
         let request_timeout = duration("REQUEST_TIMEOUT")?.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
         let history_retention = duration("HISTORY_RETENTION")?;
 
-        let defaults = crate::domain::accounts::throttle::Limits::default();
+        let defaults = LoginLimits::default();
         let count = |name: &'static str, default: usize| match lookup(name) {
             None => Ok(default),
             Some(text) => positive(name, text.trim()),
         };
-        let login_limits = crate::domain::accounts::throttle::Limits {
+        let login_limits = LoginLimits {
             per_username: count("LOGIN_FAILURES_PER_USERNAME", defaults.per_username)?,
             per_address: count("LOGIN_FAILURES_PER_ADDRESS", defaults.per_address)?,
             window: duration("LOGIN_FAILURE_WINDOW")?.unwrap_or(defaults.window),
@@ -731,7 +764,7 @@ fn leptos_options(
     }
     options.hash_files = match lookup("LEPTOS_HASH_FILES") {
         Some(value) => value == "true",
-        None => crate::http::assets::hash_file_path(&options.hash_file).is_file(),
+        None => hash_file_path(&options.hash_file).is_file(),
     };
     Ok(options)
 }

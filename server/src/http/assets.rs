@@ -12,7 +12,7 @@ use std::{
 
 use app::assets::Assets;
 
-use crate::config::Config;
+use crate::config::{Config, hash_file_path};
 
 /// The bundle manifest for `config`: where browsers fetch the files (`ASSET_BASE_URL`, else
 /// `{BASE_PATH}/pkg` on this server) and their hashed names, from the hash file cargo-leptos
@@ -41,15 +41,6 @@ pub fn manifest(config: &Config) -> Assets {
         base_url,
         files: bundle_files(&name, hashes.as_deref()),
     }
-}
-
-/// The hash file: a relative name is beside the running binary, as cargo-leptos puts it.
-pub fn hash_file_path(name: &str) -> PathBuf {
-    let exe_dir = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.parent().map(Path::to_path_buf))
-        .unwrap_or_default();
-    exe_dir.join(name)
 }
 
 /// Logical → served names of the JS glue, the wasm and the stylesheet of bundle `name`.

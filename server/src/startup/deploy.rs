@@ -4,8 +4,8 @@
 use ipnet::IpNet;
 
 use crate::{
+    config::hosts::AllowedHosts,
     config::{self, Config, Environment},
-    http::access::AllowedHosts,
     startup::tls,
 };
 

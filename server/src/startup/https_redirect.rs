@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 
-use crate::http::access::AllowedHosts;
+use crate::config::hosts::AllowedHosts;
 
 /// The redirecting router. `https_port` is where the TLS listener answers (left out of the
 /// URL when it is 443).
@@ -26,7 +26,7 @@ fn redirect(allowed: &AllowedHosts, https_port: u16, headers: &HeaderMap, uri: &
         .and_then(|value| value.to_str().ok())
         .map(str::trim)
         .unwrap_or_default();
-    let name = crate::http::access::strip_port(host);
+    let name = crate::config::hosts::strip_port(host);
     if !crate::http::origin::is_plausible_host(&name) || !allowed.allows(host) {
         return (StatusCode::BAD_REQUEST, "Bad Request: unknown host\n").into_response();
     }

@@ -35,7 +35,7 @@ use x509_parser::{
     time::ASN1Time,
 };
 
-use crate::{config::TlsFiles, http::access::AllowedHosts, http::origin::ServedOverTls};
+use crate::{config::TlsFiles, config::hosts::AllowedHosts, http::origin::ServedOverTls};
 
 /// A client that has not finished its handshake by then is dropped (it holds a socket).
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

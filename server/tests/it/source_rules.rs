@@ -165,3 +165,98 @@ fn every_configuration_variable_is_documented_for_deployers() {
         .collect();
     assert!(undocumented.is_empty(), "undocumented: {undocumented:?}");
 }
+
+/// The server's layers, lowest first: a module may use its own layer and those below it, so
+/// the domain can be read and tested without HTTP, and the live stream without the router.
+const LAYERS: &[&str] = &["config", "domain", "live", "http", "startup"];
+
+/// The top-level modules a source file names through `crate::` (in paths and in
+/// `use crate::{…}` groups), with the crate root's re-exports resolved to their layer.
+fn crate_modules(text: &str) -> Vec<String> {
+    let code: String = text
+        .lines()
+        .filter(|line| !line.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let ident = |rest: &str| -> String {
+        rest.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut found = Vec::new();
+    for (at, _) in code.match_indices("crate::") {
+        let rest = &code[at + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // Top-level items of the group: split at commas outside nested braces.
+            let mut depth = 0;
+            let mut item_start = true;
+            for (index, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => item_start = true,
+                    c if item_start && !c.is_whitespace() => {
+                        found.push(ident(&group[index..]));
+                        item_start = false;
+                    }
+                    _ => {}
+                }
+            }
+        } else {
+            found.push(ident(rest));
+        }
+    }
+    found
+        .into_iter()
+        .map(|name| match name.as_str() {
+            "Config" => "config".to_owned(),
+            "AppState" | "build_router" => "http".to_owned(),
+            _ => name,
+        })
+        .collect()
+}
+
+#[test]
+fn the_reader_of_imports_finds_every_module_named() {
+    assert_eq!(
+        crate_modules(
+            "use crate::{config::X, domain::{a, b::{c}}, http::state::AppState};\n\
+             // crate::startup in a comment does not count\n\
+             let x = crate::live::hub::Hub::default(); crate::AppState;"
+        ),
+        ["config", "domain", "http", "live", "http"]
+    );
+}
+
+#[test]
+fn server_imports_point_down_the_layers() {
+    let root = workspace().join("server/src");
+    let mut against = Vec::new();
+    for (path, text) in sources(&["server/src"]) {
+        let relative = path.strip_prefix(&root).unwrap();
+        let top = relative
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_string_lossy()
+            .trim_end_matches(".rs")
+            .to_owned();
+        // `lib.rs` and `main.rs` sit above every layer.
+        let Some(own) = LAYERS.iter().position(|layer| *layer == top) else {
+            continue;
+        };
+        for used in crate_modules(&text) {
+            if LAYERS.iter().position(|layer| *layer == used) > Some(own) {
+                against.push(format!("{}: uses crate::{used}", relative.display()));
+            }
+        }
+    }
+    against.sort();
+    against.dedup();
+    assert!(
+        against.is_empty(),
+        "imports against the direction config ← domain ← live ← http ← startup: {against:#?}"
+    );
+}

@@ -16,7 +16,7 @@ use rcgen::{
     BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType,
     ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair, KeyUsagePurpose, date_time_ymd,
 };
-use server::{config::TlsFiles, http::access::AllowedHosts, startup::tls};
+use server::{config::TlsFiles, config::hosts::AllowedHosts, startup::tls};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::{
     TlsConnector,

@@ -11,22 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-#[derive(Clone, Copy, Debug)]
-pub struct Limits {
-    pub per_username: usize,
-    pub per_address: usize,
-    pub window: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Self {
-            per_username: 5,
-            per_address: 20,
-            window: Duration::from_secs(15 * 60),
-        }
-    }
-}
+use crate::config::LoginLimits;
 
 /// One IPv6 subscriber usually holds a whole /64: count it as one address.
 fn network_of(ip: IpAddr) -> IpAddr {
@@ -59,18 +44,18 @@ const MAX_KEYS: usize = 100_000;
 
 #[derive(Debug)]
 pub struct LoginThrottle {
-    limits: Limits,
+    limits: LoginLimits,
     failures: Mutex<HashMap<Key, VecDeque<Instant>>>,
 }
 
 impl Default for LoginThrottle {
     fn default() -> Self {
-        Self::new(Limits::default())
+        Self::new(LoginLimits::default())
     }
 }
 
 impl LoginThrottle {
-    pub fn new(limits: Limits) -> Self {
+    pub fn new(limits: LoginLimits) -> Self {
         Self {
             limits,
             failures: Mutex::new(HashMap::new()),
@@ -165,7 +150,7 @@ mod tests {
     use super::*;
 
     fn throttle() -> LoginThrottle {
-        LoginThrottle::new(Limits {
+        LoginThrottle::new(LoginLimits {
             per_username: 3,
             per_address: 5,
             window: Duration::from_secs(60),
