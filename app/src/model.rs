@@ -202,3 +202,38 @@ mod tests {
         assert_eq!(TaskStatus::InProgress.column_title(), "In Development");
     }
 }
+
+/// One change-log entry as the history endpoints show it: who changed what, when, how.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct HistoryEntry {
+    /// The order in which changes became visible (a frame's `seq`).
+    pub id: i64,
+    /// ISO 8601, UTC.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// Who made it (`null`: the server's command line).
+    pub actor: Option<String>,
+    /// `task`, `sprint` or `user`.
+    pub model: String,
+    /// The object's id.
+    pub object: i32,
+    /// `create`, `update`, `delete` or `move`.
+    pub action: String,
+    /// `{field: [before, after]}` in the REST field names and values (status as its number,
+    /// sprint as its id, assigned as a username).
+    #[cfg_attr(feature = "ssr", schema(value_type = Object))]
+    pub changes: std::collections::BTreeMap<String, [serde_json::Value; 2]>,
+    pub links: HistoryLinks,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct HistoryLinks {
+    #[serde(rename = "self")]
+    pub self_: String,
+    /// The object changed (gone if it was deleted since).
+    pub object: String,
+    /// `POST` here to take the change back: only on the caller's own recent changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub undo: Option<String>,
+}

@@ -24,6 +24,7 @@
 //! | `WS_ALLOWED_ORIGINS` | (none) | other origins whose pages may open the live stream |
 //! | `WS_PING_INTERVAL` | `20s` | how often the live stream pings; silent peers are dropped after two |
 //! | `HISTORY_RETENTION` | (forever) | change-log entries older than this are pruned, e.g. `365d` |
+//! | `UNDO_WINDOW` | `15m` | how long people may undo their own changes |
 //! | `REQUEST_TIMEOUT` | `30s` | a request still unanswered after this long is cut off with 408 (the live stream, once open, is not a request) |
 //! | `HSTS_SECONDS` | `63072000` (two years) | `Strict-Transport-Security` max-age on HTTPS answers; `0` makes browsers forget it |
 //! | `TLS_CERT` | (none) | PEM file with the full certificate chain (leaf first, then intermediates): serve HTTPS |
@@ -166,6 +167,8 @@ pub struct Config {
     pub ws_ping_interval: Duration,
     /// Change-log entries older than this are pruned; `None` keeps them for ever.
     pub history_retention: Option<Duration>,
+    /// How long people may undo their own changes.
+    pub undo_window: Duration,
     /// How long one request may take before it is answered 408 (`REQUEST_TIMEOUT`).
     pub request_timeout: Duration,
     /// `Strict-Transport-Security: max-age` on HTTPS answers (`HSTS_SECONDS`; `0` tells
@@ -382,6 +385,7 @@ impl Config {
         let ws_ping_interval = duration("WS_PING_INTERVAL")?.unwrap_or(Duration::from_secs(20));
         let request_timeout = duration("REQUEST_TIMEOUT")?.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
         let history_retention = duration("HISTORY_RETENTION")?;
+        let undo_window = duration("UNDO_WINDOW")?.unwrap_or(Duration::from_secs(15 * 60));
 
         let defaults = LoginLimits::default();
         let count = |name: &'static str, default: usize| match lookup(name) {
@@ -486,6 +490,7 @@ impl Config {
             ws_allowed_origins,
             ws_ping_interval,
             history_retention,
+            undo_window,
             request_timeout,
             hsts_seconds,
             login_limits,
@@ -613,6 +618,7 @@ impl Config {
                 self.history_retention
                     .map_or("(forever)".to_owned(), seconds),
             ),
+            ("UNDO_WINDOW", seconds(self.undo_window)),
             ("REQUEST_TIMEOUT", seconds(self.request_timeout)),
             ("HSTS_SECONDS", self.hsts_seconds.to_string()),
             (
@@ -1006,6 +1012,7 @@ mod tests {
         assert_eq!(defaults.ws_ping_interval, Duration::from_secs(20));
         assert_eq!(defaults.request_timeout, Duration::from_secs(30));
         assert_eq!(defaults.history_retention, None, "history is kept for ever");
+        assert_eq!(defaults.undo_window, Duration::from_secs(15 * 60));
         let set = config(&[
             ("TOKEN_TTL", "30d"),
             ("REQUEST_TIMEOUT", "90"),
@@ -1025,6 +1032,7 @@ mod tests {
             "REQUEST_TIMEOUT",
             "LOGIN_FAILURE_WINDOW",
             "HISTORY_RETENTION",
+            "UNDO_WINDOW",
         ] {
             let error = config(&[(name, "soon")]).unwrap_err();
             assert!(error.to_string().starts_with(name), "{name}: {error}");

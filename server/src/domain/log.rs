@@ -51,7 +51,8 @@ pub enum Action {
     Move,
 }
 
-fn name_of<T: Serialize>(value: T) -> String {
+/// How the log (and the API) spells a model or an action.
+pub fn name_of<T: Serialize>(value: T) -> String {
     match serde_json::to_value(value) {
         Ok(Value::String(name)) => name,
         _ => unreachable!("log enums serialize to strings"),
@@ -295,6 +296,76 @@ pub async fn for_board(
         .all(db)
         .await?;
     with_sprints(db, rows).await
+}
+
+/// Which entries a history lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// One object's entries, newest first.
+    Object(Model, i32),
+    /// A sprint's: its own and those of every task that was in it at the time (also tasks
+    /// that left it since), newest first.
+    Sprint(i32),
+    /// Everything after this id, oldest first (for clients that keep in sync).
+    Since(i64),
+}
+
+fn scoped(scope: Scope) -> sea_orm::Select<change::Entity> {
+    let query = change::Entity::find();
+    match scope {
+        Scope::Object(model, id) => query
+            .filter(change::Column::Model.eq(name_of(model)))
+            .filter(change::Column::ObjectId.eq(id))
+            .order_by_desc(change::Column::Id),
+        Scope::Sprint(sprint) => query
+            .filter(
+                Expr::col(change::Column::Id).in_subquery(
+                    Query::select()
+                        .column(change_sprint::Column::ChangeId)
+                        .from(change_sprint::Entity)
+                        .and_where(change_sprint::Column::SprintId.eq(sprint))
+                        .to_owned(),
+                ),
+            )
+            .order_by_desc(change::Column::Id),
+        Scope::Since(since) => query
+            .filter(change::Column::Id.gt(since))
+            .order_by_asc(change::Column::Id),
+    }
+}
+
+/// How many entries `scope` holds.
+pub async fn count(db: &impl ConnectionTrait, scope: Scope) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    match scope {
+        // Straight from the (sprint, change) index.
+        Scope::Sprint(sprint) => {
+            change_sprint::Entity::find()
+                .filter(change_sprint::Column::SprintId.eq(sprint))
+                .count(db)
+                .await
+        }
+        other => scoped(other).count(db).await,
+    }
+}
+
+/// One page of `scope`.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    scope: Scope,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<Entry>, DbErr> {
+    let rows = scoped(scope).offset(offset).limit(limit).all(db).await?;
+    with_sprints(db, rows).await
+}
+
+/// One entry.
+pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<Entry>, DbErr> {
+    let Some(row) = change::Entity::find_by_id(id).one(db).await? else {
+        return Ok(None);
+    };
+    Ok(with_sprints(db, vec![row]).await?.pop())
 }
 
 /// The newest entry's id (0 for an empty log).

@@ -8,3 +8,4 @@ pub mod log;
 pub mod render;
 pub mod service;
 pub mod store;
+pub mod undo;

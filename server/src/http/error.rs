@@ -35,6 +35,9 @@ pub enum AppError {
     Unauthorized(&'static str),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// The request cannot apply to the object as it is now (an undo after someone's change).
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("method {0} not allowed")]
     MethodNotAllowed(String),
     /// A stale `If-Match`/`version`: the body is the current representation.
@@ -80,6 +83,7 @@ impl IntoResponse for AppError {
                 response
             }
             AppError::Forbidden(message) => detail(StatusCode::FORBIDDEN, message),
+            AppError::Conflict(message) => detail(StatusCode::CONFLICT, message),
             AppError::MethodNotAllowed(method) => detail(
                 StatusCode::METHOD_NOT_ALLOWED,
                 format!("Method \"{method}\" not allowed."),

@@ -16,6 +16,7 @@ mod cli;
 mod foundation;
 mod harness;
 mod headers;
+mod history;
 mod live;
 mod live_postgres;
 mod log_secrets;

@@ -348,6 +348,119 @@ pub async fn delete(
     Ok(stored)
 }
 
+/// The fields named in `values` (REST names and values, as the log records them), as a write
+/// would send them: what an undo puts back.
+pub fn fields_from_rest(values: &serde_json::Map<String, Value>) -> TaskFields {
+    let text = |name: &str| {
+        values
+            .get(name)
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+    };
+    let date = |name: &str| {
+        values
+            .get(name)
+            .map(|v| v.as_str().and_then(|d| d.parse::<NaiveDate>().ok()))
+    };
+    TaskFields {
+        name: text("name"),
+        description: text("description"),
+        sprint: values
+            .get("sprint")
+            .map(|v| v.as_i64().and_then(|id| i32::try_from(id).ok())),
+        status: values.get("status").and_then(|v| {
+            v.as_i64()
+                .and_then(|n| i16::try_from(n).ok())
+                .and_then(|n| TaskStatus::try_from(n).ok())
+        }),
+        order: values
+            .get("order")
+            .and_then(|v| v.as_i64())
+            .and_then(|n| i16::try_from(n).ok()),
+        assigned: values
+            .get("assigned")
+            .map(|v| v.as_str().map(str::to_owned)),
+        started: date("started"),
+        due: date("due"),
+        completed: date("completed"),
+    }
+}
+
+/// Puts a deleted task back as it was: `body` is its last REST representation (from the log).
+/// It gets its id and fields back, the next version, and its place in its column (the tasks
+/// below move down one, as in a move). Refused by the same rules as a new task (its sprint
+/// must still exist and not be over; its assignee must still exist).
+pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<task::Model> {
+    let Some(values) = body.as_object() else {
+        return Err(WriteError::NotFound);
+    };
+    let id = values
+        .get("id")
+        .and_then(Value::as_i64)
+        .and_then(|id| i32::try_from(id).ok())
+        .ok_or(WriteError::NotFound)?;
+    let version = values.get("version").and_then(Value::as_i64).unwrap_or(1) as i32;
+    let _gate = store.write_gate().await;
+    let txn = store.db.begin().await?;
+    if task::Entity::find_by_id(id).one(&txn).await?.is_some() {
+        return Err(FieldErrors::single(FieldErrors::NON_FIELD, "The task exists already.").into());
+    }
+    let draft = draft(&txn, fields_from_rest(values), None, Mode::Create).await?;
+    let (sprint, status, wanted) = (
+        draft.sprint.as_ref().map(|s| s.id),
+        draft.status,
+        draft.order,
+    );
+    let mut active = task::ActiveModel {
+        id: Set(id),
+        version: Set(version + 1),
+        ..Default::default()
+    };
+    apply(&mut active, draft);
+
+    let mut column_rows = column_query(sprint, status).filter(task::Column::Id.ne(id));
+    if txn.get_database_backend() == DbBackend::Postgres {
+        column_rows = column_rows.lock_exclusive();
+    }
+    let column = column_rows.all(&txn).await?;
+    let ids: Vec<i32> = column.iter().map(|t| t.id).collect();
+    let at = usize::try_from(wanted).unwrap_or(0).min(ids.len());
+    let order =
+        placement::place(&ids, id, ids.get(at).copied()).map_err(|_| WriteError::NotFound)?;
+    order_at(order.len() - 1)?;
+    active.order = Set(order_at(at)?);
+    let restored = active.insert(&txn).await?;
+    let mut versions: std::collections::HashMap<i32, i32> =
+        column.iter().map(|t| (t.id, t.version)).collect();
+    versions.insert(id, restored.version);
+    let current = |other: i32| column.iter().find(|t| t.id == other).map(|t| t.order);
+    for (other, index) in placement::renumbered(&order, current) {
+        let Some(row) = column.iter().find(|t| t.id == other) else {
+            continue;
+        };
+        let mut other_active = row.clone().into_active_model();
+        other_active.order = Set(index);
+        other_active.version = Set(row.version + 1);
+        other_active.update(&txn).await?;
+        versions.insert(other, row.version + 1);
+    }
+    let after = logged_body(store, &txn, &restored).await?;
+    let mut logged = entry(
+        log::Action::Create,
+        &restored,
+        restored.sprint_id,
+        None,
+        &after,
+    );
+    logged.column = Some(
+        order
+            .iter()
+            .map(|other| (*other, versions.get(other).copied().unwrap_or(0)))
+            .collect(),
+    );
+    store.commit(txn, actor, vec![logged]).await?;
+    Ok(restored)
+}
+
 async fn find_for_update(txn: &DatabaseTransaction, id: i32) -> Result<task::Model> {
     let mut query = task::Entity::find_by_id(id);
     if txn.get_database_backend() == DbBackend::Postgres {
@@ -363,6 +476,9 @@ pub struct Move {
     pub sprint: Option<i32>,
     /// Drop in front of this task; `None`: at the end of the column.
     pub before: Option<i32>,
+    /// `(started, completed)` to set instead of what the move rules give (an undo puts back
+    /// the dates the task had).
+    pub dates: Option<(Option<NaiveDate>, Option<NaiveDate>)>,
 }
 
 /// Moves a task to `target` in one transaction: validates like an update, applies the
@@ -407,7 +523,9 @@ pub async fn move_task(
 
     let status = effective_status(target);
     let previous_status = TaskStatus::try_from(stored.status).unwrap_or(TaskStatus::NotStarted);
-    let (started, completed) = if status == previous_status {
+    let (started, completed) = if let Some(dates) = target.dates {
+        dates
+    } else if status == previous_status {
         (stored.started, stored.completed)
     } else {
         dates_after_move(status, stored.started, stored.completed, today())

@@ -4,6 +4,7 @@
 //! Handlers are thin: parse the request, call `service`, render `app::model` types.
 
 pub mod auth;
+pub mod history;
 pub mod input;
 pub mod openapi;
 pub mod query;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
     let router = sprints::routes(router);
     let router = tasks::routes(router);
     let router = users::routes(router);
+    let router = history::routes(router);
     auth::routes(router)
         // Anything else under /api/ is an API 404 in JSON, never the site's HTML page.
         .route("/api/{*unknown}", axum::routing::any(unknown_endpoint))

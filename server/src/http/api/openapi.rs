@@ -15,7 +15,10 @@ use utoipa::{
     },
 };
 
-use app::model::{MoveTask, SessionInfo, Sprint, SprintLinks, Task, TaskLinks, User, UserLinks};
+use app::model::{
+    HistoryEntry, HistoryLinks, MoveTask, SessionInfo, Sprint, SprintLinks, Task, TaskLinks, User,
+    UserLinks,
+};
 
 /// Fields accepted when writing a sprint (JSON or form). Read-only and unknown keys are ignored.
 #[derive(ToSchema)]
@@ -97,12 +100,14 @@ impl Modify for Security {
         super::tasks::list, super::tasks::create, super::tasks::retrieve,
         super::tasks::replace, super::tasks::patch, super::tasks::remove, super::tasks::move_task,
         super::users::list, super::users::retrieve,
+        super::history::everything, super::history::one, super::history::of_task,
+        super::history::of_sprint, super::history::undo_entry,
         super::auth::obtain_token, super::auth::revoke_token,
         super::auth::current_session, super::auth::login, super::auth::logout,
     ),
     components(schemas(
         Sprint, SprintLinks, Task, TaskLinks, User, UserLinks, MoveTask, SessionInfo,
-        SprintInput, TaskInput, Credentials,
+        SprintInput, TaskInput, Credentials, HistoryEntry, HistoryLinks,
     )),
     modifiers(&Security),
     security(("token" = []), ("basic" = []), ("session" = [])),

@@ -384,6 +384,7 @@ async fn move_task(
         status: status.unwrap_or(TaskStatus::NotStarted),
         sprint,
         before,
+        dates: None,
     };
     let moved =
         match tasks_service::move_task(&state.store, &actor(&caller), id, target, expected).await {

@@ -1,0 +1,223 @@
+//! The change log as people and sync clients read it: `/api/history?since=ID` (everything,
+//! oldest first), `/api/history/{id}`, a task's and a sprint's history (newest first), and
+//! `POST /api/history/{id}/undo`.
+
+use app::model::{HistoryEntry, HistoryLinks, Page, Sprint, Task};
+use axum::{
+    Json, Router,
+    extract::{Path, RawQuery, State},
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+
+use super::{
+    actor, parse_id,
+    query::{self, PageRequest, Query},
+    renderer, route_both,
+};
+use crate::{
+    domain::{
+        db::entities::{sprint, task},
+        log::{self, Entry, Scope},
+        undo::{self, UndoError, Undone},
+    },
+    http::{error::AppError, extract::CurrentUser, origin::RequestOrigin, state::AppState},
+};
+
+pub fn routes(router: Router<AppState>) -> Router<AppState> {
+    let router = route_both(router, "/api/history", get(everything));
+    let router = route_both(router, "/api/history/{id}", get(one));
+    let router = route_both(router, "/api/history/{id}/undo", post(undo_entry));
+    let router = route_both(router, "/api/tasks/{id}/history", get(of_task));
+    route_both(router, "/api/sprints/{id}/history", get(of_sprint))
+}
+
+/// An entry for `caller`: links on the request's origin, `undo` only where they may.
+fn render(
+    entry: Entry,
+    state: &AppState,
+    origin: &RequestOrigin,
+    caller: &CurrentUser,
+) -> HistoryEntry {
+    let object = match entry.model {
+        log::Model::Task => origin.url(&format!("/api/tasks/{}", entry.object)),
+        log::Model::Sprint => origin.url(&format!("/api/sprints/{}", entry.object)),
+        log::Model::User => origin.url(&format!(
+            "/api/users/{}",
+            entry
+                .body
+                .get("username")
+                .and_then(|u| u.as_str())
+                .unwrap_or_default()
+        )),
+    };
+    let may_undo = undo::refusal(
+        &entry,
+        &actor(caller),
+        chrono::Utc::now(),
+        state.config.undo_window,
+    )
+    .is_none();
+    HistoryEntry {
+        links: HistoryLinks {
+            self_: origin.url(&format!("/api/history/{}", entry.id)),
+            object,
+            undo: may_undo.then(|| origin.url(&format!("/api/history/{}/undo", entry.id))),
+        },
+        id: entry.id,
+        at: entry.at,
+        actor: entry.actor.username,
+        model: log::name_of(entry.model),
+        object: entry.object,
+        action: log::name_of(entry.action),
+        changes: entry.changes,
+    }
+}
+
+/// One page of `scope` in the book's envelope.
+async fn listing(
+    state: &AppState,
+    caller: &CurrentUser,
+    origin: &RequestOrigin,
+    scope: Scope,
+    path: &str,
+    query: &Query,
+) -> Result<Response, AppError> {
+    let request = PageRequest::from_query(query)?;
+    let count = log::count(&state.db, scope).await?;
+    let page = request.resolve(count)?;
+    let entries = log::page(&state.db, scope, (page - 1) * request.size, request.size).await?;
+    let results = entries
+        .into_iter()
+        .map(|entry| render(entry, state, origin, caller))
+        .collect();
+    let (next, previous) = request.links(page, count, origin, path, query);
+    Ok(Json(Page {
+        count,
+        next,
+        previous,
+        results,
+    })
+    .into_response())
+}
+
+#[utoipa::path(get, path = "/api/history", tag = "history",
+    description = "Every change after `since` (an entry id; default 0), oldest first: what a sync client reads to catch up.",
+    params(
+        ("since" = Option<i64>, Query, description = "Only entries after this id"),
+        ("page" = Option<String>, Query, description = "Page number, or `last`"),
+        ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+    ),
+    responses((status = 200, body = Page<HistoryEntry>), (status = 400), (status = 401)))]
+pub(super) async fn everything(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let query = Query::parse(raw.as_deref());
+    let mut errors = crate::domain::errors::FieldErrors::default();
+    let since = query::typed(&query, "since", "Enter a whole number.", &mut errors, |t| {
+        t.parse::<i64>().ok()
+    });
+    errors.into_result()?;
+    let scope = Scope::Since(since.unwrap_or(0));
+    listing(&state, &caller, &origin, scope, "/api/history", &query).await
+}
+
+#[utoipa::path(get, path = "/api/history/{id}", tag = "history",
+    responses((status = 200, body = HistoryEntry), (status = 404)))]
+pub(super) async fn one(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let entry = log::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    Ok(Json(render(entry, &state, &origin, &caller)).into_response())
+}
+
+#[utoipa::path(get, path = "/api/tasks/{id}/history", tag = "history",
+    description = "The task's changes, newest first (also after it was deleted).",
+    responses((status = 200, body = Page<HistoryEntry>), (status = 404)))]
+pub(super) async fn of_task(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let scope = Scope::Object(log::Model::Task, id);
+    // A task that never existed has no history; a deleted one keeps it.
+    if log::count(&state.db, scope).await? == 0
+        && <task::Entity as sea_orm::EntityTrait>::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .is_none()
+    {
+        return Err(AppError::NotFound);
+    }
+    let query = Query::parse(raw.as_deref());
+    let path = format!("/api/tasks/{id}/history");
+    listing(&state, &caller, &origin, scope, &path, &query).await
+}
+
+#[utoipa::path(get, path = "/api/sprints/{id}/history", tag = "history",
+    description = "The sprint's changes and those of every task that was in it at the time (also tasks that left it), newest first.",
+    responses((status = 200, body = Page<HistoryEntry>), (status = 404)))]
+pub(super) async fn of_sprint(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let scope = Scope::Sprint(id);
+    if log::count(&state.db, scope).await? == 0
+        && <sprint::Entity as sea_orm::EntityTrait>::find_by_id(id)
+            .one(&state.db)
+            .await?
+            .is_none()
+    {
+        return Err(AppError::NotFound);
+    }
+    let query = Query::parse(raw.as_deref());
+    let path = format!("/api/sprints/{id}/history");
+    listing(&state, &caller, &origin, scope, &path, &query).await
+}
+
+#[utoipa::path(post, path = "/api/history/{id}/undo", tag = "history",
+    description = "Takes the change back as a new change: your own changes only, within UNDO_WINDOW, and only while the object is as it left it. Answers with the object as it is now (204 when undoing a creation removed it).",
+    responses((status = 200, body = Task), (status = 204), (status = 403), (status = 404), (status = 409)))]
+pub(super) async fn undo_entry(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let undone = undo::undo(&state.store, &actor(&caller), id, state.config.undo_window)
+        .await
+        .map_err(|error| match error {
+            UndoError::NotFound => AppError::NotFound,
+            UndoError::NotAllowed(reason) => AppError::Forbidden(reason),
+            UndoError::Conflict(reason) => AppError::Conflict(reason),
+            UndoError::Db(error) => AppError::Db(error),
+        })?;
+    let renderer = renderer(&state, &origin, &caller);
+    Ok(match undone {
+        Undone::Task(model) => {
+            let task: Task = renderer.one_task(&state.db, model).await?;
+            Json(task).into_response()
+        }
+        Undone::Sprint(model) => {
+            let sprint: Sprint = renderer.sprint(model);
+            Json(sprint).into_response()
+        }
+        Undone::Removed => StatusCode::NO_CONTENT.into_response(),
+    })
+}
