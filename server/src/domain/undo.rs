@@ -83,9 +83,9 @@ pub fn refusal(
 /// "15 minutes", "1 hour", "30 seconds": the window as a person reads it.
 fn spelled(window: Duration) -> String {
     let seconds = window.as_secs();
-    let (amount, unit) = if seconds >= 3600 && seconds % 3600 == 0 {
+    let (amount, unit) = if seconds >= 3600 && seconds.is_multiple_of(3600) {
         (seconds / 3600, "hour")
-    } else if seconds >= 60 && seconds % 60 == 0 {
+    } else if seconds >= 60 && seconds.is_multiple_of(60) {
         (seconds / 60, "minute")
     } else {
         (seconds, "second")
