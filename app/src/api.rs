@@ -253,6 +253,16 @@ impl Api {
         )
     }
 
+    /// A `POST` without a body whose answer may be empty (204): `None` then.
+    pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, ApiError> {
+        let body = accepted(self.send("POST", path.to_owned(), None).await)?;
+        if body.is_empty() {
+            Ok(None)
+        } else {
+            parse(&body).map(Some)
+        }
+    }
+
     pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
         accepted(self.send("DELETE", path.to_owned(), None).await).map(drop)
     }

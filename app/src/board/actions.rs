@@ -48,7 +48,11 @@ pub fn move_task(store: BoardStore, api: Api, id: i32, target: Column, before: O
             .post::<_, Task>(&format!("/api/tasks/{id}/move"), &body)
             .await
         {
-            Ok(task) => store.upsert(task),
+            Ok(task) => {
+                store.upsert(task);
+                let what = format!("Moved “{name}” to {}", target.title);
+                super::history::offer_undo(store, api, id, what);
+            }
             Err(refused) => {
                 store.tasks.update(|tasks| roll_back(tasks, &snapshot));
                 let message = format!("“{name}” could not be moved: {}", refused.message());

@@ -113,12 +113,15 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
     let error = form.error;
     let saved = RwSignal::new(false);
     let confirming_delete = RwSignal::new(false);
+    let show_history = RwSignal::new(false);
     let users = store.users.get_value();
     let live = Memo::new(move |_| store.tasks.with(|tasks| tasks.get(&id).cloned()));
     let dirty = move || draft.with(|d| *d != Draft::of(&base.read()));
 
     // The server's answer to a save becomes what this person edits from.
     let accept = move |task: Task| {
+        let what = format!("Saved “{}”", task.name);
+        super::history::offer_undo(store, api, task.id, what);
         conflict.set(None);
         draft.set(Draft::of(&task));
         base.set(task.clone());
@@ -181,7 +184,11 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
     let delete = move |_| {
         leptos::task::spawn_local(async move {
             match api.delete(&format!("/api/tasks/{id}")).await {
-                Ok(()) => store.remove(id),
+                Ok(()) => {
+                    let name = base.with_untracked(|task| task.name.clone());
+                    store.remove(id);
+                    super::history::offer_undo(store, api, id, format!("Deleted “{name}”"));
+                }
                 Err(refused) => error.set(Some(refused)),
             }
         });
@@ -216,6 +223,13 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
             on:keydown=on_keydown
         >
             <h2 id="task-detail-title">"Task details"</h2>
+            <div class="tabs" role="tablist" aria-label="Task">
+                <button type="button" role="tab" id="tab-details" aria-selected=move || (!show_history.get()).to_string() on:click=move |_| show_history.set(false)>"Details"</button>
+                <button type="button" role="tab" id="tab-history" aria-selected=move || show_history.get().to_string() on:click=move |_| show_history.set(true)>"History"</button>
+            </div>
+            {move || show_history.get().then(|| view! {
+                <div role="tabpanel" aria-labelledby="tab-history"><super::history::TaskHistory id /></div>
+            })}
             {move || live.with(Option::is_none).then(|| view! {
                 <p class="error" role="alert">"This task was deleted."</p>
             })}
@@ -232,7 +246,7 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                     </div>
                 }
             })}
-            <form class="stacked" on:submit=on_submit>
+            <form class="stacked" on:submit=on_submit hidden=move || show_history.get()>
                 {move || form_error().map(|text| view! { <p class="error" role="alert">{text}</p> })}
                 <label for="detail-name">"Name"</label>
                 <input

@@ -8,6 +8,7 @@ mod column;
 mod detail;
 #[cfg(any(test, all(feature = "browser", not(feature = "ssr"))))]
 mod frames;
+mod history;
 #[cfg(all(feature = "browser", not(feature = "ssr")))]
 mod live;
 mod packed;
@@ -142,9 +143,39 @@ fn Board(data: BoardData) -> impl IntoView {
         generation
     });
 
+    // Ctrl/⌘+Z undoes this person's last change here, Ctrl/⌘+Shift+Z redoes it; in a text
+    // field they stay the field's own.
+    #[cfg(all(feature = "browser", not(feature = "ssr")))]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let listener = window_event_listener(leptos::ev::keydown, move |ev| {
+            let typing = ev
+                .target()
+                .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|element| {
+                    matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                });
+            if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("z") && !typing {
+                ev.prevent_default();
+                history::undo_last(store, api, ev.shift_key());
+            }
+        });
+        on_cleanup(move || listener.remove());
+    }
+    let show_activity = RwSignal::new(false);
     view! {
         <article class="board" aria-labelledby="sprint-title" data-link=move || store.link.get().as_str()>
             <SprintHeader />
+            <button
+                type="button"
+                class="activity-toggle"
+                aria-expanded=move || show_activity.get().to_string()
+                on:click=move |_| show_activity.update(|shown| *shown = !*shown)
+            >
+                "Activity"
+            </button>
+            {move || show_activity.get().then(|| view! { <history::ActivityPanel /> })}
+            <history::UndoToast />
             {move || match store.link.get() {
                 Link::Lost { retry_in } => Some(view! {
                     <p class="banner offline" role="status">

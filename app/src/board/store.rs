@@ -123,6 +123,12 @@ pub struct BoardStore {
     pub outbox: StoredValue<Option<Callback<String>>>,
     /// The card holding the keyboard focus: a card redrawn while focused takes it back.
     pub focused: StoredValue<Option<i32>>,
+    /// Bumped by every change from the live stream (the activity panel refetches on it).
+    pub activity: RwSignal<u32>,
+    /// What this person just did, with its Undo.
+    pub toast: RwSignal<Option<super::history::Toast>>,
+    /// This person's own changes here, for Ctrl/⌘+Z and Ctrl/⌘+Shift+Z.
+    pub undo: StoredValue<super::history::UndoStack>,
 }
 
 impl BoardStore {
@@ -141,6 +147,9 @@ impl BoardStore {
             refetch: StoredValue::new(Refetch::default()),
             outbox: StoredValue::new(None),
             focused: StoredValue::new(None),
+            activity: RwSignal::new(0),
+            toast: RwSignal::new(None),
+            undo: StoredValue::new(Default::default()),
         }
     }
 
@@ -206,6 +215,7 @@ impl BoardStore {
     /// refetch may have read the database before this change was made, and replacing the board
     /// with that older picture would lose it, with no later frame to bring it back.
     pub fn receive(&self, change: Change) {
+        self.activity.update(|n| *n += 1);
         self.refetch.update_value(|refetch| {
             if refetch.in_flight > 0 {
                 refetch.held.push(change.clone());

@@ -47,6 +47,7 @@ export interface Task {
   sprint: number | null;
   status: number;
   order: number;
+  completed: string | null;
   version: number;
 }
 
