@@ -3,6 +3,9 @@
 //!
 //! - `GET /api/tasks?sprint=N` (25 of 200 tasks, Token auth)
 //! - `POST /api/tasks/{id}/move` (random column and position)
+//! - `PATCH /api/tasks/{id}` (a new description)
+//! - `GET /api/sprints/{id}/history` over 10,000 entries (first page and a deep page, one
+//!   connection: the latency a person waits for)
 //!
 //! Run: `cargo bench -p benches --bench api` (`BENCH_SECONDS`, `BENCH_CONNECTIONS` to tune).
 //! Prints requests/s and p50/p99/max latency per scenario. Not a test: it asserts nothing
@@ -100,7 +103,7 @@ async fn main() {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = build_router(state);
+    let app = build_router(state.clone());
     tokio::spawn(async move {
         axum::serve(
             listener,
@@ -134,9 +137,11 @@ async fn main() {
 
     let ids = Arc::new(task_ids);
     let sprint_id = sprint.id;
+    let move_token = token.clone();
+    let move_ids = ids.clone();
     let moves = run(addr, connections, seconds, move |_| {
         let mut rng = rand::thread_rng();
-        let id = ids[rng.gen_range(0..ids.len())];
+        let id = move_ids[rng.gen_range(0..move_ids.len())];
         // Stay within the sprint and out of Done: a completed task may not leave its sprint,
         // and Done → another column is allowed, so every move is valid.
         let status = rng.gen_range(1..=3);
@@ -144,12 +149,80 @@ async fn main() {
         request(
             "POST",
             &format!("/api/tasks/{id}/move"),
-            &token,
+            &move_token,
             Some(&body),
         )
     })
     .await;
     report("POST /api/tasks/{id}/move", &moves, seconds);
+
+    let patch_ids = ids.clone();
+    let patch_token = token.clone();
+    let patches = run(addr, connections, seconds, move |client| {
+        let mut rng = rand::thread_rng();
+        let id = patch_ids[rng.gen_range(0..patch_ids.len())];
+        let body = format!(
+            r#"{{"description":"Edited by client {client}: {}"}}"#,
+            rng.r#gen::<u32>()
+        );
+        request(
+            "PATCH",
+            &format!("/api/tasks/{id}"),
+            &patch_token,
+            Some(&body),
+        )
+    })
+    .await;
+    report("PATCH /api/tasks/{id}", &patches, seconds);
+
+    // The sprint's history over 10,000 entries: top up what the writes above logged.
+    let logged =
+        server::domain::log::count(&database, server::domain::log::Scope::Sprint(sprint.id))
+            .await
+            .expect("count");
+    let missing = 10_000u64.saturating_sub(logged);
+    for batch in 0..missing.div_ceil(500) {
+        let entries = (0..500.min(missing - batch * 500))
+            .map(|n| server::domain::log::NewEntry {
+                model: server::domain::log::Model::Task,
+                object: ids[(n as usize) % ids.len()],
+                action: server::domain::log::Action::Update,
+                changes: [("description".to_owned(), [serde_json::json!("old"), serde_json::json!("new")])]
+                    .into_iter()
+                    .collect(),
+                body: serde_json::json!({"id": ids[(n as usize) % ids.len()], "description": "new"}),
+                version: 1,
+                sprints: vec![sprint_id],
+                backlog: false,
+                column: None,
+            })
+            .collect();
+        let txn = sea_orm::TransactionTrait::begin(&database)
+            .await
+            .expect("begin");
+        state
+            .store
+            .commit(txn, &server::domain::log::Actor::command_line(), entries)
+            .await
+            .expect("log");
+    }
+    let total =
+        server::domain::log::count(&database, server::domain::log::Scope::Sprint(sprint.id))
+            .await
+            .expect("count");
+    for (label, page) in [("first page", 1), ("page 200", 200)] {
+        let path = format!("/api/sprints/{sprint_id}/history?page={page}");
+        let history_token = token.clone();
+        let history = run(addr, 1, seconds, move |_| {
+            request("GET", &path, &history_token, None)
+        })
+        .await;
+        report(
+            &format!("GET /api/sprints/{{id}}/history, {label} of {total} entries (1 connection)"),
+            &history,
+            seconds,
+        );
+    }
 }
 
 /// The list scenario again with `wrk` (Debian's package), a C load generator in its own

@@ -204,13 +204,15 @@ mod tests {
 }
 
 /// One change-log entry as the history endpoints show it: who changed what, when, how.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// (`at` stays text and `changes` raw JSON: the browser reads a few of them, and chrono's
+/// and serde_json's general-purpose readers would double what they cost the bundle.)
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     /// The order in which changes became visible (a frame's `seq`).
     pub id: i64,
-    /// ISO 8601, UTC.
-    pub at: chrono::DateTime<chrono::Utc>,
+    /// ISO 8601, UTC: `2026-12-05T08:00:00.123456Z`.
+    pub at: String,
     /// Who made it (`null`: the server's command line).
     pub actor: Option<String>,
     /// `task`, `sprint` or `user`.
@@ -222,7 +224,7 @@ pub struct HistoryEntry {
     /// `{field: [before, after]}` in the REST field names and values (status as its number,
     /// sprint as its id, assigned as a username).
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
-    pub changes: std::collections::BTreeMap<String, [serde_json::Value; 2]>,
+    pub changes: std::collections::BTreeMap<String, [Box<serde_json::value::RawValue>; 2]>,
     pub links: HistoryLinks,
 }
 

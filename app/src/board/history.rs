@@ -4,7 +4,7 @@
 //! after a move, edit or delete; Ctrl/⌘+Z and Ctrl/⌘+Shift+Z).
 
 use leptos::prelude::*;
-use serde_json::{Value, json};
+use serde_json::value::RawValue;
 
 use super::store::BoardStore;
 use crate::{
@@ -12,19 +12,27 @@ use crate::{
     model::{HistoryEntry, Page, Task, TaskStatus},
 };
 
-fn column_of(status: &Value, sprint: &Value) -> &'static str {
-    if sprint.is_null() {
+/// A raw JSON value of a change as a number (`None` for null or anything else).
+fn number(raw: &RawValue) -> Option<i64> {
+    raw.get().parse().ok()
+}
+
+/// A raw JSON value of a change as text (`None` for null).
+fn text(raw: &RawValue) -> Option<String> {
+    serde_json::from_str::<Option<String>>(raw.get())
+        .ok()
+        .flatten()
+}
+
+/// The column a status and sprint put a task in.
+fn column_of(status: Option<i64>, in_sprint: bool) -> &'static str {
+    if !in_sprint {
         return "the Backlog";
     }
     status
-        .as_i64()
         .and_then(|n| i16::try_from(n).ok())
         .and_then(|n| TaskStatus::try_from(n).ok())
         .map_or("another column", TaskStatus::column_title)
-}
-
-fn text(value: &Value) -> String {
-    value.as_str().map(str::to_owned).unwrap_or_default()
 }
 
 /// What the entry did, after the actor's name. `subject` is how the object is named: "this"
@@ -41,11 +49,13 @@ pub fn what(entry: &HistoryEntry, subject: &str) -> String {
                 // A side the entry does not name kept its value: an unchanged status with a
                 // changed sprint can only be Not Started (the backlog holds nothing else), and
                 // an unchanged sprint under a changed status is a sprint, not the backlog.
-                let side = |change: Option<&[Value; 2]>, i: usize, kept: Value| {
-                    change.map_or(kept, |pair| pair[i].clone())
+                let side = |i: usize| {
+                    column_of(
+                        status.map_or(Some(1), |pair| number(&pair[i])),
+                        sprint.is_none_or(|pair| pair[i].get() != "null"),
+                    )
                 };
-                let from = column_of(&side(status, 0, json!(1)), &side(sprint, 0, json!(true)));
-                let to = column_of(&side(status, 1, json!(1)), &side(sprint, 1, json!(true)));
+                let (from, to) = (side(0), side(1));
                 if from == to {
                     parts.push(format!("moved {subject} to another sprint"));
                 } else {
@@ -55,25 +65,27 @@ pub fn what(entry: &HistoryEntry, subject: &str) -> String {
                 parts.push(format!("reordered {subject}"));
             }
             if let Some([_, after]) = change("name") {
-                parts.push(format!("renamed {subject} to “{}”", text(after)));
+                let name = text(after).unwrap_or_default();
+                parts.push(format!("renamed {subject} to “{name}”"));
             }
             if change("description").is_some() {
                 parts.push("changed the description".to_owned());
             }
             if let Some([_, after]) = change("assigned") {
-                parts.push(match after.as_str() {
+                parts.push(match text(after) {
                     Some(who) => format!("assigned {subject} to {who}"),
                     None => format!("unassigned {subject}"),
                 });
             }
             if let Some([_, after]) = change("due") {
-                parts.push(match after.as_str() {
+                parts.push(match text(after) {
                     Some(day) => format!("set the due date to {day}"),
                     None => "cleared the due date".to_owned(),
                 });
             }
             if let Some([_, after]) = change("end") {
-                parts.push(format!("set the end date to {}", text(after)));
+                let day = text(after).unwrap_or_default();
+                parts.push(format!("set the end date to {day}"));
             }
             if parts.is_empty() {
                 parts.push(format!("changed {subject}"));
@@ -103,78 +115,89 @@ pub fn ago(seconds: i64) -> String {
     }
 }
 
-/// Seconds since `entry` was made, by this browser's clock.
-fn age(entry: &HistoryEntry) -> i64 {
+/// Seconds since `entry` was made, by this browser's clock (`None` on the server, which
+/// never renders a history).
+fn age(entry: &HistoryEntry) -> Option<i64> {
     #[cfg(all(feature = "browser", not(feature = "ssr")))]
-    let now = (js_sys::Date::now() / 1000.0) as i64;
+    {
+        let then = js_sys::Date::parse(&entry.at);
+        (!then.is_nan()).then(|| ((js_sys::Date::now() - then) / 1000.0) as i64)
+    }
     #[cfg(not(all(feature = "browser", not(feature = "ssr"))))]
-    let now = chrono::Utc::now().timestamp();
-    now - entry.at.timestamp()
+    {
+        let _ = entry;
+        None
+    }
 }
 
-/// The entries as a list of sentences with their time.
-fn entries_view(
-    entries: Vec<HistoryEntry>,
-    name_of: impl Fn(&HistoryEntry) -> String,
+/// A history page fetched from `path` whenever `refresh` changes, as a list of sentences:
+/// the one list both the task dialog and the activity panel show.
+#[component]
+fn HistoryList(
+    /// Where the entries come from (a history endpoint, newest first).
+    path: Signal<String>,
+    /// The list's accessible name.
+    label: &'static str,
+    /// How an entry names its object.
+    name_of: fn(&HistoryEntry, BoardStore) -> String,
+    /// Announce new entries to screen readers.
+    live: bool,
 ) -> impl IntoView {
-    entries
-        .into_iter()
-        .map(|entry| {
-            let line = sentence(&entry, &name_of(&entry));
-            let when = ago(age(&entry));
-            let iso = entry.at.to_rfc3339();
-            view! {
-                <li>
-                    <span class="what">{line}</span>
-                    " · "
-                    <time datetime=iso>{when}</time>
-                </li>
-            }
-        })
-        .collect_view()
+    let store = expect_context::<BoardStore>();
+    let api = use_api();
+    let entries = LocalResource::new(move || {
+        let path = path.get();
+        async move { api.get::<Page<HistoryEntry>>(&path).await }
+    });
+    move || match entries.get() {
+        None => view! { <p>"Loading…"</p> }.into_any(),
+        Some(Err(error)) => {
+            view! { <p class="error" role="alert">{error.message()}</p> }.into_any()
+        }
+        Some(Ok(page)) => view! {
+            <ol class="history" aria-label=label aria-live=live.then_some("polite")>
+                {page
+                    .results
+                    .into_iter()
+                    .map(|entry| {
+                        let line = sentence(&entry, &name_of(&entry, store));
+                        let when = age(&entry).map(ago).unwrap_or_default();
+                        view! {
+                            <li>
+                                <span class="what">{line}</span>
+                                " · "
+                                <time datetime=entry.at>{when}</time>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        }
+        .into_any(),
+    }
 }
 
 /// The task dialog's History tab: newest first, refetched whenever the task changes.
 #[component]
 pub fn TaskHistory(id: i32) -> impl IntoView {
     let store = expect_context::<BoardStore>();
-    let api = use_api();
-    let version = Memo::new(move |_| store.tasks.with(|tasks| tasks.get(&id).map(|t| t.version)));
-    let entries = LocalResource::new(move || {
-        version.track();
-        async move {
-            api.get::<Page<HistoryEntry>>(&format!("/api/tasks/{id}/history?page_size=50"))
-                .await
-        }
+    let path = Signal::derive(move || {
+        // Tracks the task's version: every change to it refetches.
+        store.tasks.with(|tasks| tasks.get(&id).map(|t| t.version));
+        format!("/api/tasks/{id}/history?page_size=50")
     });
-    view! {
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || entries.get().map(|answer| match answer {
-                Ok(page) => view! {
-                    <ol class="history" aria-label="History of this task">
-                        {entries_view(page.results, |_| "this".to_owned())}
-                    </ol>
-                }.into_any(),
-                Err(error) => view! { <p class="error" role="alert">{error.message()}</p> }.into_any(),
-            })}
-        </Suspense>
-    }
+    view! { <HistoryList path label="History of this task" name_of=|_, _| "this".to_owned() live=false /> }
 }
 
 /// The sprint's activity: its changes and those of its tasks, newest first, updated live.
 #[component]
 pub fn ActivityPanel() -> impl IntoView {
     let store = expect_context::<BoardStore>();
-    let api = use_api();
-    let entries = LocalResource::new(move || {
+    let path = Signal::derive(move || {
         store.activity.track();
-        let sprint = store.sprint_id();
-        async move {
-            api.get::<Page<HistoryEntry>>(&format!("/api/sprints/{sprint}/history?page_size=30"))
-                .await
-        }
+        format!("/api/sprints/{}/history?page_size=30", store.sprint_id())
     });
-    let name_of = move |entry: &HistoryEntry| {
+    let name_of = |entry: &HistoryEntry, store: BoardStore| {
         let known = store
             .tasks
             .with_untracked(|tasks| tasks.get(&entry.object).map(|t| t.name.clone()));
@@ -187,16 +210,7 @@ pub fn ActivityPanel() -> impl IntoView {
     view! {
         <aside class="activity" aria-labelledby="activity-title">
             <h2 id="activity-title">"Activity"</h2>
-            <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-                {move || entries.get().map(|answer| match answer {
-                    Ok(page) => view! {
-                        <ol class="history" aria-live="polite" aria-label="Recent changes on this sprint">
-                            {entries_view(page.results, name_of)}
-                        </ol>
-                    }.into_any(),
-                    Err(error) => view! { <p class="error" role="alert">{error.message()}</p> }.into_any(),
-                })}
-            </Suspense>
+            <HistoryList path label="Recent changes on this sprint" name_of live=true />
         </aside>
     }
 }
@@ -345,16 +359,17 @@ pub fn UndoToast() -> impl IntoView {
 mod tests {
     use super::*;
     use crate::model::HistoryLinks;
+    use serde_json::json;
 
-    fn entry(action: &str, changes: Value) -> HistoryEntry {
+    fn entry(action: &str, changes: serde_json::Value) -> HistoryEntry {
         HistoryEntry {
             id: 1,
-            at: chrono::Utc::now(),
+            at: "2026-12-05T08:00:00Z".into(),
             actor: Some("alice".into()),
             model: "task".into(),
             object: 7,
             action: action.into(),
-            changes: serde_json::from_value(changes).unwrap(),
+            changes: serde_json::from_str(&changes.to_string()).unwrap(),
             links: HistoryLinks {
                 self_: String::new(),
                 object: String::new(),

@@ -66,12 +66,23 @@ fn render(
             undo: may_undo.then(|| origin.url(&format!("/api/history/{}/undo", entry.id))),
         },
         id: entry.id,
-        at: entry.at,
+        at: entry
+            .at
+            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
         actor: entry.actor.username,
         model: log::name_of(entry.model),
         object: entry.object,
         action: log::name_of(entry.action),
-        changes: entry.changes,
+        changes: entry
+            .changes
+            .into_iter()
+            .map(|(field, [before, after])| {
+                let raw = |value: serde_json::Value| {
+                    serde_json::value::to_raw_value(&value).expect("JSON values serialize")
+                };
+                (field, [raw(before), raw(after)])
+            })
+            .collect(),
     }
 }
 
