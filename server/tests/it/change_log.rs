@@ -577,3 +577,69 @@ async fn retention_prunes_whole_entries_and_a_resume_from_before_them_refetches(
         app.cleanup().await;
     }
 }
+
+/// Each write sends one notification, carrying only the new entry's id — also a move that
+/// renumbers its whole column (which used to send one per renumbered neighbour).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_notify_per_write_carrying_only_the_id_on_postgres() {
+    use sea_orm::sqlx::postgres::PgListener;
+
+    let Some(backend) = postgres() else {
+        return;
+    };
+    let app = TestApp::spawn(&backend).await.with_database_bus().await;
+    let (_, alice) = app.person("alice").await;
+    let sprint = app.insert_sprint("Current", date(14)).await.id;
+    let mut ids = Vec::new();
+    for (order, name) in ["A", "B", "C", "D"].iter().enumerate() {
+        let task = NewTask {
+            sprint: Some(sprint),
+            order: order as i16,
+            ..NewTask::named(name)
+        };
+        ids.push(app.insert_task(task).await.id);
+    }
+    let mut listener = PgListener::connect(&app.database_url)
+        .await
+        .expect("listen");
+    listener
+        .listen_all([log::NOTIFY_CHANNEL, server::live::bus::CHANNEL])
+        .await
+        .expect("listen");
+
+    let moved = app
+        .call(Method::POST, &format!("/api/tasks/{}/move", ids[3]))
+        .auth(&alice)
+        .json(json!({"status": 1, "sprint": sprint, "before": ids[0]}))
+        .send()
+        .await;
+    assert_eq!(moved.status, StatusCode::OK);
+    let patched = app
+        .call(Method::PATCH, &format!("/api/tasks/{}", ids[1]))
+        .auth(&alice)
+        .json(json!({"name": "B, renamed"}))
+        .send()
+        .await;
+    assert_eq!(patched.status, StatusCode::OK);
+
+    let mut heard = Vec::new();
+    while let Ok(Ok(notification)) =
+        tokio::time::timeout(Duration::from_millis(500), listener.recv()).await
+    {
+        heard.push((
+            notification.channel().to_owned(),
+            notification.payload().to_owned(),
+        ));
+    }
+    let ids_logged: Vec<String> = entries(&app)
+        .await
+        .iter()
+        .map(|e| e.id.to_string())
+        .collect();
+    let expected: Vec<(String, String)> = ids_logged
+        .into_iter()
+        .map(|id| (log::NOTIFY_CHANNEL.to_owned(), id))
+        .collect();
+    assert_eq!(heard, expected, "two writes, two notifications, ids only");
+    app.cleanup().await;
+}
