@@ -231,6 +231,13 @@ impl Api {
         Ok(items)
     }
 
+    /// The items of one page of a list (no following `next`: histories can be long).
+    pub async fn get_page<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ApiError> {
+        let body = accepted(self.send("GET", path.to_owned(), None).await)?;
+        let page: PageOf = parse(&body)?;
+        parse::<Vec<T>>(page.results.get())
+    }
+
     pub async fn post<B: Serialize, T: DeserializeOwned>(
         &self,
         path: &str,

@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use super::store::BoardStore;
 use crate::{
     api::{Api, use_api},
-    model::{HistoryEntry, Page, Task, TaskStatus},
+    model::{HistoryEntry, Task, TaskStatus},
 };
 
 /// A raw JSON value of a change as a number (`None` for null or anything else).
@@ -145,9 +145,12 @@ fn HistoryList(
 ) -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let api = use_api();
-    let entries = LocalResource::new(move || {
+    let entries = RwSignal::new(None::<Result<Vec<HistoryEntry>, crate::api::ApiError>>);
+    Effect::new(move |_| {
         let path = path.get();
-        async move { api.get::<Page<HistoryEntry>>(&path).await }
+        leptos::task::spawn_local(async move {
+            entries.set(Some(api.get_page::<HistoryEntry>(&path).await));
+        });
     });
     move || match entries.get() {
         None => view! { <p>"Loading…"</p> }.into_any(),
@@ -157,7 +160,6 @@ fn HistoryList(
         Some(Ok(page)) => view! {
             <ol class="history" aria-label=label aria-live=live.then_some("polite")>
                 {page
-                    .results
                     .into_iter()
                     .map(|entry| {
                         let line = sentence(&entry, &name_of(&entry, store));
@@ -218,11 +220,10 @@ pub fn ActivityPanel() -> impl IntoView {
 /// The newest entry of a task's history, if the caller may undo it (their own, recent).
 async fn own_newest(api: Api, task: i32) -> Option<HistoryEntry> {
     let page = api
-        .get::<Page<HistoryEntry>>(&format!("/api/tasks/{task}/history?page_size=1"))
+        .get_page::<HistoryEntry>(&format!("/api/tasks/{task}/history?page_size=1"))
         .await
         .ok()?;
-    page.results
-        .into_iter()
+    page.into_iter()
         .next()
         .filter(|entry| entry.links.undo.is_some())
 }
