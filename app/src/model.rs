@@ -222,10 +222,46 @@ pub struct HistoryEntry {
     /// `create`, `update`, `delete` or `move`.
     pub action: String,
     /// `{field: [before, after]}` in the REST field names and values (status as its number,
-    /// sprint as its id, assigned as a username).
+    /// sprint as its id, assigned as a username): only the fields that changed.
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
-    pub changes: std::collections::BTreeMap<String, [Box<serde_json::value::RawValue>; 2]>,
+    pub changes: FieldChanges,
     pub links: HistoryLinks,
+}
+
+/// `[before, after]` of one field, as raw JSON.
+pub type FieldChange = Option<[Box<serde_json::value::RawValue>; 2]>;
+
+/// The fields a change can touch (a task's, a sprint's, a user's), each `[before, after]` when
+/// it changed and absent otherwise. A struct rather than a map: the browser reads it without a
+/// general-purpose map in its bundle.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct FieldChanges {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: FieldChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: FieldChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sprint: FieldChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: FieldChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: FieldChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assigned: FieldChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: FieldChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: FieldChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed: FieldChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: FieldChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: FieldChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: FieldChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_active: FieldChange,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -98,13 +98,14 @@ test("undo puts a moved card back for both people, by the toast and by Ctrl+Z", 
   await expect(toast).toContainText("to Completed");
   await alice.page.emulateMedia({ colorScheme: "dark" });
   await alice.page.screenshot({ path: "test-results/undo-toast-dark.png" });
-  await alice.page.locator("body").press("Control+z");
+  // Focus stays on the card that was dragged; the keys work anywhere on the board.
+  await alice.card(task.name).press("Control+z");
   await expect(alice.cardIn("Not Started", task.name)).toBeVisible();
   await expect(bob.cardIn("Not Started", task.name)).toBeVisible();
   const undone = await api.getTask(task.id);
   expect(undone.status).toBe(1);
   expect(undone.completed).toBeNull();
-  await alice.page.locator("body").press("Control+Shift+z");
+  await alice.card(task.name).press("Control+Shift+z");
   await expect(alice.cardIn("Completed", task.name)).toBeVisible();
   await expect(bob.cardIn("Completed", task.name)).toBeVisible();
 

@@ -38,13 +38,13 @@ fn column_of(status: Option<i64>, in_sprint: bool) -> &'static str {
 /// What the entry did, after the actor's name. `subject` is how the object is named: "this"
 /// in its own dialog, its name in the sprint's activity.
 pub fn what(entry: &HistoryEntry, subject: &str) -> String {
-    let change = |field: &str| entry.changes.get(field);
+    let changes = &entry.changes;
     match entry.action.as_str() {
         "create" => format!("created {subject}"),
         "delete" => format!("deleted {subject}"),
         _ => {
             let mut parts = Vec::new();
-            let (status, sprint) = (change("status"), change("sprint"));
+            let (status, sprint) = (changes.status.as_ref(), changes.sprint.as_ref());
             if status.is_some() || sprint.is_some() {
                 // A side the entry does not name kept its value: an unchanged status with a
                 // changed sprint can only be Not Started (the backlog holds nothing else), and
@@ -61,29 +61,29 @@ pub fn what(entry: &HistoryEntry, subject: &str) -> String {
                 } else {
                     parts.push(format!("moved {subject} from {from} to {to}"));
                 }
-            } else if change("order").is_some() && entry.action == "move" {
+            } else if changes.order.is_some() && entry.action == "move" {
                 parts.push(format!("reordered {subject}"));
             }
-            if let Some([_, after]) = change("name") {
+            if let Some([_, after]) = changes.name.as_ref() {
                 let name = text(after).unwrap_or_default();
                 parts.push(format!("renamed {subject} to “{name}”"));
             }
-            if change("description").is_some() {
+            if changes.description.is_some() {
                 parts.push("changed the description".to_owned());
             }
-            if let Some([_, after]) = change("assigned") {
+            if let Some([_, after]) = changes.assigned.as_ref() {
                 parts.push(match text(after) {
                     Some(who) => format!("assigned {subject} to {who}"),
                     None => format!("unassigned {subject}"),
                 });
             }
-            if let Some([_, after]) = change("due") {
+            if let Some([_, after]) = changes.due.as_ref() {
                 parts.push(match text(after) {
                     Some(day) => format!("set the due date to {day}"),
                     None => "cleared the due date".to_owned(),
                 });
             }
-            if let Some([_, after]) = change("end") {
+            if let Some([_, after]) = changes.end.as_ref() {
                 let day = text(after).unwrap_or_default();
                 parts.push(format!("set the end date to {day}"));
             }
@@ -152,30 +152,32 @@ fn HistoryList(
             entries.set(Some(api.get_page::<HistoryEntry>(&path).await));
         });
     });
-    move || match entries.get() {
-        None => view! { <p>"Loading…"</p> }.into_any(),
-        Some(Err(error)) => {
-            view! { <p class="error" role="alert">{error.message()}</p> }.into_any()
-        }
-        Some(Ok(page)) => view! {
-            <ol class="history" aria-label=label aria-live=live.then_some("polite")>
-                {page
-                    .into_iter()
-                    .map(|entry| {
-                        let line = sentence(&entry, &name_of(&entry, store));
-                        let when = age(&entry).map(ago).unwrap_or_default();
-                        view! {
-                            <li>
-                                <span class="what">{line}</span>
-                                " · "
-                                <time datetime=entry.at>{when}</time>
-                            </li>
-                        }
-                    })
-                    .collect_view()}
-            </ol>
-        }
-        .into_any(),
+    move || {
+        entries.with(|state| match state {
+            None => view! { <p>"Loading…"</p> }.into_any(),
+            Some(Err(error)) => {
+                view! { <p class="error" role="alert">{error.message()}</p> }.into_any()
+            }
+            Some(Ok(page)) => view! {
+                <ol class="history" aria-label=label aria-live=live.then_some("polite")>
+                    {page
+                        .iter()
+                        .map(|entry| {
+                            let line = sentence(entry, &name_of(entry, store));
+                            let when = age(entry).map(ago).unwrap_or_default();
+                            view! {
+                                <li>
+                                    <span class="what">{line}</span>
+                                    " · "
+                                    <time datetime=entry.at.clone()>{when}</time>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ol>
+            }
+            .into_any(),
+        })
     }
 }
 
@@ -314,7 +316,6 @@ pub fn take_back(store: BoardStore, api: Api, id: i64, redoing: bool) {
 }
 
 /// Ctrl/⌘+Z (`redo` false) or Ctrl/⌘+Shift+Z (`redo` true) on the board.
-#[cfg(all(feature = "browser", not(feature = "ssr")))]
 pub fn undo_last(store: BoardStore, api: Api, redo: bool) {
     let next = store.undo.try_update_value(|undo| {
         if redo {

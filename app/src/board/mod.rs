@@ -145,26 +145,27 @@ fn Board(data: BoardData) -> impl IntoView {
 
     // Ctrl/⌘+Z undoes this person's last change here, Ctrl/⌘+Shift+Z redoes it; in a text
     // field they stay the field's own.
-    #[cfg(all(feature = "browser", not(feature = "ssr")))]
-    {
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         use leptos::wasm_bindgen::JsCast;
-        let listener = window_event_listener(leptos::ev::keydown, move |ev| {
-            let typing = ev
-                .target()
-                .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-                .is_some_and(|element| {
-                    matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                });
-            if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("z") && !typing {
-                ev.prevent_default();
-                history::undo_last(store, api, ev.shift_key());
-            }
-        });
-        on_cleanup(move || listener.remove());
-    }
+        let typing = ev
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|element| {
+                matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+            });
+        if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("z") && !typing {
+            ev.prevent_default();
+            history::undo_last(store, api, ev.shift_key());
+        }
+    };
     let show_activity = RwSignal::new(false);
     view! {
-        <article class="board" aria-labelledby="sprint-title" data-link=move || store.link.get().as_str()>
+        <article
+            class="board"
+            aria-labelledby="sprint-title"
+            data-link=move || store.link.get().as_str()
+            on:keydown=on_keydown
+        >
             <SprintHeader />
             <button
                 type="button"

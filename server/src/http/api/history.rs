@@ -73,16 +73,10 @@ fn render(
         model: log::name_of(entry.model),
         object: entry.object,
         action: log::name_of(entry.action),
-        changes: entry
-            .changes
-            .into_iter()
-            .map(|(field, [before, after])| {
-                let raw = |value: serde_json::Value| {
-                    serde_json::value::to_raw_value(&value).expect("JSON values serialize")
-                };
-                (field, [raw(before), raw(after)])
-            })
-            .collect(),
+        // The log's map read as the typed set of fields (every logged field is one of them).
+        changes: serde_json::to_value(&entry.changes)
+            .and_then(serde_json::from_value)
+            .unwrap_or_default(),
     }
 }
 
