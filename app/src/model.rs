@@ -232,8 +232,8 @@ pub struct HistoryEntry {
 pub type FieldChange = Option<[Box<serde_json::value::RawValue>; 2]>;
 
 /// The fields a change can touch (a task's, a sprint's, a user's), each `[before, after]` when
-/// it changed and absent otherwise. A struct rather than a map: the browser reads it without a
-/// general-purpose map in its bundle.
+/// it changed and absent otherwise. A struct rather than a map, and the browser's copy holds
+/// only the fields it tells people about: every byte of reader code is in its bundle.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct FieldChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -248,28 +248,36 @@ pub struct FieldChanges {
     pub order: FieldChange,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assigned: FieldChange,
+    #[cfg(feature = "ssr")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started: FieldChange,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due: FieldChange,
+    #[cfg(feature = "ssr")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub completed: FieldChange,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: FieldChange,
+    #[cfg(feature = "ssr")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: FieldChange,
+    #[cfg(feature = "ssr")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub full_name: FieldChange,
+    #[cfg(feature = "ssr")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: FieldChange,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryLinks {
+    // The browser follows only `undo`.
+    #[cfg(feature = "ssr")]
     #[serde(rename = "self")]
     pub self_: String,
     /// The object changed (gone if it was deleted since).
+    #[cfg(feature = "ssr")]
     pub object: String,
     /// `POST` here to take the change back: only on the caller's own recent changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -27,7 +27,6 @@ test("the History tab tells who changed what, in sentences", async ({ browser })
   await expect(lines.nth(0)).toContainText("alice moved this from Not Started to In Testing · just now");
   await expect(lines.nth(1)).toContainText("bob assigned this to bob");
   await expect(lines.nth(2)).toContainText("alice created this");
-  await expect(history.locator("time").first()).toHaveAttribute("datetime", /Z|\+00:00$/);
   await alice.page.screenshot({ path: "test-results/history-tab-light.png" });
   await alice.page.emulateMedia({ colorScheme: "dark" });
   await alice.page.screenshot({ path: "test-results/history-tab-dark.png" });

@@ -145,39 +145,31 @@ fn HistoryList(
 ) -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let api = use_api();
-    let entries = RwSignal::new(None::<Result<Vec<HistoryEntry>, crate::api::ApiError>>);
+    // Read into sentences as they arrive: the list holds text, not entries.
+    let lines = RwSignal::new(Vec::<String>::new());
     Effect::new(move |_| {
         let path = path.get();
         leptos::task::spawn_local(async move {
-            entries.set(Some(api.get_page::<HistoryEntry>(&path).await));
-        });
-    });
-    move || {
-        entries.with(|state| match state {
-            None => view! { <p>"Loading…"</p> }.into_any(),
-            Some(Err(error)) => {
-                view! { <p class="error" role="alert">{error.message()}</p> }.into_any()
-            }
-            Some(Ok(page)) => view! {
-                <ol class="history" aria-label=label aria-live=live.then_some("polite")>
-                    {page
-                        .iter()
+            match api.get_page::<HistoryEntry>(&path).await {
+                Ok(page) => lines.set(
+                    page.iter()
                         .map(|entry| {
                             let line = sentence(entry, &name_of(entry, store));
-                            let when = age(entry).map(ago).unwrap_or_default();
-                            view! {
-                                <li>
-                                    <span class="what">{line}</span>
-                                    " · "
-                                    <time datetime=entry.at.clone()>{when}</time>
-                                </li>
+                            match age(entry) {
+                                Some(seconds) => format!("{line} · {}", ago(seconds)),
+                                None => line,
                             }
                         })
-                        .collect_view()}
-                </ol>
+                        .collect(),
+                ),
+                Err(refused) => store.notice.set(Some(refused.message())),
             }
-            .into_any(),
-        })
+        });
+    });
+    view! {
+        <ol class="history" aria-label=label aria-live=live.then_some("polite")>
+            {move || lines.get().into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
+        </ol>
     }
 }
 
@@ -239,16 +231,12 @@ pub fn offer_undo(store: BoardStore, api: Api, task: i32, what: String) {
                 undo.done.push(entry.id);
                 undo.redo.clear();
             });
-            store.toast.set(Some(Toast {
-                text: what,
-                entry: entry.id,
-            }));
+            store.toast.set(Some(what.clone()));
             // The toast goes after a while; Ctrl/⌘+Z still undoes the change.
             #[cfg(all(feature = "browser", not(feature = "ssr")))]
             set_timeout(
                 move || {
-                    if store.toast.with_untracked(|t| t.as_ref().map(|t| t.entry)) == Some(entry.id)
-                    {
+                    if store.toast.with_untracked(|t| t.as_ref() == Some(&what)) {
                         store.toast.set(None);
                     }
                 },
@@ -256,14 +244,6 @@ pub fn offer_undo(store: BoardStore, api: Api, task: i32, what: String) {
             );
         }
     });
-}
-
-/// The toast after a person's own change.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Toast {
-    pub text: String,
-    /// The entry its Undo takes back.
-    pub entry: i64,
 }
 
 /// This person's own changes on this board, for Ctrl/⌘+Z and Ctrl/⌘+Shift+Z.
@@ -329,34 +309,6 @@ pub fn undo_last(store: BoardStore, api: Api, redo: bool) {
     }
 }
 
-/// The toast: what was done, and its Undo.
-#[component]
-pub fn UndoToast() -> impl IntoView {
-    let store = expect_context::<BoardStore>();
-    let api = use_api();
-    move || {
-        store.toast.get().map(|toast| {
-            let entry = toast.entry;
-            view! {
-                <div class="toast" role="status">
-                    <span>{toast.text}</span>
-                    <button
-                        type="button"
-                        class="link-button"
-                        on:click=move |_| {
-                            store.undo.update_value(|undo| undo.done.retain(|id| *id != entry));
-                            take_back(store, api, entry, false);
-                        }
-                    >
-                        "Undo"
-                    </button>
-                    <button type="button" class="link-button" aria-label="Dismiss" on:click=move |_| store.toast.set(None)>"×"</button>
-                </div>
-            }
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,11 +324,7 @@ mod tests {
             object: 7,
             action: action.into(),
             changes: serde_json::from_str(&changes.to_string()).unwrap(),
-            links: HistoryLinks {
-                self_: String::new(),
-                object: String::new(),
-                undo: None,
-            },
+            links: HistoryLinks::default(),
         }
     }
 

@@ -176,7 +176,6 @@ fn Board(data: BoardData) -> impl IntoView {
                 "Activity"
             </button>
             {move || show_activity.get().then(|| view! { <history::ActivityPanel /> })}
-            <history::UndoToast />
             {move || match store.link.get() {
                 Link::Lost { retry_in } => Some(view! {
                     <p class="banner offline" role="status">
@@ -185,11 +184,11 @@ fn Board(data: BoardData) -> impl IntoView {
                 }),
                 _ => None,
             }}
-            {move || store.notice.get().map(|text| view! {
-                <p class="banner refused" role="alert">
-                    {text}
-                    <button type="button" class="link-button" on:click=move |_| store.notice.set(None)>"Dismiss"</button>
-                </p>
+            {move || store.notice.get().map(|text| {
+                message("banner refused", "alert", text, "Dismiss", Box::new(move || store.notice.set(None)))
+            })}
+            {move || store.toast.get().map(|text| {
+                message("toast", "status", text, "Undo", Box::new(move || history::undo_last(store, api, false)))
             })}
             <p class="visually-hidden" aria-live="polite">{move || store.announcement.get()}</p>
             <p id="card-help" class="visually-hidden">
@@ -200,6 +199,23 @@ fn Board(data: BoardData) -> impl IntoView {
             </div>
             {move || store.editing.get().map(|id| view! { <TaskDetail id /> })}
         </article>
+    }
+}
+
+/// A line of text with one action: the refusal banner and the undo toast (one view for both,
+/// so the bundle carries its code once).
+fn message(
+    class: &'static str,
+    role: &'static str,
+    text: String,
+    action: &'static str,
+    act: Box<dyn Fn() + Send + Sync>,
+) -> impl IntoView {
+    view! {
+        <p class=class role=role>
+            {text}
+            <button type="button" class="link-button" on:click=move |_| act()>{action}</button>
+        </p>
     }
 }
 

@@ -125,8 +125,8 @@ pub struct BoardStore {
     pub focused: StoredValue<Option<i32>>,
     /// Bumped by every change from the live stream (the activity panel refetches on it).
     pub activity: RwSignal<u32>,
-    /// What this person just did, with its Undo.
-    pub toast: RwSignal<Option<super::history::Toast>>,
+    /// What this person just did (its Undo takes back the newest of `undo.done`).
+    pub toast: RwSignal<Option<String>>,
     /// This person's own changes here, for Ctrl/⌘+Z and Ctrl/⌘+Shift+Z.
     pub undo: StoredValue<super::history::UndoStack>,
 }
