@@ -210,7 +210,7 @@ mod tests {
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     /// The order in which changes became visible (a frame's `seq`).
-    pub id: i64,
+    pub id: u64,
     /// ISO 8601, UTC: `2026-12-05T08:00:00.123456Z`.
     pub at: String,
     /// Who made it (`null`: the server's command line).

@@ -39,9 +39,12 @@ struct Frame<'a> {
     user: Option<String>,
     #[serde(borrow)]
     body: Option<&'a RawValue>,
-    /// A move's column: task ids in their new order, and each one's version after it.
-    order: Option<Vec<i32>>,
-    versions: Option<Vec<i32>>,
+    /// A move's column: task ids in their new order, and each one's version after it (empty
+    /// for any other frame).
+    #[serde(default)]
+    order: Vec<i32>,
+    #[serde(default)]
+    versions: Vec<i32>,
 }
 
 /// The event a text frame carries, or `None` for one the board has no use for (unknown
@@ -66,11 +69,11 @@ pub fn read(text: &str) -> Option<Event> {
         },
         ("add" | "update", Some("task")) => {
             let task = serde_json::from_str(body).ok()?;
-            let change = match (frame.order, frame.versions) {
-                (Some(order), Some(versions)) if order.len() == versions.len() => {
-                    Change::TaskMoved(Box::new(task), order.into_iter().zip(versions).collect())
-                }
-                _ => Change::Task(task),
+            let change = if !frame.order.is_empty() && frame.order.len() == frame.versions.len() {
+                let column = frame.order.into_iter().zip(frame.versions).collect();
+                Change::TaskMoved(Box::new(task), column)
+            } else {
+                Change::Task(task)
             };
             Event::Change {
                 seq: frame.seq,

@@ -134,8 +134,9 @@ fn age(entry: &HistoryEntry) -> Option<i64> {
 /// the one list both the task dialog and the activity panel show.
 #[component]
 fn HistoryList(
-    /// Where the entries come from (a history endpoint, newest first).
-    path: Signal<String>,
+    /// Where the entries come from (a history endpoint, newest first); read reactively, so
+    /// the list is fetched again whenever what it reads changes.
+    path: Box<dyn Fn() -> String + Send + Sync>,
     /// The list's accessible name.
     label: &'static str,
     /// How an entry names its object.
@@ -148,7 +149,7 @@ fn HistoryList(
     // Read into sentences as they arrive: the list holds text, not entries.
     let lines = RwSignal::new(Vec::<String>::new());
     Effect::new(move |_| {
-        let path = path.get();
+        let path = path();
         leptos::task::spawn_local(async move {
             match api.get_page::<HistoryEntry>(&path).await {
                 Ok(page) => lines.set(
@@ -177,7 +178,7 @@ fn HistoryList(
 #[component]
 pub fn TaskHistory(id: i32) -> impl IntoView {
     let store = expect_context::<BoardStore>();
-    let path = Signal::derive(move || {
+    let path = Box::new(move || {
         // Tracks the task's version: every change to it refetches.
         store.tasks.with(|tasks| tasks.get(&id).map(|t| t.version));
         format!("/api/tasks/{id}/history?page_size=50")
@@ -189,7 +190,7 @@ pub fn TaskHistory(id: i32) -> impl IntoView {
 #[component]
 pub fn ActivityPanel() -> impl IntoView {
     let store = expect_context::<BoardStore>();
-    let path = Signal::derive(move || {
+    let path = Box::new(move || {
         store.activity.track();
         format!("/api/sprints/{}/history?page_size=30", store.sprint_id())
     });
@@ -250,14 +251,14 @@ pub fn offer_undo(store: BoardStore, api: Api, task: i32, what: String) {
 #[derive(Debug, Default)]
 pub struct UndoStack {
     /// Entries that Ctrl/⌘+Z takes back, newest last.
-    pub done: Vec<i64>,
+    pub done: Vec<u64>,
     /// The entries of undos, that Ctrl/⌘+Shift+Z takes back in turn (a redo).
-    pub redo: Vec<i64>,
+    pub redo: Vec<u64>,
 }
 
 /// Takes entry `id` back; on success the undo's own entry goes on the other stack. Tells the
 /// person what happened (or why it could not).
-pub fn take_back(store: BoardStore, api: Api, id: i64, redoing: bool) {
+pub fn take_back(store: BoardStore, api: Api, id: u64, redoing: bool) {
     leptos::task::spawn_local(async move {
         store.toast.set(None);
         match api

@@ -65,7 +65,8 @@ fn render(
             object,
             undo: may_undo.then(|| origin.url(&format!("/api/history/{}/undo", entry.id))),
         },
-        id: entry.id,
+        // Log ids start at 1.
+        id: u64::try_from(entry.id).unwrap_or_default(),
         at: entry
             .at
             .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
