@@ -234,7 +234,7 @@ pub type FieldChange = Option<[Box<serde_json::value::RawValue>; 2]>;
 /// The fields a change can touch (a task's, a sprint's, a user's), each `[before, after]` when
 /// it changed and absent otherwise. A struct rather than a map, and the browser's copy holds
 /// only the fields it tells people about: every byte of reader code is in its bundle.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize)]
 pub struct FieldChanges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: FieldChange,
@@ -267,6 +267,57 @@ pub struct FieldChanges {
     #[cfg(feature = "ssr")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: FieldChange,
+}
+
+/// Read by hand: one loop over the keys instead of a derived reader per field, because this
+/// reader is in the browser's bundle. Fields this side does not hold are skipped.
+impl<'de> Deserialize<'de> for FieldChanges {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = FieldChanges;
+
+            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
+                formatter.write_str("an object of [before, after] pairs")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<FieldChanges, A::Error> {
+                let mut changes = FieldChanges::default();
+                while let Some(field) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    let slot = match &*field {
+                        "name" => &mut changes.name,
+                        "description" => &mut changes.description,
+                        "sprint" => &mut changes.sprint,
+                        "status" => &mut changes.status,
+                        "order" => &mut changes.order,
+                        "assigned" => &mut changes.assigned,
+                        "due" => &mut changes.due,
+                        "end" => &mut changes.end,
+                        #[cfg(feature = "ssr")]
+                        "started" => &mut changes.started,
+                        #[cfg(feature = "ssr")]
+                        "completed" => &mut changes.completed,
+                        #[cfg(feature = "ssr")]
+                        "username" => &mut changes.username,
+                        #[cfg(feature = "ssr")]
+                        "full_name" => &mut changes.full_name,
+                        #[cfg(feature = "ssr")]
+                        "is_active" => &mut changes.is_active,
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(changes)
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
