@@ -23,6 +23,8 @@ test("the History tab tells who changed what, in sentences", async ({ browser })
   await alice.dialog.getByRole("tab", { name: "History" }).click();
   const history = alice.dialog.getByRole("list", { name: "History of this task" });
   const lines = history.getByRole("listitem");
+  // The tab replaces the form; the Details tab brings it back.
+  await expect(alice.dialog.getByLabel("Name")).toBeHidden();
   await expect(lines).toHaveCount(3);
   await expect(lines.nth(0)).toContainText("alice moved this from Not Started to In Testing · just now");
   await expect(lines.nth(1)).toContainText("bob assigned this to bob");
