@@ -567,7 +567,7 @@ async fn retention_prunes_whole_entries_and_a_resume_from_before_them_refetches(
         );
         let mut fresh = live.connect(&format!("{ticket}&since={}", first + 1)).await;
         assert_eq!(
-            fresh.next().await["body"]["name"],
+            fresh.next_change().await["body"]["name"],
             "Recent",
             "from the horizon on, it replays"
         );

@@ -245,6 +245,23 @@ async fn logged_body(
     Ok(serde_json::to_value(&rendered[0]).expect("tasks serialize"))
 }
 
+/// The bodies the log keeps for a task before and after a change, rendered together: one
+/// assignee lookup for both.
+async fn logged_bodies(
+    store: &Store,
+    db: &impl ConnectionTrait,
+    before: &task::Model,
+    after: &task::Model,
+) -> std::result::Result<(Value, Value), sea_orm::DbErr> {
+    let rendered = store
+        .broadcast()
+        .tasks(db, vec![before.clone(), after.clone()])
+        .await?;
+    let [before, after] = [&rendered[0], &rendered[1]]
+        .map(|task| serde_json::to_value(task).expect("tasks serialize"));
+    Ok((before, after))
+}
+
 /// The entry for a change of `task` that was in `previous_sprint` before it.
 fn entry(
     action: log::Action,
@@ -306,14 +323,13 @@ pub async fn update(
     let stored = find_for_update(&txn, id).await?;
     check_version(stored.version, expected_version, &stored)?;
     let previous_sprint = stored.sprint_id;
-    let before = logged_body(store, &txn, &stored).await?;
     let draft = draft(&txn, fields, Some(&stored), mode).await?;
     let version = stored.version + 1;
-    let mut active = stored.into_active_model();
+    let mut active = stored.clone().into_active_model();
     apply(&mut active, draft);
     active.version = Set(version);
     let updated = active.update(&txn).await?;
-    let after = logged_body(store, &txn, &updated).await?;
+    let (before, after) = logged_bodies(store, &txn, &stored, &updated).await?;
     let logged = entry(
         log::Action::Update,
         &updated,
@@ -565,7 +581,6 @@ pub async fn move_task(
     order_at(order.len() - 1)?;
     let position = order.iter().position(|other| *other == id).unwrap_or(0);
     let previous_sprint = stored.sprint_id;
-    let before = logged_body(store, &txn, &stored).await?;
     let version = stored.version + 1;
     let mut active = stored.clone().into_active_model();
     active.sprint_id = Set(target.sprint);
@@ -595,7 +610,7 @@ pub async fn move_task(
     }
     versions.insert(id, version);
     let task = active.update(&txn).await?;
-    let after = logged_body(store, &txn, &task).await?;
+    let (before, after) = logged_bodies(store, &txn, &stored, &task).await?;
     let mut logged = entry(
         log::Action::Move,
         &task,

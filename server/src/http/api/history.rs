@@ -145,6 +145,19 @@ pub(super) async fn one(
     Ok(Json(render(entry, &state, &origin, &caller)).into_response())
 }
 
+/// 404 for an object that never existed (`exists` looks it up); one deleted since keeps its
+/// history.
+async fn require_known<M>(
+    state: &AppState,
+    scope: Scope,
+    exists: impl std::future::Future<Output = Result<Option<M>, sea_orm::DbErr>>,
+) -> Result<(), AppError> {
+    if log::count(&state.db, scope).await? == 0 && exists.await?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    Ok(())
+}
+
 #[utoipa::path(get, path = "/api/tasks/{id}/history", tag = "history",
     description = "The task's changes, newest first (also after it was deleted).",
     responses((status = 200, body = Page<HistoryEntry>), (status = 404)))]
@@ -157,15 +170,8 @@ pub(super) async fn of_task(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let scope = Scope::Object(log::Model::Task, id);
-    // A task that never existed has no history; a deleted one keeps it.
-    if log::count(&state.db, scope).await? == 0
-        && <task::Entity as sea_orm::EntityTrait>::find_by_id(id)
-            .one(&state.db)
-            .await?
-            .is_none()
-    {
-        return Err(AppError::NotFound);
-    }
+    let exists = <task::Entity as sea_orm::EntityTrait>::find_by_id(id).one(&state.db);
+    require_known(&state, scope, exists).await?;
     let query = Query::parse(raw.as_deref());
     let path = format!("/api/tasks/{id}/history");
     listing(&state, &caller, &origin, scope, &path, &query).await
@@ -183,14 +189,8 @@ pub(super) async fn of_sprint(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let scope = Scope::Sprint(id);
-    if log::count(&state.db, scope).await? == 0
-        && <sprint::Entity as sea_orm::EntityTrait>::find_by_id(id)
-            .one(&state.db)
-            .await?
-            .is_none()
-    {
-        return Err(AppError::NotFound);
-    }
+    let exists = <sprint::Entity as sea_orm::EntityTrait>::find_by_id(id).one(&state.db);
+    require_known(&state, scope, exists).await?;
     let query = Query::parse(raw.as_deref());
     let path = format!("/api/sprints/{id}/history");
     listing(&state, &caller, &origin, scope, &path, &query).await
