@@ -227,17 +227,13 @@ pub async fn delete(
             serde_json::to_value(after).expect("tasks serialize"),
         );
         // Its boards see it leave, every board sees it arrive in the backlog.
-        entries.push(NewEntry {
-            model: log::Model::Task,
-            object: returned.id,
-            action: log::Action::Update,
-            changes: log::diff(Some(&before), Some(&after), super::tasks::LOGGED_FIELDS),
-            body: after,
-            version: returned.version,
-            sprints: vec![id],
-            backlog: true,
-            column: None,
-        });
+        entries.push(super::tasks::entry(
+            log::Action::Update,
+            returned,
+            Some(id),
+            Some(&before),
+            &after,
+        ));
     }
     sprint::Entity::delete_by_id(id).exec(&txn).await?;
     let body = logged_body(store, &stored);

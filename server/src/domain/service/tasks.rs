@@ -263,7 +263,7 @@ async fn logged_bodies(
 }
 
 /// The entry for a change of `task` that was in `previous_sprint` before it.
-fn entry(
+pub(super) fn entry(
     action: log::Action,
     task: &task::Model,
     previous_sprint: Option<i32>,
@@ -445,20 +445,7 @@ pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<task:
     order_at(order.len() - 1)?;
     active.order = Set(order_at(at)?);
     let restored = active.insert(&txn).await?;
-    let mut versions: std::collections::HashMap<i32, i32> =
-        column.iter().map(|t| (t.id, t.version)).collect();
-    versions.insert(id, restored.version);
-    let current = |other: i32| column.iter().find(|t| t.id == other).map(|t| t.order);
-    for (other, index) in placement::renumbered(&order, current) {
-        let Some(row) = column.iter().find(|t| t.id == other) else {
-            continue;
-        };
-        let mut other_active = row.clone().into_active_model();
-        other_active.order = Set(index);
-        other_active.version = Set(row.version + 1);
-        other_active.update(&txn).await?;
-        versions.insert(other, row.version + 1);
-    }
+    let placed = renumber_neighbours(&txn, &column, &order, (id, restored.version)).await?;
     let after = logged_body(store, &txn, &restored).await?;
     let mut logged = entry(
         log::Action::Create,
@@ -467,14 +454,43 @@ pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<task:
         None,
         &after,
     );
-    logged.column = Some(
-        order
-            .iter()
-            .map(|other| (*other, versions.get(other).copied().unwrap_or(0)))
-            .collect(),
-    );
+    logged.column = Some(placed);
     store.commit(txn, actor, vec![logged]).await?;
     Ok(restored)
+}
+
+/// Renumbers the neighbours of a task placed in a column: `column` is the column as read
+/// (without the task), `order` its ids after the placement, `(id, version)` the placed task.
+/// Every neighbour whose place changed gets its new `order` and the next version. Returns the
+/// column in its new order with each task's version, as the log records a move.
+async fn renumber_neighbours(
+    txn: &DatabaseTransaction,
+    column: &[task::Model],
+    order: &[i32],
+    (id, version): (i32, i32),
+) -> Result<Vec<(i32, i32)>> {
+    let row = |other: i32| column.iter().find(|t| t.id == other);
+    let mut placed = Vec::with_capacity(order.len());
+    let changed = placement::renumbered(order, |other| row(other).map(|t| t.order));
+    for &other in order {
+        if other == id {
+            placed.push((id, version));
+            continue;
+        }
+        let Some(neighbour) = row(other) else {
+            continue;
+        };
+        let mut neighbour_version = neighbour.version;
+        if let Some((_, index)) = changed.iter().find(|(changed, _)| *changed == other) {
+            neighbour_version += 1;
+            let mut active = neighbour.clone().into_active_model();
+            active.order = Set(*index);
+            active.version = Set(neighbour_version);
+            active.update(txn).await?;
+        }
+        placed.push((other, neighbour_version));
+    }
+    Ok(placed)
 }
 
 async fn find_for_update(txn: &DatabaseTransaction, id: i32) -> Result<task::Model> {
@@ -590,25 +606,7 @@ pub async fn move_task(
     active.order = Set(order_at(position)?);
     active.version = Set(version);
 
-    // Every neighbour whose place changed is renumbered and gets the next version; the log
-    // records each member's version so boards end up exactly where the server is.
-    let mut versions: std::collections::HashMap<i32, i32> =
-        column.iter().map(|t| (t.id, t.version)).collect();
-    let current = |other: i32| column.iter().find(|t| t.id == other).map(|t| t.order);
-    for (other, index) in placement::renumbered(&order, current) {
-        if other == id {
-            continue;
-        }
-        let Some(row) = column.iter().find(|t| t.id == other) else {
-            continue;
-        };
-        let mut other_active = row.clone().into_active_model();
-        other_active.order = Set(index);
-        other_active.version = Set(row.version + 1);
-        other_active.update(&txn).await?;
-        versions.insert(other, row.version + 1);
-    }
-    versions.insert(id, version);
+    let placed = renumber_neighbours(&txn, &column, &order, (id, version)).await?;
     let task = active.update(&txn).await?;
     let (before, after) = logged_bodies(store, &txn, &stored, &task).await?;
     let mut logged = entry(
@@ -618,12 +616,7 @@ pub async fn move_task(
         Some(&before),
         &after,
     );
-    logged.column = Some(
-        order
-            .iter()
-            .map(|other| (*other, versions.get(other).copied().unwrap_or(0)))
-            .collect(),
-    );
+    logged.column = Some(placed);
     store.commit(txn, actor, vec![logged]).await?;
     Ok(task)
 }
