@@ -15,6 +15,7 @@ pub mod pages;
 pub mod paths;
 pub mod placement;
 pub mod routing;
+pub mod stream;
 
 use leptos::prelude::*;
 

@@ -2,12 +2,12 @@
 //! the server, whose answer (or refusal) settles it.
 
 use leptos::prelude::*;
-use serde::Serialize;
 
 use super::store::{BoardStore, Column, apply_move, column_order, roll_back};
 use crate::{
     api::Api,
     model::{MoveTask, Task},
+    stream::{Frame, Gesture},
 };
 
 /// Moves a task to `target`, in front of `before` or at the end; one `POST …/move`. The card
@@ -36,7 +36,7 @@ pub fn move_task(store: BoardStore, api: Api, id: i32, target: Column, before: O
             position + 1
         ));
     }
-    send_gesture(store, id, "drop");
+    send_gesture(store, id, Gesture::Drop);
     let body = MoveTask {
         status: target.status,
         sprint: target.sprint,
@@ -64,20 +64,8 @@ pub fn move_task(store: BoardStore, api: Api, id: i32, target: Column, before: O
 }
 
 /// Tells the others on the board about a drag (they see the card locked with our name).
-pub fn send_gesture(store: BoardStore, id: i32, action: &'static str) {
-    #[derive(Serialize)]
-    struct Gesture {
-        model: &'static str,
-        id: i32,
-        action: &'static str,
-    }
+pub fn send_gesture(store: BoardStore, id: i32, gesture: Gesture) {
     if let Some(send) = store.outbox.get_value() {
-        let frame = serde_json::to_string(&Gesture {
-            model: "task",
-            id,
-            action,
-        })
-        .unwrap_or_default();
-        send.run(frame);
+        send.run(Frame::<()>::gesture(gesture, id, None).to_text());
     }
 }

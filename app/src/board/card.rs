@@ -9,7 +9,7 @@ use super::{
     column::DRAG_TYPE,
     store::{BoardStore, CardFace, Column, column_order},
 };
-use crate::{api::Api, dates};
+use crate::{api::Api, dates, stream::Gesture};
 
 /// A card's element id is this and its task's id; it is also how an event finds its task.
 const CARD_ID_PREFIX: &str = "task-";
@@ -136,13 +136,13 @@ impl CardGestures {
             let _ = transfer.set_data("text/plain", &card.id.to_string());
         }
         card.set_dragging(true);
-        actions::send_gesture(self.store, card.id, "dragstart");
+        actions::send_gesture(self.store, card.id, Gesture::Dragstart);
     }
 
     pub fn dragend(self, ev: ev::DragEvent) {
         if let Some(card) = CardTarget::of(&ev) {
             card.set_dragging(false);
-            actions::send_gesture(self.store, card.id, "dragend");
+            actions::send_gesture(self.store, card.id, Gesture::Dragend);
         }
     }
 
@@ -236,7 +236,7 @@ impl CardGestures {
         let (dx, dy) = (ev.client_x() - press.x, ev.client_y() - press.y);
         if !card.dragging() && dx.abs() + dy.abs() > 8 {
             card.set_dragging(true);
-            actions::send_gesture(self.store, card.id, "dragstart");
+            actions::send_gesture(self.store, card.id, Gesture::Dragstart);
         }
         if card.dragging() {
             let _ = card
@@ -261,7 +261,7 @@ impl CardGestures {
         }
         card.set_dragging(false);
         self.swallow_click.set_value(true);
-        actions::send_gesture(self.store, card.id, "dragend");
+        actions::send_gesture(self.store, card.id, Gesture::Dragend);
         // What is under the finger, with the card itself out of the way.
         let _ = element.style().set_property("visibility", "hidden");
         let under = document().element_from_point(ev.client_x() as f32, ev.client_y() as f32);
@@ -288,7 +288,7 @@ impl CardGestures {
             let _ = card.element.style().remove_property("transform");
             if card.dragging() {
                 card.set_dragging(false);
-                actions::send_gesture(self.store, card.id, "dragend");
+                actions::send_gesture(self.store, card.id, Gesture::Dragend);
             }
         }
     }

@@ -1,12 +1,12 @@
 //! What the sprint's stream says, read into events the board applies: the server's frames
-//! (`hello`, `presence`, `resync`, relayed drags and `add`/`update`/`remove` of tasks and
-//! sprints) become [`Event`]s, and anything else is ignored. Kept apart from the socket so the
-//! protocol is tested without a browser.
+//! ([`crate::stream`]: `hello`, `presence`, `resync`, relayed drags and `add`/`update`/`remove`
+//! of tasks and sprints) become [`Event`]s, and anything else is ignored. Kept apart from the
+//! socket so the protocol is tested without a browser.
 
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::store::Change;
+use crate::stream::{Action, Frame, Model};
 
 /// One frame's meaning for the board.
 #[derive(Debug, PartialEq)]
@@ -25,49 +25,28 @@ pub enum Event {
     Change { seq: Option<u64>, change: Change },
 }
 
-/// A frame as it travels, read once into the fields any action may carry. A change's `body`
-/// stays raw until the model is known, then becomes a [`Task`](crate::model::Task) or a
-/// [`Sprint`](crate::model::Sprint).
-#[derive(Deserialize)]
-struct Frame<'a> {
-    action: String,
-    model: Option<String>,
-    /// The server always sends ids as numbers (it re-reads gestures before relaying them).
-    id: Option<i32>,
-    seq: Option<u64>,
-    users: Option<Vec<String>>,
-    user: Option<String>,
-    #[serde(borrow)]
-    body: Option<&'a RawValue>,
-    /// A move's column: task ids in their new order, and each one's version after it (empty
-    /// for any other frame).
-    #[serde(default)]
-    order: Vec<i32>,
-    #[serde(default)]
-    versions: Vec<i32>,
-}
-
 /// The event a text frame carries, or `None` for one the board has no use for (unknown
 /// actions, malformed JSON, a change whose body does not read as its model).
 pub fn read(text: &str) -> Option<Event> {
-    let frame = serde_json::from_str::<Frame>(text).ok()?;
+    let frame = Frame::read(text)?;
     let body = frame.body.map_or("null", RawValue::get);
-    let event = match (frame.action.as_str(), frame.model.as_deref()) {
-        ("hello", _) => Event::Hello {
-            seq: frame.seq.unwrap_or(0),
+    let seq = frame.seq;
+    let event = match (frame.action, frame.model) {
+        (Action::Hello, _) => Event::Hello {
+            seq: seq.unwrap_or(0),
         },
-        ("presence", _) => Event::Presence(frame.users.unwrap_or_default()),
-        ("resync", _) => Event::Resync,
-        ("dragstart", Some("task")) => Event::Locked {
+        (Action::Presence, _) => Event::Presence(frame.users.unwrap_or_default().into_owned()),
+        (Action::Resync, _) => Event::Resync,
+        (Action::Dragstart, Some(Model::Task)) => Event::Locked {
             task: frame.id?,
-            by: frame.user?,
+            by: frame.user?.into_owned(),
         },
-        ("dragend" | "drop", Some("task")) => Event::Unlocked { task: frame.id? },
-        ("remove", Some("task")) => Event::Change {
-            seq: frame.seq,
+        (Action::Dragend | Action::Drop, Some(Model::Task)) => Event::Unlocked { task: frame.id? },
+        (Action::Remove, Some(Model::Task)) => Event::Change {
+            seq,
             change: Change::TaskRemoved(frame.id?),
         },
-        ("add" | "update", Some("task")) => {
+        (Action::Add | Action::Update, Some(Model::Task)) => {
             let task = serde_json::from_str(body).ok()?;
             let change = if !frame.order.is_empty() && frame.order.len() == frame.versions.len() {
                 let column = frame.order.into_iter().zip(frame.versions).collect();
@@ -75,17 +54,14 @@ pub fn read(text: &str) -> Option<Event> {
             } else {
                 Change::Task(task)
             };
-            Event::Change {
-                seq: frame.seq,
-                change,
-            }
+            Event::Change { seq, change }
         }
-        ("remove", Some("sprint")) => Event::Change {
-            seq: frame.seq,
+        (Action::Remove, Some(Model::Sprint)) => Event::Change {
+            seq,
             change: Change::SprintRemoved,
         },
-        ("add" | "update", Some("sprint")) => Event::Change {
-            seq: frame.seq,
+        (Action::Add | Action::Update, Some(Model::Sprint)) => Event::Change {
+            seq,
             change: Change::Sprint(serde_json::from_str(body).ok()?),
         },
         _ => return None,

@@ -15,6 +15,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use app::stream::Gesture;
 use axum::{
     extract::{
         RawQuery, State, WebSocketUpgrade,
@@ -29,7 +30,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::domain::accounts::ticket;
 use crate::domain::log;
 use crate::live::{
-    events::{ClientFrame, Gesture, HelloFrame, RESYNC_FRAME, change_frame},
+    events::{ClientFrame, change_frame, hello_frame, resync_frame},
     hub::{Hub, Subscription},
 };
 use crate::{
@@ -275,13 +276,7 @@ impl Connection {
             mut rx,
             delivered,
         } = subscription;
-        let hello = serde_json::to_string(&HelloFrame {
-            action: "hello",
-            seq: since.unwrap_or(delivered),
-            sprint,
-            user: &username,
-        })
-        .expect("hello serializes");
+        let hello = hello_frame(since.unwrap_or(delivered), sprint, &username);
         let mut open = send(&mut socket, &hello).await;
         // Live frames up to here are covered by the catch-up (or were seen already).
         let mut last_sent = delivered;
@@ -294,10 +289,10 @@ impl Connection {
                     }
                 }
                 // Older than the log keeps, or not from this log at all: refetch.
-                Ok(None) => open = open && send(&mut socket, RESYNC_FRAME).await,
+                Ok(None) => open = open && send(&mut socket, &resync_frame()).await,
                 Err(error) => {
                     tracing::warn!(%error, "reading the change log for a resume failed");
-                    open = open && send(&mut socket, RESYNC_FRAME).await;
+                    open = open && send(&mut socket, &resync_frame()).await;
                 }
             }
         }
@@ -337,7 +332,7 @@ impl Connection {
                                 }
                                 last_sent = last_sent.max(through);
                             }
-                            Ok(None) | Err(_) => open = send(&mut socket, RESYNC_FRAME).await,
+                            Ok(None) | Err(_) => open = send(&mut socket, &resync_frame()).await,
                         }
                     }
                     Err(RecvError::Closed) => open = false,

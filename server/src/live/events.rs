@@ -1,77 +1,49 @@
-//! What travels on a sprint's stream. Change frames are change-log entries in the book's
-//! shape — `{"model", "id", "action", "body"}` — plus `seq` (the entry's id, for resume) and
-//! the object's `version`. Client frames are only drag gestures and presence requests.
+//! What travels on a sprint's stream, in the frame types `app::stream` defines for both
+//! sides: change frames are change-log entries in the book's shape plus `seq` (the entry's id,
+//! for resume) and the object's `version`; the only frames taken from clients are drag
+//! gestures and presence requests.
 
+use app::stream::{Action, Frame, Gesture, Model as StreamModel};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::domain::log::{Action, Entry, Model};
+use crate::domain::log::{self, Entry};
 
-/// The frame a board receives for a change-log entry: the book's `model`, `id`, `action`
-/// (`add`, `update`, `remove`) and `body`, plus the object's `version`, the entry's id as
-/// `seq` (resume with `since=<seq>`), and for a move the column's new `order` (task ids) with
-/// each one's `versions` after it, from which clients renumber the neighbours themselves.
-#[derive(Serialize)]
-struct ChangeFrame<'a> {
-    model: Model,
-    id: i32,
-    action: &'static str,
-    body: &'a Value,
-    version: i32,
-    seq: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    order: Option<Vec<i32>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    versions: Option<Vec<i32>>,
-}
-
-/// The frame for `entry`, or `None` for what boards do not show (users).
+/// The frame for `entry` (the book's `add`, `update`, `remove`; a move adds the column's
+/// `order` and `versions`), or `None` for what boards do not show (users).
 pub fn change_frame(entry: &Entry) -> Option<String> {
-    if entry.model == Model::User {
-        return None;
-    }
-    let action = match entry.action {
-        Action::Create => "add",
-        Action::Update | Action::Move => "update",
-        Action::Delete => "remove",
+    let model = match entry.model {
+        log::Model::Task => StreamModel::Task,
+        log::Model::Sprint => StreamModel::Sprint,
+        log::Model::User => return None,
     };
+    let action = match entry.action {
+        log::Action::Create => Action::Add,
+        log::Action::Update | log::Action::Move => Action::Update,
+        log::Action::Delete => Action::Remove,
+    };
+    let (order, versions) = entry.column.iter().flatten().copied().unzip();
     Some(
-        serde_json::to_string(&ChangeFrame {
-            model: entry.model,
-            id: entry.object,
-            action,
-            body: &entry.body,
-            version: entry.version,
-            seq: entry.id,
-            order: entry
-                .column
-                .as_ref()
-                .map(|column| column.iter().map(|(id, _)| *id).collect()),
-            versions: entry
-                .column
-                .as_ref()
-                .map(|column| column.iter().map(|(_, version)| *version).collect()),
-        })
-        .expect("change frames serialize"),
+        Frame::<&Value> {
+            model: Some(model),
+            id: Some(entry.object),
+            body: Some(&entry.body),
+            version: Some(entry.version),
+            seq: u64::try_from(entry.id).ok(),
+            order,
+            versions,
+            ..Frame::new(action)
+        }
+        .to_text(),
     )
 }
 
-/// Drag gestures the server relays (stamped with the sender), the only client frames besides
-/// `presence`. Anything else is dropped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Gesture {
-    Dragstart,
-    Dragend,
-    Drop,
-}
-
+/// What a board may send.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ClientFrame {
-    Gesture {
-        task: i32,
-        gesture: Gesture,
-    },
+    /// A drag gesture (`dragstart`, `dragend`, `drop`) on a task, relayed stamped with the
+    /// sender.
+    Gesture { task: i32, gesture: Gesture },
     /// "Who is here?": answered with a `presence` frame to the asker.
     Presence,
 }
@@ -80,59 +52,50 @@ impl ClientFrame {
     /// Parses a client text frame; `None` for anything not on the whitelist (including
     /// attempts to send `add`/`update`/`remove`, which only the server may originate).
     pub fn parse(text: &str) -> Option<Self> {
-        #[derive(Deserialize)]
-        struct Raw {
-            model: Option<String>,
-            id: Option<Value>,
-            action: String,
+        let frame = Frame::read(text)?;
+        match frame.action {
+            Action::Presence => Some(ClientFrame::Presence),
+            action => match (action.gesture(), frame.model) {
+                (Some(gesture), Some(StreamModel::Task)) => Some(ClientFrame::Gesture {
+                    task: frame.id?,
+                    gesture,
+                }),
+                _ => None,
+            },
         }
-        let raw: Raw = serde_json::from_str(text).ok()?;
-        if raw.action == "presence" {
-            return Some(ClientFrame::Presence);
-        }
-        let gesture = match raw.action.as_str() {
-            "dragstart" => Gesture::Dragstart,
-            "dragend" => Gesture::Dragend,
-            "drop" => Gesture::Drop,
-            _ => return None,
-        };
-        if raw.model.as_deref() != Some("task") {
-            return None;
-        }
-        let task = match raw.id? {
-            Value::Number(n) => i32::try_from(n.as_i64()?).ok()?,
-            Value::String(s) => s.parse().ok()?,
-            _ => return None,
-        };
-        Some(ClientFrame::Gesture { task, gesture })
     }
 }
 
-/// A relayed gesture: `{"model": "task", "id": 7, "action": "dragstart", "user": "alice"}`.
-#[derive(Serialize)]
-pub struct GestureFrame<'a> {
-    pub model: &'static str,
-    pub id: i32,
-    pub action: Gesture,
-    pub user: &'a str,
-}
-
 /// `{"action": "presence", "users": ["alice", "bob"]}`: who is on the sprint.
-#[derive(Serialize)]
-pub struct PresenceFrame<'a> {
-    pub action: &'static str,
-    pub users: &'a [String],
+pub fn presence_frame(users: &[String]) -> String {
+    Frame::<()> {
+        users: Some(users.into()),
+        ..Frame::new(Action::Presence)
+    }
+    .to_text()
 }
 
-/// `{"action": "hello", "seq": N}`: sent first; `seq` is where the stream starts (where the
+/// A relayed gesture: `{"model": "task", "id": 7, "action": "dragstart", "user": "alice"}`.
+pub fn gesture_frame(task: i32, gesture: Gesture, user: &str) -> String {
+    Frame::<()>::gesture(gesture, task, Some(user)).to_text()
+}
+
+/// `{"action": "hello", "seq": N, …}`: sent first; `seq` is where the stream starts (where the
 /// log stood, or the `since` it resumes from). Keep the last `seq` seen to resume with
 /// `&since=…` after a reconnect, on any instance.
-#[derive(Serialize)]
-pub struct HelloFrame<'a> {
-    pub action: &'static str,
-    pub seq: i64,
-    pub sprint: i32,
-    pub user: &'a str,
+pub fn hello_frame(seq: i64, sprint: i32, user: &str) -> String {
+    Frame::<()> {
+        seq: u64::try_from(seq).ok(),
+        sprint: Some(sprint),
+        user: Some(user.into()),
+        ..Frame::new(Action::Hello)
+    }
+    .to_text()
+}
+
+/// `{"action": "resync"}`: what was missed is no longer in the log; refetch the board.
+pub fn resync_frame() -> String {
+    Frame::<()>::new(Action::Resync).to_text()
 }
 
 /// What instances tell each other over the PostgreSQL bus besides "the log reached N":
@@ -158,9 +121,6 @@ pub enum BusMessage {
     /// `instance` just opened a board of `sprint`: others answer with their `Presence`.
     PresenceQuery { instance: String, sprint: i32 },
 }
-
-/// `{"action": "resync"}`: what was missed is no longer in the log; refetch the board.
-pub const RESYNC_FRAME: &str = r#"{"action":"resync"}"#;
 
 #[cfg(test)]
 mod tests {

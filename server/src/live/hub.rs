@@ -16,7 +16,9 @@ use std::{
 
 use tokio::sync::{broadcast, mpsc};
 
-use super::events::{BusMessage, Gesture, GestureFrame, PresenceFrame, change_frame};
+use app::stream::Gesture;
+
+use super::events::{BusMessage, change_frame, gesture_frame, presence_frame};
 use crate::domain::log::Entry;
 
 /// Other instances refresh their presence this often; a list not refreshed for
@@ -74,23 +76,12 @@ impl Room {
         );
         users.sort();
         users.dedup();
-        serde_json::to_string(&PresenceFrame {
-            action: "presence",
-            users: &users,
-        })
-        .expect("presence serializes")
-        .into()
+        presence_frame(&users).into()
     }
 
     /// Sends a gesture to the room's connections, except `skip` (its sender, when local).
     fn send_gesture(&self, skip: Option<ConnId>, task: i32, gesture: Gesture, user: &str) {
-        let text = serde_json::to_string(&GestureFrame {
-            model: "task",
-            id: task,
-            action: gesture,
-            user,
-        })
-        .expect("gesture frames serialize");
+        let text = gesture_frame(task, gesture, user);
         let _ = self.tx.send(Outgoing {
             seq: None,
             skip,

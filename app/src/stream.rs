@@ -1,0 +1,229 @@
+//! The sprint stream's frames, both directions, defined once: the server writes them and
+//! reads what boards send, the board reads them and writes its drags. Every frame is one JSON
+//! object in the book's shape (`model`, `id`, `action`, `body`) with the fields its action
+//! needs:
+//!
+//! | action | from | fields |
+//! |---|---|---|
+//! | `hello` | server, first | `seq` (where the stream starts; resume with `since=<seq>`), `sprint`, `user` |
+//! | `add`, `update`, `remove` | server | `model`, `id`, `body`, `version`, `seq` (the change-log entry); a move adds the column's `order` and each task's `versions` |
+//! | `presence` | both | server: `users` on the board; board: the question "who is here?" |
+//! | `resync` | server | nothing: what was missed is gone from the log, refetch |
+//! | `dragstart`, `dragend`, `drop` | both | `model` (`task`), `id`; relayed by the server with the dragger's `user` |
+
+use std::borrow::Cow;
+
+use serde::{
+    Deserialize, Deserializer, Serialize,
+    de::{self, Visitor},
+};
+use serde_json::value::RawValue;
+
+/// What a frame says happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Hello,
+    Presence,
+    Resync,
+    Add,
+    Update,
+    Remove,
+    Dragstart,
+    Dragend,
+    Drop,
+}
+
+impl Action {
+    /// The drag gesture this action is, if it is one.
+    pub fn gesture(self) -> Option<Gesture> {
+        match self {
+            Action::Dragstart => Some(Gesture::Dragstart),
+            Action::Dragend => Some(Gesture::Dragend),
+            Action::Drop => Some(Gesture::Drop),
+            _ => None,
+        }
+    }
+}
+
+/// The drag gestures, the only changes a board may send (the server relays them, stamped with
+/// the sender; it never takes `add`/`update`/`remove` from a client).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Gesture {
+    Dragstart,
+    Dragend,
+    Drop,
+}
+
+impl From<Gesture> for Action {
+    fn from(gesture: Gesture) -> Self {
+        match gesture {
+            Gesture::Dragstart => Action::Dragstart,
+            Gesture::Dragend => Action::Dragend,
+            Gesture::Drop => Action::Drop,
+        }
+    }
+}
+
+/// What a change is about. Users change too, but boards are not told.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    Task,
+    Sprint,
+}
+
+/// One frame. `B` is the body's type: the server writes a `serde_json::Value` it already
+/// holds, the board keeps the body raw until `model` says what to read it as.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Frame<'a, B = &'a RawValue> {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<Model>,
+    /// Numbers on the wire, though a client may send the id as a string (the book's did).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "number_or_text"
+    )]
+    pub id: Option<i32>,
+    pub action: Action,
+    /// (A missing `Option` reads as `None` without `default`, which would ask `B: Default`.)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<B>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i32>,
+    /// The change-log entry this frame reports (or, in `hello`, where the stream starts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sprint: Option<i32>,
+    /// In `hello`, who the stream is for; in a relayed gesture, who is dragging.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<Cow<'a, str>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<Cow<'a, [String]>>,
+    /// A move's column, task ids in their new order; clients renumber the neighbours from it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub order: Vec<i32>,
+    /// The version of each task in `order` after the move.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versions: Vec<i32>,
+}
+
+impl<'a, B> Frame<'a, B> {
+    /// A frame with only its action; the constructors below fill in the rest.
+    pub fn new(action: Action) -> Self {
+        Frame {
+            action,
+            model: None,
+            id: None,
+            body: None,
+            version: None,
+            seq: None,
+            sprint: None,
+            user: None,
+            users: None,
+            order: Vec::new(),
+            versions: Vec::new(),
+        }
+    }
+
+    /// A drag gesture on a task; `user` is the dragger, stamped by the server when it relays.
+    pub fn gesture(gesture: Gesture, task: i32, user: Option<&'a str>) -> Self {
+        Frame {
+            model: Some(Model::Task),
+            id: Some(task),
+            user: user.map(Cow::Borrowed),
+            ..Frame::new(gesture.into())
+        }
+    }
+}
+
+impl<B: Serialize> Frame<'_, B> {
+    /// The frame as the text that travels.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).expect("stream frames serialize")
+    }
+}
+
+impl<'a> Frame<'a> {
+    /// Reads a text frame; `None` for anything that is not one (malformed JSON, an unknown
+    /// action or model).
+    pub fn read(text: &'a str) -> Option<Self> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+/// `7`, `"7"` or `null`. A visitor rather than an untagged enum: serde's untagged enums
+/// buffer the value first, which costs the bundle more than this does.
+fn number_or_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i32>, D::Error> {
+    struct Id;
+    impl Visitor<'_> for Id {
+        type Value = Option<i32>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an id")
+        }
+        fn visit_i64<E: de::Error>(self, id: i64) -> Result<Self::Value, E> {
+            i32::try_from(id).map(Some).map_err(E::custom)
+        }
+        fn visit_u64<E: de::Error>(self, id: u64) -> Result<Self::Value, E> {
+            i32::try_from(id).map(Some).map_err(E::custom)
+        }
+        fn visit_str<E: de::Error>(self, id: &str) -> Result<Self::Value, E> {
+            id.parse().map(Some).map_err(E::custom)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(Id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_carry_only_the_fields_their_action_needs() {
+        let mut hello = Frame::<()>::new(Action::Hello);
+        hello.seq = Some(41);
+        hello.sprint = Some(3);
+        hello.user = Some("bob".into());
+        assert_eq!(
+            hello.to_text(),
+            r#"{"action":"hello","seq":41,"sprint":3,"user":"bob"}"#
+        );
+        assert_eq!(
+            Frame::<()>::gesture(Gesture::Drop, 7, Some("alice")).to_text(),
+            r#"{"model":"task","id":7,"action":"drop","user":"alice"}"#
+        );
+        assert_eq!(
+            Frame::<()>::new(Action::Resync).to_text(),
+            r#"{"action":"resync"}"#
+        );
+    }
+
+    #[test]
+    fn ids_are_read_as_numbers_or_numeric_text() {
+        for text in [
+            r#"{"model":"task","id":7,"action":"dragstart"}"#,
+            r#"{"model":"task","id":"7","action":"dragstart"}"#,
+        ] {
+            let frame = Frame::read(text).expect(text);
+            assert_eq!(
+                (frame.action, frame.model, frame.id),
+                (Action::Dragstart, Some(Model::Task), Some(7))
+            );
+        }
+        for text in [
+            r#"{"model":"task","id":"seven","action":"dragstart"}"#,
+            r#"{"model":"task","id":7,"action":"explode"}"#,
+            r#"{"model":"user","id":7,"action":"update"}"#,
+            r#"{"id":7}"#,
+            "not json",
+        ] {
+            assert!(Frame::read(text).is_none(), "{text}");
+        }
+    }
+}
