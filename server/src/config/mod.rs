@@ -1,44 +1,10 @@
 //! Typed configuration, read once from the environment (and a `.env` file in development).
 //!
-//! Every variable is listed in `.env.example` and in the README's configuration table:
-//!
-//! | variable | default | meaning |
-//! |---|---|---|
-//! | `DATABASE_URL` | `sqlite://scrum.db?mode=rwc` | SQLite file (created if missing) or `postgres://…` |
-//! | `DATABASE_POOL_SIZE` | 4 (SQLite), 10 (PostgreSQL) | database connections per instance |
-//! | `LEPTOS_SITE_ADDR` | `127.0.0.1:3000` | address and port to listen on |
-//! | `LEPTOS_SITE_ROOT` | `target/site` | directory holding the built site (`pkg/`, assets) |
-//! | `SECRET_KEY` | random in development | signs tickets and sessions; at least 32 characters |
-//! | `SCRUM_ENV` | `development` | `production` refuses to start without a strong `SECRET_KEY` |
-//! | `DEBUG` | (none) | the book's switch: `off` means production, `on` development (`on/off`, `true/false`, `yes/no`, `1/0`); must agree with `SCRUM_ENV` if both are set |
-//! | `PORT` | (none) | listen on `0.0.0.0:PORT` when `LEPTOS_SITE_ADDR` is not set |
-//! | `LOGIN_FAILURES_PER_USERNAME` | `5` | failed sign-ins per username within the window before 429 |
-//! | `LOGIN_FAILURES_PER_ADDRESS` | `20` | failed sign-ins per client address within the window before 429 |
-//! | `LOGIN_FAILURE_WINDOW` | `15m` | how long failures count |
-//! | `PUBLIC_URL` | (none) | the site's public address, e.g. `https://scrum.example.com`: links in live broadcasts are built on it (else they are root-relative) |
-//! | `ALLOWED_HOSTS` | `localhost,127.0.0.1,[::1]` in development; required in production | host names this site answers to (`.example.com` for a domain and its subdomains) |
-//! | `API_ALLOWED_NETS` | (everyone) | CIDRs allowed to use the API and the live stream |
-//! | `TRUSTED_PROXIES` | (none) | CIDRs whose `X-Forwarded-*` headers are believed |
-//! | `TOKEN_TTL` | (never) | API tokens expire after this long, e.g. `30d`, `12h`, `3600` |
-//! | `SESSION_TTL` | `14d` | browser sessions expire after this long |
-//! | `WS_ALLOWED_ORIGINS` | (none) | other origins whose pages may open the live stream |
-//! | `WS_PING_INTERVAL` | `20s` | how often the live stream pings; silent peers are dropped after two |
-//! | `HISTORY_RETENTION` | (forever) | change-log entries older than this are pruned, e.g. `365d` |
-//! | `UNDO_WINDOW` | `15m` | how long people may undo their own changes |
-//! | `REQUEST_TIMEOUT` | `30s` | a request still unanswered after this long is cut off with 408 (the live stream, once open, is not a request) |
-//! | `HSTS_SECONDS` | `63072000` (two years) | `Strict-Transport-Security` max-age on HTTPS answers; `0` makes browsers forget it |
-//! | `TLS_CERT` | (none) | PEM file with the full certificate chain (leaf first, then intermediates): serve HTTPS |
-//! | `TLS_KEY` | (none) | PEM file with the leaf certificate's private key (with `TLS_CERT`) |
-//! | `HTTP_REDIRECT_ADDR` | (none) | with `TLS_CERT`: also listen for plain HTTP here (e.g. `0.0.0.0:80`) and answer every request with a 308 to `https://` |
-//! | `INSTANCES` | `1` | number of instances behind the load balancer (more than one needs PostgreSQL) |
-//! | `BASE_PATH` | (none: the root) | serve the whole site under this prefix, e.g. `/scrum` |
-//! | `ASSET_BASE_URL` | `{BASE_PATH}/pkg` | where browsers fetch the bundle: a path, or a CDN such as `https://cdn.example.com/scrum` that mirrors `pkg/` |
-//! | `RUST_LOG` | `info` | log filter (read by `tracing-subscriber`) |
-//!
-//! The remaining `LEPTOS_*` variables (`LEPTOS_OUTPUT_NAME`, `LEPTOS_SITE_PKG_DIR`,
-//! `LEPTOS_RELOAD_PORT`, `LEPTOS_HASH_FILES`, `LEPTOS_HASH_FILE_NAME`) are set by cargo-leptos and rarely needed by hand.
+//! Every variable is in one table, [`variables::VARIABLES`], with its default and meaning;
+//! the README's configuration table, `.env.example` and `server print-config` follow it.
 
 pub mod hosts;
+pub mod variables;
 
 use std::{
     fmt,
@@ -63,11 +29,14 @@ pub struct LoginLimits {
 }
 
 impl Default for LoginLimits {
+    /// The table's defaults.
     fn default() -> Self {
+        let count = |name| variables::default_value(name).parse().expect("a count");
         Self {
-            per_username: 5,
-            per_address: 20,
-            window: Duration::from_secs(15 * 60),
+            per_username: count("LOGIN_FAILURES_PER_USERNAME"),
+            per_address: count("LOGIN_FAILURES_PER_ADDRESS"),
+            window: parse_duration(variables::default_value("LOGIN_FAILURE_WINDOW"))
+                .expect("a duration"),
         }
     }
 }
@@ -82,14 +51,6 @@ pub fn hash_file_path(name: &str) -> PathBuf {
     exe_dir.join(name)
 }
 
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://scrum.db?mode=rwc";
-pub const DEFAULT_SITE_ADDR: &str = "127.0.0.1:3000";
-pub const DEFAULT_SITE_ROOT: &str = "target/site";
-/// Two years, the preload lists' minimum.
-pub const DEFAULT_HSTS_SECONDS: u64 = 63_072_000;
-/// Long enough for the slowest honest request (a sign-in's password hashing under load), short
-/// enough that a stuck one lets go of its connection and database handle.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const MIN_SECRET_LEN: usize = 32;
 /// Fewer distinct characters than this is a pattern, not a random key.
 const MIN_SECRET_VARIETY: usize = 10;
@@ -236,20 +197,15 @@ impl Config {
 
     /// Builds the configuration from any variable source; tests pass a map.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = variables::Vars::new(lookup);
         let mut warnings = Vec::new();
-        let named = match lookup("SCRUM_ENV").as_deref() {
-            None => None,
-            Some("development") | Some("dev") => Some(Environment::Development),
-            Some("production") | Some("prod") => Some(Environment::Production),
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: "SCRUM_ENV",
-                    reason: format!("{other:?} is neither \"development\" nor \"production\""),
-                });
-            }
-        };
+        let named = vars
+            .get("SCRUM_ENV")
+            .map(|text| parse_environment(&text))
+            .transpose()?;
         // The book's switch: `DEBUG=on` is development, `DEBUG=off` production.
-        let debug = lookup("DEBUG")
+        let debug = vars
+            .get("DEBUG")
             .map(|text| parse_bool("DEBUG", &text))
             .transpose()?
             .map(|on| {
@@ -266,18 +222,21 @@ impl Config {
                     reason: "it contradicts SCRUM_ENV: set one of them".into(),
                 });
             }
-            (named, debug) => named.or(debug).unwrap_or(Environment::Development),
+            (named, debug) => match named.or(debug) {
+                Some(environment) => environment,
+                None => parse_environment(variables::default_value("SCRUM_ENV"))?,
+            },
         };
 
-        let database_url =
-            normalize_database_url(&lookup("DATABASE_URL").unwrap_or(DEFAULT_DATABASE_URL.into()))?;
+        let database_url = normalize_database_url(&vars.get_or_default("DATABASE_URL"))?;
 
-        let database_pool_size = lookup("DATABASE_POOL_SIZE")
+        let database_pool_size = vars
+            .get("DATABASE_POOL_SIZE")
             .map(|text| positive("DATABASE_POOL_SIZE", &text))
             .transpose()?;
 
         // `PORT` (as platforms set it) listens on every interface; `LEPTOS_SITE_ADDR` wins.
-        let site_addr_text = match (lookup("LEPTOS_SITE_ADDR"), lookup("PORT")) {
+        let site_addr_text = match (vars.get("LEPTOS_SITE_ADDR"), vars.get("PORT")) {
             (Some(addr), _) => addr,
             (None, Some(port)) => {
                 let port = port
@@ -289,14 +248,14 @@ impl Config {
                     })?;
                 format!("0.0.0.0:{port}")
             }
-            (None, None) => DEFAULT_SITE_ADDR.into(),
+            (None, None) => variables::default_value("LEPTOS_SITE_ADDR").into(),
         };
         let site_addr: SocketAddr = site_addr_text.parse().map_err(|_| ConfigError::Invalid {
             name: "LEPTOS_SITE_ADDR",
             reason: format!("{site_addr_text:?} is not an address like 127.0.0.1:3000"),
         })?;
 
-        let secret_key = match (lookup("SECRET_KEY"), environment) {
+        let secret_key = match (vars.get("SECRET_KEY"), environment) {
             (Some(key), _) if is_strong_secret(&key) => SecretKey(Arc::from(key.as_bytes())),
             (Some(_), Environment::Production) => return Err(ConfigError::WeakSecret),
             (None, Environment::Production) => return Err(ConfigError::MissingSecret),
@@ -317,7 +276,7 @@ impl Config {
             }
         };
 
-        let public_url = match lookup("PUBLIC_URL") {
+        let public_url = match vars.get("PUBLIC_URL") {
             Some(url) => {
                 let url = url.trim().trim_end_matches('/').to_owned();
                 let host = url
@@ -334,7 +293,7 @@ impl Config {
             }
             None => None,
         };
-        let allowed_hosts = match (lookup("ALLOWED_HOSTS"), environment) {
+        let allowed_hosts = match (vars.get("ALLOWED_HOSTS"), environment) {
             (Some(list), _) => {
                 hosts::AllowedHosts::parse(&list).map_err(|reason| ConfigError::Invalid {
                     name: "ALLOWED_HOSTS",
@@ -344,7 +303,8 @@ impl Config {
             (None, Environment::Development) => hosts::AllowedHosts::development_default(),
             (None, Environment::Production) => return Err(ConfigError::MissingAllowedHosts),
         };
-        let api_allowed_nets = lookup("API_ALLOWED_NETS")
+        let api_allowed_nets = vars
+            .get("API_ALLOWED_NETS")
             .map(|list| {
                 if list.trim().is_empty() {
                     return Err(ConfigError::Invalid {
@@ -358,7 +318,7 @@ impl Config {
                 })
             })
             .transpose()?;
-        let trusted_proxies = match lookup("TRUSTED_PROXIES") {
+        let trusted_proxies = match vars.get("TRUSTED_PROXIES") {
             Some(list) => parse_cidr_list(&list).map_err(|reason| ConfigError::Invalid {
                 name: "TRUSTED_PROXIES",
                 reason,
@@ -367,14 +327,20 @@ impl Config {
         };
         // A duration variable, if set (`3600`, `90m`, `12h`, `30d`).
         let duration = |name: &'static str| {
-            lookup(name)
+            vars.get(name)
                 .map(|text| parse_duration(&text).ok_or_else(|| invalid_duration(name, &text)))
                 .transpose()
         };
+        // A duration variable with a default in the table.
+        let duration_or_default = |name: &'static str| {
+            let text = vars.get_or_default(name);
+            parse_duration(&text).ok_or_else(|| invalid_duration(name, &text))
+        };
         let token_ttl = duration("TOKEN_TTL")?;
-        let session_ttl = duration("SESSION_TTL")?.unwrap_or(Duration::from_secs(14 * 24 * 3600));
+        let session_ttl = duration_or_default("SESSION_TTL")?;
 
-        let ws_allowed_origins = lookup("WS_ALLOWED_ORIGINS")
+        let ws_allowed_origins = vars
+            .get("WS_ALLOWED_ORIGINS")
             .map(|list| {
                 list.split(',')
                     .map(|origin| origin.trim().trim_end_matches('/').to_owned())
@@ -382,32 +348,26 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
-        let ws_ping_interval = duration("WS_PING_INTERVAL")?.unwrap_or(Duration::from_secs(20));
-        let request_timeout = duration("REQUEST_TIMEOUT")?.unwrap_or(DEFAULT_REQUEST_TIMEOUT);
+        let ws_ping_interval = duration_or_default("WS_PING_INTERVAL")?;
+        let request_timeout = duration_or_default("REQUEST_TIMEOUT")?;
         let history_retention = duration("HISTORY_RETENTION")?;
-        let undo_window = duration("UNDO_WINDOW")?.unwrap_or(Duration::from_secs(15 * 60));
+        let undo_window = duration_or_default("UNDO_WINDOW")?;
 
-        let defaults = LoginLimits::default();
-        let count = |name: &'static str, default: usize| match lookup(name) {
-            None => Ok(default),
-            Some(text) => positive(name, text.trim()),
-        };
+        let count = |name: &'static str| positive(name, vars.get_or_default(name).trim());
         let login_limits = LoginLimits {
-            per_username: count("LOGIN_FAILURES_PER_USERNAME", defaults.per_username)?,
-            per_address: count("LOGIN_FAILURES_PER_ADDRESS", defaults.per_address)?,
-            window: duration("LOGIN_FAILURE_WINDOW")?.unwrap_or(defaults.window),
+            per_username: count("LOGIN_FAILURES_PER_USERNAME")?,
+            per_address: count("LOGIN_FAILURES_PER_ADDRESS")?,
+            window: duration_or_default("LOGIN_FAILURE_WINDOW")?,
         };
-        let hsts_seconds = match lookup("HSTS_SECONDS") {
-            Some(text) => text
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| ConfigError::Invalid {
-                    name: "HSTS_SECONDS",
-                    reason: format!("{text:?} is not a number of seconds"),
-                })?,
-            None => DEFAULT_HSTS_SECONDS,
-        };
-        let tls = match (lookup("TLS_CERT"), lookup("TLS_KEY")) {
+        let hsts_text = vars.get_or_default("HSTS_SECONDS");
+        let hsts_seconds = hsts_text
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| ConfigError::Invalid {
+                name: "HSTS_SECONDS",
+                reason: format!("{hsts_text:?} is not a number of seconds"),
+            })?;
+        let tls = match (vars.get("TLS_CERT"), vars.get("TLS_KEY")) {
             (Some(cert), Some(key)) => Some(TlsFiles {
                 cert: cert.into(),
                 key: key.into(),
@@ -426,7 +386,7 @@ impl Config {
                 });
             }
         };
-        let http_redirect_addr = match lookup("HTTP_REDIRECT_ADDR") {
+        let http_redirect_addr = match vars.get("HTTP_REDIRECT_ADDR") {
             None => None,
             Some(_) if tls.is_none() => {
                 return Err(ConfigError::Invalid {
@@ -446,10 +406,7 @@ impl Config {
                 )
             }
         };
-        let instances = match lookup("INSTANCES") {
-            Some(text) => positive("INSTANCES", text.trim())?,
-            None => 1,
-        };
+        let instances: u32 = positive("INSTANCES", vars.get_or_default("INSTANCES").trim())?;
         if instances > 1 && database_url.starts_with("sqlite:") {
             warnings.push(format!(
                 "INSTANCES is {instances} but the database is SQLite: instances on SQLite do not \
@@ -458,13 +415,14 @@ impl Config {
         }
 
         let base_path =
-            parse_base_path(lookup("BASE_PATH").as_deref().unwrap_or("")).map_err(|reason| {
+            parse_base_path(vars.get("BASE_PATH").as_deref().unwrap_or("")).map_err(|reason| {
                 ConfigError::Invalid {
                     name: "BASE_PATH",
                     reason,
                 }
             })?;
-        let asset_base_url = lookup("ASSET_BASE_URL")
+        let asset_base_url = vars
+            .get("ASSET_BASE_URL")
             .map(|url| {
                 parse_asset_base_url(&url).map_err(|reason| ConfigError::Invalid {
                     name: "ASSET_BASE_URL",
@@ -473,7 +431,7 @@ impl Config {
             })
             .transpose()?;
 
-        let leptos = leptos_options(&lookup, site_addr)?;
+        let leptos = leptos_options(&vars, site_addr)?;
         Ok(Self {
             database_url,
             database_pool_size,
@@ -564,10 +522,23 @@ pub fn parse_asset_base_url(text: &str) -> Result<String, String> {
 }
 
 impl Config {
-    /// The effective configuration as `(VARIABLE, value)` pairs for `server print-config`:
-    /// defaults filled in, secrets never shown (the key is `<redacted>`, a database URL loses
-    /// its password).
+    /// The effective configuration as `(VARIABLE, value)` pairs for `server print-config`,
+    /// in the table's order: defaults filled in, secrets never shown (the key is `<redacted>`,
+    /// a database URL loses its password).
     pub fn describe(&self) -> Vec<(&'static str, String)> {
+        variables::VARIABLES
+            .iter()
+            .filter_map(|variable| Some((variable.name, self.effective(variable.name)?)))
+            .collect()
+    }
+
+    /// What `name` amounts to here, or `None` for a variable that is not a setting of its own
+    /// (an alias of another, or one read elsewhere).
+    ///
+    /// # Panics
+    /// When `name` is new to the table and this does not know it yet, so that no variable is
+    /// added without showing up in `print-config`.
+    fn effective(&self, name: &str) -> Option<String> {
         let list = |items: Vec<String>| {
             if items.is_empty() {
                 "(none)".to_owned()
@@ -578,82 +549,51 @@ impl Config {
         let nets = |nets: &[IpNet]| list(nets.iter().map(ToString::to_string).collect());
         let or_none = |value: Option<String>| value.unwrap_or_else(|| "(none)".to_owned());
         let seconds = |duration: Duration| format!("{}s", duration.as_secs());
-        vec![
-            (
-                "SCRUM_ENV",
-                match self.environment {
-                    Environment::Development => "development".to_owned(),
-                    Environment::Production => "production".to_owned(),
-                },
-            ),
-            ("DATABASE_URL", without_password(&self.database_url)),
-            (
-                "DATABASE_POOL_SIZE",
-                or_none(self.database_pool_size.map(|size| size.to_string())),
-            ),
-            ("LEPTOS_SITE_ADDR", self.site_addr.to_string()),
-            ("LEPTOS_SITE_ROOT", self.leptos.site_root.to_string()),
-            ("SECRET_KEY", "<redacted>".to_owned()),
-            ("PUBLIC_URL", or_none(self.public_url.clone())),
-            (
-                "ALLOWED_HOSTS",
-                list(self.allowed_hosts.entries().map(str::to_owned).collect()),
-            ),
-            (
-                "API_ALLOWED_NETS",
-                self.api_allowed_nets
-                    .as_deref()
-                    .map_or("(everyone)".to_owned(), nets),
-            ),
-            ("TRUSTED_PROXIES", nets(&self.trusted_proxies)),
-            (
-                "TOKEN_TTL",
-                self.token_ttl.map_or("(never)".to_owned(), seconds),
-            ),
-            ("SESSION_TTL", seconds(self.session_ttl)),
-            ("WS_ALLOWED_ORIGINS", list(self.ws_allowed_origins.clone())),
-            ("WS_PING_INTERVAL", seconds(self.ws_ping_interval)),
-            (
-                "HISTORY_RETENTION",
-                self.history_retention
-                    .map_or("(forever)".to_owned(), seconds),
-            ),
-            ("UNDO_WINDOW", seconds(self.undo_window)),
-            ("REQUEST_TIMEOUT", seconds(self.request_timeout)),
-            ("HSTS_SECONDS", self.hsts_seconds.to_string()),
-            (
-                "LOGIN_FAILURES_PER_USERNAME",
-                self.login_limits.per_username.to_string(),
-            ),
-            (
-                "LOGIN_FAILURES_PER_ADDRESS",
-                self.login_limits.per_address.to_string(),
-            ),
-            ("LOGIN_FAILURE_WINDOW", seconds(self.login_limits.window)),
-            (
-                "TLS_CERT",
-                or_none(self.tls.as_ref().map(|tls| tls.cert.display().to_string())),
-            ),
-            (
-                "TLS_KEY",
-                or_none(self.tls.as_ref().map(|tls| tls.key.display().to_string())),
-            ),
-            (
-                "HTTP_REDIRECT_ADDR",
-                or_none(self.http_redirect_addr.map(|addr| addr.to_string())),
-            ),
-            ("INSTANCES", self.instances.to_string()),
-            (
-                "BASE_PATH",
-                or_none(Some(self.base_path.clone()).filter(|p| !p.is_empty())),
-            ),
-            (
-                "ASSET_BASE_URL",
-                self.asset_base_url
-                    .clone()
-                    .unwrap_or_else(|| format!("{}/{}", self.base_path, self.leptos.site_pkg_dir)),
-            ),
-        ]
+        Some(match name {
+            "SCRUM_ENV" => match self.environment {
+                Environment::Development => "development".to_owned(),
+                Environment::Production => "production".to_owned(),
+            },
+            // Other spellings of SCRUM_ENV and LEPTOS_SITE_ADDR, shown through them.
+            "DEBUG" | "PORT" => return None,
+            // Read by the logger and by `createsuperuser`, not part of the server's settings.
+            "RUST_LOG" | "SCRUM_PASSWORD" => return None,
+            "DATABASE_URL" => without_password(&self.database_url),
+            "DATABASE_POOL_SIZE" => or_none(self.database_pool_size.map(|size| size.to_string())),
+            "LEPTOS_SITE_ADDR" => self.site_addr.to_string(),
+            "LEPTOS_SITE_ROOT" => self.leptos.site_root.to_string(),
+            "SECRET_KEY" => "<redacted>".to_owned(),
+            "PUBLIC_URL" => or_none(self.public_url.clone()),
+            "ALLOWED_HOSTS" => list(self.allowed_hosts.entries().map(str::to_owned).collect()),
+            "API_ALLOWED_NETS" => self
+                .api_allowed_nets
+                .as_deref()
+                .map_or("(everyone)".to_owned(), nets),
+            "TRUSTED_PROXIES" => nets(&self.trusted_proxies),
+            "TOKEN_TTL" => self.token_ttl.map_or("(never)".to_owned(), seconds),
+            "SESSION_TTL" => seconds(self.session_ttl),
+            "WS_ALLOWED_ORIGINS" => list(self.ws_allowed_origins.clone()),
+            "WS_PING_INTERVAL" => seconds(self.ws_ping_interval),
+            "HISTORY_RETENTION" => self
+                .history_retention
+                .map_or("(forever)".to_owned(), seconds),
+            "UNDO_WINDOW" => seconds(self.undo_window),
+            "REQUEST_TIMEOUT" => seconds(self.request_timeout),
+            "HSTS_SECONDS" => self.hsts_seconds.to_string(),
+            "LOGIN_FAILURES_PER_USERNAME" => self.login_limits.per_username.to_string(),
+            "LOGIN_FAILURES_PER_ADDRESS" => self.login_limits.per_address.to_string(),
+            "LOGIN_FAILURE_WINDOW" => seconds(self.login_limits.window),
+            "TLS_CERT" => or_none(self.tls.as_ref().map(|tls| tls.cert.display().to_string())),
+            "TLS_KEY" => or_none(self.tls.as_ref().map(|tls| tls.key.display().to_string())),
+            "HTTP_REDIRECT_ADDR" => or_none(self.http_redirect_addr.map(|addr| addr.to_string())),
+            "INSTANCES" => self.instances.to_string(),
+            "BASE_PATH" => or_none(Some(self.base_path.clone()).filter(|p| !p.is_empty())),
+            "ASSET_BASE_URL" => self
+                .asset_base_url
+                .clone()
+                .unwrap_or_else(|| format!("{}/{}", self.base_path, self.leptos.site_pkg_dir)),
+            other => panic!("print-config does not know {other}: add it to Config::effective"),
+        })
     }
 }
 
@@ -668,6 +608,18 @@ fn without_password(url: &str) -> String {
             format!("{scheme}://{user}:<redacted>@{host}")
         }
         _ => url.to_owned(),
+    }
+}
+
+/// `SCRUM_ENV`: `development` (or `dev`) or `production` (or `prod`).
+fn parse_environment(text: &str) -> Result<Environment, ConfigError> {
+    match text {
+        "development" | "dev" => Ok(Environment::Development),
+        "production" | "prod" => Ok(Environment::Production),
+        other => Err(ConfigError::Invalid {
+            name: "SCRUM_ENV",
+            reason: format!("{other:?} is neither \"development\" nor \"production\""),
+        }),
     }
 }
 
@@ -740,35 +692,36 @@ pub fn parse_cidr_list(list: &str) -> Result<Vec<IpNet>, String> {
 }
 
 fn leptos_options(
-    lookup: &impl Fn(&str) -> Option<String>,
+    vars: &variables::Vars<impl Fn(&str) -> Option<String>>,
     site_addr: SocketAddr,
 ) -> Result<LeptosOptions, ConfigError> {
     // cargo-leptos bakes the bundle name into the binary; the fallback keeps `cargo run` working.
-    let output_name = lookup("LEPTOS_OUTPUT_NAME")
+    let output_name = vars
+        .get("LEPTOS_OUTPUT_NAME")
         .or(option_env!("LEPTOS_OUTPUT_NAME").map(str::to_owned))
         .unwrap_or_else(|| "scrum".into());
     let mut options = LeptosOptions::builder()
         .output_name(output_name)
-        .site_root(lookup("LEPTOS_SITE_ROOT").unwrap_or(DEFAULT_SITE_ROOT.into()))
-        .site_pkg_dir(lookup("LEPTOS_SITE_PKG_DIR").unwrap_or("pkg".into()))
+        .site_root(vars.get_or_default("LEPTOS_SITE_ROOT"))
+        .site_pkg_dir(vars.get("LEPTOS_SITE_PKG_DIR").unwrap_or("pkg".into()))
         .site_addr(site_addr)
         .build();
-    if let Some(port) = lookup("LEPTOS_RELOAD_PORT") {
+    if let Some(port) = vars.get("LEPTOS_RELOAD_PORT") {
         options.reload_port = port.parse().map_err(|_| ConfigError::Invalid {
             name: "LEPTOS_RELOAD_PORT",
             reason: format!("{port:?} is not a port number"),
         })?;
     }
-    options.env = match lookup("LEPTOS_ENV").as_deref() {
+    options.env = match vars.get("LEPTOS_ENV").as_deref() {
         Some(value) if value.eq_ignore_ascii_case("prod") => LeptosEnv::PROD,
         _ => LeptosEnv::DEV,
     };
     // A release build from cargo-leptos leaves hash.txt beside the binary: serve the hashed
     // bundle names it lists, with no variable to remember.
-    if let Some(name) = lookup("LEPTOS_HASH_FILE_NAME") {
+    if let Some(name) = vars.get("LEPTOS_HASH_FILE_NAME") {
         options.hash_file = name.into();
     }
-    options.hash_files = match lookup("LEPTOS_HASH_FILES") {
+    options.hash_files = match vars.get("LEPTOS_HASH_FILES") {
         Some(value) => value == "true",
         None => hash_file_path(&options.hash_file).is_file(),
     };

@@ -84,9 +84,9 @@ fn precompress() -> anyhow::Result<()> {
 
 fn init_tracing() {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            EnvFilter::new(crate::config::variables::default_value("RUST_LOG"))
+        }))
         .with_target(false)
         .init();
 }

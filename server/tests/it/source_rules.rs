@@ -138,32 +138,124 @@ fn no_secret_is_committed() {
 }
 
 #[test]
-fn every_configuration_variable_is_documented_for_deployers() {
-    // A variable the server reads but the README and `.env.example` never mention is a setting
-    // no deployer can find. The names are the ones the configuration itself asks for.
-    // (`LEPTOS_*` besides the address and site root are cargo-leptos's.)
+fn every_variable_the_server_reads_is_in_the_table() {
+    // The configuration may only ask for listed names (it panics otherwise), and a listed name
+    // nobody reads is a setting that does nothing.
+    use server::config::variables::{SET_BY_CARGO_LEPTOS, VARIABLES};
     let asked = std::cell::RefCell::new(Vec::<String>::new());
     server::config::Config::from_lookup(|name| {
         asked.borrow_mut().push(name.to_owned());
         None
     })
     .expect("the development defaults");
-    let variables: Vec<String> = asked
-        .into_inner()
+    let asked = asked.into_inner();
+    let elsewhere: String = sources(&["server/src"])
         .into_iter()
+        .filter(|(path, _)| !path.ends_with("config/variables.rs"))
+        .map(|(_, text)| text)
+        .collect();
+    let unread: Vec<&str> = VARIABLES
+        .iter()
+        .map(|variable| variable.name)
         .filter(|name| {
-            !name.starts_with("LEPTOS_")
-                || ["LEPTOS_SITE_ADDR", "LEPTOS_SITE_ROOT"].contains(&name.as_str())
+            !asked.iter().any(|asked| asked == name) && !elsewhere.contains(&format!("\"{name}\""))
         })
         .collect();
-    assert!(variables.len() > 25, "found only {variables:?}");
-    let read = |name: &str| std::fs::read_to_string(workspace().join(name)).unwrap();
-    let (readme, example) = (read("README.md"), read(".env.example"));
-    let undocumented: Vec<_> = variables
-        .iter()
-        .filter(|name| !readme.contains(&format!("`{name}`")) || !example.contains(name.as_str()))
+    assert!(unread.is_empty(), "listed but never read: {unread:?}");
+    assert!(
+        asked
+            .iter()
+            .all(|name| SET_BY_CARGO_LEPTOS.contains(&name.as_str())
+                || VARIABLES.iter().any(|variable| variable.name == name)),
+        "{asked:?}"
+    );
+}
+
+#[test]
+fn the_readme_configuration_table_is_the_servers_table() {
+    // Deployers read the README; the server reads the table. They are one text: a row that
+    // differs fails here, with the rows to paste.
+    use server::config::variables::{SET_BY_CARGO_LEPTOS, VARIABLES};
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let section = readme
+        .split("\n## Configuration\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("a Configuration section");
+    let rows: Vec<&str> = section
+        .lines()
+        .filter(|line| line.starts_with("| `"))
         .collect();
-    assert!(undocumented.is_empty(), "undocumented: {undocumented:?}");
+    let expected: Vec<String> = VARIABLES
+        .iter()
+        .map(|variable| {
+            format!(
+                "| `{}` | {} | {} |",
+                variable.name,
+                variable.default.markdown(),
+                variable.meaning
+            )
+        })
+        .collect();
+    let differing: Vec<String> = rows
+        .iter()
+        .zip(&expected)
+        .filter(|(row, wanted)| row != wanted)
+        .map(|(row, wanted)| format!("README: {row}\ntable:  {wanted}"))
+        .collect();
+    assert!(
+        differing.is_empty() && rows.len() == expected.len(),
+        "the README's configuration rows differ from server/src/config/variables.rs \
+         ({} rows, {} variables):\n{}\n\nthe rows should read:\n{}",
+        rows.len(),
+        expected.len(),
+        differing.join("\n"),
+        expected.join("\n")
+    );
+    let unmentioned: Vec<_> = SET_BY_CARGO_LEPTOS
+        .iter()
+        .filter(|name| !section.contains(&format!("`{name}`")))
+        .collect();
+    assert!(unmentioned.is_empty(), "not in the README: {unmentioned:?}");
+}
+
+#[test]
+fn env_example_lists_the_tables_variables_and_sets_only_defaults() {
+    // Copying `.env.example` to `.env` must change nothing: what it sets is the default, and
+    // the rest is commented out with an example value.
+    use server::config::variables::{Fallback, VARIABLES};
+    let example = std::fs::read_to_string(workspace().join(".env.example")).unwrap();
+    let mut listed = Vec::new();
+    for line in example.lines() {
+        let (commented, assignment) = match line.strip_prefix("# ") {
+            Some(rest) => (true, rest),
+            None => (false, line),
+        };
+        let Some((name, value)) = assignment.split_once('=') else {
+            continue;
+        };
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+            continue;
+        }
+        listed.push(name.to_owned());
+        if !commented {
+            let variable = VARIABLES
+                .iter()
+                .find(|variable| variable.name == name)
+                .unwrap_or_else(|| panic!("{name} is set in .env.example but not in the table"));
+            match variable.default {
+                Fallback::Value(default) => assert_eq!(value, default, "{name} in .env.example"),
+                Fallback::Otherwise(_) => {
+                    panic!("{name} has no default, so .env.example must comment it out")
+                }
+            }
+        }
+    }
+    let mut expected: Vec<String> = VARIABLES.iter().map(|v| v.name.to_owned()).collect();
+    expected.sort();
+    listed.sort();
+    listed.dedup();
+    assert_eq!(listed, expected, "variables in .env.example");
 }
 
 /// The server's layers, lowest first: a module may use its own layer and those below it, so
