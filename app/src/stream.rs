@@ -1,7 +1,7 @@
-//! The sprint stream's frames, both directions, defined once: the server writes them and
-//! reads what boards send, the board reads them and writes its drags. Every frame is one JSON
-//! object in the book's shape (`model`, `id`, `action`, `body`) with the fields its action
-//! needs:
+//! The sprint stream's frames, both directions, defined once: the server writes
+//! [`ServerFrame`]s and reads [`ClientFrame`]s, the board the other way round. Every frame is
+//! one JSON object in the book's shape (`model`, `id`, `action`, `body`) with the fields its
+//! action needs:
 //!
 //! | action | from | fields |
 //! |---|---|---|
@@ -11,17 +11,17 @@
 //! | `resync` | server | nothing: what was missed is gone from the log, refetch |
 //! | `dragstart`, `dragend`, `drop` | both | `model` (`task`), `id`; relayed by the server with the dragger's `user` |
 
-use std::borrow::Cow;
-
 use serde::{
     Deserialize, Deserializer, Serialize,
     de::{self, Visitor},
 };
 use serde_json::value::RawValue;
 
-/// What a frame says happened.
+/// What a frame says happened. Written and read through its name (`into`, `try_from`): serde's
+/// derived enum code matches each name as text, as bytes and as an index, which the bundle
+/// pays for; one table of names is smaller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum Action {
     Hello,
     Presence,
@@ -35,6 +35,31 @@ pub enum Action {
 }
 
 impl Action {
+    /// Every action, in the order of [`Action::NAMES`].
+    const ALL: [Action; 9] = [
+        Action::Hello,
+        Action::Presence,
+        Action::Resync,
+        Action::Add,
+        Action::Update,
+        Action::Remove,
+        Action::Dragstart,
+        Action::Dragend,
+        Action::Drop,
+    ];
+    /// The names on the wire, in declaration order.
+    const NAMES: [&'static str; 9] = [
+        "hello",
+        "presence",
+        "resync",
+        "add",
+        "update",
+        "remove",
+        "dragstart",
+        "dragend",
+        "drop",
+    ];
+
     /// The drag gesture this action is, if it is one.
     pub fn gesture(self) -> Option<Gesture> {
         match self {
@@ -43,6 +68,22 @@ impl Action {
             Action::Drop => Some(Gesture::Drop),
             _ => None,
         }
+    }
+}
+
+impl From<Action> for &'static str {
+    fn from(action: Action) -> Self {
+        Action::NAMES[action as usize]
+    }
+}
+
+impl TryFrom<String> for Action {
+    type Error = &'static str;
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        let index = Action::NAMES.iter().position(|known| *known == name);
+        index
+            .map(|index| Action::ALL[index])
+            .ok_or("an unknown action")
     }
 }
 
@@ -68,41 +109,59 @@ impl From<Gesture> for Action {
 
 /// What a change is about. Users change too, but boards are not told.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(into = "&'static str", try_from = "String")]
 pub enum Model {
     Task,
     Sprint,
 }
 
-/// One frame. `B` is the body's type: the server writes a `serde_json::Value` it already
-/// holds, the board keeps the body raw until `model` says what to read it as.
+impl From<Model> for &'static str {
+    fn from(model: Model) -> Self {
+        match model {
+            Model::Task => "task",
+            Model::Sprint => "sprint",
+        }
+    }
+}
+
+impl TryFrom<String> for Model {
+    type Error = &'static str;
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        match name.as_str() {
+            "task" => Ok(Model::Task),
+            "sprint" => Ok(Model::Sprint),
+            _ => Err("an unknown model"),
+        }
+    }
+}
+
+/// A frame the server sends. `B` is the body's type: the server writes a `serde_json::Value`
+/// it already holds, the board reads a `&RawValue` and keeps it raw until `model` says what to
+/// read it as.
 #[derive(Debug, Serialize, Deserialize)]
-pub struct Frame<'a, B = &'a RawValue> {
+pub struct ServerFrame<B> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<Model>,
-    /// Numbers on the wire, though a client may send the id as a string (the book's did).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "number_or_text"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<i32>,
     pub action: Action,
     /// (A missing `Option` reads as `None` without `default`, which would ask `B: Default`.)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub body: Option<B>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The object's version (the body holds it too, so boards need not read it here).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub version: Option<i32>,
     /// The change-log entry this frame reports (or, in `hello`, where the stream starts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// In `hello`, the sprint (for people reading the stream; boards know theirs).
+    #[serde(skip_deserializing, skip_serializing_if = "Option::is_none")]
     pub sprint: Option<i32>,
     /// In `hello`, who the stream is for; in a relayed gesture, who is dragging.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<Cow<'a, str>>,
+    pub user: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub users: Option<Cow<'a, [String]>>,
+    pub users: Option<Vec<String>>,
     /// A move's column, task ids in their new order; clients renumber the neighbours from it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub order: Vec<i32>,
@@ -111,10 +170,10 @@ pub struct Frame<'a, B = &'a RawValue> {
     pub versions: Vec<i32>,
 }
 
-impl<'a, B> Frame<'a, B> {
-    /// A frame with only its action; the constructors below fill in the rest.
+impl<B> ServerFrame<B> {
+    /// A frame with only its action; set the fields it carries on the result.
     pub fn new(action: Action) -> Self {
-        Frame {
+        ServerFrame {
             action,
             model: None,
             id: None,
@@ -129,28 +188,67 @@ impl<'a, B> Frame<'a, B> {
         }
     }
 
-    /// A drag gesture on a task; `user` is the dragger, stamped by the server when it relays.
-    pub fn gesture(gesture: Gesture, task: i32, user: Option<&'a str>) -> Self {
-        Frame {
+    /// A gesture relayed to the others on the board, with who is dragging.
+    pub fn gesture(gesture: Gesture, task: i32, user: &str) -> Self {
+        ServerFrame {
             model: Some(Model::Task),
             id: Some(task),
-            user: user.map(Cow::Borrowed),
-            ..Frame::new(gesture.into())
+            user: Some(user.to_owned()),
+            ..ServerFrame::new(gesture.into())
         }
     }
 }
 
-impl<B: Serialize> Frame<'_, B> {
+impl<B: Serialize> ServerFrame<B> {
     /// The frame as the text that travels.
     pub fn to_text(&self) -> String {
         serde_json::to_string(self).expect("stream frames serialize")
     }
 }
 
-impl<'a> Frame<'a> {
+impl<'a> ServerFrame<&'a RawValue> {
     /// Reads a text frame; `None` for anything that is not one (malformed JSON, an unknown
     /// action or model).
     pub fn read(text: &'a str) -> Option<Self> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+/// A frame a board sends: a drag gesture on a task (`model` and `id` set), or `presence`
+/// ("who is here?"). Anything else is dropped by the server, which never takes
+/// `add`/`update`/`remove` from a client. A type of its own, apart from [`ServerFrame`], so
+/// the bundle carries only this small writer.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ClientFrame {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<Model>,
+    /// Numbers on the wire, though a client may send the id as a string (the book's did).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "number_or_text"
+    )]
+    pub id: Option<i32>,
+    pub action: Action,
+}
+
+impl ClientFrame {
+    /// A drag gesture on `task`.
+    pub fn gesture(gesture: Gesture, task: i32) -> Self {
+        ClientFrame {
+            model: Some(Model::Task),
+            id: Some(task),
+            action: gesture.into(),
+        }
+    }
+
+    /// The frame as the text that travels.
+    pub fn to_text(&self) -> String {
+        serde_json::to_string(self).expect("stream frames serialize")
+    }
+
+    /// Reads a text frame; `None` for anything that is not one.
+    pub fn read(text: &str) -> Option<Self> {
         serde_json::from_str(text).ok()
     }
 }
@@ -186,7 +284,7 @@ mod tests {
 
     #[test]
     fn frames_carry_only_the_fields_their_action_needs() {
-        let mut hello = Frame::<()>::new(Action::Hello);
+        let mut hello = ServerFrame::<()>::new(Action::Hello);
         hello.seq = Some(41);
         hello.sprint = Some(3);
         hello.user = Some("bob".into());
@@ -195,12 +293,28 @@ mod tests {
             r#"{"action":"hello","seq":41,"sprint":3,"user":"bob"}"#
         );
         assert_eq!(
-            Frame::<()>::gesture(Gesture::Drop, 7, Some("alice")).to_text(),
+            ServerFrame::<()>::gesture(Gesture::Drop, 7, "alice").to_text(),
             r#"{"model":"task","id":7,"action":"drop","user":"alice"}"#
         );
         assert_eq!(
-            Frame::<()>::new(Action::Resync).to_text(),
+            ServerFrame::<()>::new(Action::Resync).to_text(),
             r#"{"action":"resync"}"#
+        );
+    }
+
+    #[test]
+    fn every_action_reads_back_from_its_name() {
+        for action in Action::ALL {
+            let text = serde_json::to_string(&action).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Action>(&text).unwrap(),
+                action,
+                "{text}"
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&Action::Dragstart).unwrap(),
+            r#""dragstart""#
         );
     }
 
@@ -210,7 +324,7 @@ mod tests {
             r#"{"model":"task","id":7,"action":"dragstart"}"#,
             r#"{"model":"task","id":"7","action":"dragstart"}"#,
         ] {
-            let frame = Frame::read(text).expect(text);
+            let frame = ClientFrame::read(text).expect(text);
             assert_eq!(
                 (frame.action, frame.model, frame.id),
                 (Action::Dragstart, Some(Model::Task), Some(7))
@@ -223,7 +337,7 @@ mod tests {
             r#"{"id":7}"#,
             "not json",
         ] {
-            assert!(Frame::read(text).is_none(), "{text}");
+            assert!(ClientFrame::read(text).is_none(), "{text}");
         }
     }
 }

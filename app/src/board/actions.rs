@@ -7,7 +7,7 @@ use super::store::{BoardStore, Column, apply_move, column_order, roll_back};
 use crate::{
     api::Api,
     model::{MoveTask, Task},
-    stream::{Frame, Gesture},
+    stream::{ClientFrame, Gesture},
 };
 
 /// Moves a task to `target`, in front of `before` or at the end; one `POST …/move`. The card
@@ -66,6 +66,6 @@ pub fn move_task(store: BoardStore, api: Api, id: i32, target: Column, before: O
 /// Tells the others on the board about a drag (they see the card locked with our name).
 pub fn send_gesture(store: BoardStore, id: i32, gesture: Gesture) {
     if let Some(send) = store.outbox.get_value() {
-        send.run(Frame::<()>::gesture(gesture, id, None).to_text());
+        send.run(ClientFrame::gesture(gesture, id).to_text());
     }
 }

@@ -6,7 +6,7 @@
 use serde_json::value::RawValue;
 
 use super::store::Change;
-use crate::stream::{Action, Frame, Model};
+use crate::stream::{Action, Model, ServerFrame};
 
 /// One frame's meaning for the board.
 #[derive(Debug, PartialEq)]
@@ -28,18 +28,18 @@ pub enum Event {
 /// The event a text frame carries, or `None` for one the board has no use for (unknown
 /// actions, malformed JSON, a change whose body does not read as its model).
 pub fn read(text: &str) -> Option<Event> {
-    let frame = Frame::read(text)?;
+    let frame = ServerFrame::read(text)?;
     let body = frame.body.map_or("null", RawValue::get);
     let seq = frame.seq;
     let event = match (frame.action, frame.model) {
         (Action::Hello, _) => Event::Hello {
             seq: seq.unwrap_or(0),
         },
-        (Action::Presence, _) => Event::Presence(frame.users.unwrap_or_default().into_owned()),
+        (Action::Presence, _) => Event::Presence(frame.users.unwrap_or_default()),
         (Action::Resync, _) => Event::Resync,
         (Action::Dragstart, Some(Model::Task)) => Event::Locked {
             task: frame.id?,
-            by: frame.user?.into_owned(),
+            by: frame.user?,
         },
         (Action::Dragend | Action::Drop, Some(Model::Task)) => Event::Unlocked { task: frame.id? },
         (Action::Remove, Some(Model::Task)) => Event::Change {

@@ -30,7 +30,7 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::domain::accounts::ticket;
 use crate::domain::log;
 use crate::live::{
-    events::{ClientFrame, change_frame, hello_frame, resync_frame},
+    events::{Incoming, change_frame, hello_frame, resync_frame},
     hub::{Hub, Subscription},
 };
 use crate::{
@@ -340,8 +340,8 @@ impl Connection {
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Message::Text(text))) => {
                         last_heard = Instant::now();
-                        match ClientFrame::parse(&text) {
-                            Some(ClientFrame::Gesture { task, gesture }) => {
+                        match Incoming::parse(&text) {
+                            Some(Incoming::Gesture { task, gesture }) => {
                                 if !gestures.allow() {
                                     continue;
                                 }
@@ -357,7 +357,7 @@ impl Connection {
                                 }
                                 hub.relay(sprint, conn, &username, task, gesture);
                             }
-                            Some(ClientFrame::Presence) => {
+                            Some(Incoming::Presence) => {
                                 if let Some(presence) = hub.presence(sprint) {
                                     open = send(&mut socket, &presence).await;
                                 }

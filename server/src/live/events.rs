@@ -3,7 +3,7 @@
 //! for resume) and the object's `version`; the only frames taken from clients are drag
 //! gestures and presence requests.
 
-use app::stream::{Action, Frame, Gesture, Model as StreamModel};
+use app::stream::{Action, ClientFrame, Gesture, Model as StreamModel, ServerFrame};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -24,7 +24,7 @@ pub fn change_frame(entry: &Entry) -> Option<String> {
     };
     let (order, versions) = entry.column.iter().flatten().copied().unzip();
     Some(
-        Frame::<&Value> {
+        ServerFrame::<&Value> {
             model: Some(model),
             id: Some(entry.object),
             body: Some(&entry.body),
@@ -32,15 +32,15 @@ pub fn change_frame(entry: &Entry) -> Option<String> {
             seq: u64::try_from(entry.id).ok(),
             order,
             versions,
-            ..Frame::new(action)
+            ..ServerFrame::new(action)
         }
         .to_text(),
     )
 }
 
-/// What a board may send.
+/// What a board may send, once read and checked against the whitelist.
 #[derive(Debug, PartialEq, Eq)]
-pub enum ClientFrame {
+pub enum Incoming {
     /// A drag gesture (`dragstart`, `dragend`, `drop`) on a task, relayed stamped with the
     /// sender.
     Gesture { task: i32, gesture: Gesture },
@@ -48,15 +48,15 @@ pub enum ClientFrame {
     Presence,
 }
 
-impl ClientFrame {
+impl Incoming {
     /// Parses a client text frame; `None` for anything not on the whitelist (including
     /// attempts to send `add`/`update`/`remove`, which only the server may originate).
     pub fn parse(text: &str) -> Option<Self> {
-        let frame = Frame::read(text)?;
+        let frame = ClientFrame::read(text)?;
         match frame.action {
-            Action::Presence => Some(ClientFrame::Presence),
+            Action::Presence => Some(Incoming::Presence),
             action => match (action.gesture(), frame.model) {
-                (Some(gesture), Some(StreamModel::Task)) => Some(ClientFrame::Gesture {
+                (Some(gesture), Some(StreamModel::Task)) => Some(Incoming::Gesture {
                     task: frame.id?,
                     gesture,
                 }),
@@ -67,35 +67,35 @@ impl ClientFrame {
 }
 
 /// `{"action": "presence", "users": ["alice", "bob"]}`: who is on the sprint.
-pub fn presence_frame(users: &[String]) -> String {
-    Frame::<()> {
-        users: Some(users.into()),
-        ..Frame::new(Action::Presence)
+pub fn presence_frame(users: Vec<String>) -> String {
+    ServerFrame::<()> {
+        users: Some(users),
+        ..ServerFrame::new(Action::Presence)
     }
     .to_text()
 }
 
 /// A relayed gesture: `{"model": "task", "id": 7, "action": "dragstart", "user": "alice"}`.
 pub fn gesture_frame(task: i32, gesture: Gesture, user: &str) -> String {
-    Frame::<()>::gesture(gesture, task, Some(user)).to_text()
+    ServerFrame::<()>::gesture(gesture, task, user).to_text()
 }
 
 /// `{"action": "hello", "seq": N, …}`: sent first; `seq` is where the stream starts (where the
 /// log stood, or the `since` it resumes from). Keep the last `seq` seen to resume with
 /// `&since=…` after a reconnect, on any instance.
 pub fn hello_frame(seq: i64, sprint: i32, user: &str) -> String {
-    Frame::<()> {
+    ServerFrame::<()> {
         seq: u64::try_from(seq).ok(),
         sprint: Some(sprint),
-        user: Some(user.into()),
-        ..Frame::new(Action::Hello)
+        user: Some(user.to_owned()),
+        ..ServerFrame::new(Action::Hello)
     }
     .to_text()
 }
 
 /// `{"action": "resync"}`: what was missed is no longer in the log; refetch the board.
 pub fn resync_frame() -> String {
-    Frame::<()>::new(Action::Resync).to_text()
+    ServerFrame::<()>::new(Action::Resync).to_text()
 }
 
 /// What instances tell each other over the PostgreSQL bus besides "the log reached N":
@@ -129,22 +129,22 @@ mod tests {
     #[test]
     fn only_gestures_and_presence_are_accepted_from_clients() {
         assert_eq!(
-            ClientFrame::parse(r#"{"model":"task","id":7,"action":"dragstart"}"#),
-            Some(ClientFrame::Gesture {
+            Incoming::parse(r#"{"model":"task","id":7,"action":"dragstart"}"#),
+            Some(Incoming::Gesture {
                 task: 7,
                 gesture: Gesture::Dragstart
             })
         );
         assert_eq!(
-            ClientFrame::parse(r#"{"model":"task","id":"7","action":"drop"}"#),
-            Some(ClientFrame::Gesture {
+            Incoming::parse(r#"{"model":"task","id":"7","action":"drop"}"#),
+            Some(Incoming::Gesture {
                 task: 7,
                 gesture: Gesture::Drop
             })
         );
         assert_eq!(
-            ClientFrame::parse(r#"{"action":"presence"}"#),
-            Some(ClientFrame::Presence)
+            Incoming::parse(r#"{"action":"presence"}"#),
+            Some(Incoming::Presence)
         );
         for forged in [
             r#"{"model":"task","id":7,"action":"update","body":{"name":"pwned"}}"#,
@@ -153,7 +153,7 @@ mod tests {
             r#"{"model":"task","action":"dragstart"}"#,
             "not json",
         ] {
-            assert_eq!(ClientFrame::parse(forged), None, "{forged}");
+            assert_eq!(Incoming::parse(forged), None, "{forged}");
         }
     }
 }

@@ -76,7 +76,7 @@ impl Room {
         );
         users.sort();
         users.dedup();
-        presence_frame(&users).into()
+        presence_frame(users).into()
     }
 
     /// Sends a gesture to the room's connections, except `skip` (its sender, when local).
