@@ -157,7 +157,9 @@ pub async fn append(
     let mut sprints = entry.sprints;
     sprints.sort_unstable();
     sprints.dedup();
-    let stored = change::ActiveModel {
+    // `Entity::insert` answers with the new id only; `ActiveModel::insert` would read the
+    // whole row back (a second statement on SQLite, the body included) inside the write.
+    let id = change::Entity::insert(change::ActiveModel {
         at: Set(Utc::now()),
         actor_id: Set(actor.id),
         actor: Set(actor.username.clone()),
@@ -172,20 +174,21 @@ pub async fn append(
             .map(|ids| serde_json::to_string(&ids).expect("ids serialize"))),
         backlog: Set(entry.backlog),
         ..Default::default()
-    }
-    .insert(txn)
-    .await?;
+    })
+    .exec(txn)
+    .await?
+    .last_insert_id;
     if !sprints.is_empty() {
         change_sprint::Entity::insert_many(sprints.into_iter().map(|sprint_id| {
             change_sprint::ActiveModel {
                 sprint_id: Set(sprint_id),
-                change_id: Set(stored.id),
+                change_id: Set(id),
             }
         }))
         .exec(txn)
         .await?;
     }
-    Ok(stored.id)
+    Ok(id)
 }
 
 /// Tells every instance, when `txn` commits, that the log reached `id` (PostgreSQL only; a
