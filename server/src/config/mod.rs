@@ -239,13 +239,7 @@ impl Config {
         let site_addr_text = match (vars.get("LEPTOS_SITE_ADDR"), vars.get("PORT")) {
             (Some(addr), _) => addr,
             (None, Some(port)) => {
-                let port = port
-                    .trim()
-                    .parse::<u16>()
-                    .map_err(|_| ConfigError::Invalid {
-                        name: "PORT",
-                        reason: format!("{port:?} is not a port number"),
-                    })?;
+                let port: u16 = number("PORT", &port, "a port number")?;
                 format!("0.0.0.0:{port}")
             }
             (None, None) => variables::default_value("LEPTOS_SITE_ADDR").into(),
@@ -359,14 +353,11 @@ impl Config {
             per_address: count("LOGIN_FAILURES_PER_ADDRESS")?,
             window: duration_or_default("LOGIN_FAILURE_WINDOW")?,
         };
-        let hsts_text = vars.get_or_default("HSTS_SECONDS");
-        let hsts_seconds = hsts_text
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| ConfigError::Invalid {
-                name: "HSTS_SECONDS",
-                reason: format!("{hsts_text:?} is not a number of seconds"),
-            })?;
+        let hsts_seconds: u64 = number(
+            "HSTS_SECONDS",
+            &vars.get_or_default("HSTS_SECONDS"),
+            "a number of seconds",
+        )?;
         let tls = match (vars.get("TLS_CERT"), vars.get("TLS_KEY")) {
             (Some(cert), Some(key)) => Some(TlsFiles {
                 cert: cert.into(),
@@ -646,6 +637,19 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
         _ => return None,
     };
     (seconds > 0).then(|| Duration::from_secs(seconds))
+}
+
+/// A number of type `T` (surrounding spaces allowed); otherwise an error that says what
+/// `name` should hold (`what`: "a port number").
+fn number<T: std::str::FromStr>(
+    name: &'static str,
+    text: &str,
+    what: &str,
+) -> Result<T, ConfigError> {
+    text.trim().parse().map_err(|_| ConfigError::Invalid {
+        name,
+        reason: format!("{text:?} is not {what}"),
+    })
 }
 
 /// A whole number above zero (counts and sizes).
