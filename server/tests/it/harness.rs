@@ -701,6 +701,7 @@ pub const FRAME_TIMEOUT: Duration = Duration::from_secs(10);
 /// The application served on `127.0.0.1:<free port>` exactly as `server serve` serves it.
 pub struct LiveServer {
     pub addr: SocketAddr,
+    state: AppState,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -715,7 +716,7 @@ impl LiveServer {
             .await
             .expect("bind a loopback port");
         let addr = listener.local_addr().expect("local address");
-        let router = build_router(state);
+        let router = build_router(state.clone());
         let task = tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -724,7 +725,7 @@ impl LiveServer {
             .await
             .expect("serve");
         });
-        LiveServer { addr, task }
+        LiveServer { addr, state, task }
     }
 
     /// `http://127.0.0.1:<port>`: what a page of this site sends as `Origin`.
@@ -742,7 +743,25 @@ impl LiveServer {
         self.connect_with(query, &[]).await
     }
 
+    /// Waits until this instance has delivered every change already committed. A board that
+    /// joins sooner starts its stream before those changes and receives them as news, as the
+    /// protocol allows; a test that expects "the next change is the one I make now" waits here.
+    pub async fn settled(&self) {
+        let head = server::domain::log::head(&self.state.db)
+            .await
+            .expect("the log's head");
+        let deadline = tokio::time::Instant::now() + FRAME_TIMEOUT;
+        while self.state.bus.hub().delivered() < head {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the follower did not deliver up to entry {head} within {FRAME_TIMEOUT:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    }
+
     pub async fn connect_with(&self, query: &str, headers: &[(&str, &str)]) -> WsClient {
+        self.settled().await;
         WsClient::open(self.request(query, headers))
             .await
             .unwrap_or_else(|error| panic!("/socket?{query} refused: {}", describe(&error)))

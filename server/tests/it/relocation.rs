@@ -143,6 +143,7 @@ async fn the_live_stream_connects_under_the_base_path_only() {
     request
         .headers_mut()
         .insert("origin", server.origin().parse().unwrap());
+    server.settled().await;
     let mut client = WsClient::open(request).await.expect("opens under /abc");
     assert_eq!(client.hello["sprint"], sprint["id"]);
 
