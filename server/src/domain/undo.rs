@@ -159,13 +159,13 @@ pub async fn undo(
             .map_err(|e| conflict(&entry, e)),
         (Model::Task, Action::Delete) => tasks::restore(store, actor, &entry.body)
             .await
-            .map(Undone::Task)
+            .map(|restored| Undone::Task(restored.task))
             .map_err(|e| conflict(&entry, e)),
         (Model::Task, Action::Update) => {
             let fields = tasks::fields_from_rest(&before_values(&entry));
             tasks::update(store, actor, entry.object, fields, Mode::Patch, expected)
                 .await
-                .map(|(task, _)| Undone::Task(task))
+                .map(|updated| Undone::Task(updated.task))
                 .map_err(|e| conflict(&entry, e))
         }
         (Model::Task, Action::Move) => {
@@ -203,7 +203,7 @@ pub async fn undo(
             };
             tasks::move_task(store, actor, entry.object, target, expected)
                 .await
-                .map(Undone::Task)
+                .map(|moved| Undone::Task(moved.task))
                 .map_err(|e| conflict(&entry, e))
         }
         (Model::Sprint, Action::Update) => {

@@ -4,10 +4,10 @@
 use app::model::TaskStatus;
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    FromQueryResult, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select, Set, Statement, TransactionTrait,
-    sea_query::{Condition, NullOrdering},
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    DbBackend, EntityTrait, FromQueryResult, IntoActiveModel, Order, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Set, Statement, TransactionTrait, TryIntoModel,
+    sea_query::{Condition, Expr, LockType, NullOrdering},
 };
 
 use serde_json::Value;
@@ -62,6 +62,14 @@ pub use super::sprints::Mode;
 
 type Result<T> = std::result::Result<T, WriteError<task::Model>>;
 
+/// A task as committed, with its assignee's username: everything its REST representation
+/// needs, so neither the log's body nor the caller's answer has to look the user up again.
+#[derive(Clone, Debug)]
+pub struct Saved {
+    pub task: task::Model,
+    pub assignee: Option<String>,
+}
+
 /// The task as it will be stored, before the rules have approved it.
 struct Draft {
     name: String,
@@ -70,6 +78,8 @@ struct Draft {
     status: TaskStatus,
     order: i16,
     assigned_id: Option<i32>,
+    /// The assignee's username (looked up with the id, or kept with it).
+    assignee: Option<String>,
     started: Option<NaiveDate>,
     due: Option<NaiveDate>,
     completed: Option<NaiveDate>,
@@ -96,11 +106,11 @@ async fn find_sprint(
     Ok(found)
 }
 
-async fn find_user_id(
+async fn find_user(
     db: &impl ConnectionTrait,
     username: &str,
     errors: &mut FieldErrors,
-) -> std::result::Result<Option<i32>, sea_orm::DbErr> {
+) -> std::result::Result<Option<(i32, String)>, sea_orm::DbErr> {
     let found = user::Entity::find()
         .filter(user::Column::Username.eq(username))
         .one(db)
@@ -111,7 +121,7 @@ async fn find_user_id(
             format!("Object with username={username} does not exist."),
         );
     }
-    Ok(found.map(|user| user.id))
+    Ok(found.map(|user| (user.id, user.username)))
 }
 
 /// Merges the sent fields over `stored` (or the defaults), resolving references, and applies
@@ -119,9 +129,10 @@ async fn find_user_id(
 async fn draft(
     db: &impl ConnectionTrait,
     fields: TaskFields,
-    stored: Option<&task::Model>,
+    saved: Option<&Saved>,
     mode: Mode,
 ) -> std::result::Result<Draft, FieldErrors> {
+    let stored = saved.map(|saved| &saved.task);
     let mut errors = FieldErrors::default();
     let db_error = |error: sea_orm::DbErr| {
         tracing::error!(%error, "task validation query failed");
@@ -169,12 +180,16 @@ async fn draft(
         Some(id) => find_sprint(db, id, &mut errors).await.map_err(db_error)?,
         None => None,
     };
-    let assigned_id = match fields.assigned {
-        Some(Some(username)) => find_user_id(db, &username, &mut errors)
+    let (assigned_id, assignee) = match fields.assigned {
+        Some(Some(username)) => find_user(db, &username, &mut errors)
             .await
-            .map_err(db_error)?,
-        Some(None) => None,
-        None => stored.and_then(|s| s.assigned_id),
+            .map_err(db_error)?
+            .unzip(),
+        Some(None) => (None, None),
+        None => (
+            stored.and_then(|s| s.assigned_id),
+            saved.and_then(|s| s.assignee.clone()),
+        ),
     };
 
     // The book's validate_sprint, on the resolved sprint.
@@ -216,13 +231,15 @@ async fn draft(
         status,
         order,
         assigned_id,
+        assignee,
         started,
         due,
         completed,
     })
 }
 
-fn apply(active: &mut task::ActiveModel, draft: Draft) {
+/// Sets the draft's fields on `active`; returns the assignee's username.
+fn apply(active: &mut task::ActiveModel, draft: Draft) -> Option<String> {
     active.name = Set(draft.name);
     active.description = Set(draft.description);
     active.sprint_id = Set(draft.sprint.map(|s| s.id));
@@ -232,34 +249,32 @@ fn apply(active: &mut task::ActiveModel, draft: Draft) {
     active.started = Set(draft.started);
     active.due = Set(draft.due);
     active.completed = Set(draft.completed);
+    draft.assignee
 }
 
-/// The REST representation the log keeps for `model` (read inside `db`, the writing
-/// transaction, so the assignee is the one being committed).
-async fn logged_body(
-    store: &Store,
-    db: &impl ConnectionTrait,
-    model: &task::Model,
-) -> std::result::Result<Value, sea_orm::DbErr> {
-    let rendered = store.broadcast().tasks(db, vec![model.clone()]).await?;
-    Ok(serde_json::to_value(&rendered[0]).expect("tasks serialize"))
-}
-
-/// The bodies the log keeps for a task before and after a change, rendered together: one
-/// assignee lookup for both.
-async fn logged_bodies(
-    store: &Store,
-    db: &impl ConnectionTrait,
-    before: &task::Model,
-    after: &task::Model,
-) -> std::result::Result<(Value, Value), sea_orm::DbErr> {
+/// The REST representation the log keeps for a task.
+fn logged_body(store: &Store, saved: &Saved) -> Value {
     let rendered = store
         .broadcast()
-        .tasks(db, vec![before.clone(), after.clone()])
+        .task(saved.task.clone(), saved.assignee.clone());
+    serde_json::to_value(&rendered).expect("tasks serialize")
+}
+
+/// Writes the changed fields of `active` (a task read in `txn`) without reading the row back:
+/// the caller knows what it wrote. Returns the task as stored.
+async fn save(txn: &DatabaseTransaction, active: task::ActiveModel) -> Result<task::Model> {
+    // What `ActiveModel::update` runs first: the search key follows name and description.
+    let active = active.before_save(txn, false).await?;
+    let model = active.clone().try_into_model()?;
+    let written = task::Entity::update_many()
+        .set(active)
+        .filter(task::Column::Id.eq(model.id))
+        .exec(txn)
         .await?;
-    let [before, after] = [&rendered[0], &rendered[1]]
-        .map(|task| serde_json::to_value(task).expect("tasks serialize"));
-    Ok((before, after))
+    if written.rows_affected != 1 {
+        return Err(WriteError::NotFound);
+    }
+    Ok(model)
 }
 
 /// The entry for a change of `task` that was in `previous_sprint` before it.
@@ -287,7 +302,7 @@ pub(super) fn entry(
     }
 }
 
-pub async fn create(store: &Store, actor: &Actor, fields: TaskFields) -> Result<task::Model> {
+pub async fn create(store: &Store, actor: &Actor, fields: TaskFields) -> Result<Saved> {
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
     let draft = draft(&txn, fields, None, Mode::Create).await?;
@@ -295,13 +310,16 @@ pub async fn create(store: &Store, actor: &Actor, fields: TaskFields) -> Result<
         version: Set(1),
         ..Default::default()
     };
-    apply(&mut active, draft);
-    let created = active.insert(&txn).await?;
-    let body = logged_body(store, &txn, &created).await?;
+    let assignee = apply(&mut active, draft);
+    let created = Saved {
+        task: active.insert(&txn).await?,
+        assignee,
+    };
+    let body = logged_body(store, &created);
     let logged = entry(
         log::Action::Create,
-        &created,
-        created.sprint_id,
+        &created.task,
+        created.task.sprint_id,
         None,
         &body,
     );
@@ -309,7 +327,6 @@ pub async fn create(store: &Store, actor: &Actor, fields: TaskFields) -> Result<
     Ok(created)
 }
 
-/// Returns the updated task and the sprint it was in before (it may have moved).
 pub async fn update(
     store: &Store,
     actor: &Actor,
@@ -317,28 +334,28 @@ pub async fn update(
     fields: TaskFields,
     mode: Mode,
     expected_version: Option<i32>,
-) -> Result<(task::Model, Option<i32>)> {
+) -> Result<Saved> {
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
-    check_version(stored.version, expected_version, &stored)?;
-    let previous_sprint = stored.sprint_id;
+    check_version(stored.task.version, expected_version, &stored.task)?;
     let draft = draft(&txn, fields, Some(&stored), mode).await?;
-    let version = stored.version + 1;
-    let mut active = stored.clone().into_active_model();
-    apply(&mut active, draft);
-    active.version = Set(version);
-    let updated = active.update(&txn).await?;
-    let (before, after) = logged_bodies(store, &txn, &stored, &updated).await?;
+    let mut active = stored.task.clone().into_active_model();
+    let assignee = apply(&mut active, draft);
+    active.version = Set(stored.task.version + 1);
+    let updated = Saved {
+        task: save(&txn, active).await?,
+        assignee,
+    };
     let logged = entry(
         log::Action::Update,
-        &updated,
-        previous_sprint,
-        Some(&before),
-        &after,
+        &updated.task,
+        stored.task.sprint_id,
+        Some(&logged_body(store, &stored)),
+        &logged_body(store, &updated),
     );
     store.commit(txn, actor, vec![logged]).await?;
-    Ok((updated, previous_sprint))
+    Ok(updated)
 }
 
 pub async fn delete(
@@ -350,18 +367,18 @@ pub async fn delete(
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
-    check_version(stored.version, expected_version, &stored)?;
-    let before = logged_body(store, &txn, &stored).await?;
+    check_version(stored.task.version, expected_version, &stored.task)?;
+    let before = logged_body(store, &stored);
     task::Entity::delete_by_id(id).exec(&txn).await?;
     let logged = entry(
         log::Action::Delete,
-        &stored,
-        stored.sprint_id,
+        &stored.task,
+        stored.task.sprint_id,
         Some(&before),
         &before,
     );
     store.commit(txn, actor, vec![logged]).await?;
-    Ok(stored)
+    Ok(stored.task)
 }
 
 /// The fields named in `values` (REST names and values, as the log records them), as a write
@@ -405,7 +422,7 @@ pub fn fields_from_rest(values: &serde_json::Map<String, Value>) -> TaskFields {
 /// It gets its id and fields back, the next version, and its place in its column (the tasks
 /// below move down one, as in a move). Refused by the same rules as a new task (its sprint
 /// must still exist and not be over; its assignee must still exist).
-pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<task::Model> {
+pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<Saved> {
     let Some(values) = body.as_object() else {
         return Err(WriteError::NotFound);
     };
@@ -431,7 +448,7 @@ pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<task:
         version: Set(version + 1),
         ..Default::default()
     };
-    apply(&mut active, draft);
+    let assignee = apply(&mut active, draft);
 
     let mut column_rows = column_query(sprint, status).filter(task::Column::Id.ne(id));
     if txn.get_database_backend() == DbBackend::Postgres {
@@ -444,15 +461,17 @@ pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<task:
         placement::place(&ids, id, ids.get(at).copied()).map_err(|_| WriteError::NotFound)?;
     order_at(order.len() - 1)?;
     active.order = Set(order_at(at)?);
-    let restored = active.insert(&txn).await?;
-    let placed = renumber_neighbours(&txn, &column, &order, (id, restored.version)).await?;
-    let after = logged_body(store, &txn, &restored).await?;
+    let restored = Saved {
+        task: active.insert(&txn).await?,
+        assignee,
+    };
+    let placed = renumber_neighbours(&txn, &column, &order, (id, restored.task.version)).await?;
     let mut logged = entry(
         log::Action::Create,
-        &restored,
-        restored.sprint_id,
+        &restored.task,
+        restored.task.sprint_id,
         None,
-        &after,
+        &logged_body(store, &restored),
     );
     logged.column = Some(placed);
     store.commit(txn, actor, vec![logged]).await?;
@@ -483,22 +502,35 @@ async fn renumber_neighbours(
         let mut neighbour_version = neighbour.version;
         if let Some((_, index)) = changed.iter().find(|(changed, _)| *changed == other) {
             neighbour_version += 1;
-            let mut active = neighbour.clone().into_active_model();
-            active.order = Set(*index);
-            active.version = Set(neighbour_version);
-            active.update(txn).await?;
+            task::Entity::update_many()
+                .col_expr(task::Column::Order, Expr::value(*index))
+                .col_expr(task::Column::Version, Expr::value(neighbour_version))
+                .filter(task::Column::Id.eq(other))
+                .exec(txn)
+                .await?;
         }
         placed.push((other, neighbour_version));
     }
     Ok(placed)
 }
 
-async fn find_for_update(txn: &DatabaseTransaction, id: i32) -> Result<task::Model> {
-    let mut query = task::Entity::find_by_id(id);
+/// The task `id` with its assignee's username, locked for this transaction on PostgreSQL
+/// (SQLite's writers are serialised already).
+async fn find_for_update(txn: &DatabaseTransaction, id: i32) -> Result<Saved> {
+    let mut query = task::Entity::find_by_id(id)
+        .left_join(user::Entity)
+        .column_as(user::Column::Username, "assignee");
     if txn.get_database_backend() == DbBackend::Postgres {
-        query = query.lock_exclusive();
+        // Only the task's row: PostgreSQL refuses to lock the nullable side of an outer join,
+        // and the assignee may change meanwhile without making this write wrong.
+        QuerySelect::query(&mut query).lock_with_tables(LockType::Update, [task::Entity]);
     }
-    query.one(txn).await?.ok_or(WriteError::NotFound)
+    let row = query
+        .into_model::<TaskRow>()
+        .one(txn)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    Ok(row.into())
 }
 
 /// Where a dragged card lands.
@@ -523,7 +555,7 @@ pub async fn move_task(
     id: i32,
     target: Move,
     expected_version: Option<i32>,
-) -> Result<task::Model> {
+) -> Result<Saved> {
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
     let postgres = txn.get_database_backend() == DbBackend::Postgres;
@@ -550,8 +582,9 @@ pub async fn move_task(
             .await?;
         }
     }
-    let stored = find_for_update(&txn, id).await?;
-    check_version(stored.version, expected_version, &stored)?;
+    let saved = find_for_update(&txn, id).await?;
+    let stored = &saved.task;
+    check_version(stored.version, expected_version, stored)?;
 
     let status = effective_status(target);
     let previous_status = TaskStatus::try_from(stored.status).unwrap_or(TaskStatus::NotStarted);
@@ -570,7 +603,7 @@ pub async fn move_task(
         ..Default::default()
     };
     // Validation as for a PATCH: a completed task may not change sprint, and so on.
-    draft(&txn, fields, Some(&stored), Mode::Patch).await?;
+    draft(&txn, fields, Some(&saved), Mode::Patch).await?;
 
     let mut column_rows = column_query(target.sprint, status).filter(task::Column::Id.ne(id));
     if postgres {
@@ -607,18 +640,20 @@ pub async fn move_task(
     active.version = Set(version);
 
     let placed = renumber_neighbours(&txn, &column, &order, (id, version)).await?;
-    let task = active.update(&txn).await?;
-    let (before, after) = logged_bodies(store, &txn, &stored, &task).await?;
+    let moved = Saved {
+        task: save(&txn, active).await?,
+        assignee: saved.assignee.clone(),
+    };
     let mut logged = entry(
         log::Action::Move,
-        &task,
+        &moved.task,
         previous_sprint,
-        Some(&before),
-        &after,
+        Some(&logged_body(store, &saved)),
+        &logged_body(store, &moved),
     );
     logged.column = Some(placed);
     store.commit(txn, actor, vec![logged]).await?;
-    Ok(task)
+    Ok(moved)
 }
 
 /// The backlog has one column: moving there means Not Started.
@@ -779,7 +814,16 @@ pub async fn page(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let task = task::Model {
+            let saved = Saved::from(row);
+            (saved.task, saved.assignee)
+        })
+        .collect())
+}
+
+impl From<TaskRow> for Saved {
+    fn from(row: TaskRow) -> Self {
+        Saved {
+            task: task::Model {
                 id: row.id,
                 name: row.name,
                 description: row.description,
@@ -792,10 +836,10 @@ pub async fn page(
                 completed: row.completed,
                 version: row.version,
                 search_key: row.search_key,
-            };
-            (task, row.assignee)
-        })
-        .collect())
+            },
+            assignee: row.assignee,
+        }
+    }
 }
 
 #[cfg(test)]

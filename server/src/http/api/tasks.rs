@@ -252,14 +252,12 @@ async fn create(
     input: Input,
 ) -> Result<Response, AppError> {
     let fields = parse_fields(&input)?;
-    let model = match tasks_service::create(&state.store, &actor(&caller), fields).await {
-        Ok(model) => model,
+    let created = match tasks_service::create(&state.store, &actor(&caller), fields).await {
+        Ok(created) => created,
         Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
     };
-    let version = model.version;
-    let task = renderer(&state, &origin, &caller)
-        .one_task(&state.db, model)
-        .await?;
+    let version = created.task.version;
+    let task = renderer(&state, &origin, &caller).task(created.task, created.assignee);
     Ok(versioned(
         StatusCode::CREATED,
         &task,
@@ -280,7 +278,7 @@ async fn write(
     let id = parse_id(&id)?;
     let expected = expected_version(&headers, Some(&input))?;
     let fields = parse_fields(&input)?;
-    let (model, _previous_sprint) = match tasks_service::update(
+    let updated = match tasks_service::update(
         &state.store,
         &actor(&caller),
         id,
@@ -293,10 +291,8 @@ async fn write(
         Ok(updated) => updated,
         Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
     };
-    let version = model.version;
-    let task = renderer(&state, &origin, &caller)
-        .one_task(&state.db, model)
-        .await?;
+    let version = updated.task.version;
+    let task = renderer(&state, &origin, &caller).task(updated.task, updated.assignee);
     Ok(versioned(StatusCode::OK, &task, version, None))
 }
 
@@ -391,9 +387,7 @@ async fn move_task(
             Ok(moved) => moved,
             Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
         };
-    let version = moved.version;
-    let task = renderer(&state, &origin, &caller)
-        .one_task(&state.db, moved)
-        .await?;
+    let version = moved.task.version;
+    let task = renderer(&state, &origin, &caller).task(moved.task, moved.assignee);
     Ok(versioned(StatusCode::OK, &task, version, None))
 }
