@@ -11,6 +11,7 @@ mod m20261121_000003_add_search_keys;
 mod m20261121_000004_create_live_events;
 mod m20261121_000005_index_tasks_by_sprint_order;
 mod m20261205_000006_create_change_log;
+mod m20261205_000007_change_log_sprint_columns;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000004_create_live_events::Migration),
             Box::new(m20261121_000005_index_tasks_by_sprint_order::Migration),
             Box::new(m20261205_000006_create_change_log::Migration),
+            Box::new(m20261205_000007_change_log_sprint_columns::Migration),
         ]
     }
 }

@@ -16,15 +16,15 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::sea_query::{Alias, Expr, Query, SelectStatement, UnionType};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::db::entities::{change, change_sprint};
+use super::db::entities::change;
 
 /// The PostgreSQL channel on which a commit announces "the log reached N" (the id only,
 /// never the entry: every instance reads the entries itself).
@@ -114,7 +114,7 @@ pub struct NewEntry {
     /// The REST representation after the change (before it, for a delete).
     pub body: Value,
     pub version: i32,
-    /// The sprints it touches (a task's sprint before and after).
+    /// The sprints it touches (a task's sprint before and after): at most two.
     pub sprints: Vec<i32>,
     /// It shows on the backlog (every board).
     pub backlog: bool,
@@ -157,6 +157,16 @@ pub async fn append(
     let mut sprints = entry.sprints;
     sprints.sort_unstable();
     sprints.dedup();
+    let (sprint, other_sprint) = match sprints[..] {
+        [] => (None, None),
+        [one] => (Some(one), None),
+        [lower, higher] => (Some(lower), Some(higher)),
+        _ => {
+            return Err(DbErr::Custom(format!(
+                "a change touches at most two sprints, not {sprints:?}"
+            )));
+        }
+    };
     // `Entity::insert` answers with the new id only; `ActiveModel::insert` would read the
     // whole row back (a second statement on SQLite, the body included) inside the write.
     let id = change::Entity::insert(change::ActiveModel {
@@ -173,21 +183,13 @@ pub async fn append(
             .column
             .map(|ids| serde_json::to_string(&ids).expect("ids serialize"))),
         backlog: Set(entry.backlog),
+        sprint_id: Set(sprint),
+        other_sprint_id: Set(other_sprint),
         ..Default::default()
     })
     .exec(txn)
     .await?
     .last_insert_id;
-    if !sprints.is_empty() {
-        change_sprint::Entity::insert_many(sprints.into_iter().map(|sprint_id| {
-            change_sprint::ActiveModel {
-                sprint_id: Set(sprint_id),
-                change_id: Set(id),
-            }
-        }))
-        .exec(txn)
-        .await?;
-    }
     Ok(id)
 }
 
@@ -206,7 +208,7 @@ pub async fn notify(txn: &DatabaseTransaction, id: i64) -> Result<(), DbErr> {
     Ok(())
 }
 
-fn read(row: change::Model, sprints: Vec<i32>) -> Result<Entry, DbErr> {
+fn read(row: change::Model) -> Result<Entry, DbErr> {
     fn json<T: for<'de> Deserialize<'de>>(id: i64, text: &str) -> Result<T, DbErr> {
         serde_json::from_str(text)
             .map_err(|error| DbErr::Custom(format!("change {id} is unreadable: {error}")))
@@ -224,7 +226,10 @@ fn read(row: change::Model, sprints: Vec<i32>) -> Result<Entry, DbErr> {
         changes: json(row.id, &row.changes)?,
         body: json(row.id, &row.body)?,
         version: row.version,
-        sprints,
+        sprints: [row.sprint_id, row.other_sprint_id]
+            .into_iter()
+            .flatten()
+            .collect(),
         backlog: row.backlog,
         column: row
             .column_order
@@ -234,31 +239,8 @@ fn read(row: change::Model, sprints: Vec<i32>) -> Result<Entry, DbErr> {
     })
 }
 
-/// Reads `rows` with the sprints each touches.
-async fn with_sprints(
-    db: &impl ConnectionTrait,
-    rows: Vec<change::Model>,
-) -> Result<Vec<Entry>, DbErr> {
-    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
-    let mut touched: BTreeMap<i64, Vec<i32>> = BTreeMap::new();
-    if !ids.is_empty() {
-        for link in change_sprint::Entity::find()
-            .filter(change_sprint::Column::ChangeId.is_in(ids))
-            .all(db)
-            .await?
-        {
-            touched
-                .entry(link.change_id)
-                .or_default()
-                .push(link.sprint_id);
-        }
-    }
-    rows.into_iter()
-        .map(|row| {
-            let sprints = touched.remove(&row.id).unwrap_or_default();
-            read(row, sprints)
-        })
-        .collect()
+fn read_all(rows: Vec<change::Model>) -> Result<Vec<Entry>, DbErr> {
+    rows.into_iter().map(read).collect()
 }
 
 /// Up to `limit` entries after `since`, oldest first.
@@ -269,7 +251,7 @@ pub async fn after(db: &impl ConnectionTrait, since: i64, limit: u64) -> Result<
         .limit(limit)
         .all(db)
         .await?;
-    with_sprints(db, rows).await
+    read_all(rows)
 }
 
 /// What a board of `sprint` shows that changed in `(since, through]`: entries touching the
@@ -280,25 +262,19 @@ pub async fn for_board(
     since: i64,
     through: i64,
 ) -> Result<Vec<Entry>, DbErr> {
-    let in_sprint = Query::select()
-        .column(change_sprint::Column::ChangeId)
-        .from(change_sprint::Entity)
-        .and_where(change_sprint::Column::SprintId.eq(sprint))
-        .and_where(change_sprint::Column::ChangeId.gt(since))
-        .and_where(change_sprint::Column::ChangeId.lte(through))
-        .to_owned();
     let rows = change::Entity::find()
         .filter(change::Column::Id.gt(since))
         .filter(change::Column::Id.lte(through))
         .filter(
             sea_orm::Condition::any()
                 .add(change::Column::Backlog.eq(true))
-                .add(Expr::col(change::Column::Id).in_subquery(in_sprint)),
+                .add(change::Column::SprintId.eq(sprint))
+                .add(change::Column::OtherSprintId.eq(sprint)),
         )
         .order_by_asc(change::Column::Id)
         .all(db)
         .await?;
-    with_sprints(db, rows).await
+    read_all(rows)
 }
 
 /// Which entries a history lists.
@@ -320,15 +296,12 @@ fn scoped(scope: Scope) -> sea_orm::Select<change::Entity> {
             .filter(change::Column::Model.eq(name_of(model)))
             .filter(change::Column::ObjectId.eq(id))
             .order_by_desc(change::Column::Id),
+        // What a sprint's history is; `count` and `page` read it through its indexes.
         Scope::Sprint(sprint) => query
             .filter(
-                Expr::col(change::Column::Id).in_subquery(
-                    Query::select()
-                        .column(change_sprint::Column::ChangeId)
-                        .from(change_sprint::Entity)
-                        .and_where(change_sprint::Column::SprintId.eq(sprint))
-                        .to_owned(),
-                ),
+                sea_orm::Condition::any()
+                    .add(change::Column::SprintId.eq(sprint))
+                    .add(change::Column::OtherSprintId.eq(sprint)),
             )
             .order_by_desc(change::Column::Id),
         Scope::Since(since) => query
@@ -339,17 +312,41 @@ fn scoped(scope: Scope) -> sea_orm::Select<change::Entity> {
 
 /// How many entries `scope` holds.
 pub async fn count(db: &impl ConnectionTrait, scope: Scope) -> Result<u64, DbErr> {
-    use sea_orm::PaginatorTrait;
     match scope {
-        // Straight from the (sprint, change) index.
+        // Straight from the two (sprint, entry) indexes: an entry's two sprints differ, so
+        // no entry is counted twice.
         Scope::Sprint(sprint) => {
-            change_sprint::Entity::find()
-                .filter(change_sprint::Column::SprintId.eq(sprint))
+            let lower = change::Entity::find()
+                .filter(change::Column::SprintId.eq(sprint))
                 .count(db)
-                .await
+                .await?;
+            let higher = change::Entity::find()
+                .filter(change::Column::OtherSprintId.eq(sprint))
+                .count(db)
+                .await?;
+            Ok(lower + higher)
         }
         other => scoped(other).count(db).await,
     }
+}
+
+/// The ids of one page of a sprint's entries, newest first: the two (sprint, entry) indexes
+/// read newest first and merged, so a page costs its offset in index entries, never a scan
+/// of the log or a sort of the sprint's entries.
+fn sprint_page_ids(sprint: i32, offset: u64, limit: u64) -> SelectStatement {
+    let arm = |column: change::Column| {
+        Query::select()
+            .column(change::Column::Id)
+            .from(change::Entity)
+            .and_where(Expr::col(column).eq(sprint))
+            .to_owned()
+    };
+    arm(change::Column::SprintId)
+        .union(UnionType::All, arm(change::Column::OtherSprintId))
+        .order_by(change::Column::Id, sea_orm::Order::Desc)
+        .limit(limit)
+        .offset(offset)
+        .to_owned()
 }
 
 /// One page of `scope`.
@@ -359,16 +356,29 @@ pub async fn page(
     offset: u64,
     limit: u64,
 ) -> Result<Vec<Entry>, DbErr> {
-    let rows = scoped(scope).offset(offset).limit(limit).all(db).await?;
-    with_sprints(db, rows).await
+    let rows = match scope {
+        Scope::Sprint(sprint) => {
+            change::Entity::find()
+                .filter(
+                    Expr::col(change::Column::Id)
+                        .in_subquery(sprint_page_ids(sprint, offset, limit)),
+                )
+                .order_by_desc(change::Column::Id)
+                .all(db)
+                .await?
+        }
+        other => scoped(other).offset(offset).limit(limit).all(db).await?,
+    };
+    read_all(rows)
 }
 
 /// One entry.
 pub async fn find(db: &impl ConnectionTrait, id: i64) -> Result<Option<Entry>, DbErr> {
-    let Some(row) = change::Entity::find_by_id(id).one(db).await? else {
-        return Ok(None);
-    };
-    Ok(with_sprints(db, vec![row]).await?.pop())
+    change::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(read)
+        .transpose()
 }
 
 /// The newest entry's id (0 for an empty log).
@@ -422,10 +432,6 @@ pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u
         .and_where(Expr::col(Alias::new("pruned_through")).lt(through))
         .to_owned();
     db.execute(db.get_database_backend().build(&raise)).await?;
-    change_sprint::Entity::delete_many()
-        .filter(change_sprint::Column::ChangeId.lte(through))
-        .exec(db)
-        .await?;
     let deleted = change::Entity::delete_many()
         .filter(change::Column::Id.lte(through))
         .exec(db)

@@ -643,3 +643,87 @@ async fn one_notify_per_write_carrying_only_the_id_on_postgres() {
     assert_eq!(heard, expected, "two writes, two notifications, ids only");
     app.cleanup().await;
 }
+
+/// The sprints an entry touches moved from a table of their own into the entry's row: a log
+/// written before keeps them on the way up, and going back down puts them back in the table.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sprints_of_logged_entries_survive_the_migration_both_ways() {
+    use migration::{Migrator, MigratorTrait};
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let (_, alice) = app.person("alice").await;
+        let first = app.insert_sprint("First", date(7)).await.id;
+        let second = app.insert_sprint("Second", date(14)).await.id;
+        let task = app
+            .create_task(&alice, json!({"name": "Travels", "sprint": first}))
+            .await;
+        let moved = app
+            .call(Method::PATCH, &format!("/api/tasks/{}", task["id"]))
+            .auth(&alice)
+            .json(json!({"sprint": second}))
+            .send()
+            .await;
+        assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+        let sprints_of = |entries: &[change::Model]| {
+            entries
+                .iter()
+                .map(|entry| (entry.action.clone(), entry.sprint_id, entry.other_sprint_id))
+                .collect::<Vec<_>>()
+        };
+        let task_entries: Vec<change::Model> = entries(&app)
+            .await
+            .into_iter()
+            .filter(|entry| entry.model == "task")
+            .collect();
+        let logged = sprints_of(&task_entries);
+        assert_eq!(
+            logged,
+            [
+                ("create".to_owned(), Some(first), None),
+                ("update".to_owned(), Some(first), Some(second)),
+            ]
+        );
+        let (created, updated) = (task_entries[0].id, task_entries[1].id);
+
+        // Down: the table is back, holding one row per (sprint, entry).
+        Migrator::down(&app.db, Some(1)).await.expect("down");
+        let rows = app
+            .db
+            .query_all(Statement::from_string(
+                app.db.get_database_backend(),
+                "SELECT sprint_id, change_id FROM change_log_sprints ORDER BY change_id, sprint_id",
+            ))
+            .await
+            .expect("change_log_sprints is back");
+        let pairs: Vec<(i32, i64)> = rows
+            .iter()
+            .map(|row| {
+                (
+                    row.try_get("", "sprint_id").unwrap(),
+                    row.try_get("", "change_id").unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            pairs,
+            [(first, created), (first, updated), (second, updated)],
+            "{backend:?}"
+        );
+
+        // Up again: the rows carry their sprints, and the second sprint's history lists the
+        // task's move into it.
+        Migrator::up(&app.db, None).await.expect("up");
+        let again: Vec<change::Model> = entries(&app)
+            .await
+            .into_iter()
+            .filter(|entry| entry.model == "task")
+            .collect();
+        assert_eq!(sprints_of(&again), logged, "{backend:?}");
+        let history = app
+            .get_json(&alice, &format!("/api/sprints/{second}/history"))
+            .await;
+        assert_eq!(history["count"], 1, "{backend:?}: {history}");
+        assert_eq!(history["results"][0]["action"], "update");
+        app.cleanup().await;
+    }
+}

@@ -28,6 +28,10 @@ pub struct Model {
     pub column_order: Option<String>,
     /// The change shows on the backlog, which every board displays.
     pub backlog: bool,
+    /// The sprint it touches (the lower id when it touches two).
+    pub sprint_id: Option<i32>,
+    /// The second sprint, when a task changed sprint: the higher id.
+    pub other_sprint_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

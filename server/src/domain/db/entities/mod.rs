@@ -3,7 +3,6 @@
 
 pub mod auth_token;
 pub mod change;
-pub mod change_sprint;
 pub mod session;
 pub mod sprint;
 pub mod task;
