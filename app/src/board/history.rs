@@ -228,16 +228,19 @@ async fn own_newest(api: Api, task: i32) -> Option<HistoryEntry> {
 pub fn offer_undo(store: BoardStore, api: Api, task: i32, what: String) {
     leptos::task::spawn_local(async move {
         if let Some(entry) = own_newest(api, task).await {
+            let id = entry.id;
             store.undo.update_value(|undo| {
-                undo.done.push(entry.id);
+                undo.done.push(id);
                 undo.redo.clear();
             });
-            store.toast.set(Some(what.clone()));
-            // The toast goes after a while; Ctrl/⌘+Z still undoes the change.
+            store.toast.set(Some(what));
+            // The toast goes after a while, unless a newer change has its own toast by then
+            // (the same words for another change must not be cut short); Ctrl/⌘+Z still
+            // undoes the change.
             #[cfg(all(feature = "browser", not(feature = "ssr")))]
             set_timeout(
                 move || {
-                    if store.toast.with_untracked(|t| t.as_ref() == Some(&what)) {
+                    if store.undo.with_value(|undo| undo.done.last() == Some(&id)) {
                         store.toast.set(None);
                     }
                 },
