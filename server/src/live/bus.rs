@@ -127,7 +127,17 @@ async fn follow(
 ) {
     loop {
         tokio::select! {
-            changed = commits.changed() => if changed.is_err() { return },
+            changed = commits.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                // Our own commit with no board open here: nothing to read. Every entry below
+                // it is already visible (appends commit in id order, see `log`).
+                let committed = *commits.borrow_and_update();
+                if hub.skip_if_idle(committed) {
+                    continue;
+                }
+            }
             () = wake.notified() => {}
         }
         catch_up(&db, &hub).await;

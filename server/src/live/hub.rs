@@ -181,6 +181,19 @@ impl Hub {
         rooms.delivered = rooms.delivered.max(id);
     }
 
+    /// Marks everything up to `head` delivered when no board is open here, without reading
+    /// it: there is nobody to deliver to, and a board that opens later catches up from the
+    /// log itself. Returns whether it did (under the lock a joining board takes, so no entry
+    /// is skipped for a board that joins meanwhile).
+    pub fn skip_if_idle(&self, head: i64) -> bool {
+        let mut rooms = self.lock();
+        let idle = rooms.by_sprint.is_empty();
+        if idle {
+            rooms.delivered = rooms.delivered.max(head);
+        }
+        idle
+    }
+
     /// Joins `sprint` as `username`.
     pub fn join(&self, sprint: i32, username: &str) -> Subscription {
         let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
@@ -394,6 +407,22 @@ mod tests {
         );
         assert_eq!(hub.delivered(), 6);
         assert_eq!(hub.join(1, "bob").delivered, 6);
+    }
+
+    #[test]
+    fn an_idle_hub_skips_ahead_and_a_busy_one_waits_for_the_entries() {
+        let hub = Hub::default();
+        hub.deliver_after(5);
+        assert!(hub.skip_if_idle(9), "no board open: nothing to read");
+        let mut one = hub.join(1, "alice");
+        assert_eq!(one.delivered, 9, "a board opening now catches up from 9");
+        assert!(
+            !hub.skip_if_idle(12),
+            "a board is open: the entries must be read"
+        );
+        assert_eq!(hub.delivered(), 9);
+        hub.dispatch(&entry(10, vec![1], false));
+        assert_eq!(seqs(&mut one.rx), vec![10]);
     }
 
     #[test]
