@@ -74,7 +74,7 @@ pub struct Saved {
 struct Draft {
     name: String,
     description: String,
-    sprint: Option<sprint::Model>,
+    sprint: Option<i32>,
     status: TaskStatus,
     order: i16,
     assigned_id: Option<i32>,
@@ -176,9 +176,13 @@ async fn draft(
 
     let stored_sprint = stored.and_then(|s| s.sprint_id);
     let sprint_id = fields.sprint.unwrap_or(stored_sprint);
+    // A task that stays in its sprint needs no lookup: the sprint exists (the foreign key
+    // says so, and a sprint's delete locks its tasks before it returns them to the backlog),
+    // and the book's sprint rules apply only to a task that enters one.
+    let unchanged = stored.is_some() && sprint_id == stored_sprint;
     let sprint = match sprint_id {
-        Some(id) => find_sprint(db, id, &mut errors).await.map_err(db_error)?,
-        None => None,
+        Some(id) if !unchanged => find_sprint(db, id, &mut errors).await.map_err(db_error)?,
+        _ => None,
     };
     let (assigned_id, assignee) = match fields.assigned {
         Some(Some(username)) => find_user(db, &username, &mut errors)
@@ -212,7 +216,7 @@ async fn draft(
     }
 
     // The book's cross-field `validate`, on the merged object: only the first failure.
-    let cross_field = if sprint.is_none() && status != TaskStatus::NotStarted {
+    let cross_field = if sprint_id.is_none() && status != TaskStatus::NotStarted {
         Some(BACKLOG_NOT_STARTED)
     } else if started.is_some() && status == TaskStatus::NotStarted {
         Some(STARTED_NOT_STARTED)
@@ -227,7 +231,7 @@ async fn draft(
     Ok(Draft {
         name,
         description,
-        sprint,
+        sprint: sprint_id,
         status,
         order,
         assigned_id,
@@ -242,7 +246,7 @@ async fn draft(
 fn apply(active: &mut task::ActiveModel, draft: Draft) -> Option<String> {
     active.name = Set(draft.name);
     active.description = Set(draft.description);
-    active.sprint_id = Set(draft.sprint.map(|s| s.id));
+    active.sprint_id = Set(draft.sprint);
     active.status = Set(draft.status.code());
     active.order = Set(draft.order);
     active.assigned_id = Set(draft.assigned_id);
@@ -438,11 +442,7 @@ pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<Saved
         return Err(FieldErrors::single(FieldErrors::NON_FIELD, "The task exists already.").into());
     }
     let draft = draft(&txn, fields_from_rest(values), None, Mode::Create).await?;
-    let (sprint, status, wanted) = (
-        draft.sprint.as_ref().map(|s| s.id),
-        draft.status,
-        draft.order,
-    );
+    let (sprint, status, wanted) = (draft.sprint, draft.status, draft.order);
     let mut active = task::ActiveModel {
         id: Set(id),
         version: Set(version + 1),
