@@ -1,7 +1,8 @@
 //! Database migrations for the Scrum board, run at server start-up and by `server migrate`.
 //!
 //! Every migration works on SQLite and PostgreSQL alike: schema changes go through sea-query's
-//! builders, never through hand-written, backend-specific SQL.
+//! builders, or, where they have none (data moves, partial indexes), through SQL that both
+//! databases read the same way; never through backend-specific SQL.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -12,6 +13,7 @@ mod m20261121_000004_create_live_events;
 mod m20261121_000005_index_tasks_by_sprint_order;
 mod m20261205_000006_create_change_log;
 mod m20261205_000007_change_log_sprint_columns;
+mod m20261205_000008_change_log_lean_indexes;
 
 pub struct Migrator;
 
@@ -26,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261121_000005_index_tasks_by_sprint_order::Migration),
             Box::new(m20261205_000006_create_change_log::Migration),
             Box::new(m20261205_000007_change_log_sprint_columns::Migration),
+            Box::new(m20261205_000008_change_log_lean_indexes::Migration),
         ]
     }
 }

@@ -411,19 +411,33 @@ pub async fn horizon(db: &impl ConnectionTrait) -> Result<i64, DbErr> {
 
 /// Deletes whole entries older than `before` and moves the horizon past them. Returns how
 /// many went.
+///
+/// Entries are taken from the oldest on and up to the first that is not older than `before`:
+/// ids follow commit time, so that is every old entry (an entry stamped a moment early by
+/// another instance's clock waits for the next prune). The walk reads only the entries that
+/// go, plus one, along the primary key; the log keeps no index by time, which every append
+/// would have to write.
 pub async fn prune(db: &impl ConnectionTrait, before: DateTime<Utc>) -> Result<u64, DbErr> {
-    let newest_old = change::Entity::find()
+    let first_kept = change::Entity::find()
         .select_only()
-        .column_as(change::Column::Id.max(), "newest")
-        .filter(change::Column::At.lt(before))
-        .into_tuple::<Option<i64>>()
+        .column(change::Column::Id)
+        .filter(change::Column::At.gte(before))
+        .order_by_asc(change::Column::Id)
+        .into_tuple::<i64>()
         .one(db)
-        .await?
-        .flatten();
-    let Some(through) = newest_old else {
+        .await?;
+    // The newest entry that goes (an id the log holds, so the horizon never claims ids
+    // that were never there).
+    let mut old = change::Entity::find()
+        .select_only()
+        .column_as(change::Column::Id.max(), "newest");
+    if let Some(kept) = first_kept {
+        old = old.filter(change::Column::Id.lt(kept));
+    }
+    let Some(through) = old.into_tuple::<Option<i64>>().one(db).await?.flatten() else {
         return Ok(0);
     };
-    // Everything up to the newest old entry goes, so the log never has holes below the
+    // Everything up to the last old entry goes, so the log never has holes below the
     // horizon that a resume would silently skip.
     let raise = Query::update()
         .table(Alias::new("change_log_horizon"))
