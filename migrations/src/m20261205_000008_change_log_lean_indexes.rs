@@ -15,11 +15,6 @@ use sea_orm_migration::prelude::*;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const SPRINT_INDEXES: [(&str, &str); 2] = [
-    ("change_log_by_sprint", "sprint_id"),
-    ("change_log_by_other_sprint", "other_sprint_id"),
-];
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
@@ -31,28 +26,33 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
-        // Dropped and created in one call, so on one connection: SQLite checks a new index's
-        // name against the schema its connection last read, and a pooled connection that
-        // did not run the drop may still see the old index there.
-        let db = manager.get_connection();
-        for (name, column) in SPRINT_INDEXES {
-            db.execute_unprepared(&format!(
-                "DROP INDEX {name}; \
-                 CREATE INDEX {name} ON change_log ({column}, id) WHERE {column} IS NOT NULL"
-            ))
+        // Each index is dropped and made again in one statement batch, so on one connection:
+        // SQLite checks a new index's name against the schema its connection last read, and
+        // a pooled connection that did not run the drop may still see the old index there.
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "DROP INDEX change_log_by_sprint; \
+                 CREATE INDEX change_log_by_sprint ON change_log (sprint_id, id) \
+                 WHERE sprint_id IS NOT NULL; \
+                 DROP INDEX change_log_by_other_sprint; \
+                 CREATE INDEX change_log_by_other_sprint ON change_log (other_sprint_id, id) \
+                 WHERE other_sprint_id IS NOT NULL;",
+            )
             .await?;
-        }
         Ok(())
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let db = manager.get_connection();
-        for (name, column) in SPRINT_INDEXES {
-            db.execute_unprepared(&format!(
-                "DROP INDEX {name}; CREATE INDEX {name} ON change_log ({column}, id)"
-            ))
+        manager
+            .get_connection()
+            .execute_unprepared(
+                "DROP INDEX change_log_by_sprint; \
+                 CREATE INDEX change_log_by_sprint ON change_log (sprint_id, id); \
+                 DROP INDEX change_log_by_other_sprint; \
+                 CREATE INDEX change_log_by_other_sprint ON change_log (other_sprint_id, id);",
+            )
             .await?;
-        }
         manager
             .create_index(
                 Index::create()
