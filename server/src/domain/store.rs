@@ -28,13 +28,17 @@ pub struct Store {
 }
 
 impl Store {
+    /// On SQLite, also starts checkpointing its write-ahead log beside the writers, for as
+    /// long as a clone of the store lives.
     pub fn new(db: DatabaseConnection, config: &Config) -> Self {
+        let committed = Arc::new(watch::channel(0).0);
+        super::db::checkpoint_beside_writers(db.clone(), committed.subscribe());
         Self {
             db,
             gate: Arc::default(),
             public_url: config.public_url.as_deref().map(Arc::from),
             base_path: config.base_path.as_str().into(),
-            committed: Arc::new(watch::channel(0).0),
+            committed,
         }
     }
 

@@ -750,3 +750,42 @@ async fn the_sprints_of_logged_entries_survive_the_migration_both_ways() {
         app.cleanup().await;
     }
 }
+
+/// On SQLite, commits reach the database file within moments, copied there beside the writers:
+/// the write-ahead log does not wait for a writer to cross SQLite's own threshold (1,000 pages,
+/// which these writes stay under) and copy it all while every other writer waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_commits_reach_the_database_file_beside_the_writers() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let (_, alice) = app.person("alice").await;
+    let path = app
+        .state
+        .config
+        .database_url
+        .trim_start_matches("sqlite://")
+        .split('?')
+        .next()
+        .expect("path")
+        .to_owned();
+    let size = || std::fs::metadata(&path).expect("database file").len();
+    let before = size();
+    let description = "A long description. ".repeat(100);
+    for n in 0..100 {
+        app.create_task(
+            &alice,
+            json!({"name": format!("Task {n}"), "description": description}),
+        )
+        .await;
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while size() < before + 100_000 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        size() >= before + 100_000,
+        "100 tasks of 2 KB are in the database file: {} -> {} bytes",
+        before,
+        size()
+    );
+    app.cleanup().await;
+}
