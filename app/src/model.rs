@@ -120,6 +120,17 @@ pub struct Task {
     pub due: Option<chrono::NaiveDate>,
     #[serde(default, with = "crate::dates::iso::option")]
     pub completed: Option<chrono::NaiveDate>,
+    /// The ids of its labels, ascending. Clients that never send it (the book's) keep a
+    /// task's labels on PUT and PATCH alike.
+    // The browser's copy leaves out what the board does not show yet: serde skips unknown
+    // fields, and every field's reader is paid for in the bundle.
+    #[cfg(feature = "ssr")]
+    #[serde(default)]
+    pub labels: Vec<i32>,
+    /// How many comments its thread holds (read-only).
+    #[cfg(feature = "ssr")]
+    #[serde(default)]
+    pub comment_count: u32,
     pub links: TaskLinks,
     pub version: i32,
 }
@@ -131,6 +142,69 @@ pub struct TaskLinks {
     pub self_: String,
     pub sprint: Option<String>,
     pub assigned: Option<String>,
+    /// The task's comment thread.
+    #[cfg(feature = "ssr")]
+    #[serde(default)]
+    pub comments: String,
+}
+
+/// The colours a label may take, by name: the style sheet gives each a background and a text
+/// colour that meet WCAG AA in every theme.
+pub const LABEL_COLOURS: [&str; 9] = [
+    "grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink",
+];
+
+/// A label as the REST API represents it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Label {
+    pub id: i32,
+    /// Unique ignoring case; at most 50 characters.
+    pub name: String,
+    /// One of [`LABEL_COLOURS`].
+    pub colour: String,
+    pub links: SelfLink,
+    pub version: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SelfLink {
+    #[serde(rename = "self")]
+    pub self_: String,
+}
+
+/// A comment as the REST API represents it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Comment {
+    pub id: i32,
+    /// The task's id.
+    pub task: i32,
+    /// The author's username.
+    pub author: String,
+    /// The text as written: plain, with a safe subset of Markdown.
+    pub body: String,
+    /// The text rendered to HTML by the server: emphasis, code, links (http, https, mailto)
+    /// and lists; anything else written as HTML arrives as text. Safe to insert as it is.
+    pub html: String,
+    /// The people it mentions (`@username` of an existing account), in order of appearance.
+    pub mentions: Vec<String>,
+    /// ISO 8601, UTC.
+    pub created: String,
+    /// When its text last changed (ISO 8601, UTC); `null` while it is as first written.
+    pub edited: Option<String>,
+    pub links: CommentLinks,
+    pub version: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct CommentLinks {
+    #[serde(rename = "self")]
+    pub self_: String,
+    pub task: String,
+    pub author: String,
 }
 
 /// A user as the REST API represents it: never a password or its hash.
@@ -215,7 +289,7 @@ pub struct HistoryEntry {
     pub at: String,
     /// Who made it (`null`: the server's command line).
     pub actor: Option<String>,
-    /// `task`, `sprint` or `user`.
+    /// `task`, `sprint`, `user`, `label` or `comment`.
     pub model: String,
     /// The object's id.
     pub object: i32,
@@ -267,6 +341,15 @@ pub struct FieldChanges {
     #[cfg(feature = "ssr")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_active: FieldChange,
+    #[cfg(feature = "ssr")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: FieldChange,
+    #[cfg(feature = "ssr")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colour: FieldChange,
+    #[cfg(feature = "ssr")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: FieldChange,
 }
 
 /// Read by hand: one loop over the keys instead of a derived reader per field, because this
@@ -306,6 +389,12 @@ impl<'de> Deserialize<'de> for FieldChanges {
                         "full_name" => &mut changes.full_name,
                         #[cfg(feature = "ssr")]
                         "is_active" => &mut changes.is_active,
+                        #[cfg(feature = "ssr")]
+                        "labels" => &mut changes.labels,
+                        #[cfg(feature = "ssr")]
+                        "colour" => &mut changes.colour,
+                        #[cfg(feature = "ssr")]
+                        "body" => &mut changes.body,
                         _ => {
                             map.next_value::<serde::de::IgnoredAny>()?;
                             continue;

@@ -107,12 +107,15 @@ impl From<Gesture> for Action {
     }
 }
 
-/// What a change is about. Users change too, but boards are not told.
+/// What a change is about. Users change too, but boards are not told. Labels go to every
+/// board; a comment to its task's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(into = "&'static str", try_from = "String")]
 pub enum Model {
     Task,
     Sprint,
+    Label,
+    Comment,
 }
 
 impl From<Model> for &'static str {
@@ -120,6 +123,8 @@ impl From<Model> for &'static str {
         match model {
             Model::Task => "task",
             Model::Sprint => "sprint",
+            Model::Label => "label",
+            Model::Comment => "comment",
         }
     }
 }
@@ -130,6 +135,8 @@ impl TryFrom<String> for Model {
         match name.as_str() {
             "task" => Ok(Model::Task),
             "sprint" => Ok(Model::Sprint),
+            "label" => Ok(Model::Label),
+            "comment" => Ok(Model::Comment),
             _ => Err("an unknown model"),
         }
     }

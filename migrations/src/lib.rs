@@ -14,6 +14,7 @@ mod m20261121_000005_index_tasks_by_sprint_order;
 mod m20261205_000006_create_change_log;
 mod m20261205_000007_change_log_sprint_columns;
 mod m20261205_000008_change_log_lean_indexes;
+mod m20261206_000009_create_labels_and_comments;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000006_create_change_log::Migration),
             Box::new(m20261205_000007_change_log_sprint_columns::Migration),
             Box::new(m20261205_000008_change_log_lean_indexes::Migration),
+            Box::new(m20261206_000009_create_labels_and_comments::Migration),
         ]
     }
 }

@@ -71,6 +71,8 @@ fn rebuilt_links(base: &str, id: i32, sprint: Option<i32>, assigned: Option<&str
         self_: format!("{base}/api/tasks/{id}"),
         sprint: sprint.map(|sprint| format!("{base}/api/sprints/{sprint}")),
         assigned: assigned.map(|username| format!("{base}/api/users/{username}")),
+        #[cfg(feature = "ssr")]
+        comments: format!("{base}/api/tasks/{id}/comments"),
     }
 }
 
@@ -113,6 +115,11 @@ impl PackedTask {
             started: self.started,
             due: self.due,
             completed: self.completed,
+            // Not on the page yet: the board does not show them.
+            #[cfg(feature = "ssr")]
+            labels: Vec::new(),
+            #[cfg(feature = "ssr")]
+            comment_count: 0,
             links,
             version: self.version,
         }
@@ -188,6 +195,10 @@ mod tests {
             due: (id % 3 == 0).then(|| NaiveDate::from_ymd_opt(2026, 12, 20).unwrap()),
             completed: (status == TaskStatus::Done)
                 .then(|| NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()),
+            #[cfg(feature = "ssr")]
+            labels: Vec::new(),
+            #[cfg(feature = "ssr")]
+            comment_count: 0,
             links: rebuilt_links(SITE, id, sprint, assigned),
             version: id % 4 + 1,
         }

@@ -39,6 +39,8 @@ pub enum Model {
     Task,
     Sprint,
     User,
+    Label,
+    Comment,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod db;
 pub mod errors;
 pub mod log;
+pub mod markdown;
 pub mod render;
 pub mod service;
 pub mod store;

@@ -53,7 +53,7 @@ fn undoable(entry: &Entry) -> bool {
     match entry.model {
         Model::Task => true,
         Model::Sprint => entry.action == Action::Update,
-        Model::User => false,
+        Model::User | Model::Label | Model::Comment => false,
     }
 }
 
@@ -112,6 +112,7 @@ fn conflict<M>(entry: &Entry, error: WriteError<M>) -> UndoError {
         WriteError::Invalid(errors) => {
             UndoError::Conflict(format!("{name} cannot go back: {}", first_message(&errors)))
         }
+        WriteError::Forbidden(reason) => UndoError::NotAllowed(reason),
         WriteError::Db(error) => UndoError::Db(error),
     }
 }

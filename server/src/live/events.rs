@@ -15,6 +15,8 @@ pub fn change_frame(entry: &Entry) -> Option<String> {
     let model = match entry.model {
         log::Model::Task => StreamModel::Task,
         log::Model::Sprint => StreamModel::Sprint,
+        log::Model::Label => StreamModel::Label,
+        log::Model::Comment => StreamModel::Comment,
         log::Model::User => return None,
     };
     let action = match entry.action {

@@ -14,7 +14,7 @@ fn task_json(id: i64, fields: Value) -> Value {
     let mut task = json!({
         "id": id, "name": "", "description": "", "sprint": null, "status": 1,
         "status_display": "Not Started", "order": 0, "assigned": null, "started": null,
-        "due": null, "completed": null, "version": 1,
+        "due": null, "completed": null, "labels": [], "comment_count": 0, "version": 1,
     });
     for (key, value) in fields.as_object().expect("fields object") {
         task[key] = value.clone();
@@ -29,6 +29,7 @@ fn task_json(id: i64, fields: Value) -> Value {
         "self": format!("{BASE}/api/tasks/{id}"),
         "sprint": sprint,
         "assigned": assigned,
+        "comments": format!("{BASE}/api/tasks/{id}/comments"),
     });
     task
 }

@@ -48,6 +48,12 @@ fn requests_form(task: &Value) -> Payload {
             Value::Bool(flag) => {
                 serializer.append_pair(key, if *flag { "True" } else { "False" });
             }
+            // requests sends a list as its key repeated, once per item (none for `[]`).
+            Value::Array(items) => {
+                for item in items {
+                    serializer.append_pair(key, &item.to_string());
+                }
+            }
             other => {
                 serializer.append_pair(key, &other.to_string());
             }
@@ -72,6 +78,8 @@ async fn python_client_session(backend: &Backend, trailing_slash: bool) {
             "sprints": format!("{BASE}/api/sprints"),
             "tasks": format!("{BASE}/api/tasks"),
             "users": format!("{BASE}/api/users"),
+            // Beyond the book: its client reads only the three above.
+            "labels": format!("{BASE}/api/labels"),
         })
     );
     let sprints = with_slash(&path_of(&api["sprints"]), trailing_slash);
@@ -136,9 +144,15 @@ async fn python_client_session(backend: &Backend, trailing_slash: bool) {
         json!({
             "assigned": null, "completed": null, "description": "", "due": null,
             "id": task_id,
-            "links": {"assigned": null, "self": task_url, "sprint": sprint_url},
+            "links": {
+                "assigned": null, "self": task_url, "sprint": sprint_url,
+                "comments": format!("{task_url}/comments"),
+            },
             "name": "Something Task", "order": 0, "sprint": sprint_id, "started": null,
             "status": 1, "status_display": "Not Started", "version": 1,
+            // Beyond the book, and sent back by its client's PUT below (an empty list as
+            // nothing at all, so the task keeps its labels).
+            "labels": [], "comment_count": 0,
         })
     );
     // The sprint's `tasks` link lists it.
@@ -182,9 +196,11 @@ async fn python_client_session(backend: &Backend, trailing_slash: bool) {
                 "assigned": format!("{BASE}/api/users/demo"),
                 "self": task_url,
                 "sprint": sprint_url,
+                "comments": format!("{task_url}/comments"),
             },
             "name": "Something Task", "order": 0, "sprint": sprint_id,
             "started": day(0), "status": 2, "status_display": "In Progress", "version": 2,
+            "labels": [], "comment_count": 0,
         })
     );
     assert!(

@@ -34,6 +34,7 @@ async fn the_api_root_lists_absolute_collection_urls_with_or_without_slash() {
         "sprints": "http://localhost:3000/api/sprints",
         "tasks": "http://localhost:3000/api/tasks",
         "users": "http://localhost:3000/api/users",
+        "labels": "http://localhost:3000/api/labels",
     });
     for path in ["/api/", "/api"] {
         let response = app.get(path).await;

@@ -3,8 +3,10 @@
 //! One test binary, so the crate graph links once.
 
 mod api_auth;
+mod api_comments;
 mod api_concurrency;
 mod api_docs;
+mod api_labels;
 mod api_move;
 mod api_pagination;
 mod api_sprints;

@@ -1,6 +1,8 @@
 //! The business rules and transactions of the board, shared by the REST API and the server-side
 //! renderer. Handlers never touch the database for writes except through here.
 
+pub mod comments;
+pub mod labels;
 pub mod sprints;
 pub mod tasks;
 pub mod users;
@@ -20,6 +22,8 @@ pub enum WriteError<M> {
     Invalid(FieldErrors),
     /// The client's `version` is not the stored one; carries the current object.
     Stale(Box<M>),
+    /// Not the caller's to change (someone else's comment), with the reason.
+    Forbidden(String),
     Db(DbErr),
 }
 

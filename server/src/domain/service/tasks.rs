@@ -16,9 +16,10 @@ use app::placement::{self, NotInColumn};
 
 use super::{WriteError, check_version, icontains, today};
 use crate::domain::{
-    db::entities::{sprint, task, user},
+    db::entities::{sprint, task, task_label, user},
     errors::FieldErrors,
     log::{self, Actor, NewEntry},
+    render::{TaskExtras, task_extras},
     store::Store,
 };
 
@@ -33,6 +34,7 @@ pub const LOGGED_FIELDS: &[&str] = &[
     "started",
     "due",
     "completed",
+    "labels",
 ];
 
 pub const COMPLETED_SPRINT_CHANGE: &str = "Cannot change the sprint of a completed task.";
@@ -42,6 +44,8 @@ pub const BACKLOG_NOT_STARTED: &str = "Backlog tasks must have \"Not Started\" s
 pub const STARTED_NOT_STARTED: &str = "Started date cannot be set for not started tasks.";
 pub const COMPLETED_UNCOMPLETED: &str = "Completed date cannot be set for uncompleted tasks.";
 pub const REQUIRED: &str = "This field is required.";
+/// How many labels one task may carry.
+pub const MAX_LABELS: usize = 20;
 
 /// Fields a client sent. Outer `None`: not in the request; inner `None`: null / empty.
 #[derive(Debug, Default)]
@@ -56,6 +60,9 @@ pub struct TaskFields {
     pub started: Option<Option<NaiveDate>>,
     pub due: Option<Option<NaiveDate>>,
     pub completed: Option<Option<NaiveDate>>,
+    /// Label ids, replacing the task's labels. `None` keeps them, whatever the mode: the
+    /// book's clients never send labels, and their PUTs must not wipe them.
+    pub labels: Option<Vec<i32>>,
 }
 
 pub use super::sprints::Mode;
@@ -68,6 +75,8 @@ type Result<T> = std::result::Result<T, WriteError<task::Model>>;
 pub struct Saved {
     pub task: task::Model,
     pub assignee: Option<String>,
+    /// Its labels and comment count.
+    pub extras: TaskExtras,
 }
 
 /// The task as it will be stored, before the rules have approved it.
@@ -83,6 +92,8 @@ struct Draft {
     started: Option<NaiveDate>,
     due: Option<NaiveDate>,
     completed: Option<NaiveDate>,
+    /// Label ids, ascending, each once.
+    labels: Vec<i32>,
 }
 
 async fn find_sprint(
@@ -196,6 +207,30 @@ async fn draft(
         ),
     };
 
+    let labels = match fields.labels {
+        Some(mut labels) => {
+            labels.sort_unstable();
+            labels.dedup();
+            if labels.len() > MAX_LABELS {
+                errors.add(
+                    "labels",
+                    format!("Ensure this field has no more than {MAX_LABELS} elements."),
+                );
+            }
+            for id in super::labels::missing(db, &labels)
+                .await
+                .map_err(db_error)?
+            {
+                errors.add(
+                    "labels",
+                    format!("Invalid pk '{id}' - object does not exist."),
+                );
+            }
+            labels
+        }
+        None => saved.map(|s| s.extras.labels.clone()).unwrap_or_default(),
+    };
+
     // The book's validate_sprint, on the resolved sprint.
     if !errors.has("sprint") {
         let past = sprint.as_ref().is_some_and(|s| s.end < today());
@@ -239,11 +274,13 @@ async fn draft(
         started,
         due,
         completed,
+        labels,
     })
 }
 
-/// Sets the draft's fields on `active`; returns the assignee's username.
-fn apply(active: &mut task::ActiveModel, draft: Draft) -> Option<String> {
+/// Sets the draft's fields on `active`; returns the assignee's username and the labels (which
+/// live beside the row: see [`write_labels`]).
+fn apply(active: &mut task::ActiveModel, draft: Draft) -> (Option<String>, Vec<i32>) {
     active.name = Set(draft.name);
     active.description = Set(draft.description);
     active.sprint_id = Set(draft.sprint);
@@ -253,14 +290,49 @@ fn apply(active: &mut task::ActiveModel, draft: Draft) -> Option<String> {
     active.started = Set(draft.started);
     active.due = Set(draft.due);
     active.completed = Set(draft.completed);
-    draft.assignee
+    (draft.assignee, draft.labels)
+}
+
+/// Makes `after` the labels of task `id`, which had `before`: only the difference is written.
+async fn write_labels(
+    txn: &DatabaseTransaction,
+    id: i32,
+    before: &[i32],
+    after: &[i32],
+) -> std::result::Result<(), sea_orm::DbErr> {
+    let gone: Vec<i32> = before
+        .iter()
+        .copied()
+        .filter(|l| !after.contains(l))
+        .collect();
+    if !gone.is_empty() {
+        task_label::Entity::delete_many()
+            .filter(task_label::Column::TaskId.eq(id))
+            .filter(task_label::Column::LabelId.is_in(gone))
+            .exec(txn)
+            .await?;
+    }
+    let added: Vec<task_label::ActiveModel> = after
+        .iter()
+        .filter(|l| !before.contains(l))
+        .map(|&label_id| task_label::ActiveModel {
+            task_id: Set(id),
+            label_id: Set(label_id),
+        })
+        .collect();
+    if !added.is_empty() {
+        task_label::Entity::insert_many(added).exec(txn).await?;
+    }
+    Ok(())
 }
 
 /// The REST representation the log keeps for a task.
 fn logged_body(store: &Store, saved: &Saved) -> Value {
-    let rendered = store
-        .broadcast()
-        .task(saved.task.clone(), saved.assignee.clone());
+    let rendered = store.broadcast().task(
+        saved.task.clone(),
+        saved.assignee.clone(),
+        saved.extras.clone(),
+    );
     serde_json::to_value(&rendered).expect("tasks serialize")
 }
 
@@ -314,10 +386,16 @@ pub async fn create(store: &Store, actor: &Actor, fields: TaskFields) -> Result<
         version: Set(1),
         ..Default::default()
     };
-    let assignee = apply(&mut active, draft);
+    let (assignee, labels) = apply(&mut active, draft);
+    let task = active.insert(&txn).await?;
+    write_labels(&txn, task.id, &[], &labels).await?;
     let created = Saved {
-        task: active.insert(&txn).await?,
+        task,
         assignee,
+        extras: TaskExtras {
+            labels,
+            comment_count: 0,
+        },
     };
     let body = logged_body(store, &created);
     let logged = entry(
@@ -345,11 +423,17 @@ pub async fn update(
     check_version(stored.task.version, expected_version, &stored.task)?;
     let draft = draft(&txn, fields, Some(&stored), mode).await?;
     let mut active = stored.task.clone().into_active_model();
-    let assignee = apply(&mut active, draft);
+    let (assignee, labels) = apply(&mut active, draft);
     active.version = Set(stored.task.version + 1);
+    let task = save(&txn, active).await?;
+    write_labels(&txn, id, &stored.extras.labels, &labels).await?;
     let updated = Saved {
-        task: save(&txn, active).await?,
+        task,
         assignee,
+        extras: TaskExtras {
+            labels,
+            comment_count: stored.extras.comment_count,
+        },
     };
     let logged = entry(
         log::Action::Update,
@@ -419,6 +503,13 @@ pub fn fields_from_rest(values: &serde_json::Map<String, Value>) -> TaskFields {
         started: date("started"),
         due: date("due"),
         completed: date("completed"),
+        labels: values.get("labels").map(|v| {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|id| id.as_i64().and_then(|id| i32::try_from(id).ok()))
+                .collect()
+        }),
     }
 }
 
@@ -448,7 +539,7 @@ pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<Saved
         version: Set(version + 1),
         ..Default::default()
     };
-    let assignee = apply(&mut active, draft);
+    let (assignee, labels) = apply(&mut active, draft);
 
     let mut column_rows = column_query(sprint, status).filter(task::Column::Id.ne(id));
     if txn.get_database_backend() == DbBackend::Postgres {
@@ -461,9 +552,16 @@ pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<Saved
         placement::place(&ids, id, ids.get(at).copied()).map_err(|_| WriteError::NotFound)?;
     order_at(order.len() - 1)?;
     active.order = Set(order_at(at)?);
+    let task = active.insert(&txn).await?;
+    write_labels(&txn, id, &[], &labels).await?;
     let restored = Saved {
-        task: active.insert(&txn).await?,
+        task,
         assignee,
+        // Its comments went with it.
+        extras: TaskExtras {
+            labels,
+            comment_count: 0,
+        },
     };
     let placed = renumber_neighbours(&txn, &column, &order, (id, restored.task.version)).await?;
     let mut logged = entry(
@@ -530,7 +628,12 @@ async fn find_for_update(txn: &DatabaseTransaction, id: i32) -> Result<Saved> {
         .one(txn)
         .await?
         .ok_or(WriteError::NotFound)?;
-    Ok(row.into())
+    let mut saved = Saved::from(row);
+    saved.extras = task_extras(txn, vec![id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
+    Ok(saved)
 }
 
 /// Where a dragged card lands.
@@ -643,6 +746,7 @@ pub async fn move_task(
     let moved = Saved {
         task: save(&txn, active).await?,
         assignee: saved.assignee.clone(),
+        extras: saved.extras.clone(),
     };
     let mut logged = entry(
         log::Action::Move,
@@ -718,6 +822,8 @@ pub struct TaskFilter {
     pub sprint: Option<i32>,
     pub status: Option<TaskStatus>,
     pub assigned_id: Option<i32>,
+    /// Tasks carrying this label.
+    pub label: Option<i32>,
     pub backlog: Option<bool>,
     pub search: Vec<String>,
     /// `(field, descending)` among name, order, started, due, completed.
@@ -734,6 +840,17 @@ pub fn filtered(filter: &TaskFilter) -> Select<task::Entity> {
     }
     if let Some(user) = filter.assigned_id {
         query = query.filter(task::Column::AssignedId.eq(user));
+    }
+    if let Some(label) = filter.label {
+        query = query.filter(
+            task::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(task_label::Column::TaskId)
+                    .from(task_label::Entity)
+                    .and_where(task_label::Column::LabelId.eq(label))
+                    .to_owned(),
+            ),
+        );
     }
     match filter.backlog {
         Some(true) => query = query.filter(task::Column::SprintId.is_null()),
@@ -795,14 +912,15 @@ struct TaskRow {
     assignee: Option<String>,
 }
 
-/// One page of tasks with their assignees' usernames, in one query. (The count is a separate,
-/// index-only query: a window count would make the database read every match before the page.)
+/// One page of tasks with their assignees' usernames (one query), labels and comment counts
+/// (a second). (The count is a separate, index-only query: a window count would make the
+/// database read every match before the page.)
 pub async fn page(
     db: &impl ConnectionTrait,
     filter: &TaskFilter,
     offset: u64,
     limit: u64,
-) -> std::result::Result<Vec<(task::Model, Option<String>)>, sea_orm::DbErr> {
+) -> std::result::Result<Vec<Saved>, sea_orm::DbErr> {
     let rows = filtered(filter)
         .left_join(user::Entity)
         .column_as(user::Column::Username, "assignee")
@@ -811,11 +929,13 @@ pub async fn page(
         .into_model::<TaskRow>()
         .all(db)
         .await?;
+    let mut extras = task_extras(db, rows.iter().map(|row| row.id).collect()).await?;
     Ok(rows
         .into_iter()
         .map(|row| {
-            let saved = Saved::from(row);
-            (saved.task, saved.assignee)
+            let mut saved = Saved::from(row);
+            saved.extras = extras.remove(&saved.task.id).unwrap_or_default();
+            saved
         })
         .collect())
 }
@@ -838,6 +958,7 @@ impl From<TaskRow> for Saved {
                 search_key: row.search_key,
             },
             assignee: row.assignee,
+            extras: TaskExtras::default(),
         }
     }
 }

@@ -43,6 +43,8 @@ fn render(
     let object = match entry.model {
         log::Model::Task => origin.url(&format!("/api/tasks/{}", entry.object)),
         log::Model::Sprint => origin.url(&format!("/api/sprints/{}", entry.object)),
+        log::Model::Label => origin.url(&format!("/api/labels/{}", entry.object)),
+        log::Model::Comment => origin.url(&format!("/api/comments/{}", entry.object)),
         log::Model::User => origin.url(&format!(
             "/api/users/{}",
             entry

@@ -222,11 +222,26 @@ fn json_type_name(value: &Value) -> &'static str {
     }
 }
 
-/// Form fields; a repeated key keeps its last value, as Django's `QueryDict.get` does.
+/// Form fields that hold a list: every value of a repeated key is kept, as DRF reads a
+/// many-valued field with `QueryDict.getlist` (the book's client sends a list that way).
+const LIST_FIELDS: &[&str] = &["labels"];
+
+/// Form fields; a repeated key keeps its last value, as Django's `QueryDict.get` does, except
+/// the [`LIST_FIELDS`], which keep them all, as a list of strings.
 fn parse_form(body: &[u8]) -> Input {
     let mut fields = Map::new();
     for (key, value) in form_urlencoded::parse(body) {
-        fields.insert(key.into_owned(), Value::String(value.into_owned()));
+        let value = Value::String(value.into_owned());
+        if LIST_FIELDS.contains(&key.as_ref()) {
+            let list = fields
+                .entry(key.into_owned())
+                .or_insert_with(|| Value::Array(Vec::new()));
+            if let Value::Array(items) = list {
+                items.push(value);
+            }
+        } else {
+            fields.insert(key.into_owned(), value);
+        }
     }
     Input { fields }
 }
@@ -234,6 +249,16 @@ fn parse_form(body: &[u8]) -> Input {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forms_keep_every_value_of_a_list_field() {
+        let input = parse_form(b"labels=3&name=Task&labels=5");
+        assert_eq!(
+            input.fields.get("labels"),
+            Some(&serde_json::json!(["3", "5"]))
+        );
+        assert_eq!(input.fields.get("name"), Some(&serde_json::json!("Task")));
+    }
 
     #[test]
     fn forms_keep_the_last_of_repeated_keys_and_empty_means_null() {

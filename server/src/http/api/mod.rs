@@ -4,8 +4,10 @@
 //! Handlers are thin: parse the request, call `service`, render `app::model` types.
 
 pub mod auth;
+pub mod comments;
 pub mod history;
 pub mod input;
+pub mod labels;
 pub mod openapi;
 pub mod query;
 pub mod sprints;
@@ -35,6 +37,8 @@ pub fn router() -> Router<AppState> {
     let router = sprints::routes(router);
     let router = tasks::routes(router);
     let router = users::routes(router);
+    let router = labels::routes(router);
+    let router = comments::routes(router);
     let router = history::routes(router);
     auth::routes(router)
         // Anything else under /api/ is an API 404 in JSON, never the site's HTML page.
@@ -65,12 +69,13 @@ async fn method_not_allowed(method: Method) -> AppError {
 
 /// `GET /api/`: the entry point a client discovers every collection from (no auth needed).
 #[utoipa::path(get, path = "/api/", tag = "discovery",
-    responses((status = 200, description = "Absolute URLs of the `sprints`, `tasks` and `users` collections")))]
+    responses((status = 200, description = "Absolute URLs of the `sprints`, `tasks`, `users` and `labels` collections")))]
 async fn api_root(origin: RequestOrigin) -> Json<Value> {
     Json(json!({
         "sprints": origin.url("/api/sprints"),
         "tasks": origin.url("/api/tasks"),
         "users": origin.url("/api/users"),
+        "labels": origin.url("/api/labels"),
     }))
 }
 
@@ -130,6 +135,7 @@ pub fn write_error<M>(error: WriteError<M>, current: impl FnOnce(M) -> Value) ->
         WriteError::NotFound => AppError::NotFound,
         WriteError::Invalid(errors) => AppError::Validation(errors),
         WriteError::Stale(model) => AppError::PreconditionFailed(current(*model)),
+        WriteError::Forbidden(reason) => AppError::Forbidden(reason),
         WriteError::Db(error) => AppError::Db(error),
     }
 }

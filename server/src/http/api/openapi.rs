@@ -16,8 +16,8 @@ use utoipa::{
 };
 
 use app::model::{
-    HistoryEntry, HistoryLinks, MoveTask, SessionInfo, Sprint, SprintLinks, Task, TaskLinks, User,
-    UserLinks,
+    Comment, CommentLinks, HistoryEntry, HistoryLinks, Label, MoveTask, SelfLink, SessionInfo,
+    Sprint, SprintLinks, Task, TaskLinks, User, UserLinks,
 };
 
 /// Fields accepted when writing a sprint (JSON or form). Read-only and unknown keys are ignored.
@@ -50,6 +50,30 @@ pub struct TaskInput {
     started: Option<String>,
     due: Option<String>,
     completed: Option<String>,
+    /// Label ids (a form may send them separated by commas); null or empty clears them. Left
+    /// out, the task keeps its labels (PUT included).
+    labels: Option<Vec<i32>>,
+    version: Option<i32>,
+}
+
+/// Fields accepted when writing a label (JSON or form).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct LabelInput {
+    /// Required on create and PUT; at most 50 characters; unique ignoring case.
+    name: String,
+    /// grey (default), red, orange, yellow, green, teal, blue, purple or pink.
+    colour: Option<String>,
+    version: Option<i32>,
+}
+
+/// The text of a comment (JSON or form).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CommentInput {
+    /// Required, not blank, at most 10,000 characters: plain text with a safe subset of
+    /// Markdown (emphasis, code, links, lists); HTML is shown as text.
+    body: String,
     version: Option<i32>,
 }
 
@@ -100,6 +124,10 @@ impl Modify for Security {
         super::tasks::list, super::tasks::create, super::tasks::retrieve,
         super::tasks::replace, super::tasks::patch, super::tasks::remove, super::tasks::move_task,
         super::users::list, super::users::retrieve,
+        super::labels::list, super::labels::create, super::labels::retrieve,
+        super::labels::replace, super::labels::patch, super::labels::remove,
+        super::comments::list, super::comments::create, super::comments::retrieve,
+        super::comments::replace, super::comments::patch, super::comments::remove,
         super::history::everything, super::history::one, super::history::of_task,
         super::history::of_sprint, super::history::undo_entry,
         super::auth::obtain_token, super::auth::revoke_token,
@@ -108,6 +136,7 @@ impl Modify for Security {
     components(schemas(
         Sprint, SprintLinks, Task, TaskLinks, User, UserLinks, MoveTask, SessionInfo,
         SprintInput, TaskInput, Credentials, HistoryEntry, HistoryLinks,
+        Label, SelfLink, LabelInput, Comment, CommentLinks, CommentInput,
     )),
     modifiers(&Security),
     security(("token" = []), ("basic" = []), ("session" = [])),

@@ -63,6 +63,73 @@ fn parse_status(input: &Input, errors: &mut FieldErrors) -> Option<TaskStatus> {
     }
 }
 
+/// `labels`: a JSON list of label ids; from a form, the key repeated (as the book's client
+/// sends a list) or ids separated by commas. Null, an empty string or an empty list clears
+/// them.
+fn parse_labels(input: &Input, errors: &mut FieldErrors) -> Option<Vec<i32>> {
+    let split = |text: &str| -> Vec<Value> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+            .map(|part| Value::String(part.to_owned()))
+            .collect()
+    };
+    let values: Vec<Value> = match input.get("labels") {
+        Field::Absent => return None,
+        Field::Null => return Some(Vec::new()),
+        Field::Value(Value::Array(items)) => items
+            .iter()
+            .flat_map(|item| match item {
+                Value::String(text) => split(text),
+                other => vec![other.clone()],
+            })
+            .collect(),
+        Field::Value(Value::String(text)) => split(text),
+        Field::Value(other) => {
+            errors.add(
+                "labels",
+                format!(
+                    "Expected a list of items but got type \"{}\".",
+                    json_type(other)
+                ),
+            );
+            return None;
+        }
+    };
+    let mut ids = Vec::with_capacity(values.len());
+    for value in &values {
+        match as_integer(value).and_then(|n| i32::try_from(n).ok()) {
+            Some(id) => ids.push(id),
+            None => {
+                let kind = if value.is_string() {
+                    "str"
+                } else {
+                    json_type(value)
+                };
+                errors.add(
+                    "labels",
+                    format!("Incorrect type. Expected pk value, received {kind}."),
+                );
+                return None;
+            }
+        }
+    }
+    Some(ids)
+}
+
+/// How DRF names a JSON value's type in its messages.
+fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
 fn parse_fields(input: &Input) -> Result<TaskFields, AppError> {
     let mut errors = FieldErrors::default();
     let sprint = match input.get("sprint") {
@@ -109,6 +176,7 @@ fn parse_fields(input: &Input) -> Result<TaskFields, AppError> {
         started: input.date("started", &mut errors),
         due: input.date("due", &mut errors),
         completed: input.date("completed", &mut errors),
+        labels: parse_labels(input, &mut errors),
     };
     errors.into_result()?;
     Ok(fields)
@@ -119,6 +187,7 @@ fn parse_fields(input: &Input) -> Result<TaskFields, AppError> {
         ("sprint" = Option<i32>, Query, description = "Tasks of this sprint"),
         ("status" = Option<i16>, Query, description = "1 Not Started, 2 In Progress, 3 Testing, 4 Done"),
         ("assigned" = Option<String>, Query, description = "Tasks assigned to this username"),
+        ("label" = Option<i32>, Query, description = "Tasks carrying this label (its id)"),
         ("backlog" = Option<String>, Query, description = "True/False (also true/false/1/0): tasks without a sprint, or with one"),
         ("search" = Option<String>, Query, description = "Terms that must all appear in the name or description"),
         ("ordering" = Option<String>, Query, description = "Comma list of name, order, started, due, completed; `-` for descending. Default: order, then id"),
@@ -172,11 +241,27 @@ async fn list(
         },
         None => None,
     };
+    let label = query::typed(
+        &query,
+        "label",
+        "Select a valid choice. That choice is not one of the available choices.",
+        &mut errors,
+        |t| t.parse::<i32>().ok(),
+    );
+    if let Some(id) = label
+        && !service::labels::missing(&state.db, &[id]).await?.is_empty()
+    {
+        errors.add(
+            "label",
+            "Select a valid choice. That choice is not one of the available choices.",
+        );
+    }
     errors.into_result()?;
     let filter = TaskFilter {
         sprint,
         status,
         assigned_id,
+        label,
         backlog,
         search: query::search_terms(&query),
         ordering: query::ordering(&query, &["name", "order", "started", "due", "completed"]),
@@ -189,7 +274,7 @@ async fn list(
     let renderer = renderer(&state, &origin, &caller);
     let results = models
         .into_iter()
-        .map(|(model, assignee)| renderer.task(model, assignee))
+        .map(|saved| renderer.task(saved.task, saved.assignee, saved.extras))
         .collect();
     let (next, previous) = request.links(page, count, &origin, "/api/tasks", &query);
     Ok(axum::Json(Page {
@@ -257,7 +342,8 @@ async fn create(
         Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
     };
     let version = created.task.version;
-    let task = renderer(&state, &origin, &caller).task(created.task, created.assignee);
+    let task =
+        renderer(&state, &origin, &caller).task(created.task, created.assignee, created.extras);
     Ok(versioned(
         StatusCode::CREATED,
         &task,
@@ -292,7 +378,8 @@ async fn write(
         Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
     };
     let version = updated.task.version;
-    let task = renderer(&state, &origin, &caller).task(updated.task, updated.assignee);
+    let task =
+        renderer(&state, &origin, &caller).task(updated.task, updated.assignee, updated.extras);
     Ok(versioned(StatusCode::OK, &task, version, None))
 }
 
@@ -388,6 +475,6 @@ async fn move_task(
             Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
         };
     let version = moved.task.version;
-    let task = renderer(&state, &origin, &caller).task(moved.task, moved.assignee);
+    let task = renderer(&state, &origin, &caller).task(moved.task, moved.assignee, moved.extras);
     Ok(versioned(StatusCode::OK, &task, version, None))
 }

@@ -1,11 +1,14 @@
-//! SeaORM entities mirroring the migrations: users, sprints, tasks, tokens, sessions and the
-//! change log.
+//! SeaORM entities mirroring the migrations: users, sprints, tasks, labels, comments, tokens,
+//! sessions and the change log.
 
 pub mod auth_token;
 pub mod change;
+pub mod comment;
+pub mod label;
 pub mod session;
 pub mod sprint;
 pub mod task;
+pub mod task_label;
 pub mod user;
 
 /// Search text as stored in `search_key`: Unicode lowercase, so "Ü" matches "ü" on SQLite too.

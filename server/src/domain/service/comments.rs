@@ -1,0 +1,274 @@
+//! Comments: a thread per task. Anyone who can see the task may comment; only a comment's
+//! author may edit or delete it. Each write is logged on the task's sprint (or the backlog),
+//! so boards hear of it live and the task's history shows it.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+};
+use serde_json::Value;
+
+use super::{WriteError, check_version};
+use crate::domain::{
+    db::entities::{comment, task, user},
+    errors::FieldErrors,
+    log::{self, Actor, NewEntry},
+    markdown,
+    store::Store,
+};
+
+/// A comment's fields as the log records them.
+pub const LOGGED_FIELDS: &[&str] = &["body"];
+/// The longest comment, in characters.
+pub const MAX_LENGTH: usize = 10_000;
+pub const NOT_YOURS: &str = "Only its author can change or delete a comment.";
+
+/// How a comment write fails (a stale one carries the comment as stored).
+pub type WriteErrorOf = WriteError<comment::Model>;
+
+type Result<T> = std::result::Result<T, WriteErrorOf>;
+
+/// A comment as stored, with its author's username: all its representation needs.
+#[derive(Clone, Debug)]
+pub struct Saved {
+    pub comment: comment::Model,
+    pub author: String,
+}
+
+/// The text a write leaves: required, not blank, at most [`MAX_LENGTH`] characters.
+pub fn checked_body(body: Option<String>) -> std::result::Result<String, FieldErrors> {
+    let Some(body) = body else {
+        return Err(FieldErrors::single("body", "This field is required."));
+    };
+    if body.trim().is_empty() {
+        return Err(FieldErrors::single("body", "This field may not be blank."));
+    }
+    let length = body.chars().count();
+    if length > MAX_LENGTH {
+        return Err(FieldErrors::single(
+            "body",
+            format!("Ensure this value has at most {MAX_LENGTH} characters (it has {length})."),
+        ));
+    }
+    Ok(body)
+}
+
+/// The people `body` mentions: its `@name` tokens that are active accounts, space-separated.
+async fn mentioned(
+    db: &impl ConnectionTrait,
+    body: &str,
+) -> std::result::Result<String, sea_orm::DbErr> {
+    let candidates = markdown::mention_candidates(body);
+    if candidates.is_empty() {
+        return Ok(String::new());
+    }
+    let found: Vec<String> = user::Entity::find()
+        .select_only()
+        .column(user::Column::Username)
+        .filter(user::Column::Username.is_in(candidates.clone()))
+        .filter(user::Column::IsActive.eq(true))
+        .into_tuple()
+        .all(db)
+        .await?;
+    // In the order they were written.
+    Ok(candidates
+        .into_iter()
+        .filter(|name| found.contains(name))
+        .collect::<Vec<_>>()
+        .join(" "))
+}
+
+fn logged_body(store: &Store, saved: &Saved) -> Value {
+    serde_json::to_value(
+        store
+            .broadcast()
+            .comment(saved.comment.clone(), saved.author.clone()),
+    )
+    .expect("comments serialize")
+}
+
+/// A comment's change shows on its task's board (the backlog's, for a backlog task).
+fn entry(
+    action: log::Action,
+    saved: &Saved,
+    sprint: Option<i32>,
+    before: Option<&Value>,
+    after: &Value,
+) -> NewEntry {
+    let body_after = (action != log::Action::Delete).then_some(after);
+    NewEntry {
+        model: log::Model::Comment,
+        object: saved.comment.id,
+        action,
+        changes: log::diff(before, body_after, LOGGED_FIELDS),
+        body: after.clone(),
+        version: saved.comment.version,
+        sprints: sprint.into_iter().collect(),
+        backlog: sprint.is_none(),
+        column: None,
+    }
+}
+
+/// The task's sprint (`Ok(None)`: the backlog), or `NotFound` when the task is gone. Locks
+/// the task's row on PostgreSQL, so a delete of the task waits for the comment or goes first.
+async fn task_sprint(txn: &sea_orm::DatabaseTransaction, task_id: i32) -> Result<Option<i32>> {
+    let mut query = task::Entity::find_by_id(task_id);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_shared();
+    }
+    Ok(query.one(txn).await?.ok_or(WriteError::NotFound)?.sprint_id)
+}
+
+pub async fn create(
+    store: &Store,
+    actor: &Actor,
+    task_id: i32,
+    body: Option<String>,
+) -> Result<Saved> {
+    let (Some(author_id), Some(author)) = (actor.id, actor.username.clone()) else {
+        return Err(WriteError::Forbidden("Comments need an author.".into()));
+    };
+    let body = checked_body(body)?;
+    let _gate = store.write_gate().await;
+    let txn = store.db.begin().await?;
+    let sprint = task_sprint(&txn, task_id).await?;
+    let mentions = mentioned(&txn, &body).await?;
+    let created = comment::ActiveModel {
+        task_id: Set(task_id),
+        author_id: Set(author_id),
+        body: Set(body),
+        mentions: Set(mentions),
+        created: Set(Utc::now()),
+        edited: Set(None),
+        version: Set(1),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    let saved = Saved {
+        comment: created,
+        author,
+    };
+    let after = logged_body(store, &saved);
+    let logged = entry(log::Action::Create, &saved, sprint, None, &after);
+    store.commit(txn, actor, vec![logged]).await?;
+    Ok(saved)
+}
+
+/// The comment `id` with its author, locked for this transaction on PostgreSQL; refused
+/// unless `actor` wrote it.
+async fn find_own(txn: &sea_orm::DatabaseTransaction, actor: &Actor, id: i32) -> Result<Saved> {
+    let mut query = comment::Entity::find_by_id(id);
+    if txn.get_database_backend() == DbBackend::Postgres {
+        query = query.lock_exclusive();
+    }
+    let stored = query.one(txn).await?.ok_or(WriteError::NotFound)?;
+    if actor.id != Some(stored.author_id) {
+        return Err(WriteError::Forbidden(NOT_YOURS.into()));
+    }
+    Ok(Saved {
+        comment: stored,
+        author: actor.username.clone().unwrap_or_default(),
+    })
+}
+
+pub async fn update(
+    store: &Store,
+    actor: &Actor,
+    id: i32,
+    body: Option<String>,
+    expected_version: Option<i32>,
+) -> Result<Saved> {
+    let _gate = store.write_gate().await;
+    let txn = store.db.begin().await?;
+    let stored = find_own(&txn, actor, id).await?;
+    check_version(stored.comment.version, expected_version, &stored.comment)?;
+    let body = checked_body(body)?;
+    let sprint = task_sprint(&txn, stored.comment.task_id).await?;
+    let before = logged_body(store, &stored);
+    let mentions = mentioned(&txn, &body).await?;
+    let version = stored.comment.version + 1;
+    let mut active = stored.comment.clone().into_active_model();
+    if body != stored.comment.body {
+        active.edited = Set(Some(Utc::now()));
+    }
+    active.body = Set(body);
+    active.mentions = Set(mentions);
+    active.version = Set(version);
+    let updated = Saved {
+        comment: active.update(&txn).await?,
+        author: stored.author,
+    };
+    let after = logged_body(store, &updated);
+    let logged = entry(log::Action::Update, &updated, sprint, Some(&before), &after);
+    store.commit(txn, actor, vec![logged]).await?;
+    Ok(updated)
+}
+
+pub async fn delete(
+    store: &Store,
+    actor: &Actor,
+    id: i32,
+    expected_version: Option<i32>,
+) -> Result<()> {
+    let _gate = store.write_gate().await;
+    let txn = store.db.begin().await?;
+    let stored = find_own(&txn, actor, id).await?;
+    check_version(stored.comment.version, expected_version, &stored.comment)?;
+    let sprint = task_sprint(&txn, stored.comment.task_id).await?;
+    let before = logged_body(store, &stored);
+    comment::Entity::delete_by_id(id).exec(&txn).await?;
+    let logged = entry(log::Action::Delete, &stored, sprint, Some(&before), &before);
+    store.commit(txn, actor, vec![logged]).await?;
+    Ok(())
+}
+
+/// The comment `id` with its author's username.
+pub async fn find(
+    db: &impl ConnectionTrait,
+    id: i32,
+) -> std::result::Result<Option<Saved>, sea_orm::DbErr> {
+    Ok(comment::Entity::find_by_id(id)
+        .find_also_related(user::Entity)
+        .one(db)
+        .await?
+        .map(|(comment, author)| Saved {
+            comment,
+            author: author.map(|a| a.username).unwrap_or_default(),
+        }))
+}
+
+/// How many comments task `task_id` has.
+pub async fn count(
+    db: &impl ConnectionTrait,
+    task_id: i32,
+) -> std::result::Result<u64, sea_orm::DbErr> {
+    comment::Entity::find()
+        .filter(comment::Column::TaskId.eq(task_id))
+        .count(db)
+        .await
+}
+
+/// One page of task `task_id`'s thread, oldest first.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    task_id: i32,
+    offset: u64,
+    limit: u64,
+) -> std::result::Result<Vec<Saved>, sea_orm::DbErr> {
+    Ok(comment::Entity::find()
+        .filter(comment::Column::TaskId.eq(task_id))
+        .find_also_related(user::Entity)
+        .order_by_asc(comment::Column::Id)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(comment, author)| Saved {
+            comment,
+            author: author.map(|a| a.username).unwrap_or_default(),
+        })
+        .collect())
+}

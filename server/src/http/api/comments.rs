@@ -1,0 +1,214 @@
+//! `/api/tasks/{id}/comments` (a task's thread: list, add) and `/api/comments/{id}` (read;
+//! edit and delete by its author only).
+
+use app::model::{Comment, Page};
+use axum::{
+    Router,
+    extract::{Path, RawQuery, State},
+    http::{HeaderMap, StatusCode},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use sea_orm::EntityTrait;
+
+use super::{
+    actor, expected_version,
+    input::Input,
+    parse_id,
+    query::{PageRequest, Query},
+    renderer, route_both,
+    sprints::json_of,
+    versioned, write_error,
+};
+use crate::{
+    domain::{db::entities::task, service::comments as service},
+    http::error::{AppError, FieldErrors},
+    http::extract::CurrentUser,
+    http::origin::RequestOrigin,
+    http::state::AppState,
+};
+
+pub fn routes(router: Router<AppState>) -> Router<AppState> {
+    let router = route_both(router, "/api/tasks/{id}/comments", get(list).post(create));
+    route_both(
+        router,
+        "/api/comments/{id}",
+        get(retrieve).put(replace).patch(patch).delete(remove),
+    )
+}
+
+/// `body`, as sent (checked by the service).
+fn parse_body(input: &Input) -> Result<Option<String>, AppError> {
+    let mut errors = FieldErrors::default();
+    // The service gives the length message; here only the type is checked.
+    let body = input.text("body", None, &mut errors);
+    errors.into_result()?;
+    Ok(body)
+}
+
+#[utoipa::path(get, path = "/api/tasks/{id}/comments", tag = "comments",
+    description = "The task's comments, oldest first.",
+    params(
+        ("id" = i32, Path, description = "The task's id"),
+        ("page" = Option<String>, Query, description = "Page number, or `last`"),
+        ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+    ),
+    responses((status = 200, body = Page<Comment>), (status = 401), (status = 404, description = "No such task, or a page past the last")))]
+async fn list(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let task_id = parse_id(&id)?;
+    task::Entity::find_by_id(task_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let query = Query::parse(raw.as_deref());
+    let request = PageRequest::from_query(&query)?;
+    let count = service::count(&state.db, task_id).await?;
+    let page = request.resolve(count)?;
+    let saved = service::page(&state.db, task_id, (page - 1) * request.size, request.size).await?;
+    let renderer = renderer(&state, &origin, &caller);
+    let path = format!("/api/tasks/{task_id}/comments");
+    let (next, previous) = request.links(page, count, &origin, &path, &query);
+    Ok(axum::Json(Page {
+        count,
+        next,
+        previous,
+        results: saved
+            .into_iter()
+            .map(|s| renderer.comment(s.comment, s.author))
+            .collect::<Vec<Comment>>(),
+    })
+    .into_response())
+}
+
+#[utoipa::path(post, path = "/api/tasks/{id}/comments", tag = "comments",
+    description = "Adds a comment to the task's thread, by the caller. `@username` of an account mentions that person.",
+    params(("id" = i32, Path, description = "The task's id")),
+    request_body(content = crate::http::api::openapi::CommentInput, content_type = "application/json", description = "JSON, or the same field as application/x-www-form-urlencoded"),
+    responses((status = 201, body = Comment), (status = 400, description = "`{\"body\": [\"message\"]}`: missing, blank or too long"), (status = 401), (status = 404, description = "No such task")))]
+async fn create(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+    input: Input,
+) -> Result<Response, AppError> {
+    let task_id = parse_id(&id)?;
+    let body = parse_body(&input)?;
+    let renderer = renderer(&state, &origin, &caller);
+    let saved = service::create(&state.store, &actor(&caller), task_id, body)
+        .await
+        .map_err(|e| write_error(e, |_| serde_json::Value::Null))?;
+    let version = saved.comment.version;
+    let comment = renderer.comment(saved.comment, saved.author);
+    Ok(versioned(
+        StatusCode::CREATED,
+        &comment,
+        version,
+        Some(&comment.links.self_),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/comments/{id}", tag = "comments",
+    params(("id" = i32, Path, description = "The comment's id")),
+    responses((status = 200, body = Comment, description = "With an `ETag` of its version"), (status = 401), (status = 404)))]
+async fn retrieve(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let saved = service::find(&state.db, parse_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let version = saved.comment.version;
+    let comment = renderer(&state, &origin, &caller).comment(saved.comment, saved.author);
+    Ok(versioned(StatusCode::OK, &comment, version, None))
+}
+
+/// Renders the current comment of a stale write for the 412 body.
+async fn stale_body(
+    state: &AppState,
+    renderer: &crate::domain::render::Renderer<'_>,
+    id: i32,
+) -> serde_json::Value {
+    match service::find(&state.db, id).await {
+        Ok(Some(saved)) => json_of(&renderer.comment(saved.comment, saved.author)),
+        _ => serde_json::Value::Null,
+    }
+}
+
+#[utoipa::path(put, path = "/api/comments/{id}", tag = "comments",
+    description = "Changes the text of one of the caller's own comments (PATCH alike).",
+    params(("id" = i32, Path, description = "The comment's id"), ("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one answers 412")),
+    request_body(content = crate::http::api::openapi::CommentInput, content_type = "application/json", description = "JSON, or the same field as application/x-www-form-urlencoded"),
+    responses((status = 200, body = Comment), (status = 400), (status = 401), (status = 403, description = "Someone else's comment"), (status = 404), (status = 412, body = Comment)))]
+async fn replace(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    input: Input,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let expected = expected_version(&headers, Some(&input))?;
+    let body = parse_body(&input)?;
+    let renderer = renderer(&state, &origin, &caller);
+    let saved = match service::update(&state.store, &actor(&caller), id, body, expected).await {
+        Ok(saved) => saved,
+        Err(service::WriteErrorOf::Stale(_)) => {
+            return Err(AppError::PreconditionFailed(
+                stale_body(&state, &renderer, id).await,
+            ));
+        }
+        Err(error) => return Err(write_error(error, |_| serde_json::Value::Null)),
+    };
+    let version = saved.comment.version;
+    let comment = renderer.comment(saved.comment, saved.author);
+    Ok(versioned(StatusCode::OK, &comment, version, None))
+}
+
+#[utoipa::path(patch, path = "/api/comments/{id}", tag = "comments",
+    description = "As PUT: the text is the comment's only field.",
+    params(("id" = i32, Path, description = "The comment's id"), ("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one answers 412")),
+    request_body(content = crate::http::api::openapi::CommentInput, content_type = "application/json", description = "JSON, or the same field as application/x-www-form-urlencoded"),
+    responses((status = 200, body = Comment), (status = 400), (status = 401), (status = 403, description = "Someone else's comment"), (status = 404), (status = 412, body = Comment)))]
+async fn patch(
+    state: State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    id: Path<String>,
+    headers: HeaderMap,
+    input: Input,
+) -> Result<Response, AppError> {
+    replace(state, caller, origin, id, headers, input).await
+}
+
+#[utoipa::path(delete, path = "/api/comments/{id}", tag = "comments",
+    description = "Deletes one of the caller's own comments.",
+    params(("id" = i32, Path, description = "The comment's id"), ("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one answers 412")),
+    responses((status = 204), (status = 401), (status = 403, description = "Someone else's comment"), (status = 404), (status = 412, body = Comment)))]
+async fn remove(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let expected = expected_version(&headers, None)?;
+    let renderer = renderer(&state, &origin, &caller);
+    match service::delete(&state.store, &actor(&caller), id, expected).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Err(service::WriteErrorOf::Stale(_)) => Err(AppError::PreconditionFailed(
+            stale_body(&state, &renderer, id).await,
+        )),
+        Err(error) => Err(write_error(error, |_| serde_json::Value::Null)),
+    }
+}
