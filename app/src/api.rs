@@ -270,8 +270,19 @@ impl Api {
         }
     }
 
-    pub async fn delete(&self, path: &str) -> Result<(), ApiError> {
-        accepted(self.send("DELETE", path.to_owned(), None).await).map(drop)
+    pub fn delete(&self, path: &str) -> impl Future<Output = Result<(), ApiError>> + use<> {
+        self.effect("DELETE", path)
+    }
+
+    /// A request without a body, for its effect alone (`DELETE`, or a `POST` like `/theme`).
+    /// One future for all of them: each async body is its own code in the bundle.
+    pub fn effect(
+        &self,
+        method: &'static str,
+        path: &str,
+    ) -> impl Future<Output = Result<(), ApiError>> + use<> {
+        let sent = self.send(method, path.to_owned(), None);
+        async move { accepted(sent.await).map(drop) }
     }
 
     /// One request; the answer is always `Send` so resources can hold it on either side.
@@ -280,7 +291,7 @@ impl Api {
         method: &'static str,
         path: String,
         body: Option<String>,
-    ) -> impl Future<Output = Answer> + Send + 'static {
+    ) -> impl Future<Output = Answer> + Send + 'static + use<> {
         #[cfg(feature = "ssr")]
         {
             let server = self.server.get_value();

@@ -146,7 +146,7 @@ test.describe("home page", () => {
     const root = await request.get("/api/");
     expect(root.status()).toBe(200);
     const body = await root.json();
-    expect(Object.keys(body).sort()).toEqual(["sprints", "tasks", "users"]);
+    expect(Object.keys(body).sort()).toEqual(["labels", "sprints", "tasks", "users"]);
   });
 
   test("another site cannot show the board in a frame", async ({ page, baseURL }) => {

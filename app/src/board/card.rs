@@ -33,14 +33,14 @@ pub fn TaskCard(card: CardFace) -> impl IntoView {
         refocus(id);
     }
     let locked = locked_by.is_some();
-    let label = name.clone();
     view! {
-        <li
+        // Named by what it shows (name, assignee, due date, lock), as a sighted person reads
+        // it: a shorter label would hide what is on the card from a screen reader.
+        <div
             class=if locked { "task-item locked" } else { "task-item" }
             id=format!("{CARD_ID_PREFIX}{id}")
             tabindex="0"
             role="button"
-            aria-label=label
             aria-describedby="card-help"
             aria-disabled=locked.then_some("true")
             draggable=if locked { "false" } else { "true" }
@@ -49,7 +49,7 @@ pub fn TaskCard(card: CardFace) -> impl IntoView {
             {assigned.map(|who| view! { <span class="assigned">{who}</span> })}
             {due.map(|due| view! { <span class="due">"Due " {dates::display(due)}</span> })}
             {locked_by.map(|who| view! { <span class="lock">{format!("{who} is moving this")}</span> })}
-        </li>
+        </div>
     }
 }
 

@@ -80,7 +80,8 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
         >
             <h2 id=heading>{column.title}</h2>
             <p class="count">{move || match cards.with(Vec::len) { 1 => "1 task".to_owned(), n => format!("{n} tasks") }}</p>
-            <ol
+            // Not a list: its cards are buttons, and a list may hold only list items.
+            <div
                 class="list"
                 on:dragstart=move |ev| cards_do.dragstart(ev)
                 on:dragend=move |ev| cards_do.dragend(ev)
@@ -96,7 +97,7 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
                 <For each=move || cards.get() key=Clone::clone let:card>
                     <TaskCard card />
                 </For>
-            </ol>
+            </div>
             {column.sprint.is_none().then(|| view! { <AddTask /> })}
         </section>
     }

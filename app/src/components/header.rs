@@ -1,5 +1,5 @@
-//! The site header: the title, who is signed in, "Your Sprints" and "Logout". The navigation
-//! folds behind a menu button on phones.
+//! The site header: the title, the "Theme" control, who is signed in, "Your Sprints" and
+//! "Logout". The navigation folds behind a menu button on phones.
 
 use leptos::prelude::*;
 
@@ -31,6 +31,7 @@ pub fn Header() -> impl IntoView {
             <a href=crate::paths::href("/") class="title">
                 "Scrum Board"
             </a>
+            {crate::components::theme::picker()}
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     auth.session.await.map(|info| {

@@ -3,6 +3,7 @@
 pub mod form;
 pub mod header;
 pub mod sprint_form;
+pub mod theme;
 
 use leptos::prelude::*;
 

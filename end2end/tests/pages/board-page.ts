@@ -30,11 +30,12 @@ export class BoardPage {
   }
 
   card(name: string): Locator {
-    return this.page.getByRole("button", { name: new RegExp(`^${escape(name)}$`) });
+    // A card is named by what it shows: its name, then its assignee, due date, lock.
+    return this.page.getByRole("button", { name: new RegExp(`^${escape(name)}(\\s|$)`) });
   }
 
   cardIn(column: ColumnName, name: string): Locator {
-    return this.column(column).getByRole("button", { name: new RegExp(`^${escape(name)}$`) });
+    return this.column(column).getByRole("button", { name: new RegExp(`^${escape(name)}(\\s|$)`) });
   }
 
   /** The names of a column's cards, top to bottom. */

@@ -6,7 +6,7 @@
 
 use app::paths::BasePath;
 use axum::http::{HeaderMap, header, request::Parts};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{
     Router,
     body::Body,
@@ -64,10 +64,37 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     router
         .nest_service(&format!("/{}", options.site_pkg_dir), bundle)
         .merge(pages)
+        .route("/theme", post(choose_theme))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(render_context, app::shell))
+}
+
+/// `POST /theme?theme=dark`: remembers the "Theme" choice for a year (the app sends it in the
+/// background when someone chooses; the style sheet has already applied it). A display
+/// preference and nothing else: an unknown value means "system".
+async fn choose_theme(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    use app::components::theme;
+    let query = query.unwrap_or_default();
+    let sent = form_urlencoded::parse(query.as_bytes())
+        .find(|(name, _)| name == "theme")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    let cookie = format!(
+        "{}={}; Path={}/; Max-Age=31536000; SameSite=Lax",
+        theme::COOKIE,
+        theme::known(&sent),
+        state.config.base_path
+    );
+    Response::builder()
+        .status(axum::http::StatusCode::NO_CONTENT)
+        .header(header::SET_COOKIE, cookie)
+        .body(Body::empty())
+        .expect("a cookie is a response")
 }
 
 /// Puts back the URI the client asked for (with its `BASE_PATH`), which the app matches.

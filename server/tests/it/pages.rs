@@ -274,3 +274,49 @@ async fn pages_render_while_other_routers_are_being_built() {
     }
     builder.await.expect("routers built");
 }
+
+/// The "Theme" choice is remembered in a cookie and marked selected by the server (the style
+/// sheet keys the theme on it), so the first paint is already in it.
+#[tokio::test]
+async fn the_chosen_theme_is_on_the_page_the_server_sends() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let plain = app.get("/login").await;
+    assert!(plain.text.contains(r#"<label for="theme">Theme</label>"#));
+    assert!(
+        plain.text.contains(r#"<option value="system" selected"#),
+        "{}",
+        plain.text
+    );
+
+    let chosen = app.call(Method::POST, "/theme?theme=dark").send().await;
+    assert_eq!(chosen.status, StatusCode::NO_CONTENT, "{}", chosen.text);
+    let cookie = chosen.header("set-cookie").to_owned();
+    assert!(cookie.starts_with("scrum_theme=dark;"), "{cookie}");
+    assert!(cookie.contains("Max-Age=31536000"), "{cookie}");
+    assert!(cookie.contains("Path=/;"), "{cookie}");
+
+    let page = app
+        .call(Method::GET, "/login")
+        .header("cookie", "scrum_theme=dark")
+        .send()
+        .await;
+    assert!(
+        page.text.contains(r#"<option value="dark" selected"#),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains(r#"<option value="system" selected"#));
+
+    // Anything unknown is System.
+    let odd = app
+        .call(Method::POST, "/theme?theme=%3Cscript%3E")
+        .send()
+        .await;
+    assert!(odd.header("set-cookie").starts_with("scrum_theme=system;"));
+    let odd_page = app
+        .call(Method::GET, "/login")
+        .header("cookie", "scrum_theme=<script>")
+        .send()
+        .await;
+    assert!(odd_page.text.contains(r#"<option value="system" selected"#));
+}
