@@ -55,9 +55,14 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
         }
     }
+    // Only the server renders the shell: the remembered theme, painted from the first byte.
+    #[cfg(feature = "ssr")]
+    let theme = components::theme::current();
+    #[cfg(not(feature = "ssr"))]
+    let theme = "system";
     view! {
         <!DOCTYPE html>
-        <html lang="en" data-base=paths::base()>
+        <html lang="en" data-base=paths::base() data-theme=theme>
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />

@@ -37,7 +37,9 @@ test("the Theme control applies at once, and the server paints the next page in 
   const beforeBlocking = problems.length;
   await page.route(/\.(wasm|js)$/, (route) => route.abort());
   const response = await page.reload();
-  expect(await response!.text()).toContain('<option value="dark" selected');
+  const html = await response!.text();
+  expect(html).toContain('data-theme="dark"');
+  expect(html).toContain('<option value="dark" selected');
   expect(luminance(await canvas(page)), "dark from the first byte").toBeLessThan(0.05);
   await expect(page.getByLabel("Theme")).toHaveValue("dark");
   await page.unroute(/\.(wasm|js)$/);

@@ -1,8 +1,7 @@
 //! The "Theme" control: System, Light, Dark or High contrast. The style sheet keys every theme
-//! on which of this control's options is selected (`:has(#theme option:checked)`), so choosing
-//! applies at once, before any script, and the server, which reads the remembered choice from
-//! a cookie, marks it selected: every page is painted in it from the first byte. The app
-//! remembers a choice with `POST /theme` in the background.
+//! on `<html data-theme>`, which the server writes from the remembered choice (a cookie), so
+//! every page is painted in it from the first byte; choosing sets it at once and remembers it
+//! with `POST /theme` in the background.
 
 use leptos::prelude::*;
 
@@ -34,9 +33,9 @@ pub fn from_cookie_header(header: &str) -> &'static str {
         .map_or("system", |(_, value)| known(value.trim()))
 }
 
-/// The theme the request's cookie remembers.
+/// The theme the request's cookie remembers (for `<html data-theme>`).
 #[cfg(feature = "ssr")]
-fn current() -> &'static str {
+pub fn current() -> &'static str {
     use_context::<http::request::Parts>()
         .and_then(|parts| {
             parts
@@ -76,8 +75,12 @@ fn options() -> impl IntoView {
 pub fn picker() -> impl IntoView {
     let api = crate::api::use_api();
     let remember = move |ev: leptos::ev::Event| {
+        let theme = event_target_value(&ev);
+        if let Some(html) = document().document_element() {
+            let _ = html.set_attribute("data-theme", &theme);
+        }
         let mut path = crate::paths::href("/theme?theme=");
-        path.push_str(&event_target_value(&ev));
+        path.push_str(&theme);
         let sent = api.effect("POST", &path);
         leptos::task::spawn_local(async move {
             // Only a preference: if it is lost, the page keeps the theme until the next load.

@@ -275,8 +275,8 @@ async fn pages_render_while_other_routers_are_being_built() {
     builder.await.expect("routers built");
 }
 
-/// The "Theme" choice is remembered in a cookie and marked selected by the server (the style
-/// sheet keys the theme on it), so the first paint is already in it.
+/// The "Theme" choice is remembered in a cookie; the server writes it on `<html data-theme>`
+/// (what the style sheet keys on) and marks it selected, so the first paint is already in it.
 #[tokio::test]
 async fn the_chosen_theme_is_on_the_page_the_server_sends() {
     let app = TestApp::spawn(&Backend::Sqlite).await;
@@ -284,6 +284,12 @@ async fn the_chosen_theme_is_on_the_page_the_server_sends() {
     assert!(plain.text.contains(r#"<label for="theme">Theme</label>"#));
     assert!(
         plain.text.contains(r#"<option value="system" selected"#),
+        "{}",
+        plain.text
+    );
+
+    assert!(
+        plain.text.contains(r#"data-theme="system""#),
         "{}",
         plain.text
     );
@@ -300,6 +306,7 @@ async fn the_chosen_theme_is_on_the_page_the_server_sends() {
         .header("cookie", "scrum_theme=dark")
         .send()
         .await;
+    assert!(page.text.contains(r#"data-theme="dark""#), "{}", page.text);
     assert!(
         page.text.contains(r#"<option value="dark" selected"#),
         "{}",
