@@ -7,23 +7,12 @@ use app::model::{
     Comment, CommentLinks, Label, SelfLink, Sprint, SprintLinks, Task, TaskLinks, TaskStatus, User,
     UserLinks,
 };
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    sea_query::{Alias, Expr, Query, UnionType},
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::{
     domain::accounts::ticket,
-    domain::db::entities::{comment, label, sprint, task, task_label, user},
+    domain::db::entities::{comment, label, sprint, task, user},
 };
-
-/// What a task's representation holds beyond its own row.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TaskExtras {
-    /// Its labels' ids, ascending.
-    pub labels: Vec<i32>,
-    pub comment_count: u32,
-}
 
 /// What links need: the base URLs to build them on, and who is asking (channel tickets).
 pub struct Renderer<'a> {
@@ -109,9 +98,8 @@ impl Renderer<'_> {
         }
     }
 
-    /// `assignee` is the username of `model.assigned_id`, and `extras` its labels and comment
-    /// count, looked up by the caller.
-    pub fn task(&self, model: task::Model, assignee: Option<String>, extras: TaskExtras) -> Task {
+    /// `assignee` is the username of `model.assigned_id`, looked up by the caller.
+    pub fn task(&self, model: task::Model, assignee: Option<String>) -> Task {
         let status = TaskStatus::try_from(model.status).unwrap_or(TaskStatus::NotStarted);
         Task {
             links: TaskLinks {
@@ -135,14 +123,13 @@ impl Renderer<'_> {
             started: model.started,
             due: model.due,
             completed: model.completed,
-            labels: extras.labels,
-            comment_count: extras.comment_count,
+            labels: task::label_ids(&model.labels),
+            comment_count: u32::try_from(model.comment_count).unwrap_or_default(),
             version: model.version,
         }
     }
 
-    /// Renders tasks, looking up all their assignees in one query and their labels and
-    /// comment counts in another.
+    /// Renders tasks, looking up all their assignees in one query.
     pub async fn tasks(
         &self,
         db: &impl ConnectionTrait,
@@ -150,13 +137,11 @@ impl Renderer<'_> {
     ) -> Result<Vec<Task>, sea_orm::DbErr> {
         let ids: Vec<i32> = models.iter().filter_map(|t| t.assigned_id).collect();
         let names = usernames(db, ids).await?;
-        let mut extras = task_extras(db, models.iter().map(|t| t.id).collect()).await?;
         Ok(models
             .into_iter()
             .map(|model| {
                 let assignee = model.assigned_id.and_then(|id| names.get(&id).cloned());
-                let extras = extras.remove(&model.id).unwrap_or_default();
-                self.task(model, assignee, extras)
+                self.task(model, assignee)
             })
             .collect())
     }
@@ -233,57 +218,6 @@ impl Renderer<'_> {
 /// A time as the API writes it: ISO 8601 in UTC, to the microsecond.
 pub fn timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
     at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
-}
-
-/// The labels and comment counts of `ids`, in one round trip (a union of the two lookups).
-pub async fn task_extras(
-    db: &impl ConnectionTrait,
-    mut ids: Vec<i32>,
-) -> Result<HashMap<i32, TaskExtras>, sea_orm::DbErr> {
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    #[derive(FromQueryResult)]
-    struct Row {
-        task_id: i32,
-        kind: i32,
-        value: i64,
-    }
-    let mut labels = Query::select()
-        .column(task_label::Column::TaskId)
-        .expr_as(Expr::val(0), Alias::new("kind"))
-        .expr_as(Expr::col(task_label::Column::LabelId), Alias::new("value"))
-        .from(task_label::Entity)
-        .and_where(task_label::Column::TaskId.is_in(ids.clone()))
-        .to_owned();
-    let counts = Query::select()
-        .column(comment::Column::TaskId)
-        .expr_as(Expr::val(1), Alias::new("kind"))
-        .expr_as(Expr::col(comment::Column::Id).count(), Alias::new("value"))
-        .from(comment::Entity)
-        .and_where(comment::Column::TaskId.is_in(ids))
-        .group_by_col(comment::Column::TaskId)
-        .to_owned();
-    // (On PostgreSQL the union's `value` is a bigint: the count's type wins over the id's.)
-    let statement = labels.union(UnionType::All, counts).to_owned();
-    let rows = Row::find_by_statement(db.get_database_backend().build(&statement))
-        .all(db)
-        .await?;
-    let mut extras: HashMap<i32, TaskExtras> = HashMap::new();
-    for row in rows {
-        let entry = extras.entry(row.task_id).or_default();
-        if row.kind == 0 {
-            entry.labels.push(row.value as i32);
-        } else {
-            entry.comment_count = u32::try_from(row.value).unwrap_or(u32::MAX);
-        }
-    }
-    for entry in extras.values_mut() {
-        entry.labels.sort_unstable();
-    }
-    Ok(extras)
 }
 
 /// Percent-encodes a username for a URL path (letters beyond ASCII, and anything reserved).

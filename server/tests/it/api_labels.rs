@@ -6,7 +6,35 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use sea_orm::{EntityTrait, QueryOrder};
+use server::domain::db::entities::{task, task_label};
+
 use crate::harness::{NewTask, TestApp, backends, names_of};
+
+/// Every task's own `labels` column says what `task_labels` holds for it (the row is what
+/// lists read; the join is what filters and deletes use).
+async fn assert_labels_agree(app: &TestApp) {
+    let joined = task_label::Entity::find()
+        .order_by_asc(task_label::Column::TaskId)
+        .order_by_asc(task_label::Column::LabelId)
+        .all(&app.db)
+        .await
+        .unwrap();
+    for row in task::Entity::find().all(&app.db).await.unwrap() {
+        let from_join: Vec<i32> = joined
+            .iter()
+            .filter(|pair| pair.task_id == row.id)
+            .map(|pair| pair.label_id)
+            .collect();
+        assert_eq!(
+            task::label_ids(&row.labels),
+            from_join,
+            "task {} ({})",
+            row.id,
+            row.name
+        );
+    }
+}
 
 async fn label(app: &TestApp, auth: &crate::harness::Auth, body: Value) -> Value {
     let created = app
@@ -263,6 +291,7 @@ async fn tasks_carry_labels_that_the_books_clients_keep_and_filters_find() {
             .send()
             .await;
         assert_eq!(cleared.json()["labels"], json!([]));
+        assert_labels_agree(&app).await;
         app.cleanup().await;
     }
 }
@@ -307,6 +336,7 @@ async fn deleting_a_label_takes_it_off_its_tasks_with_a_logged_change_for_each()
             .get_json(&alice, &format!("/api/tasks/{}", two["id"]))
             .await;
         assert_eq!(two_after["labels"], json!([]));
+        assert_labels_agree(&app).await;
         let missing = app
             .call(Method::GET, &format!("/api/labels/{bug}"))
             .auth(&alice)

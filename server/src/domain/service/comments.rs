@@ -5,7 +5,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait, sea_query::Expr,
 };
 use serde_json::Value;
 
@@ -111,13 +111,32 @@ fn entry(
 }
 
 /// The task's sprint (`Ok(None)`: the backlog), or `NotFound` when the task is gone. Locks
-/// the task's row on PostgreSQL, so a delete of the task waits for the comment or goes first.
+/// the task's row on PostgreSQL (its comment count changes with the comment, and a delete of
+/// the task waits for the comment or goes first).
 async fn task_sprint(txn: &sea_orm::DatabaseTransaction, task_id: i32) -> Result<Option<i32>> {
     let mut query = task::Entity::find_by_id(task_id);
     if txn.get_database_backend() == DbBackend::Postgres {
-        query = query.lock_shared();
+        query = query.lock_exclusive();
     }
     Ok(query.one(txn).await?.ok_or(WriteError::NotFound)?.sprint_id)
+}
+
+/// Adds `by` (1 or -1) to the task's comment count, which its representation shows. Not a
+/// change of the task's fields: its version stays.
+async fn count_comments(
+    txn: &sea_orm::DatabaseTransaction,
+    task_id: i32,
+    by: i32,
+) -> std::result::Result<(), sea_orm::DbErr> {
+    task::Entity::update_many()
+        .col_expr(
+            task::Column::CommentCount,
+            Expr::col(task::Column::CommentCount).add(by),
+        )
+        .filter(task::Column::Id.eq(task_id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 pub async fn create(
@@ -146,6 +165,7 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
+    count_comments(&txn, task_id, 1).await?;
     let saved = Saved {
         comment: created,
         author,
@@ -219,6 +239,7 @@ pub async fn delete(
     let sprint = task_sprint(&txn, stored.comment.task_id).await?;
     let before = logged_body(store, &stored);
     comment::Entity::delete_by_id(id).exec(&txn).await?;
+    count_comments(&txn, stored.comment.task_id, -1).await?;
     let logged = entry(log::Action::Delete, &stored, sprint, Some(&before), &before);
     store.commit(txn, actor, vec![logged]).await?;
     Ok(())

@@ -215,12 +215,22 @@ pub async fn delete(
     let mut bumped = Vec::with_capacity(tasks.len());
     for task in tasks {
         let version = task.version + 1;
+        let remaining: Vec<i32> = task::label_ids(&task.labels)
+            .into_iter()
+            .filter(|label| *label != id)
+            .collect();
+        let labels = task::labels_text(&remaining);
         task::Entity::update_many()
             .col_expr(task::Column::Version, Expr::value(version))
+            .col_expr(task::Column::Labels, Expr::value(labels.clone()))
             .filter(task::Column::Id.eq(task.id))
             .exec(&txn)
             .await?;
-        bumped.push(task::Model { version, ..task });
+        bumped.push(task::Model {
+            version,
+            labels,
+            ..task
+        });
     }
     let afters = renderer.tasks(&txn, bumped.clone()).await?;
     let mut entries = Vec::with_capacity(bumped.len() + 1);

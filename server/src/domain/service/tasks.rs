@@ -19,7 +19,6 @@ use crate::domain::{
     db::entities::{sprint, task, task_label, user},
     errors::FieldErrors,
     log::{self, Actor, NewEntry},
-    render::{TaskExtras, task_extras},
     store::Store,
 };
 
@@ -75,8 +74,6 @@ type Result<T> = std::result::Result<T, WriteError<task::Model>>;
 pub struct Saved {
     pub task: task::Model,
     pub assignee: Option<String>,
-    /// Its labels and comment count.
-    pub extras: TaskExtras,
 }
 
 /// The task as it will be stored, before the rules have approved it.
@@ -228,7 +225,9 @@ async fn draft(
             }
             labels
         }
-        None => saved.map(|s| s.extras.labels.clone()).unwrap_or_default(),
+        None => stored
+            .map(|s| task::label_ids(&s.labels))
+            .unwrap_or_default(),
     };
 
     // The book's validate_sprint, on the resolved sprint.
@@ -290,10 +289,12 @@ fn apply(active: &mut task::ActiveModel, draft: Draft) -> (Option<String>, Vec<i
     active.started = Set(draft.started);
     active.due = Set(draft.due);
     active.completed = Set(draft.completed);
+    active.labels = Set(task::labels_text(&draft.labels));
     (draft.assignee, draft.labels)
 }
 
-/// Makes `after` the labels of task `id`, which had `before`: only the difference is written.
+/// Makes `after` the labels of task `id` in `task_labels` (the task's own `labels` column is
+/// set with its row), which had `before`: only the difference is written.
 async fn write_labels(
     txn: &DatabaseTransaction,
     id: i32,
@@ -328,11 +329,9 @@ async fn write_labels(
 
 /// The REST representation the log keeps for a task.
 fn logged_body(store: &Store, saved: &Saved) -> Value {
-    let rendered = store.broadcast().task(
-        saved.task.clone(),
-        saved.assignee.clone(),
-        saved.extras.clone(),
-    );
+    let rendered = store
+        .broadcast()
+        .task(saved.task.clone(), saved.assignee.clone());
     serde_json::to_value(&rendered).expect("tasks serialize")
 }
 
@@ -389,14 +388,7 @@ pub async fn create(store: &Store, actor: &Actor, fields: TaskFields) -> Result<
     let (assignee, labels) = apply(&mut active, draft);
     let task = active.insert(&txn).await?;
     write_labels(&txn, task.id, &[], &labels).await?;
-    let created = Saved {
-        task,
-        assignee,
-        extras: TaskExtras {
-            labels,
-            comment_count: 0,
-        },
-    };
+    let created = Saved { task, assignee };
     let body = logged_body(store, &created);
     let logged = entry(
         log::Action::Create,
@@ -426,15 +418,8 @@ pub async fn update(
     let (assignee, labels) = apply(&mut active, draft);
     active.version = Set(stored.task.version + 1);
     let task = save(&txn, active).await?;
-    write_labels(&txn, id, &stored.extras.labels, &labels).await?;
-    let updated = Saved {
-        task,
-        assignee,
-        extras: TaskExtras {
-            labels,
-            comment_count: stored.extras.comment_count,
-        },
-    };
+    write_labels(&txn, id, &task::label_ids(&stored.task.labels), &labels).await?;
+    let updated = Saved { task, assignee };
     let logged = entry(
         log::Action::Update,
         &updated.task,
@@ -554,15 +539,8 @@ pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<Saved
     active.order = Set(order_at(at)?);
     let task = active.insert(&txn).await?;
     write_labels(&txn, id, &[], &labels).await?;
-    let restored = Saved {
-        task,
-        assignee,
-        // Its comments went with it.
-        extras: TaskExtras {
-            labels,
-            comment_count: 0,
-        },
-    };
+    // Its comments went with it.
+    let restored = Saved { task, assignee };
     let placed = renumber_neighbours(&txn, &column, &order, (id, restored.task.version)).await?;
     let mut logged = entry(
         log::Action::Create,
@@ -628,12 +606,7 @@ async fn find_for_update(txn: &DatabaseTransaction, id: i32) -> Result<Saved> {
         .one(txn)
         .await?
         .ok_or(WriteError::NotFound)?;
-    let mut saved = Saved::from(row);
-    saved.extras = task_extras(txn, vec![id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
-    Ok(saved)
+    Ok(row.into())
 }
 
 /// Where a dragged card lands.
@@ -746,7 +719,6 @@ pub async fn move_task(
     let moved = Saved {
         task: save(&txn, active).await?,
         assignee: saved.assignee.clone(),
-        extras: saved.extras.clone(),
     };
     let mut logged = entry(
         log::Action::Move,
@@ -909,12 +881,13 @@ struct TaskRow {
     completed: Option<NaiveDate>,
     version: i32,
     search_key: String,
+    labels: String,
+    comment_count: i32,
     assignee: Option<String>,
 }
 
-/// One page of tasks with their assignees' usernames (one query), labels and comment counts
-/// (a second). (The count is a separate, index-only query: a window count would make the
-/// database read every match before the page.)
+/// One page of tasks with their assignees' usernames, in one query. (The count is a separate,
+/// index-only query: a window count would make the database read every match before the page.)
 pub async fn page(
     db: &impl ConnectionTrait,
     filter: &TaskFilter,
@@ -929,15 +902,7 @@ pub async fn page(
         .into_model::<TaskRow>()
         .all(db)
         .await?;
-    let mut extras = task_extras(db, rows.iter().map(|row| row.id).collect()).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let mut saved = Saved::from(row);
-            saved.extras = extras.remove(&saved.task.id).unwrap_or_default();
-            saved
-        })
-        .collect())
+    Ok(rows.into_iter().map(Saved::from).collect())
 }
 
 impl From<TaskRow> for Saved {
@@ -956,9 +921,10 @@ impl From<TaskRow> for Saved {
                 completed: row.completed,
                 version: row.version,
                 search_key: row.search_key,
+                labels: row.labels,
+                comment_count: row.comment_count,
             },
             assignee: row.assignee,
-            extras: TaskExtras::default(),
         }
     }
 }

@@ -274,7 +274,7 @@ async fn list(
     let renderer = renderer(&state, &origin, &caller);
     let results = models
         .into_iter()
-        .map(|saved| renderer.task(saved.task, saved.assignee, saved.extras))
+        .map(|saved| renderer.task(saved.task, saved.assignee))
         .collect();
     let (next, previous) = request.links(page, count, &origin, "/api/tasks", &query);
     Ok(axum::Json(Page {
@@ -342,8 +342,7 @@ async fn create(
         Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
     };
     let version = created.task.version;
-    let task =
-        renderer(&state, &origin, &caller).task(created.task, created.assignee, created.extras);
+    let task = renderer(&state, &origin, &caller).task(created.task, created.assignee);
     Ok(versioned(
         StatusCode::CREATED,
         &task,
@@ -378,8 +377,7 @@ async fn write(
         Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
     };
     let version = updated.task.version;
-    let task =
-        renderer(&state, &origin, &caller).task(updated.task, updated.assignee, updated.extras);
+    let task = renderer(&state, &origin, &caller).task(updated.task, updated.assignee);
     Ok(versioned(StatusCode::OK, &task, version, None))
 }
 
@@ -475,6 +473,6 @@ async fn move_task(
             Err(error) => return Err(current_json(&state, &origin, &caller, error).await),
         };
     let version = moved.task.version;
-    let task = renderer(&state, &origin, &caller).task(moved.task, moved.assignee, moved.extras);
+    let task = renderer(&state, &origin, &caller).task(moved.task, moved.assignee);
     Ok(versioned(StatusCode::OK, &task, version, None))
 }

@@ -23,6 +23,24 @@ pub struct Model {
     pub version: i32,
     /// Lowercased searchable text (see the `search_key` migration); set on save.
     pub search_key: String,
+    /// Its label ids, ascending, comma-separated ("" for none): kept with `task_labels` by
+    /// every write of either, so reading a task needs no second query.
+    pub labels: String,
+    /// How many comments it has: kept by the comment writes.
+    pub comment_count: i32,
+}
+
+/// `"3,7"` → `[3, 7]`.
+pub fn label_ids(labels: &str) -> Vec<i32> {
+    labels
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect()
+}
+
+/// `[3, 7]` → `"3,7"`.
+pub fn labels_text(ids: &[i32]) -> String {
+    ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",")
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
