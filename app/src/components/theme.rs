@@ -8,20 +8,15 @@ use leptos::prelude::*;
 /// The cookie that remembers the choice.
 pub const COOKIE: &str = "scrum_theme";
 
-/// The themes, as stored and as offered.
-pub const THEMES: [(&str, &str); 4] = [
-    ("system", "System"),
-    ("light", "Light"),
-    ("dark", "Dark"),
-    ("contrast", "High contrast"),
-];
+/// The themes as stored and as `data-theme` names them (the control's options, in order).
+pub const THEMES: [&str; 4] = ["system", "light", "dark", "contrast"];
 
 /// A stored value as a theme; anything unknown is "system".
 pub fn known(value: &str) -> &'static str {
     THEMES
         .iter()
-        .find(|(name, _)| *name == value)
-        .map_or("system", |(name, _)| name)
+        .find(|name| **name == value)
+        .map_or("system", |name| name)
 }
 
 /// The theme a `Cookie` header chose.

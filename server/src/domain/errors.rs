@@ -3,6 +3,11 @@
 
 use std::collections::BTreeMap;
 
+/// DRF's message for a field a write must have.
+pub const REQUIRED: &str = "This field is required.";
+/// DRF's message for a text field sent empty or only spaces.
+pub const BLANK: &str = "This field may not be blank.";
+
 /// Validation messages by field name, in DRF's `{"field": ["message", ...]}` shape.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(transparent)]

@@ -121,10 +121,11 @@ pub fn render(text: &str, people: &[String]) -> Rendered {
             Event::Start(Tag::Link { dest_url, .. } | Tag::Image { dest_url, .. }) => {
                 let safe = safe_url(&dest_url);
                 if safe {
-                    events.push(Event::InlineHtml(CowStr::from(format!(
-                        "<a href=\"{}\" rel=\"nofollow noopener noreferrer\">",
-                        attribute(&dest_url)
-                    ))));
+                    let mut tag = String::from("<a href=\"");
+                    pulldown_cmark_escape::escape_html(&mut tag, &dest_url)
+                        .expect("writing to a string cannot fail");
+                    tag.push_str("\" rel=\"nofollow noopener noreferrer\">");
+                    events.push(Event::InlineHtml(CowStr::from(tag)));
                 }
                 links.push(safe);
             }
@@ -196,22 +197,6 @@ fn safe_url(url: &str) -> bool {
         .any(|scheme| lower.starts_with(scheme))
         || (lower.starts_with('/') && !lower.starts_with("//"))
         || lower.starts_with('#')
-}
-
-/// `text` for a double-quoted HTML attribute.
-fn attribute(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
 }
 
 #[cfg(test)]

@@ -72,8 +72,8 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
 }
 
 /// `POST /theme?theme=dark`: remembers the "Theme" choice for a year (the app sends it in the
-/// background when someone chooses; the style sheet has already applied it). A display
-/// preference and nothing else: an unknown value means "system".
+/// background when someone chooses, having already set it on the page). A display preference
+/// and nothing else: an unknown value means "system".
 async fn choose_theme(
     axum::extract::State(state): axum::extract::State<AppState>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,

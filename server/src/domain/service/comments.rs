@@ -12,7 +12,7 @@ use serde_json::Value;
 use super::{WriteError, check_version};
 use crate::domain::{
     db::entities::{comment, task, user},
-    errors::FieldErrors,
+    errors::{BLANK, FieldErrors, REQUIRED},
     log::{self, Actor, NewEntry},
     markdown,
     store::Store,
@@ -36,20 +36,14 @@ pub struct Saved {
     pub author: String,
 }
 
-/// The text a write leaves: required, not blank, at most [`MAX_LENGTH`] characters.
+/// The text a write leaves: required and not blank. (Its length, at most [`MAX_LENGTH`]
+/// characters, is checked where the request is read, as every text field's is.)
 pub fn checked_body(body: Option<String>) -> std::result::Result<String, FieldErrors> {
     let Some(body) = body else {
-        return Err(FieldErrors::single("body", "This field is required."));
+        return Err(FieldErrors::single("body", REQUIRED));
     };
     if body.trim().is_empty() {
-        return Err(FieldErrors::single("body", "This field may not be blank."));
-    }
-    let length = body.chars().count();
-    if length > MAX_LENGTH {
-        return Err(FieldErrors::single(
-            "body",
-            format!("Ensure this value has at most {MAX_LENGTH} characters (it has {length})."),
-        ));
+        return Err(FieldErrors::single("body", BLANK));
     }
     Ok(body)
 }
@@ -245,6 +239,16 @@ pub async fn delete(
     Ok(())
 }
 
+impl From<(comment::Model, Option<user::Model>)> for Saved {
+    /// A comment read with its author (`find_also_related`).
+    fn from((comment, author): (comment::Model, Option<user::Model>)) -> Self {
+        Saved {
+            comment,
+            author: author.map(|a| a.username).unwrap_or_default(),
+        }
+    }
+}
+
 /// The comment `id` with its author's username.
 pub async fn find(
     db: &impl ConnectionTrait,
@@ -254,10 +258,7 @@ pub async fn find(
         .find_also_related(user::Entity)
         .one(db)
         .await?
-        .map(|(comment, author)| Saved {
-            comment,
-            author: author.map(|a| a.username).unwrap_or_default(),
-        }))
+        .map(Saved::from))
 }
 
 /// How many comments task `task_id` has.
@@ -287,9 +288,6 @@ pub async fn page(
         .all(db)
         .await?
         .into_iter()
-        .map(|(comment, author)| Saved {
-            comment,
-            author: author.map(|a| a.username).unwrap_or_default(),
-        })
+        .map(Saved::from)
         .collect())
 }

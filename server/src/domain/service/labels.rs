@@ -12,7 +12,7 @@ pub use super::sprints::Mode;
 use super::{WriteError, check_version, is_unique_violation};
 use crate::domain::{
     db::entities::{fold, label, task, task_label},
-    errors::FieldErrors,
+    errors::{BLANK, FieldErrors, REQUIRED},
     log::{self, Actor, NewEntry},
     store::Store,
 };
@@ -20,8 +20,6 @@ use crate::domain::{
 /// A label's fields as the log records them.
 pub const LOGGED_FIELDS: &[&str] = &["name", "colour"];
 pub const NAME_TAKEN: &str = "A label with this name already exists.";
-pub const REQUIRED: &str = "This field is required.";
-pub const BLANK: &str = "This field may not be blank.";
 /// The colour a label gets when none is given.
 pub const DEFAULT_COLOUR: &str = "grey";
 

@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::domain::{
     db::entities::{sprint, task},
-    errors::FieldErrors,
+    errors::{FieldErrors, REQUIRED},
     log::{self, Actor, NewEntry},
     store::Store,
 };
@@ -46,7 +46,6 @@ fn entry(
 
 pub const END_IN_PAST: &str = "End date cannot be in the past.";
 pub const END_TAKEN: &str = "Sprint with this End already exists.";
-pub const REQUIRED: &str = "This field is required.";
 
 /// Fields a client sent; `None` means "not in the request".
 #[derive(Debug, Default)]

@@ -17,7 +17,7 @@ use app::placement::{self, NotInColumn};
 use super::{WriteError, check_version, icontains, today};
 use crate::domain::{
     db::entities::{sprint, task, task_label, user},
-    errors::FieldErrors,
+    errors::{FieldErrors, REQUIRED},
     log::{self, Actor, NewEntry},
     store::Store,
 };
@@ -42,7 +42,6 @@ pub const ADD_PAST_SPRINT: &str = "Cannot add tasks to past sprints.";
 pub const BACKLOG_NOT_STARTED: &str = "Backlog tasks must have \"Not Started\" status.";
 pub const STARTED_NOT_STARTED: &str = "Started date cannot be set for not started tasks.";
 pub const COMPLETED_UNCOMPLETED: &str = "Completed date cannot be set for uncompleted tasks.";
-pub const REQUIRED: &str = "This field is required.";
 /// How many labels one task may carry.
 pub const MAX_LABELS: usize = 20;
 

@@ -37,11 +37,10 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     )
 }
 
-/// `body`, as sent (checked by the service).
+/// `body`, as sent: its type and length checked here, the rest by the service.
 fn parse_body(input: &Input) -> Result<Option<String>, AppError> {
     let mut errors = FieldErrors::default();
-    // The service gives the length message; here only the type is checked.
-    let body = input.text("body", None, &mut errors);
+    let body = input.text("body", Some(service::MAX_LENGTH), &mut errors);
     errors.into_result()?;
     Ok(body)
 }
@@ -131,18 +130,6 @@ async fn retrieve(
     Ok(versioned(StatusCode::OK, &comment, version, None))
 }
 
-/// Renders the current comment of a stale write for the 412 body.
-async fn stale_body(
-    state: &AppState,
-    renderer: &crate::domain::render::Renderer<'_>,
-    id: i32,
-) -> serde_json::Value {
-    match service::find(&state.db, id).await {
-        Ok(Some(saved)) => json_of(&renderer.comment(saved.comment, saved.author)),
-        _ => serde_json::Value::Null,
-    }
-}
-
 #[utoipa::path(put, path = "/api/comments/{id}", tag = "comments",
     description = "Changes the text of one of the caller's own comments (PATCH alike).",
     params(("id" = i32, Path, description = "The comment's id"), ("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one answers 412")),
@@ -160,15 +147,9 @@ async fn replace(
     let expected = expected_version(&headers, Some(&input))?;
     let body = parse_body(&input)?;
     let renderer = renderer(&state, &origin, &caller);
-    let saved = match service::update(&state.store, &actor(&caller), id, body, expected).await {
-        Ok(saved) => saved,
-        Err(service::WriteErrorOf::Stale(_)) => {
-            return Err(AppError::PreconditionFailed(
-                stale_body(&state, &renderer, id).await,
-            ));
-        }
-        Err(error) => return Err(write_error(error, |_| serde_json::Value::Null)),
-    };
+    let saved = service::update(&state.store, &actor(&caller), id, body, expected)
+        .await
+        .map_err(|e| stale_or(e, &renderer, &caller))?;
     let version = saved.comment.version;
     let comment = renderer.comment(saved.comment, saved.author);
     Ok(versioned(StatusCode::OK, &comment, version, None))
@@ -204,11 +185,20 @@ async fn remove(
     let id = parse_id(&id)?;
     let expected = expected_version(&headers, None)?;
     let renderer = renderer(&state, &origin, &caller);
-    match service::delete(&state.store, &actor(&caller), id, expected).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Err(service::WriteErrorOf::Stale(_)) => Err(AppError::PreconditionFailed(
-            stale_body(&state, &renderer, id).await,
-        )),
-        Err(error) => Err(write_error(error, |_| serde_json::Value::Null)),
-    }
+    service::delete(&state.store, &actor(&caller), id, expected)
+        .await
+        .map_err(|e| stale_or(e, &renderer, &caller))?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A refused comment write as its answer; a stale one carries the comment as stored. Only its
+/// author gets that far (anyone else is refused first), so its author is the caller.
+fn stale_or(
+    error: service::WriteErrorOf,
+    renderer: &crate::domain::render::Renderer<'_>,
+    caller: &CurrentUser,
+) -> AppError {
+    write_error(error, |model| {
+        json_of(&renderer.comment(model, caller.user.username.clone()))
+    })
 }

@@ -69,9 +69,7 @@ fn render(
         },
         // Log ids start at 1.
         id: u64::try_from(entry.id).unwrap_or_default(),
-        at: entry
-            .at
-            .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        at: crate::domain::render::timestamp(entry.at),
         actor: entry.actor.username,
         model: log::name_of(entry.model),
         object: entry.object,

@@ -211,10 +211,12 @@ fn loggable_excerpt(body: &[u8]) -> String {
     }
 }
 
-fn json_type_name(value: &Value) -> &'static str {
+/// How DRF names a JSON value's type in its messages (Python's names).
+pub fn json_type_name(value: &Value) -> &'static str {
     match value {
         Value::Array(_) => "list",
         Value::String(_) => "str",
+        Value::Number(n) if n.is_f64() => "float",
         Value::Number(_) => "int",
         Value::Bool(_) => "bool",
         Value::Null => "NoneType",

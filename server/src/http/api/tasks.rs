@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::{
     actor, expected_version,
-    input::{Field, Input, as_integer},
+    input::{Field, Input, as_integer, json_type_name},
     parse_id,
     query::{self, PageRequest, Query},
     renderer, route_both,
@@ -90,7 +90,7 @@ fn parse_labels(input: &Input, errors: &mut FieldErrors) -> Option<Vec<i32>> {
                 "labels",
                 format!(
                     "Expected a list of items but got type \"{}\".",
-                    json_type(other)
+                    json_type_name(other)
                 ),
             );
             return None;
@@ -101,33 +101,18 @@ fn parse_labels(input: &Input, errors: &mut FieldErrors) -> Option<Vec<i32>> {
         match as_integer(value).and_then(|n| i32::try_from(n).ok()) {
             Some(id) => ids.push(id),
             None => {
-                let kind = if value.is_string() {
-                    "str"
-                } else {
-                    json_type(value)
-                };
                 errors.add(
                     "labels",
-                    format!("Incorrect type. Expected pk value, received {kind}."),
+                    format!(
+                        "Incorrect type. Expected pk value, received {}.",
+                        json_type_name(value)
+                    ),
                 );
                 return None;
             }
         }
     }
     Some(ids)
-}
-
-/// How DRF names a JSON value's type in its messages.
-fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
 }
 
 fn parse_fields(input: &Input) -> Result<TaskFields, AppError> {
