@@ -3,15 +3,15 @@
 //! answers from its own API router with the visitor's cookie, so the first page already holds
 //! the data and both sides parse the very same JSON.
 
-use std::{fmt, future::Future, pin::Pin, sync::Arc};
+use std::{future::Future, pin::Pin, sync::Arc};
 
 use leptos::prelude::*;
-use serde::{
-    Deserialize, Deserializer, Serialize,
-    de::{self, DeserializeOwned, IgnoredAny, MapAccess, SeqAccess, Visitor},
-};
+use serde::Serialize;
 
-use serde_json::value::RawValue;
+use crate::{
+    json::{Json, Read},
+    read_fields,
+};
 
 /// Origin of the REST API, compiled in from `SCRUM_API_ORIGIN` for static (Trunk) builds that
 /// are hosted apart from the server, e.g. `https://scrum.example.com`. Empty means the page's
@@ -30,7 +30,7 @@ pub fn api_url(path: &str) -> String {
 /// the server sent it (`{"detail": …}`, `{"field": ["message"]}` or, for 412, the current
 /// object). The body is kept as text and read when a view asks, so the bundle needs no
 /// untyped JSON tree.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ApiError {
     /// 0 when the server could not be reached at all.
     pub status: u16,
@@ -47,11 +47,21 @@ impl ApiError {
     }
 
     /// The body's messages by field (`detail` and `non_field_errors` included), in the order
-    /// the server wrote them; empty when the body is not a JSON object.
+    /// the server wrote them; empty when the body is not a JSON object. A field's messages are
+    /// a string or a list of strings; any other value (a 412 body is a whole task, with
+    /// numbers and objects) carries none.
     fn messages(&self) -> Vec<(String, Vec<String>)> {
-        serde_json::from_str::<FieldMessages>(&self.body)
-            .map(|fields| fields.0)
-            .unwrap_or_default()
+        let Some(body) = Json::parse(&self.body) else {
+            return Vec::new();
+        };
+        let messages_of = |value: &Json| match value {
+            Json::List(items) => items.iter().filter_map(String::read).collect(),
+            _ => String::read(value).into_iter().collect(),
+        };
+        body.fields()
+            .iter()
+            .map(|(field, value)| (field.to_string(), messages_of(value)))
+            .collect()
     }
 
     /// The messages for one field (`non_field_errors` for the form as a whole).
@@ -95,90 +105,6 @@ impl ApiError {
     }
 }
 
-/// An error body read as `{"field": messages, …}`, keeping the server's order.
-struct FieldMessages(Vec<(String, Vec<String>)>);
-
-impl<'de> Deserialize<'de> for FieldMessages {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Reader;
-        impl<'de> Visitor<'de> for Reader {
-            type Value = FieldMessages;
-
-            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-                formatter.write_str("an object of messages")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut entries: A,
-            ) -> Result<FieldMessages, A::Error> {
-                let mut fields = Vec::new();
-                while let Some((name, messages)) = entries.next_entry::<String, Messages>()? {
-                    fields.push((name, messages.0));
-                }
-                Ok(FieldMessages(fields))
-            }
-        }
-        deserializer.deserialize_map(Reader)
-    }
-}
-
-/// One field's messages in an error body: a string or a list of strings. Any other value
-/// (a 412 body is a whole task, with numbers and objects) carries no message.
-#[derive(Default)]
-struct Messages(Vec<String>);
-
-impl<'de> Deserialize<'de> for Messages {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Reader;
-        impl<'de> Visitor<'de> for Reader {
-            type Value = Messages;
-
-            fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
-                formatter.write_str("a message or a list of messages")
-            }
-
-            fn visit_str<E: de::Error>(self, text: &str) -> Result<Messages, E> {
-                Ok(Messages(vec![text.to_owned()]))
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Messages, A::Error> {
-                let mut messages = Vec::new();
-                while let Some(item) = items.next_element::<Messages>()? {
-                    messages.extend(item.0);
-                }
-                Ok(Messages(messages))
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Messages, A::Error> {
-                while entries.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Messages::default())
-            }
-
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Messages, E> {
-                Ok(Messages::default())
-            }
-
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Messages, E> {
-                Ok(Messages::default())
-            }
-
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Messages, E> {
-                Ok(Messages::default())
-            }
-
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Messages, E> {
-                Ok(Messages::default())
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<Messages, E> {
-                Ok(Messages::default())
-            }
-        }
-        deserializer.deserialize_any(Reader)
-    }
-}
-
 /// What a transport answers: the status and the body text.
 pub type Answer = (u16, String);
 type AnswerFuture = Pin<Box<dyn Future<Output = Answer> + Send>>;
@@ -214,46 +140,39 @@ impl Api {
         self.csrf.set(token);
     }
 
-    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
+    pub async fn get<T: Read>(&self, path: &str) -> Result<T, ApiError> {
         decode(self.send("GET", path.to_owned(), None).await)
     }
 
     /// Every item of a paginated list, following `next` (never silently truncated).
-    pub async fn get_all<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ApiError> {
+    pub async fn get_all<T: Read>(&self, path: &str) -> Result<Vec<T>, ApiError> {
         let mut items = Vec::new();
         let mut next = Some(path.to_owned());
         while let Some(url) = next.take() {
             let body = accepted(self.send("GET", url, None).await)?;
-            let page: PageOf = parse(&body)?;
-            items.extend(parse::<Vec<T>>(page.results.get())?);
-            next = page.next.map(|absolute| path_of(&absolute));
+            let page = parse_tree(&body)?;
+            items.extend(read::<Vec<T>>(page.get("results"))?);
+            next = page
+                .field::<String>("next")
+                .map(|absolute| path_of(&absolute));
         }
         Ok(items)
     }
 
     /// The items of one page of a list (no following `next`: histories can be long).
-    pub async fn get_page<T: DeserializeOwned>(&self, path: &str) -> Result<Vec<T>, ApiError> {
+    pub async fn get_page<T: Read>(&self, path: &str) -> Result<Vec<T>, ApiError> {
         let body = accepted(self.send("GET", path.to_owned(), None).await)?;
-        let page: PageOf = parse(&body)?;
-        parse::<Vec<T>>(page.results.get())
+        read(parse_tree(&body)?.get("results"))
     }
 
-    pub async fn post<B: Serialize, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T, ApiError> {
+    pub async fn post<B: Serialize, T: Read>(&self, path: &str, body: &B) -> Result<T, ApiError> {
         decode(
             self.send("POST", path.to_owned(), Some(to_json(body)))
                 .await,
         )
     }
 
-    pub async fn patch<B: Serialize, T: DeserializeOwned>(
-        &self,
-        path: &str,
-        body: &B,
-    ) -> Result<T, ApiError> {
+    pub async fn patch<B: Serialize, T: Read>(&self, path: &str, body: &B) -> Result<T, ApiError> {
         decode(
             self.send("PATCH", path.to_owned(), Some(to_json(body)))
                 .await,
@@ -261,7 +180,7 @@ impl Api {
     }
 
     /// A `POST` without a body whose answer may be empty (204): `None` then.
-    pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<Option<T>, ApiError> {
+    pub async fn post_empty<T: Read>(&self, path: &str) -> Result<Option<T>, ApiError> {
         let body = accepted(self.send("POST", path.to_owned(), None).await)?;
         if body.is_empty() {
             Ok(None)
@@ -315,6 +234,8 @@ impl Api {
     }
 }
 
+read_fields!(ApiError { status, body });
+
 impl Default for Api {
     fn default() -> Self {
         Self::new()
@@ -330,7 +251,7 @@ fn to_json<B: Serialize>(body: &B) -> String {
     serde_json::to_string(body).unwrap_or_else(|_| "{}".into())
 }
 
-fn decode<T: DeserializeOwned>(answer: Answer) -> Result<T, ApiError> {
+fn decode<T: Read>(answer: Answer) -> Result<T, ApiError> {
     parse(&accepted(answer)?)
 }
 
@@ -344,20 +265,23 @@ fn accepted((status, body): Answer) -> Result<String, ApiError> {
 }
 
 /// A successful answer's JSON as `T`; anything else is the server's fault (502).
-fn parse<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T, ApiError> {
-    serde_json::from_str(json).map_err(|_| ApiError {
-        status: 502,
-        body: r#"{"detail":"The server's answer could not be read."}"#.to_owned(),
-    })
+fn parse<T: Read>(text: &str) -> Result<T, ApiError> {
+    read(&parse_tree(text)?)
 }
 
-/// A list page ([`Page`](crate::model::Page)) with its items left unread: one reader of the envelope serves every
-/// list, and only the items are read as the type asked for.
-#[derive(Deserialize)]
-struct PageOf<'a> {
-    next: Option<String>,
-    #[serde(borrow)]
-    results: &'a RawValue,
+fn parse_tree(text: &str) -> Result<Json<'_>, ApiError> {
+    Json::parse(text).ok_or_else(unreadable)
+}
+
+fn read<T: Read>(json: &Json) -> Result<T, ApiError> {
+    T::read(json).ok_or_else(unreadable)
+}
+
+fn unreadable() -> ApiError {
+    ApiError {
+        status: 502,
+        body: r#"{"detail":"The server's answer could not be read."}"#.to_owned(),
+    }
 }
 
 fn error_of(status: u16, body: String) -> ApiError {

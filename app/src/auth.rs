@@ -2,11 +2,12 @@
 //! page that needs a person, plus the login form that stands in for such a page.
 
 use leptos::prelude::*;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::Serialize;
 
 use crate::{
     api::{ApiError, use_api},
     components::{form::Submission, loading},
+    json::{Read, Wire},
     model::SessionInfo,
     paths,
     routing::use_location,
@@ -15,7 +16,7 @@ use crate::{
 /// The session as the app knows it; `refresh` refetches `GET /api/session`.
 #[derive(Clone, Copy)]
 pub struct Auth {
-    pub session: Resource<Option<SessionInfo>>,
+    pub session: Resource<Option<SessionInfo>, Wire>,
     generation: RwSignal<u32>,
     /// Bumped in the browser once the session, refetched, names someone other than before.
     signed_in_as_changed: RwSignal<u32>,
@@ -27,9 +28,10 @@ impl Auth {
     pub fn provide() -> Self {
         let api = use_api();
         let generation = RwSignal::new(0u32);
-        let session = Resource::new(
+        let session = Resource::new_with_options(
             move || generation.get(),
             move |_| async move { api.get::<SessionInfo>("/api/session").await.ok() },
+            false,
         );
         let signed_in_as_changed = RwSignal::new(0u32);
         // Writes carry the session's CSRF token, whichever side fetched the session. Effects
@@ -65,13 +67,13 @@ impl Auth {
         self,
         source: impl Fn() -> Option<S> + Send + Sync + 'static,
         fetch: impl Fn(S) -> Fut + Send + Sync + 'static,
-    ) -> Resource<Result<Option<T>, ApiError>>
+    ) -> Resource<Result<Option<T>, ApiError>, Wire>
     where
         S: PartialEq + Clone + Send + Sync + 'static,
-        T: Serialize + DeserializeOwned + Send + Sync + 'static,
+        T: Serialize + Read + Send + Sync + 'static,
         Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
     {
-        Resource::new(
+        Resource::new_with_options(
             move || (source(), self.signed_in_as_changed.get()),
             move |(asked, _)| {
                 let fetching = asked.map(&fetch);
@@ -85,6 +87,7 @@ impl Auth {
                     fetching.await.map(Some)
                 }
             },
+            false,
         )
     }
 

@@ -10,6 +10,7 @@ pub mod board;
 pub mod build_id;
 pub mod components;
 pub mod dates;
+pub mod json;
 pub mod model;
 pub mod pages;
 pub mod paths;

@@ -1,6 +1,12 @@
-//! Types shared by the server and the browser: plain serde, no database or DOM in sight.
+//! Types shared by the server and the browser: written with serde, read with
+//! [`crate::json::Read`]; no database or DOM in sight.
 
 use serde::{Deserialize, Serialize};
+
+use crate::{
+    json::{Json, Read},
+    read_fields,
+};
 
 /// A task's workflow state. The numbers and labels are the book's API contract.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -122,13 +128,9 @@ pub struct Task {
     pub completed: Option<chrono::NaiveDate>,
     /// The ids of its labels, ascending. Clients that never send it (the book's) keep a
     /// task's labels on PUT and PATCH alike.
-    // The browser's copy leaves out what the board does not show yet: serde skips unknown
-    // fields, and every field's reader is paid for in the bundle.
-    #[cfg(feature = "ssr")]
     #[serde(default)]
     pub labels: Vec<i32>,
     /// How many comments its thread holds (read-only).
-    #[cfg(feature = "ssr")]
     #[serde(default)]
     pub comment_count: u32,
     pub links: TaskLinks,
@@ -143,7 +145,6 @@ pub struct TaskLinks {
     pub sprint: Option<String>,
     pub assigned: Option<String>,
     /// The task's comment thread.
-    #[cfg(feature = "ssr")]
     #[serde(default)]
     pub comments: String,
 }
@@ -278,9 +279,9 @@ mod tests {
 }
 
 /// One change-log entry as the history endpoints show it: who changed what, when, how.
-/// (`at` stays text and `changes` raw JSON: the browser reads a few of them, and chrono's
-/// and serde_json's general-purpose readers would double what they cost the bundle.)
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// (`at` stays text: the browser shows a few of them, and chrono's general-purpose reader
+/// would cost the bundle more than they need.)
+#[derive(Clone, Debug, Serialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryEntry {
     /// The order in which changes became visible (a frame's `seq`).
@@ -302,124 +303,125 @@ pub struct HistoryEntry {
     pub links: HistoryLinks,
 }
 
-/// `[before, after]` of one field, as raw JSON.
-pub type FieldChange = Option<[Box<serde_json::value::RawValue>; 2]>;
+/// The fields a change touched, each with its value before and after, in the log's order.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FieldChanges(pub Vec<(String, [Json<'static>; 2])>);
 
-/// The fields a change can touch (a task's, a sprint's, a user's), each `[before, after]` when
-/// it changed and absent otherwise. A struct rather than a map, and the browser's copy holds
-/// only the fields it tells people about: every byte of reader code is in its bundle.
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct FieldChanges {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: FieldChange,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: FieldChange,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sprint: FieldChange,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: FieldChange,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub order: FieldChange,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assigned: FieldChange,
-    #[cfg(feature = "ssr")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub started: FieldChange,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub due: FieldChange,
-    #[cfg(feature = "ssr")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completed: FieldChange,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub end: FieldChange,
-    #[cfg(feature = "ssr")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub username: FieldChange,
-    #[cfg(feature = "ssr")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub full_name: FieldChange,
-    #[cfg(feature = "ssr")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_active: FieldChange,
-    #[cfg(feature = "ssr")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub labels: FieldChange,
-    #[cfg(feature = "ssr")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub colour: FieldChange,
-    #[cfg(feature = "ssr")]
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub body: FieldChange,
-}
-
-/// Read by hand: one loop over the keys instead of a derived reader per field, because this
-/// reader is in the browser's bundle. Fields this side does not hold are skipped.
-impl<'de> Deserialize<'de> for FieldChanges {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Fields;
-        impl<'de> serde::de::Visitor<'de> for Fields {
-            type Value = FieldChanges;
-
-            fn expecting(&self, formatter: &mut std::fmt::Formatter) -> std::fmt::Result {
-                formatter.write_str("an object of [before, after] pairs")
-            }
-
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<FieldChanges, A::Error> {
-                let mut changes = FieldChanges::default();
-                while let Some(field) = map.next_key::<std::borrow::Cow<'de, str>>()? {
-                    let slot = match &*field {
-                        "name" => &mut changes.name,
-                        "description" => &mut changes.description,
-                        "sprint" => &mut changes.sprint,
-                        "status" => &mut changes.status,
-                        "order" => &mut changes.order,
-                        "assigned" => &mut changes.assigned,
-                        "due" => &mut changes.due,
-                        "end" => &mut changes.end,
-                        #[cfg(feature = "ssr")]
-                        "started" => &mut changes.started,
-                        #[cfg(feature = "ssr")]
-                        "completed" => &mut changes.completed,
-                        #[cfg(feature = "ssr")]
-                        "username" => &mut changes.username,
-                        #[cfg(feature = "ssr")]
-                        "full_name" => &mut changes.full_name,
-                        #[cfg(feature = "ssr")]
-                        "is_active" => &mut changes.is_active,
-                        #[cfg(feature = "ssr")]
-                        "labels" => &mut changes.labels,
-                        #[cfg(feature = "ssr")]
-                        "colour" => &mut changes.colour,
-                        #[cfg(feature = "ssr")]
-                        "body" => &mut changes.body,
-                        _ => {
-                            map.next_value::<serde::de::IgnoredAny>()?;
-                            continue;
-                        }
-                    };
-                    *slot = Some(map.next_value()?);
-                }
-                Ok(changes)
-            }
-        }
-        deserializer.deserialize_map(Fields)
+impl FieldChanges {
+    /// `[before, after]` of `field`, if the change touched it.
+    pub fn get(&self, field: &str) -> Option<&[Json<'static>; 2]> {
+        self.0
+            .iter()
+            .find(|(name, _)| name == field)
+            .map(|(_, pair)| pair)
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+impl Serialize for FieldChanges {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, pair)| (name, pair)))
+    }
+}
+
+impl Read for FieldChanges {
+    fn read(json: &Json) -> Option<Self> {
+        let pairs = json
+            .fields()
+            .iter()
+            .filter_map(|(name, pair)| match pair.items() {
+                [before, after] => Some((
+                    name.to_string(),
+                    [before.clone().into_owned(), after.clone().into_owned()],
+                )),
+                _ => None,
+            });
+        Some(FieldChanges(pairs.collect()))
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct HistoryLinks {
-    // The browser follows only `undo`.
-    #[cfg(feature = "ssr")]
     #[serde(rename = "self")]
     pub self_: String,
     /// The object changed (gone if it was deleted since).
-    #[cfg(feature = "ssr")]
     pub object: String,
     /// `POST` here to take the change back: only on the caller's own recent changes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub undo: Option<String>,
 }
+
+impl Read for TaskStatus {
+    fn read(json: &Json) -> Option<Self> {
+        TaskStatus::try_from(i16::read(json)?).ok()
+    }
+}
+
+read_fields!(Sprint {
+    id,
+    name,
+    description,
+    end,
+    links,
+    version
+});
+read_fields!(SprintLinks { self_ = "self", tasks, channel });
+read_fields!(Task {
+    id,
+    name,
+    description,
+    sprint,
+    status,
+    status_display,
+    order,
+    assigned,
+    started,
+    due,
+    completed,
+    labels,
+    comment_count,
+    links,
+    version,
+});
+read_fields!(TaskLinks { self_ = "self", sprint, assigned, comments });
+read_fields!(Label {
+    id,
+    name,
+    colour,
+    links,
+    version
+});
+read_fields!(SelfLink { self_ = "self" });
+read_fields!(Comment {
+    id,
+    task,
+    author,
+    body,
+    html,
+    mentions,
+    created,
+    edited,
+    links,
+    version
+});
+read_fields!(CommentLinks { self_ = "self", task, author });
+read_fields!(User {
+    id,
+    username,
+    full_name,
+    is_active,
+    links
+});
+read_fields!(UserLinks { self_ = "self", tasks });
+read_fields!(SessionInfo { user, csrf_token });
+read_fields!(HistoryEntry {
+    id,
+    at,
+    actor,
+    model,
+    object,
+    action,
+    changes,
+    links
+});
+read_fields!(HistoryLinks { self_ = "self", object, undo });

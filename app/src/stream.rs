@@ -15,7 +15,8 @@ use serde::{
     Deserialize, Deserializer, Serialize,
     de::{self, Visitor},
 };
-use serde_json::value::RawValue;
+
+use crate::json::{Json, Read};
 
 /// What a frame says happened. Written and read through its name (`into`, `try_from`): serde's
 /// derived enum code matches each name as text, as bytes and as an index, which the bundle
@@ -143,8 +144,8 @@ impl TryFrom<String> for Model {
 }
 
 /// A frame the server sends. `B` is the body's type: the server writes a `serde_json::Value`
-/// it already holds, the board reads a `&RawValue` and keeps it raw until `model` says what to
-/// read it as.
+/// it already holds, the board reads a [`Json`] tree and reads it as a type once `model` says
+/// which.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ServerFrame<B> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -213,11 +214,46 @@ impl<B: Serialize> ServerFrame<B> {
     }
 }
 
-impl<'a> ServerFrame<&'a RawValue> {
-    /// Reads a text frame; `None` for anything that is not one (malformed JSON, an unknown
-    /// action or model).
+impl<'a> ServerFrame<Json<'a>> {
+    /// Reads a text frame, its body left as a tree; `None` for anything that is not one
+    /// (malformed JSON, an unknown action or model).
     pub fn read(text: &'a str) -> Option<Self> {
-        serde_json::from_str(text).ok()
+        let Json::Object(mut fields) = Json::parse(text)? else {
+            return None;
+        };
+        let body = fields
+            .iter()
+            .position(|(name, _)| name == "body")
+            .map(|at| fields.swap_remove(at).1)
+            .filter(|body| !body.is_null());
+        let frame = Json::Object(fields);
+        Some(ServerFrame {
+            model: frame.field("model")?,
+            id: frame.field("id")?,
+            action: frame.field("action")?,
+            body,
+            version: None,
+            seq: frame.field("seq")?,
+            sprint: None,
+            user: frame.field("user")?,
+            users: frame.field("users")?,
+            order: frame.field("order")?,
+            versions: frame.field("versions")?,
+        })
+    }
+}
+
+impl Read for Action {
+    fn read(json: &Json) -> Option<Self> {
+        let name = json.as_str()?;
+        let index = Action::NAMES.iter().position(|known| *known == name)?;
+        Some(Action::ALL[index])
+    }
+}
+
+impl Read for Model {
+    fn read(json: &Json) -> Option<Self> {
+        Model::try_from(json.as_str()?.to_owned()).ok()
     }
 }
 

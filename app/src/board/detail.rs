@@ -139,12 +139,12 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
             {
                 Ok(task) => accept(task),
                 Err(refused) if refused.status == 412 => {
-                    match serde_json::from_str::<Task>(&refused.body) {
-                        Ok(current) => {
+                    match crate::json::from_str::<Task>(&refused.body) {
+                        Some(current) => {
                             store.upsert(current.clone());
                             conflict.set(Some(current));
                         }
-                        Err(_) => error.set(Some(refused)),
+                        None => error.set(Some(refused)),
                     }
                 }
                 Err(refused) => error.set(Some(refused)),

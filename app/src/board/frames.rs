@@ -3,15 +3,15 @@
 //! of tasks and sprints) become [`Event`]s, and anything else is ignored. Kept apart from the
 //! socket so the protocol is tested without a browser.
 
-use serde_json::value::RawValue;
-
 use super::store::Change;
-use crate::stream::{Action, Model, ServerFrame};
+use crate::{
+    json::Read,
+    model::{Sprint, Task},
+    stream::{Action, Model, ServerFrame},
+};
 
 /// One frame's meaning for the board.
-// The server's copy of `Task` carries fields the browser's leaves out (labels, comment count),
-// which makes a change the large variant there only; the browser reads these by the thousand.
-#[cfg_attr(feature = "ssr", allow(clippy::large_enum_variant))]
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, PartialEq)]
 pub enum Event {
     /// Sent first: where the change log stood, to resume from after a reconnect.
@@ -32,7 +32,7 @@ pub enum Event {
 /// actions, malformed JSON, a change whose body does not read as its model).
 pub fn read(text: &str) -> Option<Event> {
     let frame = ServerFrame::read(text)?;
-    let body = frame.body.map_or("null", RawValue::get);
+    let body = frame.body.unwrap_or(crate::json::Json::Null);
     let seq = frame.seq;
     let event = match (frame.action, frame.model) {
         (Action::Hello, _) => Event::Hello {
@@ -50,7 +50,7 @@ pub fn read(text: &str) -> Option<Event> {
             change: Change::TaskRemoved(frame.id?),
         },
         (Action::Add | Action::Update, Some(Model::Task)) => {
-            let task = serde_json::from_str(body).ok()?;
+            let task = Task::read(&body)?;
             let change = if !frame.order.is_empty() && frame.order.len() == frame.versions.len() {
                 let column = frame.order.into_iter().zip(frame.versions).collect();
                 Change::TaskMoved(Box::new(task), column)
@@ -65,7 +65,7 @@ pub fn read(text: &str) -> Option<Event> {
         },
         (Action::Add | Action::Update, Some(Model::Sprint)) => Event::Change {
             seq,
-            change: Change::Sprint(serde_json::from_str(body).ok()?),
+            change: Change::Sprint(Sprint::read(&body)?),
         },
         _ => return None,
     };
@@ -79,8 +79,9 @@ mod tests {
 
     const TASK: &str = r#"{"id":7,"name":"Write \"docs\"","description":"","sprint":3,"status":2,
         "status_display":"In Progress","order":1,"assigned":"alice","started":"2026-11-20",
-        "due":null,"completed":null,"links":{"self":"/api/tasks/7","sprint":"/api/sprints/3",
-        "assigned":"/api/users/alice"},"version":4}"#;
+        "due":null,"completed":null,"labels":[2],"comment_count":1,"links":{"self":"/api/tasks/7",
+        "sprint":"/api/sprints/3","assigned":"/api/users/alice","comments":"/api/tasks/7/comments"},
+        "version":4}"#;
 
     #[test]
     fn stream_bookkeeping_frames_are_read() {

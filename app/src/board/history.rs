@@ -4,24 +4,22 @@
 //! after a move, edit or delete; Ctrl/⌘+Z and Ctrl/⌘+Shift+Z).
 
 use leptos::prelude::*;
-use serde_json::value::RawValue;
 
 use super::store::BoardStore;
 use crate::{
     api::{Api, use_api},
+    json::{Json, Read},
     model::{HistoryEntry, Task, TaskStatus},
 };
 
-/// A raw JSON value of a change as a number (`None` for null or anything else).
-fn number(raw: &RawValue) -> Option<i64> {
-    raw.get().parse().ok()
+/// A changed value as a number (`None` for null or anything else).
+fn number(value: &Json) -> Option<i64> {
+    i64::read(value)
 }
 
-/// A raw JSON value of a change as text (`None` for null).
-fn text(raw: &RawValue) -> Option<String> {
-    serde_json::from_str::<Option<String>>(raw.get())
-        .ok()
-        .flatten()
+/// A changed value as text (`None` for null or anything else).
+fn text(value: &Json) -> Option<String> {
+    String::read(value)
 }
 
 /// The column a status and sprint put a task in.
@@ -44,7 +42,7 @@ pub fn what(entry: &HistoryEntry, subject: &str) -> String {
         "delete" => format!("deleted {subject}"),
         _ => {
             let mut parts = Vec::new();
-            let (status, sprint) = (changes.status.as_ref(), changes.sprint.as_ref());
+            let (status, sprint) = (changes.get("status"), changes.get("sprint"));
             if status.is_some() || sprint.is_some() {
                 // A side the entry does not name kept its value: an unchanged status with a
                 // changed sprint can only be Not Started (the backlog holds nothing else), and
@@ -52,7 +50,7 @@ pub fn what(entry: &HistoryEntry, subject: &str) -> String {
                 let side = |i: usize| {
                     column_of(
                         status.map_or(Some(1), |pair| number(&pair[i])),
-                        sprint.is_none_or(|pair| pair[i].get() != "null"),
+                        sprint.is_none_or(|pair| !pair[i].is_null()),
                     )
                 };
                 let (from, to) = (side(0), side(1));
@@ -61,29 +59,29 @@ pub fn what(entry: &HistoryEntry, subject: &str) -> String {
                 } else {
                     parts.push(format!("moved {subject} from {from} to {to}"));
                 }
-            } else if changes.order.is_some() && entry.action == "move" {
+            } else if changes.get("order").is_some() && entry.action == "move" {
                 parts.push(format!("reordered {subject}"));
             }
-            if let Some([_, after]) = changes.name.as_ref() {
+            if let Some([_, after]) = changes.get("name") {
                 let name = text(after).unwrap_or_default();
                 parts.push(format!("renamed {subject} to “{name}”"));
             }
-            if changes.description.is_some() {
+            if changes.get("description").is_some() {
                 parts.push("changed the description".to_owned());
             }
-            if let Some([_, after]) = changes.assigned.as_ref() {
+            if let Some([_, after]) = changes.get("assigned") {
                 parts.push(match text(after) {
                     Some(who) => format!("assigned {subject} to {who}"),
                     None => format!("unassigned {subject}"),
                 });
             }
-            if let Some([_, after]) = changes.due.as_ref() {
+            if let Some([_, after]) = changes.get("due") {
                 parts.push(match text(after) {
                     Some(day) => format!("set the due date to {day}"),
                     None => "cleared the due date".to_owned(),
                 });
             }
-            if let Some([_, after]) = changes.end.as_ref() {
+            if let Some([_, after]) = changes.get("end") {
                 let day = text(after).unwrap_or_default();
                 parts.push(format!("set the end date to {day}"));
             }
@@ -327,7 +325,7 @@ mod tests {
             model: "task".into(),
             object: 7,
             action: action.into(),
-            changes: serde_json::from_str(&changes.to_string()).unwrap(),
+            changes: crate::json::from_str(&changes.to_string()).unwrap(),
             links: HistoryLinks::default(),
         }
     }

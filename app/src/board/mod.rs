@@ -21,6 +21,7 @@ use crate::{
     auth::{RequireLogin, use_auth},
     components::{loading, sprint_form::SprintForm},
     dates,
+    json::Wire,
     model::{Sprint, Task, User},
     routing::use_location,
 };
@@ -88,7 +89,7 @@ pub fn BoardPage(id: String) -> impl IntoView {
 fn BoardLoader(
     /// The sprint's id as the URL has it, for "not found".
     id: String,
-    data: Resource<Result<Option<BoardData>, ApiError>>,
+    data: Resource<Result<Option<BoardData>, ApiError>, Wire>,
 ) -> impl IntoView {
     let sprint_id = StoredValue::new(id);
     let sprint_id = move || sprint_id.get_value();

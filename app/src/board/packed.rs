@@ -5,13 +5,16 @@
 //! same tasks.
 
 use chrono::NaiveDate;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 use super::BoardData;
-use crate::model::{Sprint, Task, TaskLinks, TaskStatus, User};
+use crate::{
+    json::{Json, Read},
+    model::{Sprint, Task, TaskLinks, TaskStatus, User},
+};
 
 /// A task as the page carries it.
-#[derive(Serialize, Deserialize)]
+#[derive(Serialize)]
 struct PackedTask {
     #[serde(rename = "i")]
     id: i32,
@@ -48,12 +51,42 @@ struct PackedTask {
         with = "crate::dates::iso::option"
     )]
     completed: Option<NaiveDate>,
+    #[serde(rename = "l", skip_serializing_if = "Vec::is_empty")]
+    labels: Vec<i32>,
+    #[serde(rename = "m", skip_serializing_if = "is_zero")]
+    comment_count: u32,
     #[serde(rename = "v")]
     version: i32,
     /// The label and links as the server made them, only when they differ from the rebuilt
     /// ones (a username that needed escaping in its link, say).
     #[serde(rename = "x", default, skip_serializing_if = "Option::is_none")]
     exact: Option<(String, TaskLinks)>,
+}
+
+fn is_zero(count: &u32) -> bool {
+    *count == 0
+}
+
+/// The reverse of the `serde` attributes above: absent fields read as their defaults.
+impl Read for PackedTask {
+    fn read(json: &Json) -> Option<Self> {
+        Some(PackedTask {
+            id: json.field("i")?,
+            name: json.field("n")?,
+            description: json.field::<Option<_>>("d")?.unwrap_or_default(),
+            sprint: json.field("s")?,
+            status: json.field("t")?,
+            order: json.field("o")?,
+            assigned: json.field("a")?,
+            started: json.field("b")?,
+            due: json.field("u")?,
+            completed: json.field("c")?,
+            labels: json.field("l")?,
+            comment_count: json.field::<Option<_>>("m")?.unwrap_or_default(),
+            version: json.field("v")?,
+            exact: json.field("x")?,
+        })
+    }
 }
 
 /// What every link of this board's tasks starts with (`http://host`, with any base path):
@@ -71,7 +104,6 @@ fn rebuilt_links(base: &str, id: i32, sprint: Option<i32>, assigned: Option<&str
         self_: format!("{base}/api/tasks/{id}"),
         sprint: sprint.map(|sprint| format!("{base}/api/sprints/{sprint}")),
         assigned: assigned.map(|username| format!("{base}/api/users/{username}")),
-        #[cfg(feature = "ssr")]
         comments: format!("{base}/api/tasks/{id}/comments"),
     }
 }
@@ -93,6 +125,8 @@ impl PackedTask {
             started: task.started,
             due: task.due,
             completed: task.completed,
+            labels: task.labels.clone(),
+            comment_count: task.comment_count,
             version: task.version,
             exact: (!rebuildable).then(|| (task.status_display.clone(), task.links.clone())),
         }
@@ -115,11 +149,8 @@ impl PackedTask {
             started: self.started,
             due: self.due,
             completed: self.completed,
-            // Not on the page yet: the board does not show them.
-            #[cfg(feature = "ssr")]
-            labels: Vec::new(),
-            #[cfg(feature = "ssr")]
-            comment_count: 0,
+            labels: self.labels,
+            comment_count: self.comment_count,
             links,
             version: self.version,
         }
@@ -138,14 +169,13 @@ impl Serialize for BoardData {
     }
 }
 
-impl<'de> Deserialize<'de> for BoardData {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (sprint, tasks, users) =
-            <(Sprint, Vec<PackedTask>, Vec<User>)>::deserialize(deserializer)?;
+impl Read for BoardData {
+    fn read(json: &Json) -> Option<Self> {
+        let (sprint, tasks, users) = <(Sprint, Vec<PackedTask>, Vec<User>)>::read(json)?;
         // Packing left every task's links in when the sprint's gave no base.
         let base = link_base(&sprint).unwrap_or_default().to_owned();
         let tasks = tasks.into_iter().map(|task| task.unpack(&base)).collect();
-        Ok(BoardData {
+        Some(BoardData {
             sprint,
             tasks,
             users,
@@ -195,9 +225,7 @@ mod tests {
             due: (id % 3 == 0).then(|| NaiveDate::from_ymd_opt(2026, 12, 20).unwrap()),
             completed: (status == TaskStatus::Done)
                 .then(|| NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()),
-            #[cfg(feature = "ssr")]
             labels: Vec::new(),
-            #[cfg(feature = "ssr")]
             comment_count: 0,
             links: rebuilt_links(SITE, id, sprint, assigned),
             version: id % 4 + 1,
@@ -228,7 +256,7 @@ mod tests {
     }
 
     fn round_trip(data: &BoardData) -> BoardData {
-        serde_json::from_str(&serde_json::to_string(data).unwrap()).unwrap()
+        crate::json::from_str(&serde_json::to_string(data).unwrap()).unwrap()
     }
 
     #[test]

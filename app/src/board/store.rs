@@ -399,15 +399,12 @@ mod tests {
             started: None,
             due: None,
             completed: None,
-            #[cfg(feature = "ssr")]
             labels: Vec::new(),
-            #[cfg(feature = "ssr")]
             comment_count: 0,
             links: TaskLinks {
                 self_: format!("/api/tasks/{id}"),
                 sprint: None,
                 assigned: None,
-                #[cfg(feature = "ssr")]
                 comments: format!("/api/tasks/{id}/comments"),
             },
             version: 1,

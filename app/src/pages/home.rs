@@ -9,6 +9,7 @@ use crate::{
     auth::{RequireLogin, use_auth},
     components::{loading, sprint_form::SprintForm},
     dates,
+    json::Wire,
     model::Sprint,
     routing::use_location,
 };
@@ -34,7 +35,7 @@ fn sprints(era: Era, shown: Signal<bool>) -> SprintsResource {
     )
 }
 
-type SprintsResource = Resource<Result<Option<Vec<Sprint>>, ApiError>>;
+type SprintsResource = Resource<Result<Option<Vec<Sprint>>, ApiError>, Wire>;
 
 #[component]
 fn SprintList(

@@ -2,7 +2,7 @@
 //! oldest first), `/api/history/{id}`, a task's and a sprint's history (newest first), and
 //! `POST /api/history/{id}/undo`.
 
-use app::model::{HistoryEntry, HistoryLinks, Page, Sprint, Task};
+use app::model::{FieldChanges, HistoryEntry, HistoryLinks, Page, Sprint, Task};
 use axum::{
     Json, Router,
     extract::{Path, RawQuery, State},
@@ -74,10 +74,13 @@ fn render(
         model: log::name_of(entry.model),
         object: entry.object,
         action: log::name_of(entry.action),
-        // The log's map read as the typed set of fields (every logged field is one of them).
-        changes: serde_json::to_value(&entry.changes)
-            .and_then(serde_json::from_value)
-            .unwrap_or_default(),
+        changes: FieldChanges(
+            entry
+                .changes
+                .iter()
+                .map(|(field, [before, after])| (field.clone(), [before.into(), after.into()]))
+                .collect(),
+        ),
     }
 }
 
