@@ -257,6 +257,15 @@ impl<A: Read, B: Read, C: Read> Read for (A, B, C) {
     }
 }
 
+impl<A: Read, B: Read, C: Read, D: Read> Read for (A, B, C, D) {
+    fn read(json: &Json) -> Option<Self> {
+        match json.items() {
+            [a, b, c, d] => Some((A::read(a)?, B::read(b)?, C::read(c)?, D::read(d)?)),
+            _ => None,
+        }
+    }
+}
+
 /// The codec the app's resources travel in from the server-rendered page: written with serde
 /// by the server (the only side that writes them), read with [`Read`].
 pub struct Wire;

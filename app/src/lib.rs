@@ -11,6 +11,7 @@ pub mod build_id;
 pub mod components;
 pub mod dates;
 pub mod json;
+pub mod markup;
 pub mod model;
 pub mod pages;
 pub mod paths;

@@ -7,9 +7,14 @@ use leptos::{ev, prelude::*};
 use super::{
     actions,
     column::DRAG_TYPE,
-    store::{BoardStore, CardFace, Column, column_order},
+    store::{BoardStore, CardFace, Column, Due, column_order},
 };
-use crate::{api::Api, dates, stream::Gesture};
+use crate::{
+    api::Api,
+    dates,
+    markup::{avatar, escape},
+    stream::Gesture,
+};
 
 /// A card's element id is this and its task's id; it is also how an event finds its task.
 const CARD_ID_PREFIX: &str = "task-";
@@ -26,6 +31,8 @@ pub fn TaskCard(card: CardFace) -> impl IntoView {
         name,
         assigned,
         due,
+        labels,
+        comments,
         locked_by,
     } = card;
     // Redrawn while it had the keyboard (a live edit, a lock): take the focus back.
@@ -33,24 +40,72 @@ pub fn TaskCard(card: CardFace) -> impl IntoView {
         refocus(id);
     }
     let locked = locked_by.is_some();
+    let meta = meta_html(&assigned, due, &labels, comments);
     view! {
-        // Named by what it shows (name, assignee, due date, lock), as a sighted person reads
-        // it: a shorter label would hide what is on the card from a screen reader.
-        <div
-            class=if locked { "task-item locked" } else { "task-item" }
-            id=format!("{CARD_ID_PREFIX}{id}")
-            tabindex="0"
-            role="button"
-            aria-describedby="card-help"
-            aria-disabled=locked.then_some("true")
-            draggable=if locked { "false" } else { "true" }
-        >
-            <span class="task-name">{name}</span>
-            {assigned.map(|who| view! { <span class="assigned">{who}</span> })}
-            {due.map(|due| view! { <span class="due">"Due " {dates::display(due)}</span> })}
-            {locked_by.map(|who| view! { <span class="lock">{format!("{who} is moving this")}</span> })}
+        // Named by what it shows (name, labels, due date, comments, assignee, lock), as a
+        // sighted person reads it: a shorter label would hide what is on the card from a
+        // screen reader.
+        <div class="card">
+            <div
+                class=if locked { "task-item locked" } else { "task-item" }
+                id=format!("{CARD_ID_PREFIX}{id}")
+                tabindex="0"
+                role="button"
+                aria-describedby="card-help"
+                aria-disabled=locked.then_some("true")
+                draggable=if locked { "false" } else { "true" }
+            >
+                <span class="task-name">{name}</span>
+                {(!meta.is_empty()).then(|| view! { <span class="card-meta" inner_html=meta></span> })}
+                {locked_by.map(|who| view! { <span class="lock">{format!("{who} is moving this")}</span> })}
+            </div>
         </div>
     }
+}
+
+/// What a card shows under its name, as markup (see [`crate::markup`]): labels, the due date
+/// (overdue and due within two days stand out, in words and colour), the comment count and
+/// the assignee. Empty when there is none of these.
+fn meta_html(
+    assigned: &Option<(String, String)>,
+    due: Option<Due>,
+    labels: &[(String, String)],
+    comments: u32,
+) -> String {
+    let mut out = String::new();
+    for (name, colour) in labels {
+        out += &format!(
+            r#"<span class="label-chip" data-colour="{}">{}</span>"#,
+            escape(colour),
+            escape(name)
+        );
+    }
+    if let Some(due) = due {
+        let day = dates::display(due.date);
+        let (class, text) = match due.in_days {
+            Some(..0) => ("chip due overdue", format!("Overdue: due {day}")),
+            Some(0) => ("chip due soon", "Due today".to_owned()),
+            Some(1) => ("chip due soon", "Due tomorrow".to_owned()),
+            Some(2) => ("chip due soon", "Due in 2 days".to_owned()),
+            _ => ("chip due", format!("Due {day}")),
+        };
+        out += &format!(r#"<span class="{class}" title="{day}">{text}</span>"#);
+    }
+    if comments > 0 {
+        let plural = if comments == 1 { "" } else { "s" };
+        out += &format!(
+            r#"<span class="comment-count"><svg aria-hidden="true" viewBox="0 0 16 16"><path d="M2 3h12v8H6l-3 3v-3H2z"/></svg>{comments} comment{plural}</span>"#
+        );
+    }
+    if let Some((full_name, username)) = assigned {
+        let shown = if full_name.is_empty() {
+            username
+        } else {
+            full_name
+        };
+        out += &avatar(username, full_name, Some(&format!("Assigned to {shown}")));
+    }
+    out
 }
 
 /// The card an event happened on (its `<li>`, its task id, whether someone else holds it).
@@ -295,7 +350,7 @@ impl CardGestures {
 }
 
 /// Keeps the keyboard on a card that moved (its element may have been re-created).
-fn refocus(id: i32) {
+pub fn refocus(id: i32) {
     request_animation_frame(move || {
         if let Some(element) = document()
             .get_element_by_id(&format!("{CARD_ID_PREFIX}{id}"))

@@ -207,10 +207,12 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
     };
     let field_error = move |name: &'static str| form.field_error(name);
     let form_error = form.banner(&["name", "description", "due", "assigned"]);
-    let on_keydown = move |ev: ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            close();
-        }
+    let dialog = NodeRef::new();
+    let on_keydown = crate::components::dialog::modal(dialog, close);
+    // A label toggled here is saved at once: the form then edits from that version.
+    let labels_saved = move |task: Task| {
+        base.set(task.clone());
+        store.upsert(task);
     };
 
     view! {
@@ -220,6 +222,7 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
             role="dialog"
             aria-modal="true"
             aria-labelledby="task-detail-title"
+            node_ref=dialog
             on:keydown=on_keydown
         >
             <h2 id="task-detail-title">"Task details"</h2>
@@ -330,6 +333,10 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                     <button type="button" on:click=move |_| confirming_delete.set(false)>"Keep it"</button>
                 </div>
             })}
+            <div class="task-extras" hidden=move || show_history.get()>
+                <super::labels::TaskLabels task=id on_saved=labels_saved />
+                <super::comments::CommentThread task=id />
+            </div>
         </div>
     }
     .into_any()

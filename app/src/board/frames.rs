@@ -6,7 +6,7 @@
 use super::store::Change;
 use crate::{
     json::Read,
-    model::{Sprint, Task},
+    model::{Label, Sprint, Task},
     stream::{Action, Model, ServerFrame},
 };
 
@@ -66,6 +66,26 @@ pub fn read(text: &str) -> Option<Event> {
         (Action::Add | Action::Update, Some(Model::Sprint)) => Event::Change {
             seq,
             change: Change::Sprint(Sprint::read(&body)?),
+        },
+        (Action::Add | Action::Update, Some(Model::Label)) => Event::Change {
+            seq,
+            change: Change::Label(Label::read(&body)?),
+        },
+        (Action::Remove, Some(Model::Label)) => Event::Change {
+            seq,
+            change: Change::LabelRemoved(frame.id?),
+        },
+        // The body is the comment, whichever the action: it names the task.
+        (action, Some(Model::Comment)) => Event::Change {
+            seq,
+            change: Change::Comment {
+                task: body.field("task")?,
+                delta: match action {
+                    Action::Add => 1,
+                    Action::Remove => -1,
+                    _ => 0,
+                },
+            },
         },
         _ => return None,
     };
@@ -174,6 +194,46 @@ mod tests {
             r#"{"model":"task","action":"remove"}"#,
         ] {
             assert_eq!(read(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn label_and_comment_frames_are_read() {
+        let label =
+            r#"{"id":2,"name":"Bug","colour":"red","links":{"self":"/api/labels/2"},"version":3}"#;
+        let Some(Event::Change {
+            change: Change::Label(read_label),
+            ..
+        }) = read(&format!(
+            r#"{{"model":"label","id":2,"action":"update","body":{label},"seq":9}}"#
+        ))
+        else {
+            panic!("a label update is a label change");
+        };
+        assert_eq!((read_label.name.as_str(), read_label.version), ("Bug", 3));
+        assert_eq!(
+            read(&format!(
+                r#"{{"model":"label","id":2,"action":"remove","body":{label},"seq":10}}"#
+            )),
+            Some(Event::Change {
+                seq: Some(10),
+                change: Change::LabelRemoved(2)
+            })
+        );
+        let comment = r#"{"id":5,"task":7,"author":"bob","body":"Hi","html":"<p>Hi</p>",
+            "mentions":[],"created":"2026-12-06T08:00:00Z","edited":null,
+            "links":{"self":"/api/comments/5","task":"/api/tasks/7","author":"/api/users/bob"},"version":1}"#;
+        for (action, delta) in [("add", 1), ("update", 0), ("remove", -1)] {
+            assert_eq!(
+                read(&format!(
+                    r#"{{"model":"comment","id":5,"action":"{action}","body":{comment},"seq":11}}"#
+                )),
+                Some(Event::Change {
+                    seq: Some(11),
+                    change: Change::Comment { task: 7, delta }
+                }),
+                "{action}"
+            );
         }
     }
 }

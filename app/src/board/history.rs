@@ -113,19 +113,24 @@ pub fn ago(seconds: i64) -> String {
     }
 }
 
-/// Seconds since `entry` was made, by this browser's clock (`None` on the server, which
-/// never renders a history).
-fn age(entry: &HistoryEntry) -> Option<i64> {
+/// Seconds since `at` (ISO 8601), by this browser's clock (`None` on the server, which
+/// never renders a history or a comment thread).
+fn age(at: &str) -> Option<i64> {
     #[cfg(all(feature = "browser", not(feature = "ssr")))]
     {
-        let then = js_sys::Date::parse(&entry.at);
+        let then = js_sys::Date::parse(at);
         (!then.is_nan()).then(|| ((js_sys::Date::now() - then) / 1000.0) as i64)
     }
     #[cfg(not(all(feature = "browser", not(feature = "ssr"))))]
     {
-        let _ = entry;
+        let _ = at;
         None
     }
+}
+
+/// "3 min ago" for a time in ISO 8601 (empty where the clock is unknown).
+pub fn since(at: &str) -> String {
+    age(at).map(ago).unwrap_or_default()
 }
 
 /// A history page fetched from `path` whenever `refresh` changes, as a list of sentences:
@@ -154,7 +159,7 @@ fn HistoryList(
                     page.iter()
                         .map(|entry| {
                             let line = sentence(entry, &name_of(entry, store));
-                            match age(entry) {
+                            match age(&entry.at) {
                                 Some(seconds) => format!("{line} · {}", ago(seconds)),
                                 None => line,
                             }

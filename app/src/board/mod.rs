@@ -5,10 +5,12 @@
 mod actions;
 mod card;
 mod column;
+mod comments;
 mod detail;
 #[cfg(any(test, all(feature = "browser", not(feature = "ssr"))))]
 mod frames;
 mod history;
+mod labels;
 #[cfg(all(feature = "browser", not(feature = "ssr")))]
 mod live;
 mod packed;
@@ -22,7 +24,7 @@ use crate::{
     components::{loading, sprint_form::SprintForm},
     dates,
     json::Wire,
-    model::{Sprint, Task, User},
+    model::{Label, Sprint, Task, User},
     routing::use_location,
 };
 use column::BoardColumn;
@@ -36,6 +38,7 @@ pub struct BoardData {
     pub sprint: Sprint,
     pub tasks: Vec<Task>,
     pub users: Vec<User>,
+    pub labels: Vec<Label>,
 }
 
 async fn load_tasks(api: Api, sprint: i32) -> Result<Vec<Task>, ApiError> {
@@ -53,10 +56,12 @@ async fn load_board(api: Api, sprint: i32) -> Result<BoardData, ApiError> {
     let sprint = api.get::<Sprint>(&format!("/api/sprints/{sprint}")).await?;
     let tasks = load_tasks(api, sprint.id).await?;
     let users = api.get_all::<User>("/api/users?page_size=100").await?;
+    let labels = api.get_all::<Label>("/api/labels?page_size=100").await?;
     Ok(BoardData {
         sprint,
         tasks,
         users,
+        labels,
     })
 }
 
@@ -120,7 +125,7 @@ fn not_found(id: String) -> impl IntoView {
 #[component]
 fn Board(data: BoardData) -> impl IntoView {
     let api = use_api();
-    let store = BoardStore::new(data.sprint, data.tasks, data.users);
+    let store = BoardStore::new(data.sprint, data.tasks, data.users, data.labels);
     provide_context(store);
 
     // The live stream exists only in the browser; the server renders the board as of now.
@@ -199,6 +204,7 @@ fn Board(data: BoardData) -> impl IntoView {
                 {store.columns().into_iter().map(|column| view! { <BoardColumn column /> }).collect_view()}
             </div>
             {move || store.editing.get().map(|id| view! { <TaskDetail id /> })}
+
         </article>
     }
 }

@@ -10,7 +10,7 @@ use serde::{Serialize, Serializer};
 use super::BoardData;
 use crate::{
     json::{Json, Read},
-    model::{Sprint, Task, TaskLinks, TaskStatus, User},
+    model::{Label, Sprint, Task, TaskLinks, TaskStatus, User},
 };
 
 /// A task as the page carries it.
@@ -165,13 +165,14 @@ impl Serialize for BoardData {
             .iter()
             .map(|task| PackedTask::pack(task, base))
             .collect();
-        (&self.sprint, tasks, &self.users).serialize(serializer)
+        (&self.sprint, tasks, &self.users, &self.labels).serialize(serializer)
     }
 }
 
 impl Read for BoardData {
     fn read(json: &Json) -> Option<Self> {
-        let (sprint, tasks, users) = <(Sprint, Vec<PackedTask>, Vec<User>)>::read(json)?;
+        let (sprint, tasks, users, labels) =
+            <(Sprint, Vec<PackedTask>, Vec<User>, Vec<Label>)>::read(json)?;
         // Packing left every task's links in when the sprint's gave no base.
         let base = link_base(&sprint).unwrap_or_default().to_owned();
         let tasks = tasks.into_iter().map(|task| task.unpack(&base)).collect();
@@ -179,6 +180,7 @@ impl Read for BoardData {
             sprint,
             tasks,
             users,
+            labels,
         })
     }
 }
@@ -225,8 +227,8 @@ mod tests {
             due: (id % 3 == 0).then(|| NaiveDate::from_ymd_opt(2026, 12, 20).unwrap()),
             completed: (status == TaskStatus::Done)
                 .then(|| NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()),
-            labels: Vec::new(),
-            comment_count: 0,
+            labels: if id % 4 == 0 { vec![2] } else { Vec::new() },
+            comment_count: (id % 3) as u32,
             links: rebuilt_links(SITE, id, sprint, assigned),
             version: id % 4 + 1,
         }
@@ -251,6 +253,15 @@ mod tests {
                     self_: format!("{SITE}/api/users/alice"),
                     tasks: format!("{SITE}/api/tasks?assigned=alice"),
                 },
+            }],
+            labels: vec![Label {
+                id: 2,
+                name: "Bug".into(),
+                colour: "red".into(),
+                links: crate::model::SelfLink {
+                    self_: format!("{SITE}/api/labels/2"),
+                },
+                version: 1,
             }],
         }
     }

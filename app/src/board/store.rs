@@ -7,8 +7,10 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 
+use chrono::NaiveDate;
+
 use crate::{
-    model::{Sprint, Task, TaskStatus, User},
+    model::{Label, Sprint, Task, TaskStatus, User},
     placement,
 };
 
@@ -60,6 +62,13 @@ pub enum Change {
     TaskRemoved(i32),
     Sprint(Sprint),
     SprintRemoved,
+    Label(Label),
+    LabelRemoved(i32),
+    /// A comment on this task was added (`+1`), edited (`0`) or deleted (`-1`).
+    Comment {
+        task: i32,
+        delta: i32,
+    },
 }
 
 /// The state of the live connection, for the banner.
@@ -92,10 +101,22 @@ impl Link {
 pub struct CardFace {
     pub id: i32,
     pub name: String,
-    pub assigned: Option<String>,
-    pub due: Option<chrono::NaiveDate>,
+    /// The assignee: username and full name (empty if the account has none).
+    pub assigned: Option<(String, String)>,
+    pub due: Option<Due>,
+    /// Name and colour of each label, by name.
+    pub labels: Vec<(String, String)>,
+    pub comments: u32,
     /// Someone else is dragging it.
     pub locked_by: Option<String>,
+}
+
+/// A due date and how near it is, as of today.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Due {
+    pub date: NaiveDate,
+    /// Days from today (negative: overdue); `None` once the task is done.
+    pub in_days: Option<i64>,
 }
 
 #[derive(Clone, Copy)]
@@ -103,6 +124,10 @@ pub struct BoardStore {
     pub sprint: RwSignal<Sprint>,
     pub tasks: RwSignal<HashMap<i32, Task>>,
     pub users: StoredValue<Vec<User>>,
+    /// Every label, by name (labels are shared by all boards).
+    pub labels: RwSignal<Vec<Label>>,
+    /// The task the stream last reported a comment on (its open thread refetches).
+    pub threads: RwSignal<Option<i32>>,
     /// Cards someone else is dragging: task id → their username.
     pub locks: RwSignal<HashMap<i32, String>>,
     /// Who else has this board open.
@@ -132,11 +157,14 @@ pub struct BoardStore {
 }
 
 impl BoardStore {
-    pub fn new(sprint: Sprint, tasks: Vec<Task>, users: Vec<User>) -> Self {
+    pub fn new(sprint: Sprint, tasks: Vec<Task>, users: Vec<User>, labels: Vec<Label>) -> Self {
         BoardStore {
             sprint: RwSignal::new(sprint),
             tasks: RwSignal::new(tasks.into_iter().map(|task| (task.id, task)).collect()),
             users: StoredValue::new(users),
+            labels: RwSignal::new(labels),
+            threads: RwSignal::new(None),
+
             locks: RwSignal::new(HashMap::new()),
             presence: RwSignal::new(Vec::new()),
             link: RwSignal::new(Link::Connecting),
@@ -168,21 +196,67 @@ impl BoardStore {
 
     /// What the cards of a column show, in display order.
     pub fn column_cards(&self, column: Column) -> Vec<CardFace> {
-        self.locks.with(|locks| {
-            self.tasks.with(|tasks| {
-                column_order(tasks, column)
-                    .into_iter()
-                    .filter_map(|id| tasks.get(&id))
-                    .map(|task| CardFace {
-                        id: task.id,
-                        name: task.name.clone(),
-                        assigned: task.assigned.clone(),
-                        due: task.due,
-                        locked_by: locks.get(&task.id).cloned(),
-                    })
-                    .collect()
+        let today = crate::dates::today();
+        self.labels.with(|labels| {
+            self.locks.with(|locks| {
+                self.tasks.with(|tasks| {
+                    column_order(tasks, column)
+                        .into_iter()
+                        .filter_map(|id| tasks.get(&id))
+                        .map(|task| CardFace {
+                            id: task.id,
+                            name: task.name.clone(),
+                            assigned: task.assigned.clone().map(|who| (self.full_name(&who), who)),
+                            due: task.due.map(|date| Due {
+                                date,
+                                in_days: (task.status != TaskStatus::Done)
+                                    .then(|| (date - today).num_days()),
+                            }),
+                            labels: labels
+                                .iter()
+                                .filter(|label| task.labels.contains(&label.id))
+                                .map(|label| (label.name.clone(), label.colour.clone()))
+                                .collect(),
+                            comments: task.comment_count,
+                            locked_by: locks.get(&task.id).cloned(),
+                        })
+                        .collect()
+                })
             })
         })
+    }
+
+    /// The full name of the account `username` (empty when it has none or is unknown).
+    pub fn full_name(&self, username: &str) -> String {
+        self.users.with_value(|users| {
+            users
+                .iter()
+                .find(|user| user.username == username)
+                .map(|user| user.full_name.clone())
+                .unwrap_or_default()
+        })
+    }
+
+    /// A label the server vouches for, unless we hold a newer version; kept in name order.
+    pub fn upsert_label(&self, label: Label) {
+        self.labels.update(|labels| {
+            if let Some(held) = labels.iter_mut().find(|held| held.id == label.id) {
+                if label.version >= held.version {
+                    *held = label;
+                }
+            } else {
+                labels.push(label);
+            }
+            // (ASCII case folding: the Unicode tables would cost the bundle more than they give.)
+            labels.sort_by(|a, b| {
+                let folded = |name: &str| {
+                    name.bytes()
+                        .map(|b| b.to_ascii_lowercase())
+                        .collect::<Vec<u8>>()
+                };
+                folded(&a.name).cmp(&folded(&b.name))
+            });
+        });
     }
 
     /// A task the server (an answer or the stream) says exists in this state.
@@ -272,6 +346,18 @@ impl BoardStore {
             Change::SprintRemoved => self.notice.set(Some(
                 "This sprint was deleted by someone else; its tasks are in the backlog.".into(),
             )),
+            Change::Label(label) => self.upsert_label(label),
+            Change::LabelRemoved(id) => self.labels.update(|labels| labels.retain(|l| l.id != id)),
+            Change::Comment { task, delta } => {
+                if delta != 0 {
+                    self.tasks.update(|tasks| {
+                        if let Some(task) = tasks.get_mut(&task) {
+                            task.comment_count = task.comment_count.saturating_add_signed(delta);
+                        }
+                    });
+                }
+                self.threads.set(Some(task));
+            }
         }
     }
 
@@ -557,6 +643,7 @@ mod tests {
                 sprint(),
                 vec![named(1, "Old", 1), named(2, "Doomed", 1)],
                 vec![],
+                vec![],
             );
             store.refetching();
             // The refetch read the database before these two changes were made...
@@ -588,7 +675,7 @@ mod tests {
     #[test]
     fn a_failed_refetch_keeps_the_board_and_what_arrived_meanwhile() {
         reactive(|| {
-            let store = BoardStore::new(sprint(), vec![named(1, "Old", 1)], vec![]);
+            let store = BoardStore::new(sprint(), vec![named(1, "Old", 1)], vec![], vec![]);
             store.refetching();
             store.receive(Change::Task(named(1, "Renamed", 2)));
             store.refetched(None);

@@ -1,5 +1,6 @@
 //! Pieces shared by several pages.
 
+pub mod dialog;
 pub mod form;
 pub mod header;
 pub mod sprint_form;
