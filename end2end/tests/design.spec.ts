@@ -91,6 +91,12 @@ for (const scheme of ["light", "dark"] as const) {
   test(`${scheme}: login, home, board and task dialog pass an accessibility scan (screenshots kept)`, async ({ browser }) => {
     const api = await apiAs("alice");
     const sprint = await api.sprint(unique("Scanned"), 10, "Ship the scanner");
+    // Every label colour, so each chip's contrast is scanned in this scheme.
+    const labels = [];
+    for (const colour of ["grey", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink"]) {
+      const answer = await api.http.post("api/labels", { data: { name: unique(colour), colour } });
+      labels.push((await answer.json()).id);
+    }
     for (const [i, status] of [1, 2, 2, 3, 4].entries()) {
       await api.task({
         name: unique(`Card ${i}`),
@@ -98,10 +104,14 @@ for (const scheme of ["light", "dark"] as const) {
         status,
         assigned: i % 2 ? "alice" : "bob",
         due: isoDate(i - 1),
+        labels: labels.slice(i * 2, i * 2 + 2),
         ...(status === 4 ? { completed: isoDate(0) } : {}),
       });
     }
-    const backlog = await api.task({ name: unique("Backlog card"), description: "Details *here*" });
+    const backlog = await api.task({ name: unique("Backlog card"), description: "Details *here*", labels: [labels[8]] });
+    for (const body of ["Can we **ship** this by Friday, @bob?", "Yes: `cargo xtask test` is green.\n\n- one\n- two"]) {
+      await api.http.post(`api/tasks/${backlog.id}/comments`, { data: { body } });
+    }
     await api.dispose();
 
     for (const [viewport, suffix] of [
@@ -132,6 +142,10 @@ for (const scheme of ["light", "dark"] as const) {
       await board.open(backlog.name);
       found["task dialog"] = await seriousViolations(page);
       await page.screenshot({ path: `test-results/task-dialog-${scheme}${suffix}.png` });
+      await board.dialog.locator(".comments").scrollIntoViewIfNeeded();
+      await expect(board.dialog.locator(".thread .comment")).toHaveCount(2);
+      found["comment thread"] = await seriousViolations(page);
+      await page.screenshot({ path: `test-results/task-thread-${scheme}${suffix}.png` });
 
       for (const [view, problems] of Object.entries(found)) {
         expect(problems, `${scheme}${suffix} ${view}`).toEqual([]);
