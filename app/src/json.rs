@@ -170,20 +170,27 @@ macro_rules! read_fields {
     (@key $field:ident) => { stringify!($field) };
 }
 
+/// Every integer is read through `i64`: one parser in the bundle rather than one per type.
+impl Read for i64 {
+    fn read(json: &Json) -> Option<Self> {
+        match json {
+            Json::Number(number) => number.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
 macro_rules! read_integers {
     ($($type:ty),*) => {$(
         impl Read for $type {
             fn read(json: &Json) -> Option<Self> {
-                match json {
-                    Json::Number(number) => number.parse().ok(),
-                    _ => None,
-                }
+                i64::read(json)?.try_into().ok()
             }
         }
     )*};
 }
 
-read_integers!(i16, i32, i64, u16, u32, u64);
+read_integers!(i16, i32, u16, u32, u64);
 
 impl Read for bool {
     fn read(json: &Json) -> Option<Self> {
@@ -215,7 +222,14 @@ impl<T: Read> Read for Vec<T> {
     fn read(json: &Json) -> Option<Self> {
         match json {
             Json::Null => Some(Vec::new()),
-            Json::List(items) => items.iter().map(T::read).collect(),
+            Json::List(items) => {
+                // A plain loop: `collect` into `Option<Vec<_>>` is more code for each `T`.
+                let mut read = Vec::with_capacity(items.len());
+                for item in items {
+                    read.push(T::read(item)?);
+                }
+                Some(read)
+            }
             _ => None,
         }
     }

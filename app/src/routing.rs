@@ -83,6 +83,24 @@ impl Location {
     }
 }
 
+impl Location {
+    /// The current app path, query included (tracked).
+    pub fn path(&self) -> String {
+        self.path.get()
+    }
+
+    /// Like [`Location::navigate`], but in place of the current history entry (for a filter
+    /// being typed, one entry per key would make Back useless).
+    pub fn replace(&self, to: &str) {
+        if self.path.with_untracked(|path| path == to) {
+            return;
+        }
+        #[cfg(all(feature = "browser", not(feature = "ssr")))]
+        browser::replace(to);
+        self.path.set(to.to_owned());
+    }
+}
+
 pub fn use_location() -> Location {
     expect_context::<Location>()
 }
@@ -144,6 +162,14 @@ mod browser {
             let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
         }
         window().scroll_to_with_x_and_y(0.0, 0.0);
+    }
+
+    /// Puts `to` (an app path) in place of the current history entry.
+    pub fn replace(to: &str) {
+        let url = crate::paths::href(to);
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
     }
 
     pub fn follow_links_and_history(location: Location) {

@@ -45,20 +45,18 @@ pub fn TaskCard(card: CardFace) -> impl IntoView {
         // Named by what it shows (name, labels, due date, comments, assignee, lock), as a
         // sighted person reads it: a shorter label would hide what is on the card from a
         // screen reader.
-        <div class="card">
-            <div
-                class=if locked { "task-item locked" } else { "task-item" }
-                id=format!("{CARD_ID_PREFIX}{id}")
-                tabindex="0"
-                role="button"
-                aria-describedby="card-help"
-                aria-disabled=locked.then_some("true")
-                draggable=if locked { "false" } else { "true" }
-            >
-                <span class="task-name">{name}</span>
-                {(!meta.is_empty()).then(|| view! { <span class="card-meta" inner_html=meta></span> })}
-                {locked_by.map(|who| view! { <span class="lock">{format!("{who} is moving this")}</span> })}
-            </div>
+        <div
+            class=if locked { "task-item locked" } else { "task-item" }
+            id=format!("{CARD_ID_PREFIX}{id}")
+            tabindex="0"
+            role="button"
+            aria-describedby="card-help"
+            aria-disabled=locked.then_some("true")
+            draggable=if locked { "false" } else { "true" }
+        >
+            <span class="task-name">{name}</span>
+            {(!meta.is_empty()).then(|| view! { <span class="card-meta" inner_html=meta></span> })}
+            {locked_by.map(|who| view! { <span class="lock">{format!("{who} is moving this")}</span> })}
         </div>
     }
 }

@@ -7,7 +7,7 @@ use leptos::{ev, prelude::*};
 use super::{
     actions,
     card::{CardGestures, TaskCard, card_under},
-    store::{BoardStore, Column},
+    store::{BoardStore, Column, column_order},
 };
 use crate::{api::use_api, components::form::Submission, model::Task};
 use serde::Serialize;
@@ -79,7 +79,17 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
             on:drop=on_drop
         >
             <h2 id=heading>{column.title}</h2>
-            <p class="count">{move || match cards.with(Vec::len) { 1 => "1 task".to_owned(), n => format!("{n} tasks") }}</p>
+            <p class="count">{move || {
+                let shown = cards.with(Vec::len);
+                if store.filter.with(|f| f.is_active()) {
+                    let all = store.tasks.with(|tasks| column_order(tasks, column).len());
+                    format!("{shown} of {all} tasks")
+                } else if shown == 1 {
+                    "1 task".to_owned()
+                } else {
+                    format!("{shown} tasks")
+                }
+            }}</p>
             // Not a list: its cards are buttons, and a list may hold only list items.
             <div
                 class="list"

@@ -7,6 +7,7 @@ mod card;
 mod column;
 mod comments;
 mod detail;
+mod filter;
 #[cfg(any(test, all(feature = "browser", not(feature = "ssr"))))]
 mod frames;
 mod history;
@@ -127,12 +128,51 @@ fn Board(data: BoardData) -> impl IntoView {
     let api = use_api();
     let store = BoardStore::new(data.sprint, data.tasks, data.users, data.labels);
     provide_context(store);
+    let me = use_auth().session.get_untracked().flatten();
+    store
+        .me
+        .set_value(me.map(|info| info.user.username).unwrap_or_default());
+    // The filter is the address's query: set before the first render (the server renders the
+    // board filtered), then followed through typing, links and back/forward.
+    let location = use_location();
+    store
+        .filter
+        .set(filter::Filter::of_path(&untrack(|| location.path())));
+    Effect::new(move |_| {
+        let now = filter::Filter::of_path(&location.path());
+        if store.filter.with_untracked(|held| *held != now) {
+            store.filter.set(now);
+        }
+    });
 
     // The live stream exists only in the browser; the server renders the board as of now.
     #[cfg(all(feature = "browser", not(feature = "ssr")))]
     {
         let connection = live::connect(store);
         on_cleanup(move || connection.close());
+    }
+    // `/` goes to the filter from anywhere on the page, as on most sites with a search field.
+    #[cfg(all(feature = "browser", not(feature = "ssr")))]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let slash = window_event_listener(leptos::ev::keydown, |ev| {
+            let typing = ev
+                .target()
+                .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+                .is_some_and(|element| {
+                    matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                });
+            if ev.key() == "/"
+                && !typing
+                && !ev.ctrl_key()
+                && !ev.meta_key()
+                && let Some(field) = document().get_element_by_id("filter-text")
+            {
+                ev.prevent_default();
+                let _ = field.unchecked_into::<web_sys::HtmlElement>().focus();
+            }
+        });
+        on_cleanup(move || slash.remove());
     }
     // `resync` (or a stream that could not resume): fetch the board again, in place.
     Effect::new(move |previous: Option<u32>| {
@@ -200,10 +240,12 @@ fn Board(data: BoardData) -> impl IntoView {
             <p id="card-help" class="visually-hidden">
                 "Enter opens the task. Arrow keys left and right move it to the previous or next column, up and down within the column."
             </p>
+            <filter::FilterBar />
             <div class="tasks">
                 {store.columns().into_iter().map(|column| view! { <BoardColumn column /> }).collect_view()}
             </div>
             {move || store.editing.get().map(|id| view! { <TaskDetail id /> })}
+
 
         </article>
     }

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 
 use chrono::NaiveDate;
 
+use super::filter::Filter;
 use crate::{
     model::{Label, Sprint, Task, TaskStatus, User},
     placement,
@@ -128,6 +129,10 @@ pub struct BoardStore {
     pub labels: RwSignal<Vec<Label>>,
     /// The task the stream last reported a comment on (its open thread refetches).
     pub threads: RwSignal<Option<i32>>,
+    /// Which cards show (from the address's query).
+    pub filter: RwSignal<Filter>,
+    /// Who is signed in here (the filter's "Me").
+    pub me: StoredValue<String>,
     /// Cards someone else is dragging: task id → their username.
     pub locks: RwSignal<HashMap<i32, String>>,
     /// Who else has this board open.
@@ -164,6 +169,8 @@ impl BoardStore {
             users: StoredValue::new(users),
             labels: RwSignal::new(labels),
             threads: RwSignal::new(None),
+            filter: RwSignal::new(Filter::default()),
+            me: StoredValue::new(String::new()),
 
             locks: RwSignal::new(HashMap::new()),
             presence: RwSignal::new(Vec::new()),
@@ -194,15 +201,18 @@ impl BoardStore {
         task.sprint.is_none() || task.sprint == Some(self.sprint_id())
     }
 
-    /// What the cards of a column show, in display order.
+    /// What the cards of a column show, in display order: those the filter lets through.
     pub fn column_cards(&self, column: Column) -> Vec<CardFace> {
         let today = crate::dates::today();
+        let filter = self.filter.get();
+        let me = self.me.get_value();
         self.labels.with(|labels| {
             self.locks.with(|locks| {
                 self.tasks.with(|tasks| {
                     column_order(tasks, column)
                         .into_iter()
                         .filter_map(|id| tasks.get(&id))
+                        .filter(|task| !filter.is_active() || filter.matches(task, &me, today))
                         .map(|task| CardFace {
                             id: task.id,
                             name: task.name.clone(),
