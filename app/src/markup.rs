@@ -3,6 +3,18 @@
 //! fraction of what the same elements cost as typed views, each of which is its own build,
 //! hydrate and diff code. Everything taken from data goes through [`escape`].
 
+/// The element marked with the attribute `name` (`data-label`, say) that an event in written
+/// markup landed on, the target itself or an ancestor: how one handler serves every button of
+/// a list written as markup.
+pub fn marked(ev: &web_sys::Event, name: &str) -> Option<web_sys::Element> {
+    use leptos::wasm_bindgen::JsCast;
+    ev.target()?
+        .dyn_into::<web_sys::Element>()
+        .ok()?
+        .closest(&format!("[{name}]"))
+        .ok()?
+}
+
 /// `text` safe inside an element or a double-quoted attribute.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -74,29 +74,32 @@ impl Location {
     /// Goes to an app path (`/sprint/3`), as following a link to it would. Going to where the
     /// app already is adds no history entry.
     pub fn navigate(&self, to: &str) {
-        if self.path.with_untracked(|path| path == to) {
-            return;
-        }
-        #[cfg(all(feature = "browser", not(feature = "ssr")))]
-        browser::push(to);
-        self.path.set(to.to_owned());
-    }
-}
-
-impl Location {
-    /// The current app path, query included (tracked).
-    pub fn path(&self) -> String {
-        self.path.get()
+        self.go(to, true);
     }
 
     /// Like [`Location::navigate`], but in place of the current history entry (for a filter
     /// being typed, one entry per key would make Back useless).
     pub fn replace(&self, to: &str) {
+        self.go(to, false);
+    }
+
+    /// The current app path, query included (tracked).
+    pub fn path(&self) -> String {
+        self.path.get()
+    }
+
+    fn go(&self, to: &str, new_entry: bool) {
         if self.path.with_untracked(|path| path == to) {
             return;
         }
         #[cfg(all(feature = "browser", not(feature = "ssr")))]
-        browser::replace(to);
+        if new_entry {
+            browser::push(to);
+        } else {
+            browser::replace(to);
+        }
+        #[cfg(not(all(feature = "browser", not(feature = "ssr"))))]
+        let _ = new_entry;
         self.path.set(to.to_owned());
     }
 }

@@ -15,7 +15,7 @@ use crate::{
     api::use_api,
     auth::use_auth,
     components::form::Submission,
-    markup::{avatar, escape},
+    markup::{avatar, escape, marked},
     model::Comment,
 };
 
@@ -65,14 +65,7 @@ fn thread_html(store: &BoardStore, comments: &[Comment], me: &str) -> String {
 
 /// The `data-…` attribute `name` of the button a click landed on, as a number.
 fn clicked(ev: &ev::MouseEvent, name: &str) -> Option<i32> {
-    use leptos::wasm_bindgen::JsCast;
-    let target = ev.target()?.dyn_into::<web_sys::Element>().ok()?;
-    target
-        .closest(&format!("[{name}]"))
-        .ok()??
-        .get_attribute(name)?
-        .parse()
-        .ok()
+    marked(ev, name)?.get_attribute(name)?.parse().ok()
 }
 
 #[component]
@@ -326,13 +319,8 @@ pub fn MentionBox(id: &'static str, text: RwSignal<String>) -> impl IntoView {
                 hidden=move || suggestions.with(String::is_empty)
                 // Before the text box's blur, which would close the list.
                 on:mousedown=move |ev: ev::MouseEvent| {
-                    use leptos::wasm_bindgen::JsCast;
                     ev.prevent_default();
-                    let picked = ev
-                        .target()
-                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                        .and_then(|t| t.closest("[data-username]").ok().flatten())
-                        .and_then(|t| t.get_attribute("data-username"));
+                    let picked = marked(&ev, "data-username").and_then(|t| t.get_attribute("data-username"));
                     if let Some(username) = picked {
                         insert(username);
                     }

@@ -8,7 +8,7 @@ use super::store::BoardStore;
 use crate::{
     api::use_api,
     components::form::Submission,
-    markup::escape,
+    markup::{escape, marked},
     model::{LABEL_COLOURS, Label, Task},
 };
 
@@ -83,12 +83,7 @@ pub fn TaskLabels(task: i32, #[prop(into)] on_saved: Callback<Task>) -> impl Int
             <div
                 class="chips"
                 on:click=move |ev: ev::MouseEvent| {
-                    use leptos::wasm_bindgen::JsCast;
-                    let toggle = ev
-                        .target()
-                        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                        .and_then(|t| t.closest("[data-label]").ok().flatten());
-                    if let Some(toggle) = toggle {
+                    if let Some(toggle) = marked(&ev, "data-label") {
                         let on = toggle.get_attribute("aria-pressed").as_deref() == Some("true");
                         if let Some(id) = toggle.get_attribute("data-label").and_then(|id| id.parse().ok()) {
                             set(id, !on);

@@ -156,14 +156,8 @@ fn Board(data: BoardData) -> impl IntoView {
     {
         use leptos::wasm_bindgen::JsCast;
         let slash = window_event_listener(leptos::ev::keydown, |ev| {
-            let typing = ev
-                .target()
-                .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-                .is_some_and(|element| {
-                    matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                });
             if ev.key() == "/"
-                && !typing
+                && !typing(&ev)
                 && !ev.ctrl_key()
                 && !ev.meta_key()
                 && let Some(field) = document().get_element_by_id("filter-text")
@@ -192,14 +186,7 @@ fn Board(data: BoardData) -> impl IntoView {
     // Ctrl/⌘+Z undoes this person's last change here, Ctrl/⌘+Shift+Z redoes it; in a text
     // field they stay the field's own.
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        use leptos::wasm_bindgen::JsCast;
-        let typing = ev
-            .target()
-            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|element| {
-                matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-            });
-        if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("z") && !typing {
+        if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("z") && !typing(&ev) {
             ev.prevent_default();
             history::undo_last(store, api, ev.shift_key());
         }
@@ -249,6 +236,16 @@ fn Board(data: BoardData) -> impl IntoView {
 
         </article>
     }
+}
+
+/// Whether a key went to a text field (whose keys are its own: `/`, Ctrl/⌘+Z).
+fn typing(ev: &web_sys::Event) -> bool {
+    use leptos::wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|element| {
+            matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+        })
 }
 
 /// A line of text with one action: the refusal banner and the undo toast (one view for both,
