@@ -3,7 +3,7 @@
 // everyone.
 import { expect, test } from "@playwright/test";
 import { BoardPage } from "./pages/board-page";
-import { apiAs, signIn, unique } from "./support/fixtures";
+import { apiAs, signIn, twoBoards, unique } from "./support/fixtures";
 
 test("the History tab tells who changed what, in sentences", async ({ browser }) => {
   const api = await apiAs("alice");
@@ -42,14 +42,7 @@ test("the activity panel follows changes made in another browser", async ({ brow
   const sprint = await api.sprint(unique("Activity"), 12);
   const task = await api.task({ name: unique("Watched"), sprint: sprint.id, status: 1 });
 
-  const aliceContext = await browser.newContext();
-  const bobContext = await browser.newContext();
-  await signIn(aliceContext, "alice");
-  await signIn(bobContext, "bob");
-  const alice = new BoardPage(await aliceContext.newPage());
-  const bob = new BoardPage(await bobContext.newPage());
-  await alice.goto(sprint.id);
-  await bob.goto(sprint.id);
+  const { alice, bob, aliceContext, bobContext } = await twoBoards(browser, sprint.id);
 
   await alice.page.getByRole("button", { name: "Activity" }).click();
   const activity = alice.page.getByRole("list", { name: "Recent changes on this sprint" });
@@ -73,14 +66,7 @@ test("undo puts a moved card back for both people, by the toast and by Ctrl+Z", 
   const sprint = await api.sprint(unique("Undo"), 12);
   const task = await api.task({ name: unique("Taken back"), sprint: sprint.id, status: 1 });
 
-  const aliceContext = await browser.newContext();
-  const bobContext = await browser.newContext();
-  await signIn(aliceContext, "alice");
-  await signIn(bobContext, "bob");
-  const alice = new BoardPage(await aliceContext.newPage());
-  const bob = new BoardPage(await bobContext.newPage());
-  await alice.goto(sprint.id);
-  await bob.goto(sprint.id);
+  const { alice, bob, aliceContext, bobContext } = await twoBoards(browser, sprint.id);
 
   // The toast's Undo.
   await alice.dragToColumn(task.name, "In Testing");

@@ -2,7 +2,7 @@
 // comment thread and keyboard behaviour, with a second person watching live.
 import { expect, test } from "@playwright/test";
 import { BoardPage } from "./pages/board-page";
-import { apiAs, isoDate, signIn, unique } from "./support/fixtures";
+import { apiAs, isoDate, signIn, twoBoards, unique } from "./support/fixtures";
 
 test("cards show labels, due dates in words, comment counts and the assignee", async ({ page }) => {
   const api = await apiAs("alice");
@@ -41,14 +41,7 @@ test("labels and comments are made in the dialog and reach a second browser live
   const api = await apiAs("alice");
   const sprint = await api.sprint(unique("Talk"), 16);
   const task = await api.task({ name: unique("Discuss"), sprint: sprint.id, status: 1 });
-  const aliceContext = await browser.newContext();
-  const bobContext = await browser.newContext();
-  await signIn(aliceContext, "alice");
-  await signIn(bobContext, "bob");
-  const alice = new BoardPage(await aliceContext.newPage());
-  const bob = new BoardPage(await bobContext.newPage());
-  await alice.goto(sprint.id);
-  await bob.goto(sprint.id);
+  const { alice, bob, aliceContext, bobContext } = await twoBoards(browser, sprint.id);
   await expect(alice.presence).toContainText("bob");
 
   // A new label, made in place and put on the task at once.

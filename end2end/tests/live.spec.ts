@@ -1,8 +1,7 @@
 // Two people on one board: a move by one appears for the other without a reload, a drag in
 // progress shows the card locked with the dragger's name, and presence lists both.
 import { expect, test } from "@playwright/test";
-import { BoardPage } from "./pages/board-page";
-import { apiAs, signIn, unique } from "./support/fixtures";
+import { apiAs, twoBoards, unique } from "./support/fixtures";
 
 test("moves, locks and presence travel between two browsers", async ({ browser }) => {
   const api = await apiAs("alice");
@@ -10,14 +9,7 @@ test("moves, locks and presence travel between two browsers", async ({ browser }
   const task = await api.task({ name: unique("Shared"), sprint: sprint.id, status: 1 });
   const other = await api.task({ name: unique("Other"), sprint: sprint.id, status: 1 });
 
-  const aliceContext = await browser.newContext();
-  const bobContext = await browser.newContext();
-  await signIn(aliceContext, "alice");
-  await signIn(bobContext, "bob");
-  const alice = new BoardPage(await aliceContext.newPage());
-  const bob = new BoardPage(await bobContext.newPage());
-  await alice.goto(sprint.id);
-  await bob.goto(sprint.id);
+  const { alice, bob, aliceContext, bobContext } = await twoBoards(browser, sprint.id);
 
   await expect(alice.presence).toContainText("bob");
   await expect(bob.presence).toContainText("alice");

@@ -1,7 +1,8 @@
 // Shared set-up for the browser tests: the two people the web server was started with, a
 // REST client acting as one of them (for arranging data quickly), and signing a page in.
-import { type APIRequestContext, type BrowserContext, expect, request } from "@playwright/test";
+import { type APIRequestContext, type Browser, type BrowserContext, expect, request } from "@playwright/test";
 import { baseURL } from "../../playwright.config";
+import { BoardPage } from "../pages/board-page";
 
 export const PEOPLE = {
   alice: { username: "alice", password: "alice-pass-1" },
@@ -117,4 +118,18 @@ export function watchProblems(page: import("@playwright/test").Page): string[] {
     if (message.type() === "error") problems.push(message.text());
   });
   return problems;
+}
+
+/** Alice and Bob, each signed in in a browser context of their own, both on one sprint's
+ *  board (the contexts are returned for closing). */
+export async function twoBoards(browser: Browser, sprintId: number) {
+  const aliceContext = await browser.newContext();
+  const bobContext = await browser.newContext();
+  await signIn(aliceContext, "alice");
+  await signIn(bobContext, "bob");
+  const alice = new BoardPage(await aliceContext.newPage());
+  const bob = new BoardPage(await bobContext.newPage());
+  await alice.goto(sprintId);
+  await bob.goto(sprintId);
+  return { alice, bob, aliceContext, bobContext };
 }
