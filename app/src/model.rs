@@ -81,6 +81,17 @@ pub struct Sprint {
     pub links: SprintLinks,
     /// Bumped on every write; send it back (or as `If-Match`) to detect lost updates.
     pub version: i32,
+    /// How far along it is: only in lists asked for `?progress=true` (the home page's tiles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<SprintProgress>,
+}
+
+/// A sprint's tasks, and how many of them are done, as of the request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SprintProgress {
+    pub tasks: u32,
+    pub completed: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -363,8 +374,10 @@ read_fields!(Sprint {
     description,
     end,
     links,
-    version
+    version,
+    progress
 });
+read_fields!(SprintProgress { tasks, completed });
 read_fields!(SprintLinks { self_ = "self", tasks, channel });
 read_fields!(Task {
     id,

@@ -204,6 +204,7 @@ mod tests {
                 channel: "ws://127.0.0.1:3000/scrum/socket?channel=abc".into(),
             },
             version: 3,
+            progress: None,
         }
     }
 

@@ -95,6 +95,7 @@ impl Renderer<'_> {
             description: model.description,
             end: model.end,
             version: model.version,
+            progress: None,
         }
     }
 

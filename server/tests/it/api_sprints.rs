@@ -852,3 +852,65 @@ async fn concurrent_creates_for_one_end_date_make_exactly_one_sprint() {
         app.cleanup().await;
     }
 }
+
+// ---- progress ---------------------------------------------------------------------------
+
+#[tokio::test]
+async fn progress_true_adds_each_sprints_task_and_done_counts() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let auth = app.demo().await;
+        let busy = app.insert_sprint("Busy", date(10)).await;
+        let empty = app.insert_sprint("Empty", date(20)).await;
+        for (status, name) in [(4, "Shipped"), (2, "Doing"), (1, "Waiting")] {
+            app.insert_task(NewTask {
+                sprint: Some(busy.id),
+                status,
+                ..NewTask::named(name)
+            })
+            .await;
+        }
+        app.insert_task(NewTask::named("In the backlog")).await;
+
+        let page = app.get_json(&auth, "/api/sprints?progress=true").await;
+        let progress: Vec<(Value, Value)> = page["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|sprint| (sprint["name"].clone(), sprint["progress"].clone()))
+            .collect();
+        assert_eq!(
+            progress,
+            [
+                (json!("Busy"), json!({"tasks": 3, "completed": 1})),
+                (json!("Empty"), json!({"tasks": 0, "completed": 0})),
+            ],
+            "{backend:?}"
+        );
+        // Without it, and on a single sprint, the book's shape.
+        let plain = app.get_json(&auth, "/api/sprints").await;
+        assert_sprint(
+            &plain["results"][0],
+            i64::from(busy.id),
+            "Busy",
+            "",
+            &day(10),
+            1,
+        );
+        let one = app
+            .get_json(&auth, &format!("/api/sprints/{}", empty.id))
+            .await;
+        assert!(one.get("progress").is_none(), "{one}");
+        let refused = app
+            .call(Method::GET, "/api/sprints?progress=maybe")
+            .auth(&auth)
+            .send()
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            refused.json(),
+            json!({"progress": ["Enter True, False, true, false, 1 or 0."]})
+        );
+        app.cleanup().await;
+    }
+}

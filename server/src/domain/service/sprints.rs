@@ -8,6 +8,7 @@ use sea_orm::{
 };
 
 use super::{WriteError, check_version, icontains, is_unique_violation, today};
+use app::model::{SprintProgress, TaskStatus};
 use serde_json::Value;
 
 use crate::domain::{
@@ -293,4 +294,38 @@ pub async fn page(
     limit: u64,
 ) -> std::result::Result<Vec<sprint::Model>, sea_orm::DbErr> {
     filtered(filter).offset(offset).limit(limit).all(db).await
+}
+
+/// How far along each of `sprints` is: its tasks and how many are done, one grouped query for
+/// a whole page. A sprint without tasks has none.
+pub async fn progress(
+    db: &impl ConnectionTrait,
+    sprints: &[i32],
+) -> std::result::Result<std::collections::HashMap<i32, SprintProgress>, sea_orm::DbErr> {
+    use sea_orm::sea_query::{Expr, Func, SimpleExpr};
+    if sprints.is_empty() {
+        return Ok(Default::default());
+    }
+    let done = Expr::case(task::Column::Status.eq(TaskStatus::Done.code()), 1).finally(0);
+    let rows = task::Entity::find()
+        .select_only()
+        .column(task::Column::SprintId)
+        .column_as(task::Column::Id.count(), "tasks")
+        .column_as(SimpleExpr::from(Func::sum(done)), "completed")
+        .filter(task::Column::SprintId.is_in(sprints.iter().copied()))
+        .group_by(task::Column::SprintId)
+        .into_tuple::<(i32, i64, i64)>()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(sprint, tasks, completed)| {
+            let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
+            let progress = SprintProgress {
+                tasks: count(tasks),
+                completed: count(completed),
+            };
+            (sprint, progress)
+        })
+        .collect())
 }

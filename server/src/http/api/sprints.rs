@@ -59,6 +59,7 @@ fn parse_fields(input: &Input) -> Result<SprintFields, AppError> {
         ("ordering" = Option<String>, Query, description = "Comma list of `end`, `name`; `-` for descending"),
         ("page" = Option<String>, Query, description = "Page number, or `last`"),
         ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+        ("progress" = Option<bool>, Query, description = "`true`: each sprint also carries `progress`, its task count and how many are done"),
     ),
     responses((status = 200, body = Page<Sprint>), (status = 400, description = "A filter value that does not parse, by parameter"), (status = 401)))]
 async fn list(
@@ -88,11 +89,25 @@ async fn list(
         search: query::search_terms(&query),
         ordering: query::ordering(&query, &["end", "name"]),
     };
+    let with_progress = query::typed(
+        &query,
+        "progress",
+        "Enter True, False, true, false, 1 or 0.",
+        &mut errors,
+        query::parse_bool,
+    )
+    .unwrap_or(false);
     errors.into_result()?;
     let request = PageRequest::from_query(&query)?;
     let count = service::count(&state.db, &filter).await?;
     let page = request.resolve(count)?;
     let models = service::page(&state.db, &filter, (page - 1) * request.size, request.size).await?;
+    let progress = if with_progress {
+        let ids: Vec<i32> = models.iter().map(|model| model.id).collect();
+        Some(service::progress(&state.db, &ids).await?)
+    } else {
+        None
+    };
     let renderer = renderer(&state, &origin, &caller);
     let (next, previous) = request.links(page, count, &origin, "/api/sprints", &query);
     Ok(axum::Json(Page {
@@ -101,7 +116,14 @@ async fn list(
         previous,
         results: models
             .into_iter()
-            .map(|m| renderer.sprint(m))
+            .map(|model| {
+                let id = model.id;
+                let mut sprint = renderer.sprint(model);
+                sprint.progress = progress
+                    .as_ref()
+                    .map(|all| all.get(&id).copied().unwrap_or_default());
+                sprint
+            })
             .collect::<Vec<Sprint>>(),
     })
     .into_response())
