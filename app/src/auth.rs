@@ -13,6 +13,11 @@ use crate::{
     routing::use_location,
 };
 
+/// How a page resource fetches its data, boxed (see [`Auth::page_resource`]).
+type Fetch<S, T> = std::sync::Arc<
+    dyn Fn(S) -> std::pin::Pin<Box<dyn Future<Output = Result<T, ApiError>> + Send>> + Send + Sync,
+>;
+
 /// The session as the app knows it; `refresh` refetches `GET /api/session`.
 #[derive(Clone, Copy)]
 pub struct Auth {
@@ -73,10 +78,25 @@ impl Auth {
         T: Serialize + Read + Send + Sync + 'static,
         Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
     {
+        // Boxed, so that the pages whose data is a `T` share one copy of a resource's code in
+        // the bundle (its reactive and async machinery is large) rather than one per page.
+        let fetch: Fetch<S, T> = std::sync::Arc::new(move |asked| Box::pin(fetch(asked)));
+        self.boxed_page_resource(std::sync::Arc::new(source), fetch)
+    }
+
+    fn boxed_page_resource<S, T>(
+        self,
+        source: std::sync::Arc<dyn Fn() -> Option<S> + Send + Sync>,
+        fetch: Fetch<S, T>,
+    ) -> Resource<Result<Option<T>, ApiError>, Wire>
+    where
+        S: PartialEq + Clone + Send + Sync + 'static,
+        T: Serialize + Read + Send + Sync + 'static,
+    {
         Resource::new_with_options(
             move || (source(), self.signed_in_as_changed.get()),
             move |(asked, _)| {
-                let fetching = asked.map(&fetch);
+                let fetching = asked.map(|asked| fetch(asked));
                 async move {
                     let Some(fetching) = fetching else {
                         return Ok(None);
@@ -158,6 +178,7 @@ pub fn LoginForm(#[prop(into)] on_done: Callback<()>) -> impl IntoView {
         })
     };
 
+    crate::show_title("Sign in");
     view! {
         <section class="login" aria-labelledby="login-title">
             <h1 id="login-title">"Sign in"</h1>

@@ -25,8 +25,31 @@ use api::Api;
 use auth::{Auth, LoginPage};
 use board::BoardPage;
 use components::header::Header;
-use pages::{home::HomePage, not_found::NotFound};
+use pages::{home::HomePage, my_tasks::MyTasksPage, not_found::NotFound};
 use routing::{Location, Page};
+
+/// The site's name: the header's title, and the end of every page's title.
+pub const SITE_NAME: &str = "Scrum Board";
+
+/// A page's title: what its main heading says, then the site's name ("Sprint 12 — Scrum
+/// Board"), so tabs and history tell pages apart. The server writes it from the heading it
+/// rendered; in the browser each page shows its own as it changes ([`show_title`]).
+pub fn page_title(heading: &str) -> String {
+    let heading = heading.trim().trim_end_matches('.');
+    if heading.is_empty() {
+        SITE_NAME.to_owned()
+    } else {
+        format!("{heading} — {SITE_NAME}")
+    }
+}
+
+/// Puts the page whose main heading is `heading` in the browser tab's title.
+pub fn show_title(heading: &str) {
+    #[cfg(all(feature = "browser", not(feature = "ssr")))]
+    document().set_title(&page_title(heading));
+    #[cfg(not(all(feature = "browser", not(feature = "ssr"))))]
+    let _ = heading;
+}
 
 /// The Content-Security-Policy of every page: scripts only from this origin (or the asset
 /// origin, when the bundle comes from a CDN) or carrying this response's nonce (the hydration
@@ -69,6 +92,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="light dark" />
+                // Replaced by the page's own title once the page is rendered (the server's
+                // `titled_by_heading`, which looks for exactly this text).
                 <title>"Scrum Board"</title>
                 <AutoReload options=options.clone() />
                 <assets::Bundle output_name=options.output_name.to_string() />
@@ -101,6 +126,7 @@ pub fn App() -> impl IntoView {
                 {move || match location.page() {
                     Page::Home => view! { <HomePage /> }.into_any(),
                     Page::Login => view! { <LoginPage /> }.into_any(),
+                    Page::MyTasks => view! { <MyTasksPage /> }.into_any(),
                     Page::Sprint(id) => view! { <BoardPage id /> }.into_any(),
                     Page::NotFound => view! { <NotFound /> }.into_any(),
                 }}

@@ -3,6 +3,34 @@
 //! fraction of what the same elements cost as typed views, each of which is its own build,
 //! hydrate and diff code. Everything taken from data goes through [`escape`].
 
+/// Markup made from fetched data, as a page resource: written where the data was fetched (on
+/// the server for the first response, which carries it in the page as it is), from data that
+/// went through `markup::escape`.
+pub type FetchedMarkup =
+    leptos::prelude::Resource<Result<Option<String>, crate::api::ApiError>, crate::json::Wire>;
+
+/// Shows [`FetchedMarkup`] once it is in: "Loading…" meanwhile (nothing when `quiet`), the
+/// error if the fetch failed. Every such page part is this one view, so the bundle carries
+/// its loading and drawing once.
+#[leptos::component]
+pub fn Fetched(markup: FetchedMarkup, #[prop(optional)] quiet: bool) -> impl leptos::IntoView {
+    use crate::components::loading;
+    use leptos::prelude::*;
+    let placeholder = move || (!quiet).then(loading);
+    view! {
+        <Transition fallback=placeholder>
+            {move || Suspend::new(async move {
+                match markup.await {
+                    Ok(Some(markup)) => view! { <div inner_html=markup></div> }.into_any(),
+                    // Not asked for, or signed in a moment ago (it is on its way).
+                    Ok(None) => placeholder().into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error.message()}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
 /// The element marked with the attribute `name` (`data-label`, say) that an event in written
 /// markup landed on, the target itself or an ancestor: how one handler serves every button of
 /// a list written as markup.
@@ -29,6 +57,16 @@ pub fn escape(text: &str) -> String {
         }
     }
     out
+}
+
+/// One `<option>` of a list written as markup.
+pub fn option(value: &str, text: &str, selected: bool) -> String {
+    let selected = if selected { " selected" } else { "" };
+    format!(
+        r#"<option value="{}"{selected}>{}</option>"#,
+        escape(value),
+        escape(text)
+    )
 }
 
 /// A person as initials on a colour derived from their username, `name` on hover; `label` is

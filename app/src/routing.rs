@@ -1,6 +1,6 @@
 //! Which page a URL shows, and moving between pages in the browser without reloading.
 //!
-//! The app has three pages and no nested routes, so it matches paths itself rather than
+//! The app has four pages and no nested routes, so it matches paths itself rather than
 //! carrying a general router into the wasm bundle: the server renders whatever page the
 //! requested path names, and in the browser same-site link clicks and the back/forward buttons
 //! swap the page in place (History API).
@@ -14,6 +14,8 @@ pub enum Page {
     Home,
     /// `/login` (with `?next=` for where to go afterwards).
     Login,
+    /// `/my-tasks`: what is assigned to me.
+    MyTasks,
     /// `/sprint/{id}`: a board; the id as written in the URL, checked by the board.
     Sprint(String),
     /// Anything else.
@@ -27,6 +29,7 @@ impl Page {
         match path {
             "/" | "" => Page::Home,
             "/login" => Page::Login,
+            "/my-tasks" => Page::MyTasks,
             _ => match path.strip_prefix("/sprint/") {
                 Some(id) if !id.is_empty() && !id.contains('/') => Page::Sprint(id.to_owned()),
                 _ => Page::NotFound,
@@ -247,6 +250,7 @@ mod tests {
         assert_eq!(Page::of("/sprint/"), Page::NotFound);
         assert_eq!(Page::of("/sprint/3/tasks"), Page::NotFound);
         assert_eq!(Page::of("/login/x"), Page::NotFound);
+        assert_eq!(Page::of("/my-tasks"), Page::MyTasks);
         assert_eq!(Page::of("/nowhere"), Page::NotFound);
     }
 

@@ -88,7 +88,7 @@ async function seriousViolations(page: Page): Promise<string[]> {
 }
 
 for (const scheme of ["light", "dark"] as const) {
-  test(`${scheme}: login, home, board and task dialog pass an accessibility scan (screenshots kept)`, async ({ browser }) => {
+  test(`${scheme}: login, home, board, task dialog and My tasks pass an accessibility scan (screenshots kept)`, async ({ browser }) => {
     const api = await apiAs("alice");
     const sprint = await api.sprint(unique("Scanned"), 10, "Ship the scanner");
     // Every label colour, so each chip's contrast is scanned in this scheme.
@@ -139,6 +139,12 @@ for (const scheme of ["light", "dark"] as const) {
       found.board = await seriousViolations(page);
       await page.screenshot({ path: `test-results/board-${scheme}${suffix}.png`, fullPage: true });
 
+      // A sprint column's "Add Task" form, open above its cards.
+      await board.column("In Development").getByRole("button", { name: "Add Task" }).click();
+      found["add task form"] = await seriousViolations(page);
+      await page.screenshot({ path: `test-results/board-add-task-${scheme}${suffix}.png` });
+      await board.column("In Development").getByRole("button", { name: "Cancel" }).click();
+
       await board.open(backlog.name);
       found["task dialog"] = await seriousViolations(page);
       await page.screenshot({ path: `test-results/task-dialog-${scheme}${suffix}.png` });
@@ -147,12 +153,19 @@ for (const scheme of ["light", "dark"] as const) {
       found["comment thread"] = await seriousViolations(page);
       await page.screenshot({ path: `test-results/task-thread-${scheme}${suffix}.png` });
 
-      for (const [view, problems] of Object.entries(found)) {
-        expect(problems, `${scheme}${suffix} ${view}`).toEqual([]);
-      }
       // Every text the scan could not judge (over images, gradients) is still checked here.
       const [title] = await shownColours(page, { "dialog title": ".task-detail h2" });
       expect(contrast(title.text, title.background)).toBeGreaterThanOrEqual(4.5);
+
+      await page.goto("/my-tasks");
+      await expect(page.getByRole("heading", { level: 1, name: "My tasks" })).toBeVisible();
+      await expect(page.getByRole("list", { name: sprint.name })).toBeVisible();
+      found["my tasks"] = await seriousViolations(page);
+      await page.screenshot({ path: `test-results/my-tasks-${scheme}${suffix}.png`, fullPage: true });
+
+      for (const [view, problems] of Object.entries(found)) {
+        expect(problems, `${scheme}${suffix} ${view}`).toEqual([]);
+      }
       await context.close();
     }
   });

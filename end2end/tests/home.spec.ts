@@ -15,7 +15,7 @@ test.describe("home page", () => {
     const home = new HomePage(page);
     await home.goto();
 
-    await expect(page).toHaveTitle("Scrum Board");
+    await expect(page).toHaveTitle("Your Sprints — Scrum Board");
     await expect(home.heading).toBeVisible();
     await home.waitForHydration();
 

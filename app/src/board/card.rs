@@ -19,6 +19,11 @@ use crate::{
 /// A card's element id is this and its task's id; it is also how an event finds its task.
 const CARD_ID_PREFIX: &str = "task-";
 
+/// The element id of task `id`'s card.
+pub fn element_id(id: i32) -> String {
+    format!("{CARD_ID_PREFIX}{id}")
+}
+
 /// One card, drawn from what it shows; the column replaces it when that changes.
 ///
 /// A card is plain markup: its events are handled once per list by [`CardGestures`], since a
@@ -47,7 +52,7 @@ pub fn TaskCard(card: CardFace) -> impl IntoView {
         // screen reader.
         <div
             class=if locked { "task-item locked" } else { "task-item" }
-            id=format!("{CARD_ID_PREFIX}{id}")
+            id=element_id(id)
             tabindex="0"
             role="button"
             aria-describedby="card-help"
@@ -79,15 +84,7 @@ fn meta_html(
         );
     }
     if let Some(due) = due {
-        let day = dates::display(due.date);
-        let (class, text) = match due.in_days {
-            Some(..0) => ("chip due overdue", format!("Overdue: due {day}")),
-            Some(0) => ("chip due soon", "Due today".to_owned()),
-            Some(1) => ("chip due soon", "Due tomorrow".to_owned()),
-            Some(2) => ("chip due soon", "Due in 2 days".to_owned()),
-            _ => ("chip due", format!("Due {day}")),
-        };
-        out += &format!(r#"<span class="{class}" title="{day}">{text}</span>"#);
+        out += &due_chip(due);
     }
     if comments > 0 {
         let plural = if comments == 1 { "" } else { "s" };
@@ -104,6 +101,19 @@ fn meta_html(
         out += &avatar(username, full_name, Some(&format!("Assigned to {shown}")));
     }
     out
+}
+
+/// A due date as a chip (see [`meta_html`]).
+pub fn due_chip(due: Due) -> String {
+    let day = dates::display(due.date);
+    let (class, text) = match due.in_days {
+        Some(..0) => ("chip due overdue", format!("Overdue: due {day}")),
+        Some(0) => ("chip due soon", "Due today".to_owned()),
+        Some(1) => ("chip due soon", "Due tomorrow".to_owned()),
+        Some(2) => ("chip due soon", "Due in 2 days".to_owned()),
+        _ => ("chip due", format!("Due {day}")),
+    };
+    format!(r#"<span class="{class}" title="{day}">{text}</span>"#)
 }
 
 /// The card an event happened on (its `<li>`, its task id, whether someone else holds it).
@@ -351,7 +361,7 @@ impl CardGestures {
 pub fn refocus(id: i32) {
     request_animation_frame(move || {
         if let Some(element) = document()
-            .get_element_by_id(&format!("{CARD_ID_PREFIX}{id}"))
+            .get_element_by_id(&element_id(id))
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         {
             let _ = element.focus();

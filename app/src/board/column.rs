@@ -9,7 +9,11 @@ use super::{
     card::{CardGestures, TaskCard, card_under},
     store::{BoardStore, Column, column_order},
 };
-use crate::{api::use_api, components::form::Submission, model::Task};
+use crate::{
+    api::use_api,
+    components::form::Submission,
+    model::{Task, TaskStatus},
+};
 use serde::Serialize;
 
 /// The drag payload type the book used; it carries the task id.
@@ -90,6 +94,9 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
                     format!("{shown} tasks")
                 }
             }}</p>
+            // A sprint's columns take new tasks at the top, where a long column's end is out of
+            // sight; the backlog keeps the book's button under its cards.
+            {column.sprint.is_some().then(|| view! { <AddTask column /> })}
             // Not a list: its cards are buttons, and a list may hold only list items.
             <div
                 class="list"
@@ -108,7 +115,7 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
                     <TaskCard card />
                 </For>
             </div>
-            {column.sprint.is_none().then(|| view! { <AddTask /> })}
+            {column.sprint.is_none().then(|| view! { <AddTask column /> })}
         </section>
     }
 }
@@ -117,11 +124,15 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
 struct NewTask {
     name: String,
     description: String,
+    /// Left out in the backlog, so that a backlog task is created exactly as the book's is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sprint: Option<i32>,
+    status: TaskStatus,
 }
 
-/// "Add Task" in the Backlog: a backlog task, as the book.
+/// "Add Task": a task created in `column` (in the backlog, as the book), at its end.
 #[component]
-fn AddTask() -> impl IntoView {
+fn AddTask(column: Column) -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let api = use_api();
     let open = RwSignal::new(false);
@@ -133,6 +144,8 @@ fn AddTask() -> impl IntoView {
         let input = NewTask {
             name: name.get_untracked(),
             description: description.get_untracked(),
+            sprint: column.sprint,
+            status: column.status,
         };
         form.send(
             async move { api.post::<_, Task>("/api/tasks", &input).await },
@@ -146,29 +159,63 @@ fn AddTask() -> impl IntoView {
     };
     let field_error = move |name: &'static str| form.field_error(name);
     let form_error = form.banner(&["name", "description"]);
+    // Field ids of their own per column, since several forms may be open at once; the backlog
+    // keeps the book's. (Written out: ids built at run time cost the bundle more.)
+    let (name_id, error_id, description_id, form_label) = match column.key {
+        "todo" => (
+            "id_task_name_todo",
+            "id_task_name_error_todo",
+            "id_task_description_todo",
+            "Add Task to Not Started",
+        ),
+        "active" => (
+            "id_task_name_active",
+            "id_task_name_error_active",
+            "id_task_description_active",
+            "Add Task to In Development",
+        ),
+        "testing" => (
+            "id_task_name_testing",
+            "id_task_name_error_testing",
+            "id_task_description_testing",
+            "Add Task to In Testing",
+        ),
+        "done" => (
+            "id_task_name_done",
+            "id_task_name_error_done",
+            "id_task_description_done",
+            "Add Task to Completed",
+        ),
+        _ => (
+            "id_task_name",
+            "id_task_name_error",
+            "id_task_description",
+            "Add Task",
+        ),
+    };
     view! {
         {move || if !open.get() {
             view! { <button class="add" type="button" on:click=move |_| open.set(true)>"Add Task"</button> }.into_any()
         } else {
             view! {
-                <form class="add-task stacked" method="post" aria-label="Add Task" on:submit=submit>
+                <form class="add-task stacked" method="post" aria-label=form_label on:submit=submit>
                     {move || form_error().map(|text| view! { <p class="error" role="alert">{text}</p> })}
-                    <label for="id_task_name">"Task Name"</label>
+                    <label for=name_id>"Task Name"</label>
                     <input
-                        id="id_task_name"
+                        id=name_id
                         type="text"
                         name="name"
                         maxlength="100"
                         required
                         autofocus
-                        aria-describedby="id_task_name_error"
+                        aria-describedby=error_id
                         prop:value=name
                         on:input=move |ev| name.set(event_target_value(&ev))
                     />
-                    <span class="error" id="id_task_name_error">{field_error("name")}</span>
-                    <label for="id_task_description">"Description"</label>
+                    <span class="error" id=error_id>{field_error("name")}</span>
+                    <label for=description_id>"Description"</label>
                     <textarea
-                        id="id_task_description"
+                        id=description_id
                         name="description"
                         rows="2"
                         prop:value=description

@@ -6,7 +6,12 @@ use leptos::{ev, prelude::*};
 use serde::Serialize;
 
 use super::{actions, store::BoardStore};
-use crate::{api::use_api, components::form::Submission, model::Task};
+use crate::{
+    api::use_api,
+    components::form::Submission,
+    markup::{escape, option},
+    model::Task,
+};
 
 /// A `PATCH /api/tasks/{id}` body: only the fields present are changed; `Some(None)` clears an
 /// optional one (sent as `null`).
@@ -237,13 +242,14 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                 <p class="error" role="alert">"This task was deleted."</p>
             })}
             {move || conflict.get().map(|current| {
-                let changes = Draft::differences(&Draft::of(&base.get()), &Draft::of(&current));
+                let changes: String = Draft::differences(&Draft::of(&base.get()), &Draft::of(&current))
+                    .into_iter()
+                    .map(|(field, value)| format!("<li><strong>{field}: </strong>{}</li>", escape(&value)))
+                    .collect();
                 view! {
                     <div class="conflict" role="alert">
                         <p>"Someone else saved this task while you were editing it. Their version:"</p>
-                        <ul>
-                            {changes.into_iter().map(|(field, value)| view! { <li><strong>{field} ": "</strong>{value}</li> }).collect_view()}
-                        </ul>
+                        <ul inner_html=changes></ul>
                         <button type="button" on:click=reload>"Reload"</button>
                         <button type="button" on:click=overwrite>"Overwrite"</button>
                     </div>
@@ -278,46 +284,39 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                 />
                 <span class="error">{field_error("due")}</span>
                 <label for="detail-assigned">"Assigned To"</label>
-                // `selected` on the options, not `value` on the select: the options must exist
-                // before a value can pick one of them.
+                // Options written as markup (see `markup::option`), `selected` on the one
+                // chosen: the options must exist before a value can pick one of them.
                 <select
                     id="detail-assigned"
                     on:change=move |ev| draft.update(|d| d.assigned = event_target_value(&ev))
-                >
-                    <option value="" prop:selected=move || draft.with(|d| d.assigned.is_empty())>"Nobody"</option>
-                    {users
-                        .into_iter()
-                        .map(|user| {
+                    inner_html=move || {
+                        let chosen = draft.with(|d| d.assigned.clone());
+                        let mut options = option("", "Nobody", chosen.is_empty());
+                        for user in &users {
                             let label = if user.full_name.is_empty() {
                                 user.username.clone()
                             } else {
                                 format!("{} ({})", user.full_name, user.username)
                             };
-                            let username = user.username.clone();
-                            view! {
-                                <option
-                                    value=user.username.clone()
-                                    prop:selected=move || draft.with(|d| d.assigned == username)
-                                >
-                                    {label}
-                                </option>
-                            }
-                        })
-                        .collect_view()}
-                </select>
+                            options += &option(&user.username, &label, user.username == chosen);
+                        }
+                        options
+                    }
+                ></select>
                 <span class="error">{field_error("assigned")}</span>
                 <label for="detail-column">"Column"</label>
-                <select id="detail-column" on:change=move_to>
-                    {store
-                        .columns()
-                        .into_iter()
-                        .map(|column| view! {
-                            <option value=column.key prop:selected=move || current_column() == column.key>
-                                {column.title}
-                            </option>
-                        })
-                        .collect_view()}
-                </select>
+                <select
+                    id="detail-column"
+                    on:change=move_to
+                    inner_html=move || {
+                        let current = current_column();
+                        store
+                            .columns()
+                            .iter()
+                            .map(|column| option(column.key, column.title, column.key == current))
+                            .collect::<String>()
+                    }
+                ></select>
                 <p class="hint">"Changing the column moves the task at once."</p>
                 {move || saved.get().then(|| view! { <p class="saved" role="status">"Saved."</p> })}
                 <div class="actions">

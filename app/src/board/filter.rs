@@ -9,7 +9,7 @@ use leptos::{ev, prelude::*};
 
 use super::store::BoardStore;
 use crate::{
-    markup::escape,
+    markup::option,
     model::{Task, TaskStatus},
     routing::use_location,
 };
@@ -123,7 +123,7 @@ fn decode(text: &str) -> String {
 }
 
 /// Everything but letters, digits and `-._~` escaped as `%XX`.
-fn encode(text: &str) -> String {
+pub(crate) fn encode(text: &str) -> String {
     text.bytes()
         .map(|byte| match byte {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
@@ -137,14 +137,7 @@ fn encode(text: &str) -> String {
 /// `<option>`s as markup (see [`crate::markup`]), the one whose value is `now` selected.
 fn options(choices: impl Iterator<Item = (String, String)>, now: &str) -> String {
     choices
-        .map(|(value, text)| {
-            let selected = if value == now { " selected" } else { "" };
-            format!(
-                r#"<option value="{}"{selected}>{}</option>"#,
-                escape(&value),
-                escape(&text)
-            )
-        })
+        .map(|(value, text)| option(&value, &text, value == now))
         .collect()
 }
 

@@ -149,8 +149,9 @@ fn HistoryList(
 ) -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let api = use_api();
-    // Read into sentences as they arrive: the list holds text, not entries.
-    let lines = RwSignal::new(Vec::<String>::new());
+    // Read into sentences as they arrive, written as list items (see `markup::escape`): the
+    // list holds text, not entries.
+    let lines = RwSignal::new(String::new());
     Effect::new(move |_| {
         let path = path();
         leptos::task::spawn_local(async move {
@@ -159,10 +160,11 @@ fn HistoryList(
                     page.iter()
                         .map(|entry| {
                             let line = sentence(entry, &name_of(entry, store));
-                            match age(&entry.at) {
+                            let line = match age(&entry.at) {
                                 Some(seconds) => format!("{line} · {}", ago(seconds)),
                                 None => line,
-                            }
+                            };
+                            format!("<li>{}</li>", crate::markup::escape(&line))
                         })
                         .collect(),
                 ),
@@ -171,9 +173,7 @@ fn HistoryList(
         });
     });
     view! {
-        <ol class="history" aria-label=label aria-live=live.then_some("polite")>
-            {move || lines.get().into_iter().map(|line| view! { <li>{line}</li> }).collect_view()}
-        </ol>
+        <ol class="history" aria-label=label aria-live=live.then_some("polite") inner_html=lines></ol>
     }
 }
 

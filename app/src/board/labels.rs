@@ -8,7 +8,7 @@ use super::store::BoardStore;
 use crate::{
     api::use_api,
     components::form::Submission,
-    markup::{escape, marked},
+    markup::{escape, marked, option},
     model::{LABEL_COLOURS, Label, Task},
 };
 
@@ -119,9 +119,11 @@ pub fn TaskLabels(task: i32, #[prop(into)] on_saved: Callback<Task>) -> impl Int
                     on:input=move |ev| name.set(event_target_value(&ev))
                 />
                 <label for="new-label-colour">"Colour"</label>
-                <select id="new-label-colour" on:change=move |ev| colour.set(event_target_value(&ev))>
-                    {LABEL_COLOURS.map(|c| view! { <option value=c selected=c == "blue">{c}</option> }).collect_view()}
-                </select>
+                <select
+                    id="new-label-colour"
+                    on:change=move |ev| colour.set(event_target_value(&ev))
+                    inner_html=LABEL_COLOURS.map(|c| option(c, c, c == "blue")).concat()
+                ></select>
                 <button type="submit" disabled=move || form.pending.get()>"Add label"</button>
                 <span class="error">{form.field_error("name")}</span>
             </form>

@@ -3,11 +3,11 @@
 //! backlog, kept live through the sprint's stream.
 
 mod actions;
-mod card;
+pub(crate) mod card;
 mod column;
 mod comments;
 mod detail;
-mod filter;
+pub(crate) mod filter;
 #[cfg(any(test, all(feature = "browser", not(feature = "ssr"))))]
 mod frames;
 mod history;
@@ -115,9 +115,11 @@ fn BoardLoader(
 }
 
 fn not_found(id: String) -> impl IntoView {
+    let heading = format!("Sprint {id} not found.");
+    crate::show_title(&heading);
     view! {
         <section class="not-found">
-            <h1>{format!("Sprint {id} not found.")}</h1>
+            <h1>{heading}</h1>
             <a href=crate::paths::href("/")>"Back to your sprints"</a>
         </section>
     }
@@ -289,7 +291,11 @@ fn SprintHeader() -> impl IntoView {
         <header class="board-header">
             {move || if !editing.get() {
                 view! {
-                    <h1 id="sprint-title">{move || store.sprint.with(Sprint::display_name)}</h1>
+                    <h1 id="sprint-title">{move || {
+                        let name = store.sprint.with(Sprint::display_name);
+                        crate::show_title(&name);
+                        name
+                    }}</h1>
                     <p class="due-date">"Due " {move || store.sprint.with(|s| dates::display(s.end))}</p>
                     <p class="description">{move || store.sprint.with(|s| s.description.clone())}</p>
                     <div class="sprint-actions">

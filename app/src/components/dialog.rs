@@ -13,8 +13,13 @@ const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]),
 /// put the returned handler on the dialog's `keydown`.
 pub fn modal(
     node: NodeRef<html::Div>,
-    close: impl Fn() + Copy + 'static,
+    close: impl Fn() + Send + Sync + 'static,
 ) -> impl Fn(ev::KeyboardEvent) + Copy {
+    // One copy of what follows for every dialog, whatever its `close`.
+    keyboard(node, Callback::new(move |()| close()))
+}
+
+fn keyboard(node: NodeRef<html::Div>, close: Callback<()>) -> impl Fn(ev::KeyboardEvent) + Copy {
     #[cfg(not(all(feature = "browser", not(feature = "ssr"))))]
     let _ = node;
     #[cfg(all(feature = "browser", not(feature = "ssr")))]
@@ -55,7 +60,7 @@ pub fn modal(
     move |ev: ev::KeyboardEvent| match ev.key().as_str() {
         "Escape" => {
             ev.prevent_default();
-            close();
+            close.run(());
         }
         "Tab" =>
         {

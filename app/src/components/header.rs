@@ -29,7 +29,7 @@ pub fn Header() -> impl IntoView {
     view! {
         <header class="site-header">
             <a href=crate::paths::href("/") class="title">
-                "Scrum Board"
+                {crate::SITE_NAME}
             </a>
             {crate::components::theme::picker()}
             <Transition fallback=|| ()>
@@ -59,6 +59,12 @@ pub fn Header() -> impl IntoView {
                                     aria-current=move || (location.page() == Page::Home).then_some("page")
                                 >
                                     "Your Sprints"
+                                </a>
+                                <a
+                                    href=crate::paths::href("/my-tasks")
+                                    aria-current=move || (location.page() == Page::MyTasks).then_some("page")
+                                >
+                                    "My tasks"
                                 </a>
                                 <button type="button" class="link-button" on:click=move |ev| logout.read_value()(ev)>
                                     "Logout"

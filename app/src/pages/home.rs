@@ -1,15 +1,15 @@
 //! The home page, "Your Sprints": current sprints as tiles, past ones on request, and
 //! "Add Sprint".
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use leptos::prelude::*;
 
 use crate::{
-    api::{ApiError, use_api},
+    api::use_api,
     auth::{RequireLogin, use_auth},
-    components::{loading, sprint_form::SprintForm},
+    components::sprint_form::SprintForm,
     dates,
-    json::Wire,
+    markup::{Fetched, FetchedMarkup, escape},
     model::Sprint,
     routing::use_location,
 };
@@ -26,25 +26,28 @@ pub fn HomePage() -> impl IntoView {
     }
 }
 
-/// One list of sprints, every page of it, fetched while `shown` and someone is signed in.
-fn sprints(era: Era, shown: Signal<bool>) -> SprintsResource {
+/// One era's sprints as tiles, every page of them, fetched while `shown` and someone is
+/// signed in.
+fn sprints(era: Era, shown: Signal<bool>) -> FetchedMarkup {
     let api = use_api();
     use_auth().page_resource(
         move || shown.get().then_some(()),
-        move |()| async move { api.get_all::<Sprint>(&era.query()).await },
+        move |()| async move {
+            let sprints = api.get_all::<Sprint>(&era.query()).await?;
+            Ok(groups(era, &sprints, dates::today()))
+        },
     )
 }
 
-type SprintsResource = Resource<Result<Option<Vec<Sprint>>, ApiError>, Wire>;
-
 #[component]
 fn SprintList(
-    current: SprintsResource,
-    past: SprintsResource,
+    current: FetchedMarkup,
+    past: FetchedMarkup,
     show_past: RwSignal<bool>,
 ) -> impl IntoView {
     let location = use_location();
     let adding = RwSignal::new(false);
+    crate::show_title("Your Sprints");
     let on_saved = Callback::new(move |sprint: Sprint| {
         location.navigate(&format!("/sprint/{}", sprint.id));
     });
@@ -59,7 +62,7 @@ fn SprintList(
                     <button class="add" type="button" on:click=move |_| adding.set(true)>"Add Sprint"</button>
                 }.into_any()
             }}
-            <Sprints era=Era::Current sprints=current />
+            <Fetched markup=current />
             <h2 class="past-title">
                 <button
                     type="button"
@@ -72,7 +75,7 @@ fn SprintList(
                 </button>
             </h2>
             <div id="past-sprints">
-                <Sprints era=Era::Past sprints=past />
+                <Fetched markup=past quiet=true />
             </div>
         </section>
     }
@@ -92,70 +95,131 @@ impl Era {
         match self {
             Era::Current => {
                 let since = dates::today() - Duration::days(7);
-                format!("/api/sprints?end_min={since}&ordering=end&page_size=100")
+                format!("/api/sprints?end_min={since}&ordering=end&page_size=100&progress=true")
             }
             Era::Past => {
                 let before = dates::today() - Duration::days(8);
-                format!("/api/sprints?end_max={before}&ordering=-end&page_size=100")
+                format!("/api/sprints?end_max={before}&ordering=-end&page_size=100&progress=true")
             }
         }
     }
-
-    fn label(self) -> &'static str {
-        match self {
-            Era::Current => "Current sprints",
-            Era::Past => "Past sprints",
-        }
-    }
-
-    fn none_text(self) -> &'static str {
-        match self {
-            Era::Current => "No current sprints. Add one to start planning.",
-            Era::Past => "No past sprints.",
-        }
-    }
 }
 
-/// One list of sprints, as [`sprints`] fetched it. Both lists are this one component, so the
-/// bundle carries one copy of a list's loading and drawing, not two.
-#[component]
-fn Sprints(era: Era, sprints: SprintsResource) -> impl IntoView {
-    // Past sprints, hidden until asked for, show nothing while they load.
-    let placeholder = move || (era == Era::Current).then(loading);
-    view! {
-        <Transition fallback=placeholder>
-            {move || Suspend::new(async move {
-                match sprints.await {
-                    // Not asked for, or signed in a moment ago (the list is on its way).
-                    Ok(None) => placeholder().into_any(),
-                    Ok(Some(sprints)) if sprints.is_empty() => {
-                        view! { <p class="empty">{era.none_text()}</p> }.into_any()
-                    }
-                    Ok(Some(sprints)) => view! { <SprintTiles sprints label=era.label() /> }.into_any(),
-                    Err(error) => view! { <p class="error" role="alert">{error.message()}</p> }.into_any(),
-                }
-            })}
-        </Transition>
+/// The sprints of an era as markup (see [`crate::markup`]): the current era grouped into the
+/// sprint under way (the soonest not yet ended), those after it, and those that ended in the
+/// last week; the past as one list. Or what to do when there are none.
+fn groups(era: Era, sprints: &[Sprint], today: NaiveDate) -> String {
+    if sprints.is_empty() {
+        return match era {
+            Era::Current => r#"<div class="empty-state"><h2>No current sprints</h2><p>Add a sprint to start planning: name it and give it an end date, then open its board to add tasks.</p></div>"#.to_owned(),
+            Era::Past => r#"<p class="empty">No past sprints.</p>"#.to_owned(),
+        };
     }
+    if era == Era::Past {
+        return list("Past sprints", None, sprints.iter(), today);
+    }
+    let (mut ended, open): (Vec<&Sprint>, Vec<&Sprint>) =
+        sprints.iter().partition(|sprint| sprint.end < today);
+    ended.reverse(); // the latest first
+    let under_way = open.len().min(1);
+    [
+        ("Current sprints", "Current sprint", &open[..under_way]),
+        ("Upcoming sprints", "Upcoming", &open[under_way..]),
+        ("Recently ended sprints", "Recently ended", &ended[..]),
+    ]
+    .into_iter()
+    .filter(|(_, _, group)| !group.is_empty())
+    .map(|(label, title, group)| list(label, Some(title), group.iter().copied(), today))
+    .collect()
 }
 
-#[component]
-fn SprintTiles(sprints: Vec<Sprint>, label: &'static str) -> impl IntoView {
-    view! {
-        <ul class="sprints" aria-label=label>
-            {sprints
-                .into_iter()
-                .map(|sprint| {
-                    view! {
-                        <li>
-                            <a href=crate::paths::href(&format!("/sprint/{}", sprint.id)) class="sprint">
-                                <span class="sprint-name">{sprint.name.clone()}</span>
-                                <span class="due">"DUE BY " {sprint.end.to_string()}</span>
-                            </a>
-                        </li>
-                    }
-                })
-                .collect_view()}
-        </ul>
+/// A list of sprint tiles named `label`, under the heading `title` if any. A tile says how far
+/// the sprint is (tasks done, as a bar and in words) and how long it has left.
+fn list<'a>(
+    label: &str,
+    title: Option<&str>,
+    sprints: impl Iterator<Item = &'a Sprint>,
+    today: NaiveDate,
+) -> String {
+    let mut out = title
+        .map(|title| format!(r#"<h2 class="group-title">{title}</h2>"#))
+        .unwrap_or_default();
+    out += &format!(r#"<ul class="sprints" aria-label="{label}">"#);
+    for sprint in sprints {
+        let progress = sprint.progress.unwrap_or_default();
+        let (done, all) = (progress.completed, progress.tasks);
+        let left = (sprint.end - today).num_days();
+        let when = match left {
+            0 => "Ends today".to_owned(),
+            1 => "1 day left".to_owned(),
+            2.. => format!("{left} days left"),
+            -1 => "Ended yesterday".to_owned(),
+            _ => format!("Ended {} days ago", -left),
+        };
+        let tasks = match all {
+            0 => "No tasks yet".to_owned(),
+            1 => format!("{done} of 1 task done"),
+            _ => format!("{done} of {all} tasks done"),
+        };
+        out += &format!(
+            r#"<li><a href="{}" class="sprint"><span class="sprint-name">{}</span> <span class="due">DUE BY {}</span> <span class="when">{when}</span> <progress max="{}" value="{done}" aria-hidden="true"></progress> <span class="done">{tasks}</span></a></li>"#,
+            escape(&crate::paths::href(&format!("/sprint/{}", sprint.id))),
+            escape(&sprint.name),
+            sprint.end,
+            all.max(1),
+        );
+    }
+    out + "</ul>"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sprint(id: i32, name: &str, end: NaiveDate, tasks: u32, completed: u32) -> Sprint {
+        let mut sprint: Sprint = serde_json::from_value(serde_json::json!({
+            "id": id, "name": name, "description": "", "end": end.to_string(),
+            "links": {"self": "", "tasks": "", "channel": ""}, "version": 1
+        }))
+        .expect("a sprint");
+        sprint.progress = Some(crate::model::SprintProgress { tasks, completed });
+        sprint
+    }
+
+    #[test]
+    fn current_sprints_are_grouped_with_their_progress_and_time_left() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let day = |d| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        let sprints = [
+            sprint(1, "Ended", day(3), 4, 4),
+            sprint(2, "Now <b>", day(10), 8, 3),
+            sprint(3, "Next", day(24), 0, 0),
+        ];
+        let shown = groups(Era::Current, &sprints, today);
+        let current = shown.find(r#"aria-label="Current sprints""#).unwrap();
+        let upcoming = shown.find(r#"aria-label="Upcoming sprints""#).unwrap();
+        let ended = shown
+            .find(r#"aria-label="Recently ended sprints""#)
+            .unwrap();
+        assert!(current < upcoming && upcoming < ended, "{shown}");
+        let now = &shown[current..upcoming];
+        assert!(
+            now.contains("Now &lt;b&gt;</span> <span class=\"due\">DUE BY 2026-12-10"),
+            "{now}"
+        );
+        assert!(
+            now.contains("4 days left") && now.contains("3 of 8 tasks done"),
+            "{now}"
+        );
+        assert!(now.contains(r#"max="8" value="3""#), "{now}");
+        assert!(shown[upcoming..ended].contains("No tasks yet"));
+        assert!(shown[ended..].contains("Ended 3 days ago") && shown[ended..].contains("4 of 4"));
+    }
+
+    #[test]
+    fn no_sprints_say_what_to_do_first() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        assert!(groups(Era::Current, &[], today).contains("Add a sprint to start planning"));
+        assert!(groups(Era::Past, &[], today).contains("No past sprints."));
     }
 }

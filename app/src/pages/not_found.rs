@@ -10,6 +10,7 @@ pub fn NotFound() -> impl IntoView {
             response.set_status(http::StatusCode::NOT_FOUND);
         }
     }
+    crate::show_title("Page not found");
     view! {
         <section class="not-found">
             <h1>"Page not found"</h1>

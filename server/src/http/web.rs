@@ -22,7 +22,7 @@ use tower_http::services::ServeDir;
 use crate::{http::origin::RequestOrigin, http::state::AppState};
 
 /// The app's pages (`app::routing::Page`), rendered on the server and hydrated in the browser.
-pub const PAGES: [&str; 3] = ["/", "/login", "/sprint/{id}"];
+pub const PAGES: [&str; 4] = ["/", "/login", "/my-tasks", "/sprint/{id}"];
 
 /// Adds every page of the Leptos app (rendered on the server, hydrated in the browser) and a
 /// fallback that serves files from the site root or renders the app's "not found" page.
@@ -60,7 +60,8 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             let render = render.clone();
             pages.route(path, get(move |request: Request<Body>| render(request)))
         })
-        .route_layer(middleware::from_fn(with_original_uri));
+        .route_layer(middleware::from_fn(with_original_uri))
+        .route_layer(middleware::from_fn(titled_by_heading));
     router
         .nest_service(&format!("/{}", options.site_pkg_dir), bundle)
         .merge(pages)
@@ -69,6 +70,55 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             AppState,
             _,
         >(render_context, app::shell))
+}
+
+/// Gives a rendered page its own title, from its main heading (`app::page_title`). The shell's
+/// `<head>` is written before the page's data has loaded, so the title is put in once the
+/// whole page is there (pages are rendered whole, not streamed).
+async fn titled_by_heading(request: axum::extract::Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if !is_html {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return Response::from_parts(parts, Body::empty());
+    };
+    let page = String::from_utf8_lossy(&bytes);
+    let Some(titled) = with_title_from_heading(&page) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(titled))
+}
+
+/// `page` with the shell's plain `<title>` replaced by its first `<h1>`'s text; `None` when it
+/// has no heading. The heading's text is already escaped markup, as a title's must be.
+fn with_title_from_heading(page: &str) -> Option<String> {
+    let plain = format!("<title>{}</title>", app::SITE_NAME);
+    let at = page.find(&plain)?;
+    let heading_start = page.find("<h1")?;
+    let text_start = heading_start + page[heading_start..].find('>')? + 1;
+    let text_end = text_start + page[text_start..].find("</h1>")?;
+    // The heading's own text, without the markers hydration leaves in it (`<!>`, `<!--…-->`).
+    let mut heading = String::new();
+    let mut rest = &page[text_start..text_end];
+    while let Some(open) = rest.find('<') {
+        heading.push_str(&rest[..open]);
+        rest = rest[open..].split_once('>').map_or("", |(_, after)| after);
+    }
+    heading.push_str(rest);
+    let title = format!("<title>{}</title>", app::page_title(&heading));
+    Some(format!(
+        "{}{title}{}",
+        &page[..at],
+        &page[at + plain.len()..]
+    ))
 }
 
 /// `POST /theme?theme=dark`: remembers the "Theme" choice for a year (the app sends it in the
@@ -158,4 +208,30 @@ fn in_process_api(api: Router, base_path: String) -> app::api::ServerTransport {
             (status, String::from_utf8_lossy(&bytes).into_owned())
         })
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_title_from_heading;
+
+    #[test]
+    fn a_page_is_titled_by_its_main_heading() {
+        let page = r#"<html><head><title>Scrum Board</title></head><body><a class="title">Scrum Board</a><h1 id="sprint-title"><!>Release &amp; polish<!----></h1><h1>Other</h1></body></html>"#;
+        let titled = with_title_from_heading(page).unwrap();
+        assert!(
+            titled.contains("<title>Release &amp; polish — Scrum Board</title>"),
+            "{titled}"
+        );
+        assert!(
+            titled.ends_with("<!>Release &amp; polish<!----></h1><h1>Other</h1></body></html>")
+        );
+        let not_found =
+            with_title_from_heading("<title>Scrum Board</title><h1>Sprint 9 not found.</h1>")
+                .unwrap();
+        assert!(not_found.starts_with("<title>Sprint 9 not found — Scrum Board</title>"));
+        assert_eq!(
+            with_title_from_heading("<title>Scrum Board</title><p>no heading</p>"),
+            None
+        );
+    }
 }
