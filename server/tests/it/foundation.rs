@@ -56,7 +56,10 @@ async fn the_home_page_is_server_rendered_and_loads_the_bundle() {
     );
     let html = &response.text;
     // Signed out: the login form, server-rendered, and titled by its heading.
-    assert!(html.contains("<title>Sign in — Scrum Board</title>"), "{html}");
+    assert!(
+        html.contains("<title>Sign in — Scrum Board</title>"),
+        "{html}"
+    );
     assert!(html.contains(">Username</label>"), "{html}");
     assert!(html.contains("/pkg/scrum.js"), "{html}");
     assert!(html.contains("/pkg/scrum.wasm"), "{html}");
