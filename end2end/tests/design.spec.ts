@@ -139,6 +139,14 @@ for (const scheme of ["light", "dark"] as const) {
       found.board = await seriousViolations(page);
       await page.screenshot({ path: `test-results/board-${scheme}${suffix}.png`, fullPage: true });
 
+      // The keyboard shortcuts sheet.
+      await page.getByRole("button", { name: "Keyboard shortcuts" }).click();
+      await expect(page.getByRole("dialog", { name: "Keyboard shortcuts" })).toBeVisible();
+      found["shortcuts sheet"] = await seriousViolations(page);
+      await page.screenshot({ path: `test-results/shortcuts-${scheme}${suffix}.png` });
+      await page.keyboard.press("Escape");
+      await expect(page.getByRole("dialog", { name: "Keyboard shortcuts" })).toBeHidden();
+
       // A sprint column's "Add Task" form, open above its cards.
       await board.column("In Development").getByRole("button", { name: "Add Task" }).click();
       found["add task form"] = await seriousViolations(page);

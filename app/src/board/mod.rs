@@ -11,6 +11,7 @@ pub(crate) mod filter;
 #[cfg(any(test, all(feature = "browser", not(feature = "ssr"))))]
 mod frames;
 mod history;
+mod keys;
 mod labels;
 #[cfg(all(feature = "browser", not(feature = "ssr")))]
 mod live;
@@ -153,22 +154,11 @@ fn Board(data: BoardData) -> impl IntoView {
         let connection = live::connect(store);
         on_cleanup(move || connection.close());
     }
-    // `/` goes to the filter from anywhere on the page, as on most sites with a search field.
+    // Single-key shortcuts (`/`, `?`, j/k, e, n) from anywhere on the page.
     #[cfg(all(feature = "browser", not(feature = "ssr")))]
     {
-        use leptos::wasm_bindgen::JsCast;
-        let slash = window_event_listener(leptos::ev::keydown, |ev| {
-            if ev.key() == "/"
-                && !typing(&ev)
-                && !ev.ctrl_key()
-                && !ev.meta_key()
-                && let Some(field) = document().get_element_by_id("filter-text")
-            {
-                ev.prevent_default();
-                let _ = field.unchecked_into::<web_sys::HtmlElement>().focus();
-            }
-        });
-        on_cleanup(move || slash.remove());
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| keys::pressed(store, &ev));
+        on_cleanup(move || keys.remove());
     }
     // `resync` (or a stream that could not resume): fetch the board again, in place.
     Effect::new(move |previous: Option<u32>| {
@@ -210,6 +200,7 @@ fn Board(data: BoardData) -> impl IntoView {
             >
                 "Activity"
             </button>
+            <span class="shortcuts-host" inner_html=keys::SHEET></span>
             {move || show_activity.get().then(|| view! { <history::ActivityPanel /> })}
             {move || match store.link.get() {
                 Link::Lost { retry_in } => Some(view! {
