@@ -2,14 +2,21 @@
 //! most boards and mail clients: they act on the card that has the focus, and never while a
 //! text field, a dialog or a modifier key has them.
 
+use leptos::prelude::*;
+
 #[cfg(all(feature = "browser", not(feature = "ssr")))]
-use {super::store::BoardStore, leptos::prelude::*};
+use super::store::BoardStore;
 
 /// The "Keyboard shortcuts" button and the sheet it opens: a native modal `<dialog>`, which
 /// keeps the focus inside, closes on Esc or its "Close" (a `method="dialog"` form) and gives
 /// the focus back by itself, so the sheet needs no code in the bundle, only this constant
 /// markup (nothing in it comes from data, so nothing goes through `crate::markup::escape`).
-pub const SHEET: &str = r#"<button type="button" id="shortcuts-open" class="shortcuts-toggle" commandfor="shortcuts" command="show-modal" aria-keyshortcuts="?">Keyboard shortcuts</button><dialog id="shortcuts" class="dialog shortcuts" aria-labelledby="shortcuts-title"><h2 id="shortcuts-title">Keyboard shortcuts</h2><dl><dt><kbd>/</kbd></dt><dd>Filter tasks</dd><dt><kbd>j</kbd> <kbd>k</kbd></dt><dd>Next or previous card</dd><dt><kbd>Enter</kbd> <kbd>e</kbd></dt><dd>Open the card</dd><dt><kbd>←</kbd> <kbd>→</kbd></dt><dd>Move the card to the previous or next column</dd><dt><kbd>↑</kbd> <kbd>↓</kbd></dt><dd>Move the card up or down its column</dd><dt><kbd>n</kbd></dt><dd>New task, in the card's column (or the backlog)</dd><dt><kbd>Ctrl</kbd> <kbd>Z</kbd></dt><dd>Undo your last change here (with <kbd>Shift</kbd>: redo)</dd><dt><kbd>?</kbd></dt><dd>Show these shortcuts</dd><dt><kbd>Esc</kbd></dt><dd>Close a dialog</dd></dl><form method="dialog" class="actions"><button>Close</button></form></dialog>"#;
+const SHEET: &str = r#"<button type="button" id="shortcuts-open" class="shortcuts-toggle" commandfor="shortcuts" command="show-modal" aria-keyshortcuts="?">Keyboard shortcuts</button><dialog id="shortcuts" class="dialog shortcuts" aria-labelledby="shortcuts-title"><h2 id="shortcuts-title">Keyboard shortcuts</h2><dl><dt><kbd>/</kbd></dt><dd>Filter tasks</dd><dt><kbd>j</kbd> <kbd>k</kbd></dt><dd>Next or previous card</dd><dt><kbd>Enter</kbd> <kbd>e</kbd></dt><dd>Open the card</dd><dt><kbd>←</kbd> <kbd>→</kbd></dt><dd>Move the card to the previous or next column</dd><dt><kbd>↑</kbd> <kbd>↓</kbd></dt><dd>Move the card up or down its column</dd><dt><kbd>n</kbd></dt><dd>New task, in the card's column (or the backlog)</dd><dt><kbd>Ctrl</kbd> <kbd>Z</kbd></dt><dd>Undo your last change here (with <kbd>Shift</kbd>: redo)</dd><dt><kbd>?</kbd></dt><dd>Show these shortcuts</dd><dt><kbd>Esc</kbd></dt><dd>Close a dialog</dd></dl><form method="dialog" class="actions"><button>Close</button></form></dialog>"#;
+
+/// The "Keyboard shortcuts" button and its sheet, in place.
+pub fn sheet() -> impl IntoView {
+    view! { <span class="shortcuts-host" inner_html=SHEET></span> }
+}
 
 /// A key pressed anywhere on the board's page (`window`'s `keydown`).
 #[cfg(all(feature = "browser", not(feature = "ssr")))]

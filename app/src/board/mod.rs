@@ -200,7 +200,7 @@ fn Board(data: BoardData) -> impl IntoView {
             >
                 "Activity"
             </button>
-            <span class="shortcuts-host" inner_html=keys::SHEET></span>
+            {keys::sheet()}
             {move || show_activity.get().then(|| view! { <history::ActivityPanel /> })}
             {move || match store.link.get() {
                 Link::Lost { retry_in } => Some(view! {
