@@ -184,6 +184,7 @@ fn Board(data: BoardData) -> impl IntoView {
         }
     };
     let show_activity = RwSignal::new(false);
+    let [backlog, todo, active, testing, done] = store.columns();
     view! {
         <article
             class="board"
@@ -222,7 +223,13 @@ fn Board(data: BoardData) -> impl IntoView {
             </p>
             <filter::FilterBar />
             <div class="tasks">
-                {store.columns().into_iter().map(|column| view! { <BoardColumn column /> }).collect_view()}
+                // The five columns written out: a list of views would bring the bundle the
+                // whole machinery for lists that change, which these never do.
+                <BoardColumn column=backlog />
+                <BoardColumn column=todo />
+                <BoardColumn column=active />
+                <BoardColumn column=testing />
+                <BoardColumn column=done />
             </div>
             {move || store.editing.get().map(|id| view! { <TaskDetail id /> })}
 
