@@ -124,10 +124,11 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
 struct NewTask {
     name: String,
     description: String,
-    /// Left out in the backlog, so that a backlog task is created exactly as the book's is.
+    /// Both left out in the backlog, so that a backlog task is created exactly as the book's.
     #[serde(skip_serializing_if = "Option::is_none")]
     sprint: Option<i32>,
-    status: TaskStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<TaskStatus>,
 }
 
 /// "Add Task": a task created in `column` (in the backlog, as the book), at its end.
@@ -145,7 +146,7 @@ fn AddTask(column: Column) -> impl IntoView {
             name: name.get_untracked(),
             description: description.get_untracked(),
             sprint: column.sprint,
-            status: column.status,
+            status: column.sprint.map(|_| column.status),
         };
         form.send(
             async move { api.post::<_, Task>("/api/tasks", &input).await },

@@ -32,24 +32,19 @@ pub fn pressed(store: BoardStore, ev: &web_sys::KeyboardEvent) {
         return;
     }
     let focused = store.focused.get_value();
-    // The element `selector` finds, focused or clicked.
-    let act = |selector: &str, click: bool| {
-        if let Some(element) = document()
-            .query_selector(selector)
-            .ok()
-            .flatten()
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            if click {
-                element.click();
-            } else {
-                let _ = element.focus();
-            }
+    let focus = |selector: &str| {
+        if let Some(element) = html_element(selector) {
+            let _ = element.focus();
+        }
+    };
+    let click = |selector: &str| {
+        if let Some(element) = html_element(selector) {
+            element.click();
         }
     };
     match ev.key().as_str() {
-        "/" => act("#filter-text", false),
-        "?" => act("#shortcuts-open", true),
+        "/" => focus("#filter-text"),
+        "?" => click("#shortcuts-open"),
         key @ ("j" | "k") => {
             // Cards in reading order: down each column, then the next column.
             let Ok(cards) = document().query_selector_all(".task-item") else {
@@ -85,15 +80,10 @@ pub fn pressed(store: BoardStore, ev: &web_sys::KeyboardEvent) {
                 .and_then(|id| store.column_of(id))
                 .map_or("unassigned", |column| column.key);
             let section = format!("[data-column=\"{column}\"]");
-            act(&format!("{section} button.add"), true);
+            click(&format!("{section} button.add"));
             // The form's `autofocus` is not enough: the card keeps the focus it had.
             request_animation_frame(move || {
-                if let Some(field) = document()
-                    .query_selector(&format!("{section} form input"))
-                    .ok()
-                    .flatten()
-                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-                {
+                if let Some(field) = html_element(&format!("{section} form input")) {
                     let _ = field.focus();
                 }
             });
@@ -101,4 +91,16 @@ pub fn pressed(store: BoardStore, ev: &web_sys::KeyboardEvent) {
         _ => return,
     }
     ev.prevent_default();
+}
+
+/// The first element of the page that `selector` finds.
+#[cfg(all(feature = "browser", not(feature = "ssr")))]
+fn html_element(selector: &str) -> Option<web_sys::HtmlElement> {
+    use wasm_bindgen::JsCast;
+    document()
+        .query_selector(selector)
+        .ok()
+        .flatten()?
+        .dyn_into::<web_sys::HtmlElement>()
+        .ok()
 }

@@ -120,6 +120,16 @@ pub struct Due {
     pub in_days: Option<i64>,
 }
 
+impl Due {
+    /// The due date of `task`, if it has one, as of `today`.
+    pub fn of(task: &Task, today: NaiveDate) -> Option<Due> {
+        task.due.map(|date| Due {
+            date,
+            in_days: (task.status != TaskStatus::Done).then(|| (date - today).num_days()),
+        })
+    }
+}
+
 #[derive(Clone, Copy)]
 pub struct BoardStore {
     pub sprint: RwSignal<Sprint>,
@@ -217,11 +227,7 @@ impl BoardStore {
                             id: task.id,
                             name: task.name.clone(),
                             assigned: task.assigned.clone().map(|who| (self.full_name(&who), who)),
-                            due: task.due.map(|date| Due {
-                                date,
-                                in_days: (task.status != TaskStatus::Done)
-                                    .then(|| (date - today).num_days()),
-                            }),
+                            due: Due::of(task, today),
                             labels: labels
                                 .iter()
                                 .filter(|label| task.labels.contains(&label.id))

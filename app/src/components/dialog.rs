@@ -13,13 +13,8 @@ const FOCUSABLE: &str = "a[href], button:not([disabled]), input:not([disabled]),
 /// put the returned handler on the dialog's `keydown`.
 pub fn modal(
     node: NodeRef<html::Div>,
-    close: impl Fn() + Send + Sync + 'static,
+    close: impl Fn() + Copy + 'static,
 ) -> impl Fn(ev::KeyboardEvent) + Copy {
-    // One copy of what follows for every dialog, whatever its `close`.
-    keyboard(node, Callback::new(move |()| close()))
-}
-
-fn keyboard(node: NodeRef<html::Div>, close: Callback<()>) -> impl Fn(ev::KeyboardEvent) + Copy {
     #[cfg(not(all(feature = "browser", not(feature = "ssr"))))]
     let _ = node;
     #[cfg(all(feature = "browser", not(feature = "ssr")))]
@@ -60,7 +55,7 @@ fn keyboard(node: NodeRef<html::Div>, close: Callback<()>) -> impl Fn(ev::Keyboa
     move |ev: ev::KeyboardEvent| match ev.key().as_str() {
         "Escape" => {
             ev.prevent_default();
-            close.run(());
+            close();
         }
         "Tab" =>
         {

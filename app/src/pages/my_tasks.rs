@@ -79,16 +79,7 @@ fn markup(sprints: &[Sprint], mut tasks: Vec<Task>, today: chrono::NaiveDate) ->
             sprint.end
         );
         for task in mine {
-            let due = task
-                .due
-                .map(|date| {
-                    due_chip(Due {
-                        date,
-                        in_days: (task.status != TaskStatus::Done)
-                            .then(|| (date - today).num_days()),
-                    })
-                })
-                .unwrap_or_default();
+            let due = Due::of(task, today).map(due_chip).unwrap_or_default();
             out += &format!(
                 r#"<li><span class="task-name">{}</span> <span class="chip status">{}</span> {due}</li>"#,
                 escape(&task.name),
