@@ -193,7 +193,7 @@ impl Api {
         self.effect("DELETE", path)
     }
 
-    /// A request without a body, for its effect alone (`DELETE`, or a `POST` like `/theme`).
+    /// A request without a body, for its effect alone (`DELETE`, or a `POST` like `/preferences`).
     /// One future for all of them: each async body is its own code in the bundle.
     pub fn effect(
         &self,

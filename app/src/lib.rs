@@ -80,14 +80,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             response.insert_header(http::header::CONTENT_SECURITY_POLICY, policy);
         }
     }
-    // Only the server renders the shell: the remembered theme, painted from the first byte.
-    #[cfg(feature = "ssr")]
-    let theme = components::theme::current();
-    #[cfg(not(feature = "ssr"))]
-    let theme = "system";
+    // Only the server renders the shell: the remembered display preferences, painted from the
+    // first byte.
+    use components::preferences::{DENSITY, FILTERED, THEME};
     view! {
         <!DOCTYPE html>
-        <html lang="en" data-base=paths::base() data-theme=theme>
+        <html
+            lang="en"
+            data-base=paths::base()
+            data-theme=THEME.current()
+            data-density=DENSITY.current()
+            data-filtered=FILTERED.current()
+        >
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />

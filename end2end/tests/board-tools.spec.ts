@@ -1,8 +1,9 @@
 // The board's tools beyond dragging: "Add Task" in a sprint's columns, columns whose title and
-// count stay in view, the keyboard shortcuts and their sheet; and every page's own title.
+// count stay in view, the keyboard shortcuts and their sheet, "Move to…", dense cards and
+// faded filtered cards; and every page's own title.
 import { expect, test } from "@playwright/test";
 import { BoardPage } from "./pages/board-page";
-import { apiAs, signIn, unique } from "./support/fixtures";
+import { apiAs, isoDate, signIn, unique } from "./support/fixtures";
 
 test("Add Task at the top of a sprint column creates the task in that column", async ({ page }) => {
   const api = await apiAs("alice");
@@ -130,5 +131,107 @@ test("keyboard shortcuts: ? lists them, j and k walk the cards, e opens, n adds"
   await page.keyboard.type("jk?/");
   await expect(form.getByLabel("Task Name")).toHaveValue("jk?/");
   await expect(sheet).toBeHidden();
+  await api.dispose();
+});
+
+test("Move to… moves a card by keyboard: to a column, within its column, to another sprint", async ({ page }) => {
+  const api = await apiAs("alice");
+  const sprint = await api.sprint(unique("Moving"), 24);
+  const later = await api.sprint(unique("Next one"), 38);
+  const first = await api.task({ name: unique("First"), sprint: sprint.id, status: 1 });
+  const second = await api.task({ name: unique("Second"), sprint: sprint.id, status: 1 });
+  const third = await api.task({ name: unique("Third"), sprint: sprint.id, status: 1 });
+  await signIn(page.context(), "alice");
+  const board = new BoardPage(page);
+  await board.goto(sprint.id);
+  const menu = page.getByRole("dialog", { name: `Move “${third.name}”` });
+
+  // Tab from the card to its "Move to…" button; Enter opens the menu on the card's place.
+  await board.card(third.name).focus();
+  await page.keyboard.press("Tab");
+  const button = board.moveButton(third.name);
+  await expect(button).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(menu).toBeVisible();
+  await expect(menu).toContainText("Now in Not Started, 3 of 3.");
+  await expect(menu.getByRole("button", { name: "Not Started" })).toBeDisabled();
+  await expect(menu.getByRole("button", { name: "Down one" })).toBeDisabled();
+  // Within its column: to the top, announced, and the card keeps the keyboard.
+  await menu.getByRole("button", { name: "To the top" }).focus();
+  await page.keyboard.press("Enter");
+  await expect(menu).toBeHidden();
+  expect(await board.namesIn("Not Started")).toEqual([third.name, first.name, second.name]);
+  await expect(page.locator("[aria-live=polite]")).toContainText(`${third.name} moved to Not Started, position 1 of 3`);
+  await expect(board.card(third.name)).toBeFocused();
+
+  // `m` on the focused card opens the same menu; Esc closes it and changes nothing.
+  await page.keyboard.press("m");
+  await expect(menu).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(menu).toBeHidden();
+  await expect(board.card(third.name)).toBeFocused();
+  expect(await board.namesIn("Not Started")).toEqual([third.name, first.name, second.name]);
+
+  // To another column: its end.
+  await page.keyboard.press("m");
+  await menu.getByRole("button", { name: "In Testing" }).click();
+  await expect(board.cardIn("In Testing", third.name)).toBeVisible();
+  expect((await api.getTask(third.id)).status).toBe(3);
+
+  // To another sprint that has not ended: the card leaves this board, the next card has the
+  // keyboard, and the task is in that sprint, in the same column.
+  await board.card(first.name).focus();
+  await page.keyboard.press("m");
+  const firstMenu = page.getByRole("dialog", { name: `Move “${first.name}”` });
+  const elsewhere = firstMenu.getByRole("button", { name: new RegExp(`^${later.name}`) });
+  await expect(elsewhere).toBeVisible();
+  await expect(firstMenu.getByRole("button", { name: new RegExp(`^${sprint.name}`) })).toHaveCount(0);
+  await elsewhere.click();
+  await expect(board.card(first.name)).toHaveCount(0);
+  await expect(board.card(second.name)).toBeFocused();
+  await expect(page.locator("[aria-live=polite]")).toContainText(`${first.name} moved to another sprint.`);
+  await expect.poll(async () => (await api.getTask(first.id)).sprint).toBe(later.id);
+  expect((await api.getTask(first.id)).status).toBe(1);
+  await api.dispose();
+});
+
+test("cards can be dense, and cards outside the filter fade instead of hiding; both remembered", async ({ page }) => {
+  const api = await apiAs("alice");
+  const sprint = await api.sprint(unique("Viewing"), 26);
+  const kept = await api.task({ name: unique("Keep me"), sprint: sprint.id, status: 1, due: isoDate(1) });
+  const other = await api.task({ name: unique("Other"), sprint: sprint.id, status: 1 });
+  await signIn(page.context(), "alice");
+  const board = new BoardPage(page);
+  await page.goto(`/sprint/${sprint.id}?q=${encodeURIComponent(kept.name)}`);
+  await expect(page.locator(".app")).toHaveAttribute("data-hydrated", "true");
+
+  // By default the filter hides what it leaves out.
+  await expect(board.card(kept.name)).toBeVisible();
+  await expect(board.card(other.name)).toBeHidden();
+  await expect(board.column("Not Started").locator(".count")).toHaveText("1 of 2 tasks");
+
+  // Fade: the card stays in its place, outlined, its details put away.
+  const remembered = page.waitForResponse((r) => r.url().includes("/preferences?filtered=fade"));
+  await page.getByLabel("Filtered cards").selectOption("Fade");
+  await remembered;
+  await expect(board.card(other.name)).toBeVisible();
+  await expect(board.card(other.name)).toHaveCSS("border-top-style", "dashed");
+  await expect(board.card(kept.name)).toHaveCSS("border-top-style", "solid");
+  await expect(board.column("Not Started").locator(".count")).toHaveText("1 of 2 tasks");
+  expect(await board.namesIn("Not Started")).toEqual([kept.name, other.name]);
+
+  // Dense: the same cards, shorter.
+  const comfortable = (await board.card(kept.name).boundingBox())!.height;
+  await page.getByLabel("Cards", { exact: true }).selectOption("Dense");
+  await expect.poll(async () => (await board.card(kept.name).boundingBox())!.height).toBeLessThan(comfortable * 0.75);
+
+  // Both are on the page the server sends next time: no flash of the other look.
+  await page.route("**/*.wasm", (route) => route.abort());
+  await page.reload();
+  await expect(page.locator("html")).toHaveAttribute("data-density", "dense");
+  await expect(page.locator("html")).toHaveAttribute("data-filtered", "fade");
+  await expect(board.card(other.name)).toBeVisible();
+  await expect(page.getByLabel("Cards", { exact: true })).toHaveValue("dense");
+  await page.unroute("**/*.wasm");
   await api.dispose();
 });

@@ -27,7 +27,7 @@ test("the Theme control applies at once, and the server paints the next page in 
   const theme = page.getByLabel("Theme");
   await expect(theme).toHaveValue("system");
 
-  const remembered = page.waitForResponse((r) => r.url().includes("/theme?theme=dark"));
+  const remembered = page.waitForResponse((r) => r.url().includes("/preferences?theme=dark"));
   await theme.selectOption({ label: "Dark" });
   expect(luminance(await canvas(page)), "dark at once").toBeLessThan(0.05);
   expect((await remembered).status()).toBe(204);
@@ -55,7 +55,7 @@ test("the Theme control applies at once, and the server paints the next page in 
   expect(heading.text).toEqual([255, 255, 255]);
 
   // System follows the operating system's setting, both ways, and is remembered too.
-  const system = page.waitForResponse((r) => r.url().includes("/theme?theme=system"));
+  const system = page.waitForResponse((r) => r.url().includes("/preferences?theme=system"));
   await page.getByLabel("Theme").selectOption({ label: "System" });
   await system;
   await page.emulateMedia({ colorScheme: "dark" });
@@ -153,6 +153,16 @@ for (const scheme of ["light", "dark"] as const) {
       await page.screenshot({ path: `test-results/board-add-task-${scheme}${suffix}.png` });
       await board.column("In Development").getByRole("button", { name: "Cancel" }).click();
 
+      // A card's "Move to…" menu, with the sprints it can go to.
+      await board.card(backlog.name).hover();
+      await board.moveButton(backlog.name).click();
+      const menu = page.getByRole("dialog", { name: `Move “${backlog.name}”` });
+      await expect(menu.getByText("Loading…")).toHaveCount(0);
+      found["move to menu"] = await seriousViolations(page);
+      await page.screenshot({ path: `test-results/move-to-${scheme}${suffix}.png` });
+      await page.keyboard.press("Escape");
+      await expect(menu).toBeHidden();
+
       await board.open(backlog.name);
       found["task dialog"] = await seriousViolations(page);
       await page.screenshot({ path: `test-results/task-dialog-${scheme}${suffix}.png` });
@@ -170,6 +180,18 @@ for (const scheme of ["light", "dark"] as const) {
       await expect(page.getByRole("list", { name: sprint.name })).toBeVisible();
       found["my tasks"] = await seriousViolations(page);
       await page.screenshot({ path: `test-results/my-tasks-${scheme}${suffix}.png`, fullPage: true });
+
+      // Dense cards, and the cards a filter leaves out faded instead of hidden.
+      const origin = new URL(page.url()).origin;
+      await context.addCookies([
+        { name: "scrum_density", value: "dense", url: origin },
+        { name: "scrum_filtered", value: "fade", url: origin },
+      ]);
+      await page.goto(`/sprint/${sprint.id}?q=Card%201`);
+      await expect(page.locator(".app")).toHaveAttribute("data-hydrated", "true");
+      await expect(page.locator(".task-item.outside")).not.toHaveCount(0);
+      found["dense board, faded cards"] = await seriousViolations(page);
+      await page.screenshot({ path: `test-results/board-dense-faded-${scheme}${suffix}.png`, fullPage: true });
 
       for (const [view, problems] of Object.entries(found)) {
         expect(problems, `${scheme}${suffix} ${view}`).toEqual([]);

@@ -29,7 +29,15 @@ pub fn move_task(store: BoardStore, api: Api, id: i32, target: Column, before: O
         .tasks
         .with_untracked(|tasks| column_order(tasks, target));
     let count = column.len();
-    if let Some(position) = column.iter().position(|other| *other == id) {
+    if target
+        .sprint
+        .is_some_and(|sprint| sprint != store.sprint_id())
+    {
+        // It leaves this board: no place here to tell.
+        store
+            .announcement
+            .set(format!("{name} moved to {}.", target.title));
+    } else if let Some(position) = column.iter().position(|other| *other == id) {
         store.announcement.set(format!(
             "{name} moved to {}, position {} of {count}.",
             target.title,

@@ -26,44 +26,52 @@ pub fn element_id(id: i32) -> String {
 
 /// One card, drawn from what it shows; the column replaces it when that changes.
 ///
-/// A card is plain markup: its events are handled once per list by [`CardGestures`], since a
-/// board of a thousand cards would otherwise hydrate eleven handlers on each of them.
+/// A card is plain markup (see [`crate::markup`]), one element for the column to place: its
+/// events are handled once per list by [`CardGestures`], since a board of a thousand cards
+/// would otherwise hydrate eleven handlers on each of them, and markup costs the bundle far
+/// less than the same elements as typed views.
 #[component]
 pub fn TaskCard(card: CardFace) -> impl IntoView {
     let store = expect_context::<BoardStore>();
-    let CardFace {
-        id,
-        name,
-        assigned,
-        due,
-        labels,
-        comments,
-        locked_by,
-    } = card;
     // Redrawn while it had the keyboard (a live edit, a lock): take the focus back.
-    if store.focused.get_value() == Some(id) {
-        refocus(id);
+    if store.focused.get_value() == Some(card.id) {
+        refocus(card.id);
     }
-    let locked = locked_by.is_some();
-    let meta = meta_html(&assigned, due, &labels, comments);
-    view! {
-        // Named by what it shows (name, labels, due date, comments, assignee, lock), as a
-        // sighted person reads it: a shorter label would hide what is on the card from a
-        // screen reader.
-        <div
-            class=if locked { "task-item locked" } else { "task-item" }
-            id=element_id(id)
-            tabindex="0"
-            role="button"
-            aria-describedby="card-help"
-            aria-disabled=locked.then_some("true")
-            draggable=if locked { "false" } else { "true" }
-        >
-            <span class="task-name">{name}</span>
-            {(!meta.is_empty()).then(|| view! { <span class="card-meta" inner_html=meta></span> })}
-            {locked_by.map(|who| view! { <span class="lock">{format!("{who} is moving this")}</span> })}
-        </div>
+    view! { <div class="card" inner_html=card_html(&card)></div> }
+}
+
+/// A card's markup: the card itself, a button named by what it shows (name, labels, due date,
+/// comments, assignee, lock, as a sighted person reads it: a shorter name would hide what is
+/// on the card from a screen reader), and beside it, not inside (a button holds no other
+/// control), its "Move to…" button. Every byte here is paid a thousand times on a large board
+/// (its page, its parse), so the button is bare: no class (it is the card's only button), its
+/// icon from the style sheet, its card the element before it.
+fn card_html(card: &CardFace) -> String {
+    let id = card.id;
+    let mut class = "task-item".to_owned();
+    if card.outside_filter {
+        class += " outside";
     }
+    let mut body = format!(r#"<span class="task-name">{}</span>"#, escape(&card.name));
+    let meta = meta_html(&card.assigned, card.due, &card.labels, card.comments);
+    if !meta.is_empty() {
+        body += &format!(r#"<span class="card-meta">{meta}</span>"#);
+    }
+    // Someone else is dragging it: it cannot be picked up or moved until they let go.
+    let (state, disabled) = match &card.locked_by {
+        Some(who) => {
+            class += " locked";
+            body += &format!(
+                r#"<span class="lock">{} is moving this</span>"#,
+                escape(who)
+            );
+            (r#"aria-disabled="true" draggable="false""#, " disabled")
+        }
+        None => (r#"draggable="true""#, ""),
+    };
+    format!(
+        r#"<div class="{class}" id="{CARD_ID_PREFIX}{id}" tabindex="0" role="button" aria-describedby="card-help" {state}>{body}</div><button aria-label="Move to…" aria-describedby="{CARD_ID_PREFIX}{id}"{disabled}></button>"#
+    )
 }
 
 /// What a card shows under its name, as markup (see [`crate::markup`]): labels, the due date
@@ -123,9 +131,12 @@ struct CardTarget {
     locked: bool,
 }
 
-/// The task id of the card at or around an event's target, if any.
+/// The task id of the card at or around an event's target (its "Move to…" button included),
+/// if any: where a drop lands.
 pub fn card_under(target: Option<web_sys::EventTarget>) -> Option<i32> {
-    CardTarget::under(target).map(|card| card.id)
+    let element = target?.dyn_into::<web_sys::Element>().ok()?;
+    let card = element.closest(".card").ok()??.first_element_child()?;
+    CardTarget::under(Some(card.into())).map(|card| card.id)
 }
 
 impl CardTarget {
@@ -251,7 +262,16 @@ impl CardGestures {
         if std::mem::take(&mut *self.swallow_click.write_value()) {
             return;
         }
-        if let Some(card) = CardTarget::of(&ev) {
+        let move_to = ev
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+            .and_then(|element| element.closest(".card > button").ok().flatten());
+        if let Some(button) = move_to {
+            let card = button.previous_element_sibling().map(Into::into);
+            if let Some(card) = CardTarget::under(card) {
+                super::move_to::open(self.store, self.api, card.id);
+            }
+        } else if let Some(card) = CardTarget::of(&ev) {
             self.store.editing.set(Some(card.id));
         }
     }

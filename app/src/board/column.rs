@@ -7,7 +7,7 @@ use leptos::{ev, prelude::*};
 use super::{
     actions,
     card::{CardGestures, TaskCard, card_under},
-    store::{BoardStore, Column, column_order},
+    store::{BoardStore, Column},
 };
 use crate::{
     api::use_api,
@@ -84,9 +84,10 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
         >
             <h2 id=heading>{column.title}</h2>
             <p class="count">{move || {
-                let shown = cards.with(Vec::len);
+                let (shown, all) = cards.with(|cards| {
+                    (cards.iter().filter(|card| !card.outside_filter).count(), cards.len())
+                });
                 if store.filter.with(|f| f.is_active()) {
-                    let all = store.tasks.with(|tasks| column_order(tasks, column).len());
                     format!("{shown} of {all} tasks")
                 } else if shown == 1 {
                     "1 task".to_owned()

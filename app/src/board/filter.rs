@@ -2,13 +2,15 @@
 //! assignee (me, nobody, or a person), a label, and the due date (overdue, this week, none).
 //! Filters live in the address (`?q=…&assignee=…&label=…&due=…`), so a filtered board can be
 //! shared, reloads as it was (the server renders it filtered), and back/forward step through
-//! filters. Cards that do not match are left out; each column says how many it shows.
+//! filters. Cards that do not match stay in place, hidden or faded as the reader chose (a
+//! display preference, see `components::preferences`); each column says how many match.
 
 use chrono::{Duration, NaiveDate};
 use leptos::{ev, prelude::*};
 
 use super::store::BoardStore;
 use crate::{
+    components::preferences::{DENSITY, FILTERED},
     markup::option,
     model::{Task, TaskStatus},
     routing::use_location,
@@ -228,6 +230,12 @@ pub fn FilterBar() -> impl IntoView {
             {move || store.filter.with(Filter::is_active).then(|| view! {
                 <button type="button" on:click=move |_| go(&|f| *f = Filter::default(), false)>"Clear filters"</button>
             })}
+            // How cards look, and what becomes of those the filter leaves out: preferences of
+            // the reader's, kept across boards and visits (not part of the address).
+            <div class="view-options">
+                {DENSITY.picker()}
+                {FILTERED.picker()}
+            </div>
         </form>
     }
 }

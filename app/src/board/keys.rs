@@ -4,23 +4,30 @@
 
 use leptos::prelude::*;
 
-#[cfg(all(feature = "browser", not(feature = "ssr")))]
 use super::store::BoardStore;
+use crate::api::Api;
 
 /// The "Keyboard shortcuts" button and the sheet it opens: a native modal `<dialog>`, which
 /// keeps the focus inside, closes on Esc or its "Close" (a `method="dialog"` form) and gives
 /// the focus back by itself, so the sheet needs no code in the bundle, only this constant
 /// markup (nothing in it comes from data, so nothing goes through `crate::markup::escape`).
-const SHEET: &str = r#"<button type="button" id="shortcuts-open" class="shortcuts-toggle" commandfor="shortcuts" command="show-modal" aria-keyshortcuts="?">Keyboard shortcuts</button><dialog id="shortcuts" class="dialog shortcuts" aria-labelledby="shortcuts-title"><h2 id="shortcuts-title">Keyboard shortcuts</h2><dl><dt><kbd>/</kbd></dt><dd>Filter tasks</dd><dt><kbd>j</kbd> <kbd>k</kbd></dt><dd>Next or previous card</dd><dt><kbd>Enter</kbd> <kbd>e</kbd></dt><dd>Open the card</dd><dt><kbd>←</kbd> <kbd>→</kbd></dt><dd>Move the card to the previous or next column</dd><dt><kbd>↑</kbd> <kbd>↓</kbd></dt><dd>Move the card up or down its column</dd><dt><kbd>n</kbd></dt><dd>New task, in the card's column (or the backlog)</dd><dt><kbd>Ctrl</kbd> <kbd>Z</kbd></dt><dd>Undo your last change here (with <kbd>Shift</kbd>: redo)</dd><dt><kbd>?</kbd></dt><dd>Show these shortcuts</dd><dt><kbd>Esc</kbd></dt><dd>Close a dialog</dd></dl><form method="dialog" class="actions"><button>Close</button></form></dialog>"#;
+const SHEET: &str = r#"<button type="button" id="shortcuts-open" class="shortcuts-toggle" commandfor="shortcuts" command="show-modal" aria-keyshortcuts="?">Keyboard shortcuts</button><dialog id="shortcuts" class="dialog shortcuts" aria-labelledby="shortcuts-title"><h2 id="shortcuts-title">Keyboard shortcuts</h2><dl><dt><kbd>/</kbd></dt><dd>Filter tasks</dd><dt><kbd>j</kbd> <kbd>k</kbd></dt><dd>Next or previous card</dd><dt><kbd>Enter</kbd> <kbd>e</kbd></dt><dd>Open the card</dd><dt><kbd>←</kbd> <kbd>→</kbd></dt><dd>Move the card to the previous or next column</dd><dt><kbd>↑</kbd> <kbd>↓</kbd></dt><dd>Move the card up or down its column</dd><dt><kbd>m</kbd></dt><dd>Move the card to another column, place or sprint</dd><dt><kbd>n</kbd></dt><dd>New task, in the card's column (or the backlog)</dd><dt><kbd>Ctrl</kbd> <kbd>Z</kbd></dt><dd>Undo your last change here (with <kbd>Shift</kbd>: redo)</dd><dt><kbd>?</kbd></dt><dd>Show these shortcuts</dd><dt><kbd>Esc</kbd></dt><dd>Close a dialog</dd></dl><form method="dialog" class="actions"><button>Close</button></form></dialog>"#;
 
-/// The "Keyboard shortcuts" button and its sheet, in place.
-pub fn sheet() -> impl IntoView {
-    view! { <span class="shortcuts-host" inner_html=SHEET></span> }
+/// The "Keyboard shortcuts" button and its sheet, in place, with the (empty) "Move to…"
+/// dialog, whose buttons are handled here.
+pub fn sheet(store: BoardStore, api: Api) -> impl IntoView {
+    view! {
+        <span
+            class="shortcuts-host"
+            inner_html=[SHEET, super::move_to::DIALOG].concat()
+            on:click=move |ev| super::move_to::chosen(store, api, &ev)
+        ></span>
+    }
 }
 
 /// A key pressed anywhere on the board's page (`window`'s `keydown`).
 #[cfg(all(feature = "browser", not(feature = "ssr")))]
-pub fn pressed(store: BoardStore, ev: &web_sys::KeyboardEvent) {
+pub fn pressed(store: BoardStore, api: Api, ev: &web_sys::KeyboardEvent) {
     use wasm_bindgen::JsCast;
     let dialog_open = store.editing.get_untracked().is_some()
         || document()
@@ -46,8 +53,9 @@ pub fn pressed(store: BoardStore, ev: &web_sys::KeyboardEvent) {
         "/" => focus("#filter-text"),
         "?" => click("#shortcuts-open"),
         key @ ("j" | "k") => {
-            // Cards in reading order: down each column, then the next column.
-            let Ok(cards) = document().query_selector_all(".task-item") else {
+            // Cards in reading order: down each column, then the next column; not those the
+            // filter leaves out.
+            let Ok(cards) = document().query_selector_all(".task-item:not(.outside)") else {
                 return;
             };
             let count = cards.length();
@@ -73,6 +81,10 @@ pub fn pressed(store: BoardStore, ev: &web_sys::KeyboardEvent) {
             }
         }
         "e" if focused.is_some() => store.editing.set(focused),
+        "m" => match focused {
+            Some(id) => super::move_to::open(store, api, id),
+            None => return,
+        },
         "n" => {
             // The column's "Add Task" (if its form is open already, nothing to click), then
             // its name field.

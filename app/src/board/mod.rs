@@ -15,6 +15,7 @@ mod keys;
 mod labels;
 #[cfg(all(feature = "browser", not(feature = "ssr")))]
 mod live;
+mod move_to;
 mod packed;
 pub mod store;
 
@@ -154,10 +155,12 @@ fn Board(data: BoardData) -> impl IntoView {
         let connection = live::connect(store);
         on_cleanup(move || connection.close());
     }
-    // Single-key shortcuts (`/`, `?`, j/k, e, n) from anywhere on the page.
+    // Single-key shortcuts (`/`, `?`, j/k, e, m, n) from anywhere on the page.
     #[cfg(all(feature = "browser", not(feature = "ssr")))]
     {
-        let keys = window_event_listener(leptos::ev::keydown, move |ev| keys::pressed(store, &ev));
+        let keys = window_event_listener(leptos::ev::keydown, move |ev| {
+            keys::pressed(store, api, &ev)
+        });
         on_cleanup(move || keys.remove());
     }
     // `resync` (or a stream that could not resume): fetch the board again, in place.
@@ -201,7 +204,7 @@ fn Board(data: BoardData) -> impl IntoView {
             >
                 "Activity"
             </button>
-            {keys::sheet()}
+            {keys::sheet(store, api)}
             {move || show_activity.get().then(|| view! { <history::ActivityPanel /> })}
             {move || match store.link.get() {
                 Link::Lost { retry_in } => Some(view! {
@@ -219,7 +222,7 @@ fn Board(data: BoardData) -> impl IntoView {
             })}
             <p class="visually-hidden" aria-live="polite">{move || store.announcement.get()}</p>
             <p id="card-help" class="visually-hidden">
-                "Enter opens the task. Arrow keys left and right move it to the previous or next column, up and down within the column."
+                "Enter opens the task. Arrow keys left and right move it to the previous or next column, up and down within the column. M chooses where to move it."
             </p>
             <filter::FilterBar />
             <div class="tasks">

@@ -110,6 +110,9 @@ pub struct CardFace {
     pub comments: u32,
     /// Someone else is dragging it.
     pub locked_by: Option<String>,
+    /// The filter leaves it out: it stays in its place, hidden or faded (the reader's
+    /// "Filtered cards" choice, applied by the style sheet).
+    pub outside_filter: bool,
 }
 
 /// A due date and how near it is, as of today.
@@ -211,7 +214,8 @@ impl BoardStore {
         task.sprint.is_none() || task.sprint == Some(self.sprint_id())
     }
 
-    /// What the cards of a column show, in display order: those the filter lets through.
+    /// What the cards of a column show, in display order, each marked with whether the filter
+    /// lets it through.
     pub fn column_cards(&self, column: Column) -> Vec<CardFace> {
         let today = crate::dates::today();
         let filter = self.filter.get();
@@ -222,7 +226,6 @@ impl BoardStore {
                     column_order(tasks, column)
                         .into_iter()
                         .filter_map(|id| tasks.get(&id))
-                        .filter(|task| !filter.is_active() || filter.matches(task, &me, today))
                         .map(|task| CardFace {
                             id: task.id,
                             name: task.name.clone(),
@@ -235,6 +238,7 @@ impl BoardStore {
                                 .collect(),
                             comments: task.comment_count,
                             locked_by: locks.get(&task.id).cloned(),
+                            outside_filter: filter.is_active() && !filter.matches(task, &me, today),
                         })
                         .collect()
                 })

@@ -31,7 +31,7 @@ pub fn Header() -> impl IntoView {
             <a href=crate::paths::href("/") class="title">
                 {crate::SITE_NAME}
             </a>
-            {crate::components::theme::picker()}
+            {crate::components::preferences::THEME.picker()}
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
                     auth.session.await.map(|info| {

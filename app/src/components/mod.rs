@@ -3,8 +3,8 @@
 pub mod dialog;
 pub mod form;
 pub mod header;
+pub mod preferences;
 pub mod sprint_form;
-pub mod theme;
 
 use leptos::prelude::*;
 

@@ -38,6 +38,11 @@ export class BoardPage {
     return this.column(column).getByRole("button", { name: new RegExp(`^${escape(name)}(\\s|$)`) });
   }
 
+  /** A card's "Move to…" button, beside it. */
+  moveButton(name: string): Locator {
+    return this.card(name).locator("xpath=..").getByRole("button", { name: "Move to…" });
+  }
+
   /** The names of a column's cards, top to bottom. */
   async namesIn(column: ColumnName): Promise<string[]> {
     return this.column(column).locator(".task-item .task-name").allInnerTexts();

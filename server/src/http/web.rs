@@ -65,7 +65,7 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     router
         .nest_service(&format!("/{}", options.site_pkg_dir), bundle)
         .merge(pages)
-        .route("/theme", post(choose_theme))
+        .route("/preferences", post(choose_preferences))
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -121,30 +121,41 @@ fn with_title_from_heading(page: &str) -> Option<String> {
     ))
 }
 
-/// `POST /theme?theme=dark`: remembers the "Theme" choice for a year (the app sends it in the
-/// background when someone chooses, having already set it on the page). A display preference
-/// and nothing else: an unknown value means "system".
-async fn choose_theme(
+/// `POST /preferences?theme=dark` (or `density=dense`, `filtered=fade`, several at once):
+/// remembers display preferences for a year, a cookie each (the app sends this in the
+/// background when someone chooses, having already applied it to the page). Preferences and
+/// nothing else: an unknown value means the default; a request naming no known preference is
+/// refused.
+async fn choose_preferences(
     axum::extract::State(state): axum::extract::State<AppState>,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
-    use app::components::theme;
+    use app::components::preferences::ALL;
     let query = query.unwrap_or_default();
-    let sent = form_urlencoded::parse(query.as_bytes())
-        .find(|(name, _)| name == "theme")
-        .map(|(_, value)| value.into_owned())
-        .unwrap_or_default();
-    let cookie = format!(
-        "{}={}; Path={}/; Max-Age=31536000; SameSite=Lax",
-        theme::COOKIE,
-        theme::known(&sent),
-        state.config.base_path
-    );
-    Response::builder()
-        .status(axum::http::StatusCode::NO_CONTENT)
-        .header(header::SET_COOKIE, cookie)
+    let mut response = Response::builder().status(axum::http::StatusCode::NO_CONTENT);
+    let mut chosen = 0;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if let Some(preference) = ALL.iter().find(|preference| preference.name == name) {
+            let cookie = format!(
+                "{}={}; Path={}/; Max-Age=31536000; SameSite=Lax",
+                preference.cookie(),
+                preference.known(&value),
+                state.config.base_path
+            );
+            response = response.header(header::SET_COOKIE, cookie);
+            chosen += 1;
+        }
+    }
+    if chosen == 0 {
+        let known: Vec<&str> = ALL.iter().map(|preference| preference.name).collect();
+        let message = format!("Name a preference to remember: {}.", known.join(", "));
+        return axum::response::IntoResponse::into_response(
+            crate::http::error::AppError::BadRequest(message),
+        );
+    }
+    response
         .body(Body::empty())
-        .expect("a cookie is a response")
+        .expect("cookies are a response")
 }
 
 /// Puts back the URI the client asked for (with its `BASE_PATH`), which the app matches.

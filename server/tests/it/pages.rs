@@ -275,10 +275,11 @@ async fn pages_render_while_other_routers_are_being_built() {
     builder.await.expect("routers built");
 }
 
-/// The "Theme" choice is remembered in a cookie; the server writes it on `<html data-theme>`
-/// (what the style sheet keys on) and marks it selected, so the first paint is already in it.
+/// Display preferences ("Theme", "Cards", "Filtered cards") are remembered in cookies; the
+/// server writes them on `<html data-theme data-density data-filtered>` (what the style sheet
+/// keys on) and marks them selected, so the first paint is already in them.
 #[tokio::test]
-async fn the_chosen_theme_is_on_the_page_the_server_sends() {
+async fn the_chosen_display_preferences_are_on_the_page_the_server_sends() {
     let app = TestApp::spawn(&Backend::Sqlite).await;
     let plain = app.get("/login").await;
     assert!(plain.text.contains(r#"<label for="theme">Theme</label>"#));
@@ -294,7 +295,10 @@ async fn the_chosen_theme_is_on_the_page_the_server_sends() {
         plain.text
     );
 
-    let chosen = app.call(Method::POST, "/theme?theme=dark").send().await;
+    let chosen = app
+        .call(Method::POST, "/preferences?theme=dark")
+        .send()
+        .await;
     assert_eq!(chosen.status, StatusCode::NO_CONTENT, "{}", chosen.text);
     let cookie = chosen.header("set-cookie").to_owned();
     assert!(cookie.starts_with("scrum_theme=dark;"), "{cookie}");
@@ -316,7 +320,7 @@ async fn the_chosen_theme_is_on_the_page_the_server_sends() {
 
     // Anything unknown is System.
     let odd = app
-        .call(Method::POST, "/theme?theme=%3Cscript%3E")
+        .call(Method::POST, "/preferences?theme=%3Cscript%3E")
         .send()
         .await;
     assert!(odd.header("set-cookie").starts_with("scrum_theme=system;"));
@@ -326,4 +330,52 @@ async fn the_chosen_theme_is_on_the_page_the_server_sends() {
         .send()
         .await;
     assert!(odd_page.text.contains(r#"<option value="system" selected"#));
+
+    // Cards: Comfortable unless Dense was chosen; filtered cards: hidden unless faded. Both
+    // at once is two cookies.
+    assert!(plain.text.contains(r#"data-density="comfortable""#));
+    assert!(plain.text.contains(r#"data-filtered="hide""#));
+    let both = app
+        .call(Method::POST, "/preferences?density=dense&filtered=fade")
+        .send()
+        .await;
+    assert_eq!(both.status, StatusCode::NO_CONTENT, "{}", both.text);
+    let cookies: Vec<&str> = both
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("scrum_density=dense;"))
+            && cookies
+                .iter()
+                .any(|c| c.starts_with("scrum_filtered=fade;")),
+        "{cookies:?}"
+    );
+    let board_prefs = app
+        .call(Method::GET, "/login")
+        .header("cookie", "scrum_density=dense; scrum_filtered=fade")
+        .send()
+        .await;
+    assert!(board_prefs.text.contains(r#"data-density="dense""#));
+    assert!(board_prefs.text.contains(r#"data-filtered="fade""#));
+    assert!(board_prefs.text.contains(r#"data-theme="system""#));
+
+    // Naming nothing it knows is refused, saying what it knows.
+    let unknown = app
+        .call(Method::POST, "/preferences?colour=red")
+        .send()
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown
+            .text
+            .contains("Name a preference to remember: theme, density, filtered."),
+        "{}",
+        unknown.text
+    );
+    assert!(unknown.headers.get("set-cookie").is_none());
 }

@@ -1,0 +1,162 @@
+//! "Move to…": moving a card without dragging it, from the card's "Move to…" button or `m`.
+//! A native modal `<dialog>` (the browser keeps the focus inside, closes it on Esc and gives
+//! the focus back to what opened it) lists where the card can go: another column (to its
+//! end), another place in its own column, another sprint that has not ended, or the backlog.
+//! Its content is markup written each time it opens (see [`crate::markup`]), and one handler
+//! on its host serves all its buttons: the whole menu costs the bundle little more than its
+//! words.
+
+use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
+
+use super::{
+    actions,
+    card::refocus,
+    store::{BoardStore, Column, column_order},
+};
+use crate::{
+    api::Api,
+    dates,
+    markup::{escape, marked},
+    model::{Sprint, TaskStatus},
+};
+
+/// The empty dialog, in place on the board; [`open`] fills it.
+pub const DIALOG: &str =
+    r#"<dialog id="move-to" class="dialog move-menu" aria-labelledby="move-to-title"></dialog>"#;
+
+fn dialog() -> Option<web_sys::HtmlDialogElement> {
+    document().get_element_by_id("move-to")?.dyn_into().ok()
+}
+
+/// Where task `id` is: its column, the column's task ids in order, and its index there.
+fn whereabouts(store: BoardStore, id: i32) -> Option<(Column, Vec<i32>, usize)> {
+    let column = store.column_of(id)?;
+    let ids = store
+        .tasks
+        .with_untracked(|tasks| column_order(tasks, column));
+    let here = ids.iter().position(|other| *other == id)?;
+    Some((column, ids, here))
+}
+
+/// Opens the menu for task `id`; the sprints it can go to arrive a moment later.
+pub fn open(store: BoardStore, api: Api, id: i32) {
+    let (Some(dialog), Some((column, ids, here))) = (dialog(), whereabouts(store, id)) else {
+        return;
+    };
+    let name = store
+        .tasks
+        .with_untracked(|tasks| tasks.get(&id).map(|task| task.name.clone()))
+        .unwrap_or_default();
+    let button = |choice: &str, text: &str, off: bool| {
+        let off = if off { " disabled" } else { "" };
+        format!(r#"<button type="button" data-move="{choice}"{off}>{text}</button>"#)
+    };
+    let last = ids.len() - 1;
+    let title = column.title;
+    let mut html = format!(
+        r#"<h2 id="move-to-title">Move “{}”</h2><p class="hint">Now in {title}, {} of {}.</p><h3 id="move-columns">To the end of</h3><div class="choices" role="group" aria-labelledby="move-columns">"#,
+        escape(&name),
+        here + 1,
+        ids.len()
+    );
+    for other in store.columns() {
+        html += &button(other.key, other.title, other == column);
+    }
+    html += &format!(
+        r#"</div><h3 id="move-places">Within {title}</h3><div class="choices" role="group" aria-labelledby="move-places">"#
+    );
+    html += &button("top", "To the top", here == 0);
+    html += &button("up", "Up one", here == 0);
+    html += &button("down", "Down one", here == last);
+    html += &button("bottom", "To the bottom", here == last);
+    html += r#"</div><h3 id="move-sprints-title">To another sprint</h3><div class="choices" id="move-sprints" role="group" aria-labelledby="move-sprints-title"><p class="hint">Loading…</p></div><form method="dialog" class="actions"><button>Cancel</button></form>"#;
+    dialog.set_inner_html(&html);
+    let _ = dialog.set_attribute("data-task", &id.to_string());
+    let _ = dialog.show_modal();
+
+    let board = store.sprint_id();
+    let path = format!(
+        "/api/sprints?end_min={}&ordering=end&page_size=100",
+        dates::today()
+    );
+    leptos::task::spawn_local(async move {
+        let html = match api.get_all::<Sprint>(&path).await {
+            Ok(sprints) => {
+                let choices: String = sprints
+                    .iter()
+                    .filter(|sprint| sprint.id != board)
+                    .map(|sprint| {
+                        let text = format!(
+                            "{} <span class=\"hint\">due {}</span>",
+                            escape(&sprint.display_name()),
+                            dates::display(sprint.end)
+                        );
+                        button(&sprint.id.to_string(), &text, false)
+                    })
+                    .collect();
+                if choices.is_empty() {
+                    r#"<p class="hint">No other sprint is open.</p>"#.to_owned()
+                } else {
+                    choices
+                }
+            }
+            Err(error) => format!(r#"<p class="error">{}</p>"#, escape(&error.message())),
+        };
+        if let Some(list) = document().get_element_by_id("move-sprints") {
+            list.set_inner_html(&html);
+        }
+    });
+}
+
+/// A choice made in the menu (a click on its host): the card moves, and keeps the keyboard
+/// where it lands; one that left the board hands it to its neighbour.
+pub fn chosen(store: BoardStore, api: Api, ev: &web_sys::Event) {
+    let (Some(choice), Some(dialog)) = (marked(ev, "data-move"), dialog()) else {
+        return;
+    };
+    let choice = choice.get_attribute("data-move").unwrap_or_default();
+    let Some(id) = dialog
+        .get_attribute("data-task")
+        .and_then(|id| id.parse().ok())
+    else {
+        return;
+    };
+    dialog.close();
+    let Some((column, ids, here)) = whereabouts(store, id) else {
+        return;
+    };
+    let (target, before) = match choice.as_str() {
+        "top" => (column, ids.first().copied()),
+        "up" => (column, here.checked_sub(1).map(|above| ids[above])),
+        // In front of the card after the next one, or to the end.
+        "down" => (column, ids.get(here + 2).copied()),
+        "bottom" => (column, None),
+        key => match (
+            store.columns().into_iter().find(|c| c.key == key),
+            key.parse::<i32>(),
+        ) {
+            (Some(other), _) => (other, None),
+            // Another sprint: to the end of the same column there (from the backlog, its
+            // first). The board's columns name none of that sprint's, hence the title.
+            (None, Ok(sprint)) => (
+                Column {
+                    key: "",
+                    title: "another sprint",
+                    sprint: Some(sprint),
+                    status: column
+                        .sprint
+                        .map_or(TaskStatus::NotStarted, |_| column.status),
+                },
+                None,
+            ),
+            (None, Err(_)) => return,
+        },
+    };
+    actions::move_task(store, api, id, target, before);
+    if target.sprint.is_none() || target.sprint == Some(store.sprint_id()) {
+        refocus(id);
+    } else if let Some(neighbour) = ids.get(here + 1).or(here.checked_sub(1).map(|i| &ids[i])) {
+        refocus(*neighbour);
+    }
+}
