@@ -388,3 +388,68 @@ pub fn refocus(id: i32) {
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn face(name: &str) -> CardFace {
+        CardFace {
+            id: 42,
+            name: name.to_owned(),
+            assigned: None,
+            due: None,
+            labels: Vec::new(),
+            comments: 0,
+            locked_by: None,
+            outside_filter: false,
+        }
+    }
+
+    #[test]
+    fn a_card_is_a_draggable_button_with_its_move_to_button_beside_it() {
+        let html = card_html(&face("Fix <b>login</b>"));
+        assert_eq!(
+            html,
+            r#"<div class="task-item" id="task-42" tabindex="0" role="button" aria-describedby="card-help" draggable="true"><span class="task-name">Fix &lt;b&gt;login&lt;/b&gt;</span></div><button aria-label="Move to…" aria-describedby="task-42"></button>"#
+        );
+    }
+
+    #[test]
+    fn a_card_someone_is_dragging_cannot_be_picked_up_or_moved() {
+        let html = card_html(&CardFace {
+            locked_by: Some("<bob>".into()),
+            ..face("Fix login")
+        });
+        assert!(
+            html.starts_with(r#"<div class="task-item locked" id="task-42""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"aria-disabled="true" draggable="false""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<span class="lock">&lt;bob&gt; is moving this</span>"#),
+            "{html}"
+        );
+        assert!(
+            html.ends_with(r#"aria-describedby="task-42" disabled></button>"#),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn a_card_the_filter_leaves_out_is_marked_for_the_style_sheet() {
+        let html = card_html(&CardFace {
+            outside_filter: true,
+            comments: 2,
+            ..face("Fix login")
+        });
+        assert!(
+            html.starts_with(r#"<div class="task-item outside""#),
+            "{html}"
+        );
+        assert!(html.contains(">2 comments</span></span>"), "{html}");
+    }
+}

@@ -88,7 +88,8 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
                     (cards.iter().filter(|card| !card.outside_filter).count(), cards.len())
                 });
                 if store.filter.with(|f| f.is_active()) {
-                    format!("{shown} of {all} tasks")
+                    let plural = if all == 1 { "" } else { "s" };
+                    format!("{shown} of {all} task{plural}")
                 } else if shown == 1 {
                     "1 task".to_owned()
                 } else {

@@ -126,37 +126,91 @@ pub fn chosen(store: BoardStore, api: Api, ev: &web_sys::Event) {
     let Some((column, ids, here)) = whereabouts(store, id) else {
         return;
     };
-    let (target, before) = match choice.as_str() {
-        "top" => (column, ids.first().copied()),
-        "up" => (column, here.checked_sub(1).map(|above| ids[above])),
-        // In front of the card after the next one, or to the end.
-        "down" => (column, ids.get(here + 2).copied()),
-        "bottom" => (column, None),
-        key => match (
-            store.columns().into_iter().find(|c| c.key == key),
-            key.parse::<i32>(),
-        ) {
-            (Some(other), _) => (other, None),
-            // Another sprint: to the end of the same column there (from the backlog, its
-            // first). The board's columns name none of that sprint's, hence the title.
-            (None, Ok(sprint)) => (
-                Column {
-                    key: "",
-                    title: "another sprint",
-                    sprint: Some(sprint),
-                    status: column
-                        .sprint
-                        .map_or(TaskStatus::NotStarted, |_| column.status),
-                },
-                None,
-            ),
-            (None, Err(_)) => return,
-        },
+    let Some((target, before)) = destination(&choice, column, store.columns(), &ids, here) else {
+        return;
     };
     actions::move_task(store, api, id, target, before);
     if target.sprint.is_none() || target.sprint == Some(store.sprint_id()) {
         refocus(id);
     } else if let Some(neighbour) = ids.get(here + 1).or(here.checked_sub(1).map(|i| &ids[i])) {
         refocus(*neighbour);
+    }
+}
+
+/// Where a menu choice sends the task at index `here` of `column` (whose ids, in order, are
+/// `ids`): the target column and the task to go in front of (`None`: the end), as a drop
+/// would. `columns` are the board's; a number is another sprint's id.
+fn destination(
+    choice: &str,
+    column: Column,
+    columns: [Column; 5],
+    ids: &[i32],
+    here: usize,
+) -> Option<(Column, Option<i32>)> {
+    Some(match choice {
+        "top" => (column, ids.first().copied()),
+        "up" => (column, Some(ids[here.checked_sub(1)?])),
+        // In front of the card after the next one, or to the end.
+        "down" if here + 1 < ids.len() => (column, ids.get(here + 2).copied()),
+        "bottom" => (column, None),
+        key => match columns.into_iter().find(|c| c.key == key) {
+            Some(other) => (other, None),
+            // Another sprint: to the end of the same column there (from the backlog, its
+            // first). The board's columns name none of that sprint's, hence the title.
+            None => (
+                Column {
+                    key: "",
+                    title: "another sprint",
+                    sprint: Some(key.parse().ok()?),
+                    status: column
+                        .sprint
+                        .map_or(TaskStatus::NotStarted, |_| column.status),
+                },
+                None,
+            ),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_choice_names_a_column_and_a_place_as_a_drop_would() {
+        let columns = Column::all(7);
+        let [backlog, todo, _, _, done] = columns;
+        let ids = [10, 11, 12, 13];
+        let to = |choice, here| destination(choice, todo, columns, &ids, here);
+        assert_eq!(to("top", 2), Some((todo, Some(10))));
+        assert_eq!(to("up", 2), Some((todo, Some(11))));
+        assert_eq!(to("up", 0), None, "nothing above the first");
+        assert_eq!(to("down", 1), Some((todo, Some(13))));
+        assert_eq!(
+            to("down", 2),
+            Some((todo, None)),
+            "down from last but one: the end"
+        );
+        assert_eq!(to("down", 3), None, "nothing below the last");
+        assert_eq!(to("bottom", 0), Some((todo, None)));
+        assert_eq!(to("done", 1), Some((done, None)));
+        assert_eq!(to("unassigned", 1), Some((backlog, None)));
+        assert_eq!(to("nonsense", 1), None);
+    }
+
+    #[test]
+    fn another_sprint_keeps_the_column_and_the_backlog_starts_it_not_started() {
+        let columns = Column::all(7);
+        let [backlog, _, active, _, _] = columns;
+        let (target, before) = destination("9", active, columns, &[1], 0).unwrap();
+        assert_eq!(
+            (target.sprint, target.status, before),
+            (Some(9), TaskStatus::InProgress, None)
+        );
+        let (target, _) = destination("9", backlog, columns, &[1], 0).unwrap();
+        assert_eq!(
+            (target.sprint, target.status),
+            (Some(9), TaskStatus::NotStarted)
+        );
     }
 }
