@@ -2,15 +2,12 @@
 // painted by the server on the next page, with or without the app's script; and an
 // accessibility scan (axe-core, injected into the page) of every main view in light and dark.
 // Screenshots of each view are kept in test-results/ as artifacts.
-import { readFileSync } from "node:fs";
 import { expect, type Page, test } from "@playwright/test";
 import { BoardPage } from "./pages/board-page";
 import { HomePage } from "./pages/home-page";
+import { seriousViolations } from "./support/axe";
 import { shownColours, luminance, contrast } from "./support/colours";
 import { apiAs, isoDate, signIn, unique, watchProblems } from "./support/fixtures";
-
-// Playwright runs from end2end/, where npm installed axe-core.
-const axeSource = readFileSync("node_modules/axe-core/axe.min.js", "utf8");
 
 /** The page's own background (the canvas the views sit on). */
 async function canvas(page: Page) {
@@ -67,25 +64,6 @@ test("the Theme control applies at once, and the server paints the next page in 
   expect(problems).toEqual([]);
 });
 
-/** Runs axe-core on the page as it is; returns its serious and critical violations. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  // Evaluated, not added as a <script>: the page's Content-Security-Policy rightly refuses
-  // inline scripts, and the scan must not need the policy loosened.
-  await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    // @ts-expect-error: axe is defined by the source evaluated above.
-    const results = await window.axe.run(document, { resultTypes: ["violations"] });
-    return results.violations.map((v: { id: string; impact: string; help: string; nodes: { target: string[] }[] }) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      targets: v.nodes.map((node) => node.target.join(" ")).slice(0, 5),
-    }));
-  });
-  return violations
-    .filter((v: { impact: string }) => v.impact === "serious" || v.impact === "critical")
-    .map((v: { id: string; impact: string; help: string; targets: string[] }) => `${v.impact} ${v.id}: ${v.help} (${v.targets.join(", ")})`);
-}
 
 for (const scheme of ["light", "dark"] as const) {
   test(`${scheme}: login, home, board, task dialog and My tasks pass an accessibility scan (screenshots kept)`, async ({ browser }) => {

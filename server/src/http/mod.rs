@@ -10,6 +10,7 @@ pub mod headers;
 pub mod health;
 pub mod origin;
 pub mod router;
+pub mod setup;
 pub mod socket;
 pub mod state;
 pub mod trace;

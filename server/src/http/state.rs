@@ -36,6 +36,8 @@ pub struct AppState {
     pub token_cache: Option<Arc<TokenCache>>,
     /// The `Strict-Transport-Security` value for HTTPS answers, from `HSTS_SECONDS`.
     pub hsts: axum::http::HeaderValue,
+    /// Whether no account exists yet, and the code that allows creating the first remotely.
+    pub first_run: Arc<crate::http::setup::FirstRun>,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
             config: Arc::new(config),
             throttle,
             hsts,
+            first_run: Arc::default(),
             password_checks: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             )),

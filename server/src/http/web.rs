@@ -61,11 +61,19 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             pages.route(path, get(move |request: Request<Body>| render(request)))
         })
         .route_layer(middleware::from_fn(with_original_uri))
-        .route_layer(middleware::from_fn(titled_by_heading));
+        .route_layer(middleware::from_fn(titled_by_heading))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::setup::first_run_first,
+        ));
     router
         .nest_service(&format!("/{}", options.site_pkg_dir), bundle)
         .merge(pages)
         .route("/preferences", post(choose_preferences))
+        .route(
+            "/setup",
+            get(crate::http::setup::page).post(crate::http::setup::submit),
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,

@@ -139,6 +139,17 @@ async fn serve() -> anyhow::Result<()> {
         .http_redirect_addr
         .map(|redirect_addr| (redirect_addr, config.allowed_hosts.clone()));
     let state = AppState::new(db, config).await?.with_database_bus().await?;
+    // The first run: say where to create the first account, and the code that allows it from
+    // another machine (valid while this process runs and no account exists).
+    if state.first_run.pending(&state.db).await.unwrap_or(false) {
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        tracing::warn!(
+            "No account exists yet: create the administrator at {scheme}://{addr}{}/setup \
+             from this machine, or from another with the setup code {}",
+            state.config.base_path,
+            state.first_run.code()
+        );
+    }
     let sweeper = state.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(std::time::Duration::from_secs(600));

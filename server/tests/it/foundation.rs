@@ -46,6 +46,8 @@ async fn the_api_root_lists_absolute_collection_urls_with_or_without_slash() {
 #[tokio::test]
 async fn the_home_page_is_server_rendered_and_loads_the_bundle() {
     let app = TestApp::spawn(&crate::harness::Backend::Sqlite).await;
+    // Pages need an account (with none, they lead to the first run's form).
+    app.create_user("someone", "someone-pass-1").await;
     let response = app.get("/").await;
     assert_eq!(response.status, StatusCode::OK);
     assert!(

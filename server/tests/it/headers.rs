@@ -145,6 +145,8 @@ async fn hashed_files_are_immutable_pages_revalidate_and_api_answers_are_not_sto
     std::fs::write(site.path().join("favicon.svg"), "<svg/>").unwrap();
     let root = site.path().display().to_string();
     let app = TestApp::spawn_with(&Backend::Sqlite, &[("LEPTOS_SITE_ROOT", root.as_str())]).await;
+    // Pages need an account (with none, they lead to the first run's form).
+    app.create_user("someone", "someone-pass-1").await;
 
     let hashed = app.get("/pkg/scrum.Hg83HrffVMd6aTqA0EPbCw.js").await;
     assert_eq!(hashed.status, StatusCode::OK);
@@ -258,6 +260,8 @@ async fn a_forwarded_host_from_a_trusted_proxy_must_be_allowed_too() {
 async fn the_api_and_the_stream_answer_only_allowed_networks() {
     let app =
         TestApp::spawn_with(&Backend::Sqlite, &[("API_ALLOWED_NETS", "10.0.0.0/8, ::1")]).await;
+    // Pages need an account (with none, they lead to the first run's form).
+    app.create_user("someone", "someone-pass-1").await;
     let inside = app
         .call(Method::GET, "/api/")
         .peer("10.20.30.40")

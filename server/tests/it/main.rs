@@ -25,5 +25,6 @@ mod log_secrets;
 mod pages;
 mod password_rehash;
 mod relocation;
+mod setup;
 mod source_rules;
 mod tls;

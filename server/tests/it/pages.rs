@@ -209,6 +209,8 @@ async fn home_lists_current_sprints_and_an_unknown_sprint_says_so() {
 #[tokio::test]
 async fn pages_carry_a_fresh_nonce_in_a_strict_content_security_policy() {
     let app = TestApp::spawn(&Backend::Sqlite).await;
+    // Pages need an account (with none, they lead to the first run's form).
+    app.create_user("someone", "someone-pass-1").await;
     let first = app.get("/").await;
     let policy = first.header("content-security-policy").to_owned();
     assert!(policy.contains("'wasm-unsafe-eval'"), "{policy}");
@@ -281,6 +283,8 @@ async fn pages_render_while_other_routers_are_being_built() {
 #[tokio::test]
 async fn the_chosen_display_preferences_are_on_the_page_the_server_sends() {
     let app = TestApp::spawn(&Backend::Sqlite).await;
+    // Pages need an account (with none, they lead to the first run's form).
+    app.create_user("someone", "someone-pass-1").await;
     let plain = app.get("/login").await;
     assert!(plain.text.contains(r#"<label for="theme">Theme</label>"#));
     assert!(

@@ -196,6 +196,8 @@ async fn the_bundle_is_named_by_its_hashes_and_may_come_from_a_cdn() {
 
     // From this server: hashed names under /pkg, immutable, with CORS for a CDN to mirror.
     let local = TestApp::spawn_with(&Backend::Sqlite, &env).await;
+    // Pages need an account (with none, they lead to the first run's form).
+    local.create_user("someone", "someone-pass-1").await;
     let page = local.get("/").await;
     assert!(
         page.text
@@ -226,6 +228,8 @@ async fn the_bundle_is_named_by_its_hashes_and_may_come_from_a_cdn() {
         ("ASSET_BASE_URL", "https://cdn.test/x/"),
     ];
     let cdn = TestApp::spawn_with(&Backend::Sqlite, &env_cdn).await;
+    // Pages need an account (with none, they lead to the first run's form).
+    cdn.create_user("someone", "someone-pass-1").await;
     let page = cdn.get("/").await;
     assert!(
         page.text
@@ -285,6 +289,8 @@ fn views_name_no_asset_path_but_through_the_resolver() {
 #[tokio::test]
 async fn at_the_root_deep_links_are_pages_and_unknown_api_paths_are_json() {
     let app = TestApp::spawn(&Backend::Sqlite).await;
+    // Pages need an account (with none, they lead to the first run's form).
+    app.create_user("someone", "someone-pass-1").await;
     let page = app.get("/sprint/5").await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.header("content-type").starts_with("text/html"));

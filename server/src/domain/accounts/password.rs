@@ -7,6 +7,63 @@ use argon2::{
     password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng},
 };
 
+/// The shortest password a person may choose in the site's own forms (the command line only
+/// warns, so scripts and test fixtures keep working).
+pub const MIN_LENGTH: usize = 10;
+
+/// Passwords of at least [`MIN_LENGTH`] characters that lists of leaked passwords start with.
+const COMMON: &[&str] = &[
+    "1234567890",
+    "0987654321",
+    "1122334455",
+    "1111111111",
+    "0000000000",
+    "123456789a",
+    "qwertyuiop",
+    "1q2w3e4r5t",
+    "1qaz2wsx3edc",
+    "qwerty1234",
+    "qwerty123456",
+    "password12",
+    "password123",
+    "password1234",
+    "passw0rd123",
+    "iloveyou12",
+    "abcdefghij",
+    "abc1234567",
+    "abcd123456",
+    "letmein123",
+    "welcome123",
+    "administrator",
+    "admin12345",
+    "changeme123",
+    "sunshine12",
+    "football12",
+    "baseball12",
+    "superman12",
+    "trustno1234",
+    "princess12",
+];
+
+/// What is wrong with `password` for an account named `username`, in words a person can act
+/// on; `None` when it will do.
+pub fn weakness(username: &str, password: &str) -> Option<String> {
+    let folded = password.to_lowercase();
+    if password.chars().count() < MIN_LENGTH {
+        Some(format!(
+            "This password is too short. It must contain at least {MIN_LENGTH} characters."
+        ))
+    } else if !username.is_empty() && folded.contains(&username.to_lowercase()) {
+        Some("The password may not contain the username.".into())
+    } else if COMMON.contains(&folded.as_str()) {
+        Some("This password is too common.".into())
+    } else if password.chars().all(|c| c.is_ascii_digit()) {
+        Some("This password is entirely numeric.".into())
+    } else {
+        None
+    }
+}
+
 /// Hashes `password` into a PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`).
 pub async fn hash(password: String) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(move || hash_blocking(&password)).await?
@@ -68,6 +125,29 @@ fn verify_blocking(password: &str, phc: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn people_choose_passwords_that_are_long_uncommon_and_not_their_name() {
+        assert!(
+            weakness("alice", "short")
+                .unwrap()
+                .contains("at least 10 characters")
+        );
+        assert!(
+            weakness("alice", "my-Alice-2026!")
+                .unwrap()
+                .contains("username")
+        );
+        assert_eq!(
+            weakness("bob", "Password123").as_deref(),
+            Some("This password is too common.")
+        );
+        assert_eq!(
+            weakness("bob", "20261206123").as_deref(),
+            Some("This password is entirely numeric.")
+        );
+        assert_eq!(weakness("bob", "correct horse battery"), None);
+    }
 
     #[tokio::test]
     async fn a_hash_is_argon2id_salted_and_verifies_only_its_password() {

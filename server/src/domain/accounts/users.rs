@@ -1,7 +1,11 @@
-//! User accounts: creation (used by `server createsuperuser`) and the rules usernames follow.
+//! User accounts: creation (`server createsuperuser`, and the first run's administrator) and
+//! the rules usernames follow.
 
 use chrono::Utc;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set,
+    Statement, TransactionTrait,
+};
 
 use crate::domain::{
     accounts::password,
@@ -26,6 +30,10 @@ pub enum CreateUserError {
     Invalid(String),
     #[error("a user named {0:?} already exists")]
     Taken(String),
+    /// The first run's account was asked for, but an account exists (made a moment ago by
+    /// someone else, or with the command line).
+    #[error("an account exists already")]
+    NotFirst,
     #[error(transparent)]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
@@ -59,12 +67,36 @@ fn validate_email(email: &str) -> Result<(), String> {
     }
 }
 
-/// Creates an active user with an argon2id password hash.
-/// Creates a user and logs it (the change log names `actor`, `None` from the command line).
+/// Creates an active user with an argon2id password hash, and logs it (the change log names
+/// `actor`, `None` from the command line).
 pub async fn create_user(
     store: &Store,
     actor: &Actor,
     new: NewUser,
+) -> Result<user::Model, CreateUserError> {
+    create(store, actor, new, false).await
+}
+
+/// The first run's administrator: created only while no account exists, which is checked in
+/// the transaction that creates it, so two people setting up at once get one account.
+pub async fn create_first(store: &Store, new: NewUser) -> Result<user::Model, CreateUserError> {
+    create(store, &Actor::command_line(), new, true).await
+}
+
+/// Whether no account exists yet (the first run).
+pub async fn none_yet(db: &impl sea_orm::ConnectionTrait) -> Result<bool, sea_orm::DbErr> {
+    Ok(user::Entity::find().one(db).await?.is_none())
+}
+
+/// PostgreSQL's transaction-scoped lock serialising the first run's account creation across
+/// instances (SQLite has the write gate and one writer).
+const FIRST_RUN_LOCK: i64 = 0x5343_5255_4d46_5253; // "SCRUMFRS"
+
+async fn create(
+    store: &Store,
+    actor: &Actor,
+    new: NewUser,
+    first_only: bool,
 ) -> Result<user::Model, CreateUserError> {
     let db = &store.db;
     validate_username(&new.username).map_err(CreateUserError::Invalid)?;
@@ -97,6 +129,19 @@ pub async fn create_user(
     };
     let _gate = store.write_gate().await;
     let txn = db.begin().await?;
+    if first_only {
+        if txn.get_database_backend() == DbBackend::Postgres {
+            txn.execute(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_advisory_xact_lock($1)",
+                [FIRST_RUN_LOCK.into()],
+            ))
+            .await?;
+        }
+        if !none_yet(&txn).await? {
+            return Err(CreateUserError::NotFirst);
+        }
+    }
     let created = model.insert(&txn).await?;
     let body =
         serde_json::to_value(store.broadcast().user(created.clone())).expect("users serialize");

@@ -1,0 +1,301 @@
+//! The first run: while no account exists, every page leads to "Create the administrator
+//! account" (`/setup`), so a new install is usable from a browser without the command line.
+//! The form is rendered and handled here alone (the browser bundle knows nothing of it, and
+//! needs nothing: it works without scripts). It is accepted from this machine (a loopback
+//! address), or from anywhere with the setup code the server writes to its log at start; once
+//! an account exists, `/setup` is gone (404) and the pages are the app's again.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use axum::{
+    Form,
+    extract::{Request, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use serde::Deserialize;
+
+use crate::{
+    domain::accounts::{
+        password, secrets, sessions,
+        users::{self, CreateUserError, NewUser},
+    },
+    http::{error::AppError, origin::RequestOrigin, state::AppState},
+};
+
+/// Whether the first run is still to be done, and its setup code.
+#[derive(Debug)]
+pub struct FirstRun {
+    code: String,
+    /// Set once an account is known to exist: from then on nobody asks the database again.
+    done: AtomicBool,
+}
+
+impl Default for FirstRun {
+    fn default() -> Self {
+        Self {
+            code: secrets::random_hex(8),
+            done: AtomicBool::new(false),
+        }
+    }
+}
+
+impl FirstRun {
+    /// The one-time code that allows the first run from another machine (16 hex digits).
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+
+    /// Whether no account exists yet. An account made any way (here, the command line,
+    /// another instance) ends the first run.
+    pub async fn pending(&self, db: &sea_orm::DatabaseConnection) -> Result<bool, AppError> {
+        if self.done.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        let pending = users::none_yet(db).await?;
+        if !pending {
+            self.done.store(true, Ordering::Relaxed);
+        }
+        Ok(pending)
+    }
+}
+
+/// On the app's pages: during the first run, to `/setup` instead.
+pub async fn first_run_first(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    if state.first_run.pending(&state.db).await? {
+        let to = format!("{}/setup", state.config.base_path);
+        return Ok((StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response());
+    }
+    Ok(next.run(request).await)
+}
+
+/// The form's fields, named as Django's forms name them.
+#[derive(Debug, Default, Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password1: String,
+    #[serde(default)]
+    password2: String,
+    #[serde(default)]
+    setup_code: String,
+}
+
+/// What went wrong with a submitted form, by field (`""`: the form as a whole).
+type Problems = Vec<(&'static str, String)>;
+
+/// `GET /setup`: the form, while no account exists.
+pub async fn page(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+) -> Result<Response, AppError> {
+    if !state.first_run.pending(&state.db).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(render(
+        &state,
+        &origin,
+        &SetupForm::default(),
+        &[],
+        StatusCode::OK,
+    ))
+}
+
+/// `POST /setup`: creates the administrator, signs them in and opens the site.
+pub async fn submit(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    headers: HeaderMap,
+    Form(form): Form<SetupForm>,
+) -> Result<Response, AppError> {
+    if !state.first_run.pending(&state.db).await? {
+        return Err(AppError::NotFound);
+    }
+    // Another site must not create an account of its choosing through this browser (which,
+    // on the server's own machine, would pass the loopback rule).
+    crate::http::extract::reject_foreign_origin(&headers, &origin)?;
+    let local = origin
+        .client_ip
+        .is_some_and(|ip| crate::http::origin::canonical(ip).is_loopback());
+    let mut problems = Problems::new();
+    if !local && !secrets_match(form.setup_code.trim(), state.first_run.code()) {
+        let message = if form.setup_code.is_empty() {
+            "From another machine, enter the setup code the server wrote to its log when it started."
+        } else {
+            "That is not the setup code the server wrote to its log."
+        };
+        problems.push(("setup_code", message.into()));
+    }
+    let username = form.username.trim();
+    if let Err(message) = users::validate_username(username) {
+        problems.push(("username", sentence(&message)));
+    }
+    if form.password1 != form.password2 {
+        problems.push(("password2", "The two password fields didn’t match.".into()));
+    } else if let Some(weakness) = password::weakness(username, &form.password1) {
+        problems.push(("password1", weakness));
+    }
+    if problems.is_empty() {
+        let created = users::create_first(
+            &state.store,
+            NewUser {
+                username: username.to_owned(),
+                email: form.email.trim().to_owned(),
+                password: form.password1.clone(),
+                is_superuser: true,
+            },
+        )
+        .await;
+        match created {
+            Ok(user) => return signed_in(&state, &origin, user.id).await,
+            Err(CreateUserError::NotFirst) => return Err(AppError::NotFound),
+            Err(CreateUserError::Invalid(message)) => {
+                let field = if message.contains("email") {
+                    "email"
+                } else {
+                    "username"
+                };
+                problems.push((field, sentence(&message)));
+            }
+            Err(CreateUserError::Taken(_)) => return Err(AppError::NotFound),
+            Err(CreateUserError::Db(error)) => return Err(error.into()),
+            Err(CreateUserError::Internal(error)) => return Err(AppError::Internal(error)),
+        }
+    }
+    let status = if problems.iter().any(|(field, _)| *field == "setup_code") {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    Ok(render(&state, &origin, &form, &problems, status))
+}
+
+/// The codes compared without telling, by the time taken, how much of a guess was right.
+fn secrets_match(given: &str, code: &str) -> bool {
+    secrets::digest(given) == secrets::digest(code)
+}
+
+/// A domain message ("the username may not be blank") as a sentence for the form.
+fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+    format!("{}{}.", first.unwrap_or_default(), chars.as_str())
+}
+
+/// A new session for the new administrator, and on to the site.
+async fn signed_in(
+    state: &AppState,
+    origin: &RequestOrigin,
+    user: i32,
+) -> Result<Response, AppError> {
+    let session = {
+        let _gate = state.write_gate().await;
+        sessions::create(&state.db, user, state.config.session_ttl).await?
+    };
+    let secure = origin.is_secure() || state.config.secure_cookies();
+    let cookie = sessions::cookie(
+        &session.id,
+        state.config.session_ttl,
+        secure,
+        &state.config.base_path,
+    );
+    let mut response = (
+        StatusCode::SEE_OTHER,
+        [(header::LOCATION, format!("{}/", state.config.base_path))],
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?,
+    );
+    Ok(response)
+}
+
+/// The page: the site's style sheet and a form that needs no script.
+fn render(
+    state: &AppState,
+    origin: &RequestOrigin,
+    form: &SetupForm,
+    problems: &[(&'static str, String)],
+    status: StatusCode,
+) -> Response {
+    let escape = app::markup::escape;
+    let local = origin
+        .client_ip
+        .is_some_and(|ip| crate::http::origin::canonical(ip).is_loopback());
+    let problem = |field: &str| {
+        problems
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, message)| {
+                format!(
+                    r#"<span class="error" id="{field}-error">{}</span>"#,
+                    escape(message)
+                )
+            })
+            .unwrap_or_default()
+    };
+    let described = |field: &str| {
+        if problems.iter().any(|(name, _)| *name == field) {
+            format!(r#" aria-invalid="true" aria-describedby="{field}-error""#)
+        } else {
+            String::new()
+        }
+    };
+    let code_field = if local {
+        String::new()
+    } else {
+        format!(
+            r#"<label for="id_setup_code">Setup code</label><input id="id_setup_code" name="setup_code" autocomplete="off" required{}><span class="hint">The server wrote it to its log when it started.</span>{}"#,
+            described("setup_code"),
+            problem("setup_code")
+        )
+    };
+    let css = escape(
+        &state
+            .assets
+            .url(&format!("{}.css", state.config.leptos.output_name)),
+    );
+    let action = escape(&format!("{}/setup", state.config.base_path));
+    let html = format!(
+        r#"<!DOCTYPE html><html lang="en" data-theme="system"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><title>Create the administrator account — {site}</title><link rel="stylesheet" href="{css}"></head><body><div class="app"><header class="site-header"><span class="title">{site}</span></header><main id="content"><section class="setup"><h1>Create the administrator account</h1><p>No account exists yet. This one manages the site: it can add the others.</p><form class="stacked" method="post" action="{action}"><label for="id_username">Username</label><input id="id_username" name="username" autocomplete="username" required maxlength="150" value="{username}"{username_described}>{username_problem}<label for="id_email">Email</label><input id="id_email" name="email" type="email" autocomplete="email" value="{email}">{email_problem}<label for="id_password1">Password</label><input id="id_password1" name="password1" type="password" autocomplete="new-password" required minlength="{min}"{password1_described}><span class="hint">At least {min} characters, not your username, not a common password.</span>{password1_problem}<label for="id_password2">Password (again)</label><input id="id_password2" name="password2" type="password" autocomplete="new-password" required{password2_described}>{password2_problem}{code_field}<div class="actions"><button type="submit" class="primary">Create account</button></div></form></section></main></div></body></html>"#,
+        site = app::SITE_NAME,
+        username = escape(form.username.trim()),
+        email = escape(form.email.trim()),
+        username_described = described("username"),
+        username_problem = problem("username"),
+        email_problem = problem("email"),
+        password1_described = described("password1"),
+        password1_problem = problem("password1"),
+        password2_described = described("password2"),
+        password2_problem = problem("password2"),
+        min = password::MIN_LENGTH,
+    );
+    let policy = format!(
+        "default-src 'none'; style-src 'self'{assets}; img-src 'self' data:; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
+        assets = state
+            .assets
+            .foreign_origin()
+            .map(|origin| format!(" {origin}"))
+            .unwrap_or_default()
+    );
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, policy),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        html,
+    )
+        .into_response()
+}
