@@ -1,6 +1,7 @@
 //! The command line of the `server` binary. These spellings are a contract that scripts use:
 //! `server [serve]`, `server migrate`, `server check-deploy`,
-//! `server createsuperuser --username U --email E [--password P]`.
+//! `server createsuperuser --username U --email E [--password P]`,
+//! `server users create NAME [--email E] [--password P]`, `server users list`.
 
 use std::{io::IsTerminal, process::ExitCode};
 
@@ -44,6 +45,25 @@ enum Command {
         #[arg(long, env = "SCRUM_PASSWORD", hide_env_values = true)]
         password: Option<String>,
     },
+    /// Manage accounts.
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum UsersCommand {
+    /// Create an ordinary account (the password may also come from SCRUM_PASSWORD). A weak
+    /// password is allowed here, with a warning: scripts and test fixtures choose their own.
+    Create {
+        username: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        /// Prefer SCRUM_PASSWORD: command lines are visible to other local users.
+        #[arg(long, env = "SCRUM_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+    },
+    /// List every account: username, email, whether active and a site administrator, joined.
+    List,
 }
 
 /// Parses the command line, runs the command, and turns failures into a message and exit code 1.
@@ -61,6 +81,12 @@ pub async fn run() -> ExitCode {
             email,
             password,
         } => create_superuser(username, email, password).await,
+        Command::Users(UsersCommand::Create {
+            username,
+            email,
+            password,
+        }) => create_account(username, email, password).await,
+        Command::Users(UsersCommand::List) => list_accounts().await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -284,6 +310,68 @@ async fn create_superuser(
     )
     .await?;
     println!("Superuser {:?} created.", user.username);
+    Ok(())
+}
+
+/// `server users create`: an ordinary account.
+async fn create_account(
+    username: String,
+    email: String,
+    password: Option<String>,
+) -> anyhow::Result<()> {
+    let password = match password {
+        Some(password) => password,
+        None => prompt_password()?,
+    };
+    if let Some(weakness) = crate::domain::accounts::password::weakness(&username, &password) {
+        eprintln!("warning: {weakness} (allowed from the command line)");
+    }
+    let (config, db) = load_config_and_db().await?;
+    let store = crate::domain::store::Store::new(db, &config);
+    let user = users::create_user(
+        &store,
+        &crate::domain::log::Actor::command_line(),
+        NewUser {
+            username,
+            email,
+            password,
+            is_superuser: false,
+        },
+    )
+    .await?;
+    println!("Account {:?} created.", user.username);
+    Ok(())
+}
+
+/// `server users list`: one line per account, in the order they joined.
+async fn list_accounts() -> anyhow::Result<()> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    let (_, db) = load_config_and_db().await?;
+    let accounts = crate::domain::db::entities::user::Entity::find()
+        .order_by_asc(crate::domain::db::entities::user::Column::Id)
+        .all(&db)
+        .await?;
+    let width = accounts
+        .iter()
+        .map(|user| user.username.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max("USERNAME".len());
+    println!(
+        "{:<width$}  {:<8}  {:<5}  {:<10}  EMAIL",
+        "USERNAME", "STATUS", "ADMIN", "JOINED"
+    );
+    for user in &accounts {
+        println!(
+            "{:<width$}  {:<8}  {:<5}  {:<10}  {}",
+            user.username,
+            if user.is_active { "active" } else { "inactive" },
+            if user.is_superuser { "yes" } else { "no" },
+            user.date_joined.date_naive(),
+            user.email
+        );
+    }
+    println!("{} account(s)", accounts.len());
     Ok(())
 }
 

@@ -107,6 +107,84 @@ async fn createsuperuser_refuses_a_taken_username() {
 }
 
 #[tokio::test]
+async fn users_create_makes_an_ordinary_account_and_warns_of_a_weak_password() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = server(&dir)
+        .args(["users", "create", "erin", "--email", "erin@example.com"])
+        .env("SCRUM_PASSWORD", "erin")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: This password is too short. It must contain at least 10 characters. (allowed from the command line)"),
+        "{stderr}"
+    );
+    let erin = find_user(&dir, "erin").await.expect("created");
+    assert!(erin.is_active && !erin.is_superuser);
+    assert_eq!(erin.email, "erin@example.com");
+    assert!(erin.password_hash.starts_with("$argon2id$"));
+
+    // A good password: no warning. A taken name: refused, saying so.
+    let output = server(&dir)
+        .args([
+            "users",
+            "create",
+            "frank",
+            "--password",
+            "a long and private phrase",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stderr.is_empty(), "{output:?}");
+    let taken = server(&dir)
+        .args([
+            "users",
+            "create",
+            "erin",
+            "--password",
+            "a long and private phrase",
+        ])
+        .output()
+        .unwrap();
+    assert!(!taken.status.success());
+    assert!(
+        String::from_utf8_lossy(&taken.stderr).contains(r#"a user named "erin" already exists"#)
+    );
+
+    // The list: every account, who is a site administrator, who is active.
+    let admin = server(&dir)
+        .args([
+            "createsuperuser",
+            "--username",
+            "root",
+            "--password",
+            "rootpass",
+        ])
+        .output()
+        .unwrap();
+    assert!(admin.status.success(), "{admin:?}");
+    let list = server(&dir).args(["users", "list"]).output().unwrap();
+    assert!(list.status.success(), "{list:?}");
+    let text = String::from_utf8_lossy(&list.stdout);
+    let lines: Vec<Vec<&str>> = text
+        .lines()
+        .map(|line| line.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        lines[0],
+        ["USERNAME", "STATUS", "ADMIN", "JOINED", "EMAIL"],
+        "{text}"
+    );
+    assert_eq!(lines[1][..3], ["erin", "active", "no"], "{text}");
+    assert_eq!(lines[1][4], "erin@example.com", "{text}");
+    assert_eq!(lines[2][..3], ["frank", "active", "no"], "{text}");
+    assert_eq!(lines[3][..3], ["root", "active", "yes"], "{text}");
+    assert_eq!(lines[4], ["3", "account(s)"], "{text}");
+}
+
+#[tokio::test]
 async fn migrate_creates_the_schema_and_exits() {
     let dir = tempfile::tempdir().unwrap();
     let output = server(&dir).arg("migrate").output().unwrap();
