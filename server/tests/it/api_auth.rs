@@ -12,7 +12,7 @@ use server::{
     domain::db::entities::{auth_token, session, user},
 };
 
-use crate::harness::{Auth, BASE, DEMO_PASSWORD, DEMO_USER, TestApp, backends, day, form};
+use crate::harness::{Auth, BASE, Backend, DEMO_PASSWORD, DEMO_USER, TestApp, backends, day, form};
 
 const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
 
@@ -1249,4 +1249,108 @@ async fn the_login_limits_come_from_the_configuration() {
         .send()
         .await;
     assert_throttled(&locked);
+}
+
+/// A person changes their own password with the current one: the old one stops working, their
+/// other browsers are signed out, and the browser that asked (and their tokens) carry on.
+#[tokio::test]
+async fn changing_ones_password_needs_the_old_one_and_signs_out_every_other_session() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let dana = app.create_user("dana", "dana-old-password").await;
+    let here = app.session_for(dana.id).await;
+    let elsewhere = app.session_for(dana.id).await;
+    let token = app.token_for(dana.id).await;
+    let change = |body: Value| {
+        app.call(Method::POST, "/api/me/password")
+            .auth(&Auth::Session(here.clone()))
+            .header("origin", BASE)
+            .json(body)
+            .send()
+    };
+
+    // What will not do, field by field, changing nothing.
+    for (body, field, message) in [
+        (
+            json!({"old_password": "wrong", "new_password1": "a long and private phrase", "new_password2": "a long and private phrase"}),
+            "old_password",
+            "Your old password was entered incorrectly. Please enter it again.",
+        ),
+        (
+            json!({"old_password": "dana-old-password", "new_password1": "a long and private phrase", "new_password2": "a long and private phrasE"}),
+            "new_password2",
+            "The two password fields didn’t match.",
+        ),
+        (
+            json!({"old_password": "dana-old-password", "new_password1": "dana-2026-12-06", "new_password2": "dana-2026-12-06"}),
+            "new_password2",
+            "The password may not contain the username.",
+        ),
+        (
+            json!({"old_password": "dana-old-password"}),
+            "new_password1",
+            "This field is required.",
+        ),
+    ] {
+        let refused = change(body).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{message}");
+        assert_eq!(refused.json()[field], json!([message]), "{}", refused.text);
+    }
+    let anonymous = app
+        .call(Method::POST, "/api/me/password")
+        .json(json!({"old_password": "x", "new_password1": "y", "new_password2": "y"}))
+        .send()
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get_json(&Auth::Session(elsewhere.clone()), "/api/session")
+            .await["user"]["username"],
+        "dana",
+        "refusals end nothing"
+    );
+
+    let changed = change(json!({
+        "old_password": "dana-old-password",
+        "new_password1": "a long and private phrase",
+        "new_password2": "a long and private phrase",
+    }))
+    .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.text);
+
+    let session = |id: &str| {
+        app.call(Method::GET, "/api/session")
+            .auth(&Auth::Session(id.to_owned()))
+            .send()
+    };
+    assert_eq!(
+        session(&here).await.status,
+        StatusCode::OK,
+        "the browser that asked"
+    );
+    assert_eq!(
+        session(&elsewhere).await.status,
+        StatusCode::UNAUTHORIZED,
+        "another browser"
+    );
+    let by_token = app
+        .call(Method::GET, "/api/sprints")
+        .auth(&token)
+        .send()
+        .await;
+    assert_eq!(
+        by_token.status,
+        StatusCode::OK,
+        "tokens have their own revocation"
+    );
+    let old = app
+        .call(Method::GET, "/api/sprints")
+        .auth(&Auth::basic("dana", "dana-old-password"))
+        .send()
+        .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    let new = app
+        .call(Method::GET, "/api/sprints")
+        .auth(&Auth::basic("dana", "a long and private phrase"))
+        .send()
+        .await;
+    assert_eq!(new.status, StatusCode::OK);
 }

@@ -64,6 +64,19 @@ pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<(), sea_orm::
     Ok(())
 }
 
+/// Ends every session of `user_id` except `keep` (the one asking, if it is a session).
+pub async fn delete_others(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    keep: Option<&str>,
+) -> Result<u64, sea_orm::DbErr> {
+    let mut others = session::Entity::delete_many().filter(session::Column::UserId.eq(user_id));
+    if let Some(keep) = keep {
+        others = others.filter(session::Column::IdHash.ne(digest(keep)));
+    }
+    Ok(others.exec(db).await?.rows_affected)
+}
+
 /// Deletes sessions past their expiry; returns how many.
 pub async fn sweep_expired(db: &impl ConnectionTrait) -> Result<u64, sea_orm::DbErr> {
     Ok(session::Entity::delete_many()

@@ -1,6 +1,7 @@
 //! Signing in and out: `POST/DELETE /api/token/` for scripts (the book's token endpoint, with
 //! revocation) and `GET/POST/DELETE /api/session` for the browser (an HttpOnly cookie).
-//! Both sign-ins re-hash a password stored with older argon2 settings.
+//! Both sign-ins re-hash a password stored with older argon2 settings. And a person's own
+//! password: `POST /api/me/password`.
 
 use app::model::SessionInfo;
 use axum::{
@@ -32,11 +33,72 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         "/api/token",
         post(obtain_token).delete(revoke_token),
     );
-    route_both(
+    let router = route_both(
         router,
         "/api/session",
         get(current_session).post(login).delete(logout),
-    )
+    );
+    route_both(router, "/api/me/password", post(change_password))
+}
+
+/// `POST /api/me/password`: a new password for the caller, who proves it is them with the
+/// current one (Django's `old_password`, `new_password1`, `new_password2`). Every other
+/// session of theirs ends (a browser signed in elsewhere, by someone who knew the old
+/// password, is signed out); the one asking stays signed in, and API tokens are left to their
+/// own revocation.
+#[utoipa::path(post, path = "/api/me/password", tag = "auth",
+    request_body(content = crate::http::api::openapi::PasswordChange, content_type = "application/json"),
+    responses((status = 204, description = "Changed; the caller's other sessions are ended"), (status = 400), (status = 401), (status = 429)))]
+async fn change_password(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    caller: CurrentUser,
+    input: Input,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let mut field = |name: &str| {
+        let value = input.text(name, None, &mut errors).unwrap_or_default();
+        if value.is_empty() {
+            errors.add(name, "This field is required.");
+        }
+        value
+    };
+    let old = field("old_password");
+    let new = field("new_password1");
+    let again = field("new_password2");
+    errors.into_result()?;
+    let mut errors = FieldErrors::default();
+    let username = caller.user.username.clone();
+    if verify_credentials(&state, &origin, &username, &old)
+        .await?
+        .is_none()
+    {
+        errors.add(
+            "old_password",
+            "Your old password was entered incorrectly. Please enter it again.",
+        );
+    } else if new != again {
+        errors.add("new_password2", "The two password fields didn’t match.");
+    } else if let Some(weakness) = password::weakness(&username, &new) {
+        errors.add("new_password2", weakness);
+    }
+    errors.into_result()?;
+    let hash = password::hash(new).await.map_err(AppError::Internal)?;
+    let keep = match &caller.method {
+        AuthMethod::Session { id, .. } => Some(id.as_str()),
+        _ => None,
+    };
+    {
+        use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
+        let _gate = state.write_gate().await;
+        let txn = state.db.begin().await?;
+        let mut changed = caller.user.clone().into_active_model();
+        changed.password_hash = Set(hash);
+        changed.update(&txn).await?;
+        sessions::delete_others(&txn, caller.user.id, keep).await?;
+        txn.commit().await?;
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Reads `username` and `password` with DRF's messages, then checks them (throttled).

@@ -85,6 +85,15 @@ pub struct Credentials {
     password: String,
 }
 
+/// A new password for the caller, who gives the current one.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct PasswordChange {
+    old_password: String,
+    new_password1: String,
+    new_password2: String,
+}
+
 struct Security;
 
 impl Modify for Security {
@@ -132,10 +141,11 @@ impl Modify for Security {
         super::history::of_sprint, super::history::undo_entry,
         super::auth::obtain_token, super::auth::revoke_token,
         super::auth::current_session, super::auth::login, super::auth::logout,
+        super::auth::change_password,
     ),
     components(schemas(
         Sprint, SprintLinks, Task, TaskLinks, User, UserLinks, MoveTask, SessionInfo,
-        SprintInput, TaskInput, Credentials, HistoryEntry, HistoryLinks,
+        SprintInput, TaskInput, Credentials, PasswordChange, HistoryEntry, HistoryLinks,
         Label, SelfLink, LabelInput, Comment, CommentLinks, CommentInput,
     )),
     modifiers(&Security),
