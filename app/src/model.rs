@@ -272,6 +272,21 @@ pub struct SessionInfo {
     pub csrf_token: String,
 }
 
+/// One of a person's browser sessions, as `GET /api/me/sessions` lists them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SessionSummary {
+    /// Names the session without revealing it: the start of its stored digest, never the
+    /// cookie.
+    pub id: String,
+    /// ISO 8601, UTC: when it was signed in.
+    pub created: String,
+    /// ISO 8601, UTC: when it ends unless signed out before.
+    pub expires: String,
+    /// Whether it is the session this request came with.
+    pub current: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -235,3 +235,26 @@ test("cards can be dense, and cards outside the filter fade instead of hiding; b
   await page.unroute("**/*.wasm");
   await api.dispose();
 });
+
+test("with the filter hiding cards, Move to… counts places among the cards shown", async ({ page }) => {
+  const api = await apiAs("alice");
+  const sprint = await api.sprint(unique("Filtered moves"), 27);
+  const first = await api.task({ name: unique("Shown first"), sprint: sprint.id, status: 1 });
+  const hidden = await api.task({ name: unique("Hidden between"), sprint: sprint.id, status: 1 });
+  const last = await api.task({ name: unique("Shown last"), sprint: sprint.id, status: 1 });
+  await signIn(page.context(), "alice");
+  const board = new BoardPage(page);
+  await page.goto(`/sprint/${sprint.id}?q=Shown`);
+  await expect(page.locator(".app")).toHaveAttribute("data-hydrated", "true");
+  await expect(board.card(hidden.name)).toHaveCount(0);
+
+  await board.card(last.name).focus();
+  await page.keyboard.press("m");
+  const menu = page.getByRole("dialog", { name: `Move “${last.name}”` });
+  await expect(menu).toContainText("Now in Not Started, 2 of 2.");
+  await menu.getByRole("button", { name: "Up one" }).click();
+  // Above the card shown above it, not merely above the hidden one.
+  await expect.poll(() => board.namesIn("Not Started")).toEqual([last.name, first.name, hidden.name]);
+  await expect(board.card(last.name)).toBeFocused();
+  await api.dispose();
+});

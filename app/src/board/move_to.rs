@@ -12,10 +12,11 @@ use leptos::wasm_bindgen::JsCast;
 use super::{
     actions,
     card::refocus,
-    store::{BoardStore, Column, column_order},
+    store::{BoardStore, Column},
 };
 use crate::{
     api::Api,
+    components::preferences::FILTERED,
     dates,
     markup::{escape, marked},
     model::{Sprint, TaskStatus},
@@ -29,18 +30,28 @@ fn dialog() -> Option<web_sys::HtmlDialogElement> {
     document().get_element_by_id("move-to")?.dyn_into().ok()
 }
 
-/// Where task `id` is: its column, the column's task ids in order, and its index there.
+/// Where task `id` is: its column, the column's task ids in order, and its index there. While
+/// the filter hides the cards it leaves out, places are counted among the cards shown, as
+/// the person sees them ("Up one" passes the card above, not a hidden one).
 fn whereabouts(store: BoardStore, id: i32) -> Option<(Column, Vec<i32>, usize)> {
     let column = store.column_of(id)?;
-    let ids = store
-        .tasks
-        .with_untracked(|tasks| column_order(tasks, column));
+    let hiding = FILTERED.current() == "hide";
+    let ids: Vec<i32> = store
+        .column_cards(column)
+        .into_iter()
+        .filter(|card| !(hiding && card.outside_filter))
+        .map(|card| card.id)
+        .collect();
     let here = ids.iter().position(|other| *other == id)?;
     Some((column, ids, here))
 }
 
-/// Opens the menu for task `id`; the sprints it can go to arrive a moment later.
+/// Opens the menu for task `id` (not while someone else is dragging it); the sprints it can
+/// go to arrive a moment later.
 pub fn open(store: BoardStore, api: Api, id: i32) {
+    if store.locks.with_untracked(|locks| locks.contains_key(&id)) {
+        return;
+    }
     let (Some(dialog), Some((column, ids, here))) = (dialog(), whereabouts(store, id)) else {
         return;
     };

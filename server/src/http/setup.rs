@@ -1,9 +1,10 @@
 //! The first run: while no account exists, every page leads to "Create the administrator
 //! account" (`/setup`), so a new install is usable from a browser without the command line.
 //! The form is rendered and handled here alone (the browser bundle knows nothing of it, and
-//! needs nothing: it works without scripts). It is accepted from this machine (a loopback
-//! address), or from anywhere with the setup code the server writes to its log at start; once
-//! an account exists, `/setup` is gone (404) and the pages are the app's again.
+//! needs nothing: it works without scripts). It is accepted from anywhere with the setup code
+//! the server writes to its log at start, and without it from this machine itself (outside
+//! production: see [`from_this_machine`]); once an account exists, `/setup` is gone (404) and
+//! the pages are the app's again.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -96,13 +97,15 @@ type Problems = Vec<(&'static str, String)>;
 pub async fn page(
     State(state): State<AppState>,
     origin: RequestOrigin,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
     if !state.first_run.pending(&state.db).await? {
         return Err(AppError::NotFound);
     }
+    let local = from_this_machine(&state, &headers, &origin);
     Ok(render(
         &state,
-        &origin,
+        local,
         &SetupForm::default(),
         &[],
         StatusCode::OK,
@@ -120,11 +123,14 @@ pub async fn submit(
         return Err(AppError::NotFound);
     }
     // Another site must not create an account of its choosing through this browser (which,
-    // on the server's own machine, would pass the loopback rule).
-    crate::http::extract::reject_foreign_origin(&headers, &origin)?;
-    let local = origin
-        .client_ip
-        .is_some_and(|ip| crate::http::origin::canonical(ip).is_loopback());
+    // on the server's own machine, would pass without the code): the form must say it comes
+    // from this site, which every browser's form post does.
+    if !posted_from_this_site(&headers, &origin) {
+        return Err(AppError::Forbidden(
+            "CSRF Failed: the form must be sent from this site's setup page.".into(),
+        ));
+    }
+    let local = from_this_machine(&state, &headers, &origin);
     let mut problems = Problems::new();
     if !local && !secrets_match(form.setup_code.trim(), state.first_run.code()) {
         let message = if form.setup_code.is_empty() {
@@ -175,7 +181,46 @@ pub async fn submit(
     } else {
         StatusCode::BAD_REQUEST
     };
-    Ok(render(&state, &origin, &form, &problems, status))
+    Ok(render(&state, local, &form, &problems, status))
+}
+
+/// Whether the request's `Origin` (or, without one, its `Referer`) is this site. Unlike the
+/// API's check, a missing or `null` origin is refused: nothing but this site's own page has
+/// reason to post the form.
+fn posted_from_this_site(headers: &HeaderMap, origin: &RequestOrigin) -> bool {
+    let own = origin.origin();
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    match (header("origin"), header("referer")) {
+        (Some(sent), _) if sent != "null" => sent == own,
+        (_, Some(referer)) => referer == own || referer.starts_with(&format!("{own}/")),
+        _ => false,
+    }
+}
+
+/// A request from this machine itself, which may skip the setup code: from a loopback
+/// address, to a loopback name, relayed by nothing, and not in production. A proxy or tunnel
+/// on the same machine makes every visitor arrive from a loopback address, so a request that
+/// names another host or carries forwarding headers needs the code; and in production, where
+/// such a proxy is the rule, every request does.
+fn from_this_machine(state: &AppState, headers: &HeaderMap, origin: &RequestOrigin) -> bool {
+    const RELAYED: [&str; 5] = [
+        "forwarded",
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-real-ip",
+    ];
+    let host = origin
+        .host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(origin.host.as_str(), |(host, _)| host);
+    state.config.environment != crate::config::Environment::Production
+        && !RELAYED.iter().any(|name| headers.contains_key(*name))
+        && matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+        && origin
+            .client_ip
+            .is_some_and(|ip| crate::http::origin::canonical(ip).is_loopback())
 }
 
 /// The codes compared without telling, by the time taken, how much of a guess was right.
@@ -219,18 +264,16 @@ async fn signed_in(
     Ok(response)
 }
 
-/// The page: the site's style sheet and a form that needs no script.
+/// The page: the site's style sheet and a form that needs no script; the setup code's field
+/// unless the request is `local` ([`from_this_machine`]).
 fn render(
     state: &AppState,
-    origin: &RequestOrigin,
+    local: bool,
     form: &SetupForm,
     problems: &[(&'static str, String)],
     status: StatusCode,
 ) -> Response {
     let escape = app::markup::escape;
-    let local = origin
-        .client_ip
-        .is_some_and(|ip| crate::http::origin::canonical(ip).is_loopback());
     let problem = |field: &str| {
         problems
             .iter()

@@ -167,7 +167,11 @@ async fn serve() -> anyhow::Result<()> {
     let state = AppState::new(db, config).await?.with_database_bus().await?;
     // The first run: say where to create the first account, and the code that allows it from
     // another machine (valid while this process runs and no account exists).
-    if state.first_run.pending(&state.db).await.unwrap_or(false) {
+    let pending = state.first_run.pending(&state.db).await.unwrap_or_else(|error| {
+        tracing::warn!(%error, "could not tell whether an account exists; the setup code follows");
+        true
+    });
+    if pending {
         let scheme = if tls.is_some() { "https" } else { "http" };
         tracing::warn!(
             "No account exists yet: create the administrator at {scheme}://{addr}{}/setup \

@@ -1354,3 +1354,81 @@ async fn changing_ones_password_needs_the_old_one_and_signs_out_every_other_sess
         .await;
     assert_eq!(new.status, StatusCode::OK);
 }
+
+/// A person sees their browser sessions (never a cookie) and can end them all at once.
+#[tokio::test]
+async fn ones_sessions_are_listed_and_sign_out_everywhere_ends_them_all() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let erin = app.create_user("erin", "erin-password-1").await;
+    let older = app.session_for(erin.id).await;
+    let here = app.session_for(erin.id).await;
+    let token = app.token_for(erin.id).await;
+    let someone_else = app.create_user("frank", "frank-password-1").await;
+    let franks = app.session_for(someone_else.id).await;
+
+    let listed = app
+        .get_json(&Auth::Session(here.clone()), "/api/me/sessions")
+        .await;
+    let listed = listed.as_array().expect("a list");
+    assert_eq!(listed.len(), 2, "{listed:?}: only erin's");
+    let current: Vec<bool> = listed
+        .iter()
+        .map(|s| s["current"].as_bool().unwrap())
+        .collect();
+    assert_eq!(current.iter().filter(|c| **c).count(), 1, "{listed:?}");
+    for session in listed {
+        let id = session["id"].as_str().unwrap();
+        assert_eq!(id.len(), 12);
+        assert!(
+            !here.contains(id) && !older.contains(id),
+            "never the cookie"
+        );
+        assert!(session["created"].as_str().unwrap().ends_with('Z'));
+    }
+    // By token: the sessions are listed, none of them current.
+    let by_token = app.get_json(&token, "/api/me/sessions").await;
+    assert!(
+        by_token
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["current"] == json!(false))
+    );
+
+    let everywhere = app
+        .call(Method::DELETE, "/api/me/sessions")
+        .auth(&Auth::Session(here.clone()))
+        .header("origin", BASE)
+        .send()
+        .await;
+    assert_eq!(
+        everywhere.status,
+        StatusCode::NO_CONTENT,
+        "{}",
+        everywhere.text
+    );
+    assert!(
+        everywhere
+            .header("set-cookie")
+            .starts_with("scrum_session=;")
+    );
+    for id in [&here, &older] {
+        let answer = app
+            .call(Method::GET, "/api/session")
+            .auth(&Auth::Session(id.clone()))
+            .send()
+            .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
+    }
+    let franks = app
+        .call(Method::GET, "/api/session")
+        .auth(&Auth::Session(franks))
+        .send()
+        .await;
+    assert_eq!(
+        franks.status,
+        StatusCode::OK,
+        "someone else's sessions stay"
+    );
+    assert_eq!(app.get_json(&token, "/api/me/sessions").await, json!([]));
+}

@@ -155,6 +155,7 @@ async fn every_write_route_logs_its_change() {
         ("post", "/api/session"),
         ("delete", "/api/session"),
         ("post", "/api/me/password"),
+        ("delete", "/api/me/sessions"),
     ];
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;

@@ -6,7 +6,7 @@ use axum::http::{Method, StatusCode};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use server::domain::db::entities::user;
 
-use crate::harness::{Backend, TestApp, backends};
+use crate::harness::{BASE, Backend, TestApp, backends};
 
 const GOOD: [(&str, &str); 4] = [
     ("username", "admin"),
@@ -26,6 +26,7 @@ async fn with_no_account_every_page_leads_to_creating_the_administrator() {
     let form = app
         .call(Method::GET, "/setup")
         .peer("127.0.0.1")
+        .header("origin", BASE)
         .send()
         .await;
     assert_eq!(form.status, StatusCode::OK);
@@ -58,6 +59,7 @@ async fn from_this_machine_the_form_creates_a_signed_in_administrator_once() {
     let created = app
         .call(Method::POST, "/setup")
         .peer("127.0.0.1")
+        .header("origin", BASE)
         .form(&GOOD)
         .send()
         .await;
@@ -95,6 +97,7 @@ async fn from_this_machine_the_form_creates_a_signed_in_administrator_once() {
     let again = app
         .call(Method::POST, "/setup")
         .peer("127.0.0.1")
+        .header("origin", BASE)
         .form(&[
             ("username", "mallory"),
             ("password1", "another long secret"),
@@ -116,6 +119,7 @@ async fn from_elsewhere_it_takes_the_setup_code_from_the_log() {
     let page = app
         .call(Method::GET, "/setup")
         .peer("203.0.113.9")
+        .header("origin", BASE)
         .send()
         .await;
     assert!(page.text.contains(">Setup code</label>"), "{}", page.text);
@@ -123,6 +127,7 @@ async fn from_elsewhere_it_takes_the_setup_code_from_the_log() {
     let refused = app
         .call(Method::POST, "/setup")
         .peer("203.0.113.9")
+        .header("origin", BASE)
         .form(&GOOD)
         .send()
         .await;
@@ -141,6 +146,7 @@ async fn from_elsewhere_it_takes_the_setup_code_from_the_log() {
     let refused = app
         .call(Method::POST, "/setup")
         .peer("203.0.113.9")
+        .header("origin", BASE)
         .form(&wrong)
         .send()
         .await;
@@ -158,6 +164,7 @@ async fn from_elsewhere_it_takes_the_setup_code_from_the_log() {
     let created = app
         .call(Method::POST, "/setup")
         .peer("203.0.113.9")
+        .header("origin", BASE)
         .form(&right)
         .send()
         .await;
@@ -172,6 +179,7 @@ async fn a_form_that_will_not_do_says_why_field_by_field_and_creates_nothing() {
         async move {
             app.call(Method::POST, "/setup")
                 .peer("127.0.0.1")
+                .header("origin", BASE)
                 .form(&pairs)
                 .send()
                 .await
@@ -238,6 +246,55 @@ async fn a_form_that_will_not_do_says_why_field_by_field_and_creates_nothing() {
         .send()
         .await;
     assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+    // Nor can a page that hides where it comes from (no Origin, or `null`, and no Referer).
+    for origin in [None, Some("null")] {
+        let mut call = app.call(Method::POST, "/setup").peer("127.0.0.1");
+        if let Some(origin) = origin {
+            call = call.header("origin", origin);
+        }
+        assert_eq!(
+            call.form(&GOOD).send().await.status,
+            StatusCode::FORBIDDEN,
+            "{origin:?}"
+        );
+    }
+    assert_eq!(
+        app.get("/").await.status,
+        StatusCode::SEE_OTHER,
+        "still no account"
+    );
+}
+
+/// A proxy or tunnel on the server's machine makes every visitor arrive from a loopback
+/// address: a request that names another host, or that was relayed, needs the code.
+#[tokio::test]
+async fn a_loopback_address_behind_a_proxy_or_under_another_name_needs_the_code() {
+    let app = TestApp::spawn_with(
+        &Backend::Sqlite,
+        &[("ALLOWED_HOSTS", "localhost,scrum.example.com")],
+    )
+    .await;
+    let named = app
+        .call(Method::GET, "/setup")
+        .peer("127.0.0.1")
+        .header("host", "scrum.example.com")
+        .send()
+        .await;
+    assert!(named.text.contains(">Setup code</label>"), "{}", named.text);
+    let relayed = app
+        .call(Method::POST, "/setup")
+        .peer("127.0.0.1")
+        .header("origin", BASE)
+        .header("x-forwarded-for", "198.51.100.7")
+        .form(&GOOD)
+        .send()
+        .await;
+    assert_eq!(relayed.status, StatusCode::FORBIDDEN);
+    assert!(
+        relayed.text.contains("enter the setup code"),
+        "{}",
+        relayed.text
+    );
     assert_eq!(
         app.get("/").await.status,
         StatusCode::SEE_OTHER,
@@ -276,11 +333,13 @@ async fn two_setups_at_once_make_one_administrator() {
         let (one, two) = tokio::join!(
             app.call(Method::POST, "/setup")
                 .peer("127.0.0.1")
+                .header("origin", BASE)
                 .form(&form("first"))
                 .send(),
             second
                 .call(Method::POST, "/setup")
                 .peer("127.0.0.1")
+                .header("origin", BASE)
                 .form(&form("second"))
                 .send(),
         );

@@ -64,6 +64,20 @@ pub async fn delete(db: &impl ConnectionTrait, id: &str) -> Result<(), sea_orm::
     Ok(())
 }
 
+/// The live sessions of `user_id`, newest first.
+pub async fn of_user(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<session::Model>, sea_orm::DbErr> {
+    use sea_orm::QueryOrder;
+    session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::Expires.gt(Utc::now()))
+        .order_by_desc(session::Column::Created)
+        .all(db)
+        .await
+}
+
 /// Ends every session of `user_id` except `keep` (the one asking, if it is a session).
 pub async fn delete_others(
     db: &impl ConnectionTrait,

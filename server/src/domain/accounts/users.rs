@@ -78,9 +78,15 @@ pub async fn create_user(
 }
 
 /// The first run's administrator: created only while no account exists, which is checked in
-/// the transaction that creates it, so two people setting up at once get one account.
+/// the transaction that creates it, so two people setting up at once get one account. The
+/// log names the new account as its own author (the person at the setup form; no account
+/// existed to act for them).
 pub async fn create_first(store: &Store, new: NewUser) -> Result<user::Model, CreateUserError> {
-    create(store, &Actor::command_line(), new, true).await
+    let author = Actor {
+        id: None,
+        username: Some(new.username.clone()),
+    };
+    create(store, &author, new, true).await
 }
 
 /// Whether no account exists yet (the first run).

@@ -38,7 +38,68 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         "/api/session",
         get(current_session).post(login).delete(logout),
     );
-    route_both(router, "/api/me/password", post(change_password))
+    let router = route_both(router, "/api/me/password", post(change_password));
+    route_both(
+        router,
+        "/api/me/sessions",
+        get(my_sessions).delete(sign_out_everywhere),
+    )
+}
+
+/// How many hex digits of a session's digest name it in `GET /api/me/sessions`.
+const SESSION_HANDLE_LEN: usize = 12;
+
+/// `GET /api/me/sessions`: the caller's browser sessions, newest first, the one this request
+/// came with marked `current`.
+#[utoipa::path(get, path = "/api/me/sessions", tag = "auth",
+    responses((status = 200, body = Vec<app::model::SessionSummary>), (status = 401)))]
+async fn my_sessions(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+) -> Result<Response, AppError> {
+    let current = match &caller.method {
+        AuthMethod::Session { id, .. } => Some(crate::domain::accounts::secrets::digest(id)),
+        _ => None,
+    };
+    let listed: Vec<app::model::SessionSummary> = sessions::of_user(&state.db, caller.user.id)
+        .await?
+        .into_iter()
+        .map(|session| app::model::SessionSummary {
+            id: session.id_hash.chars().take(SESSION_HANDLE_LEN).collect(),
+            created: crate::domain::render::timestamp(session.created),
+            expires: crate::domain::render::timestamp(session.expires),
+            current: current.as_deref() == Some(session.id_hash.as_str()),
+        })
+        .collect();
+    Ok(Json(listed).into_response())
+}
+
+/// `DELETE /api/me/sessions`: "sign out everywhere": every browser session of the caller
+/// ends, this one too (its cookie is cleared). API tokens are revoked one by one
+/// (`DELETE /api/token/`).
+#[utoipa::path(delete, path = "/api/me/sessions", tag = "auth",
+    responses((status = 204, description = "Every session of the caller has ended"), (status = 401)))]
+async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    origin: RequestOrigin,
+    caller: CurrentUser,
+) -> Result<Response, AppError> {
+    {
+        let _gate = state.write_gate().await;
+        sessions::delete_others(&state.db, caller.user.id, None).await?;
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if matches!(caller.method, AuthMethod::Session { .. }) {
+        response.headers_mut().insert(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&sessions::clearing_cookie(
+                origin.is_secure() || state.config.secure_cookies(),
+                &state.config.base_path,
+            ))
+            .map_err(|e| AppError::Internal(e.into()))?,
+        );
+    }
+    Ok(response)
 }
 
 /// `POST /api/me/password`: a new password for the caller, who proves it is them with the

@@ -17,7 +17,7 @@ use utoipa::{
 
 use app::model::{
     Comment, CommentLinks, HistoryEntry, HistoryLinks, Label, MoveTask, SelfLink, SessionInfo,
-    Sprint, SprintLinks, Task, TaskLinks, User, UserLinks,
+    SessionSummary, Sprint, SprintLinks, Task, TaskLinks, User, UserLinks,
 };
 
 /// Fields accepted when writing a sprint (JSON or form). Read-only and unknown keys are ignored.
@@ -141,11 +141,12 @@ impl Modify for Security {
         super::history::of_sprint, super::history::undo_entry,
         super::auth::obtain_token, super::auth::revoke_token,
         super::auth::current_session, super::auth::login, super::auth::logout,
-        super::auth::change_password,
+        super::auth::change_password, super::auth::my_sessions, super::auth::sign_out_everywhere,
     ),
     components(schemas(
         Sprint, SprintLinks, Task, TaskLinks, User, UserLinks, MoveTask, SessionInfo,
-        SprintInput, TaskInput, Credentials, PasswordChange, HistoryEntry, HistoryLinks,
+        SprintInput, TaskInput, Credentials, PasswordChange, SessionSummary, HistoryEntry,
+        HistoryLinks,
         Label, SelfLink, LabelInput, Comment, CommentLinks, CommentInput,
     )),
     modifiers(&Security),
