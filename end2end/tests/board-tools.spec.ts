@@ -146,7 +146,9 @@ test("Move to… moves a card by keyboard: to a column, within its column, to an
   await board.goto(sprint.id);
   const menu = page.getByRole("dialog", { name: `Move “${third.name}”` });
 
-  // Tab from the card to its "Move to…" button; Enter opens the menu on the card's place.
+  // Tab from the card to its "Move to…" button (the app adds it to the server's cards once
+  // the board is live); Enter opens the menu on the card's place.
+  await expect(board.moveButton(third.name)).toBeAttached();
   await board.card(third.name).focus();
   await page.keyboard.press("Tab");
   const button = board.moveButton(third.name);

@@ -37,16 +37,40 @@ pub fn TaskCard(card: CardFace) -> impl IntoView {
     if store.focused.get_value() == Some(card.id) {
         refocus(card.id);
     }
-    view! { <div class="card" inner_html=card_html(&card)></div> }
+    // The server leaves out the "Move to…" button (see [`add_move_buttons`]).
+    let with_move = cfg!(all(feature = "browser", not(feature = "ssr")));
+    view! { <div class="card" inner_html=card_html(&card, with_move)></div> }
+}
+
+/// A card's "Move to…" button, beside the card, not inside it (a button holds no other
+/// control). Bare, as it is repeated on every card: no class (it is the card's only button),
+/// its icon from the style sheet, its card the element before it (which the menu's title
+/// names).
+const MOVE_BUTTON: &str = r#"<button aria-label="Move to…"></button>"#;
+
+/// The "Move to…" buttons of the cards the server rendered, which come without them: they work
+/// only with the app running, and two more elements on each of a thousand cards made the
+/// first page slower to parse. Added once the board is live, in a task of their own.
+#[cfg(all(feature = "browser", not(feature = "ssr")))]
+pub fn add_move_buttons() {
+    let Ok(cards) = document().query_selector_all(".card:not(:has(> button))") else {
+        return;
+    };
+    for at in 0..cards.length() {
+        if let Some(card) = cards
+            .item(at)
+            .and_then(|card| card.dyn_into::<web_sys::Element>().ok())
+        {
+            let _ = card.insert_adjacent_html("beforeend", MOVE_BUTTON);
+        }
+    }
 }
 
 /// A card's markup: the card itself, a button named by what it shows (name, labels, due date,
 /// comments, assignee, lock, as a sighted person reads it: a shorter name would hide what is
-/// on the card from a screen reader), and beside it, not inside (a button holds no other
-/// control), its "Move to…" button. Every byte here is paid a thousand times on a large board
-/// (its page, its parse), so the button is bare: no class (it is the card's only button), its
-/// icon from the style sheet, its card the element before it.
-fn card_html(card: &CardFace) -> String {
+/// on the card from a screen reader), and `with_move`, its [`MOVE_BUTTON`] (disabled while
+/// someone else drags the card).
+fn card_html(card: &CardFace, with_move: bool) -> String {
     let id = card.id;
     let mut class = "task-item".to_owned();
     if card.outside_filter {
@@ -69,9 +93,13 @@ fn card_html(card: &CardFace) -> String {
         }
         None => (r#"draggable="true""#, ""),
     };
-    format!(
-        r#"<div class="{class}" id="{CARD_ID_PREFIX}{id}" tabindex="0" role="button" aria-describedby="card-help" {state}>{body}</div><button aria-label="Move to…" aria-describedby="{CARD_ID_PREFIX}{id}"{disabled}></button>"#
-    )
+    let mut html = format!(
+        r#"<div class="{class}" id="{CARD_ID_PREFIX}{id}" tabindex="0" role="button" aria-describedby="card-help" {state}>{body}</div>"#
+    );
+    if with_move {
+        html += &MOVE_BUTTON.replace("<button", &format!("<button{disabled}"));
+    }
+    html
 }
 
 /// What a card shows under its name, as markup (see [`crate::markup`]): labels, the due date
@@ -408,19 +436,23 @@ mod tests {
 
     #[test]
     fn a_card_is_a_draggable_button_with_its_move_to_button_beside_it() {
-        let html = card_html(&face("Fix <b>login</b>"));
+        let card = r#"<div class="task-item" id="task-42" tabindex="0" role="button" aria-describedby="card-help" draggable="true"><span class="task-name">Fix &lt;b&gt;login&lt;/b&gt;</span></div>"#;
+        assert_eq!(card_html(&face("Fix <b>login</b>"), false), card);
         assert_eq!(
-            html,
-            r#"<div class="task-item" id="task-42" tabindex="0" role="button" aria-describedby="card-help" draggable="true"><span class="task-name">Fix &lt;b&gt;login&lt;/b&gt;</span></div><button aria-label="Move to…" aria-describedby="task-42"></button>"#
+            card_html(&face("Fix <b>login</b>"), true),
+            format!(r#"{card}<button aria-label="Move to…"></button>"#)
         );
     }
 
     #[test]
     fn a_card_someone_is_dragging_cannot_be_picked_up_or_moved() {
-        let html = card_html(&CardFace {
-            locked_by: Some("<bob>".into()),
-            ..face("Fix login")
-        });
+        let html = card_html(
+            &CardFace {
+                locked_by: Some("<bob>".into()),
+                ..face("Fix login")
+            },
+            true,
+        );
         assert!(
             html.starts_with(r#"<div class="task-item locked" id="task-42""#),
             "{html}"
@@ -434,18 +466,21 @@ mod tests {
             "{html}"
         );
         assert!(
-            html.ends_with(r#"aria-describedby="task-42" disabled></button>"#),
+            html.ends_with(r#"</span></div><button disabled aria-label="Move to…"></button>"#),
             "{html}"
         );
     }
 
     #[test]
     fn a_card_the_filter_leaves_out_is_marked_for_the_style_sheet() {
-        let html = card_html(&CardFace {
-            outside_filter: true,
-            comments: 2,
-            ..face("Fix login")
-        });
+        let html = card_html(
+            &CardFace {
+                outside_filter: true,
+                comments: 2,
+                ..face("Fix login")
+            },
+            false,
+        );
         assert!(
             html.starts_with(r#"<div class="task-item outside""#),
             "{html}"

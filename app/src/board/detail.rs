@@ -1,11 +1,12 @@
-//! A task's details, edited in place: name, description, due date, assignee, column, delete.
+//! A task's details, edited in place: name, description, due date, assignee, delete. (Its
+//! column and place change on the board: dragging, arrow keys, or the card's "Move to…".)
 //! Saves send the `version` they started from; if someone saved in between, the person sees
 //! what changed and chooses to reload theirs or overwrite.
 
 use leptos::{ev, prelude::*};
 use serde::Serialize;
 
-use super::{actions, store::BoardStore};
+use super::store::BoardStore;
 use crate::{
     api::use_api,
     components::form::Submission,
@@ -199,17 +200,6 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
         });
     };
     let close = move || store.editing.set(None);
-    let move_to = move |ev: ev::Event| {
-        let key = event_target_value(&ev);
-        if let Some(column) = store.columns().into_iter().find(|c| c.key == key) {
-            actions::move_task(store, api, id, column, None);
-        }
-    };
-    let current_column = move || {
-        live.with(|_| store.column_of(id))
-            .map(|c| c.key)
-            .unwrap_or("unassigned")
-    };
     let field_error = move |name: &'static str| form.field_error(name);
     let form_error = form.banner(&["name", "description", "due", "assigned"]);
     let dialog = NodeRef::new();
@@ -304,20 +294,6 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                     }
                 ></select>
                 <span class="error">{field_error("assigned")}</span>
-                <label for="detail-column">"Column"</label>
-                <select
-                    id="detail-column"
-                    on:change=move_to
-                    inner_html=move || {
-                        let current = current_column();
-                        store
-                            .columns()
-                            .iter()
-                            .map(|column| option(column.key, column.title, column.key == current))
-                            .collect::<String>()
-                    }
-                ></select>
-                <p class="hint">"Changing the column moves the task at once."</p>
                 {move || saved.get().then(|| view! { <p class="saved" role="status">"Saved."</p> })}
                 <div class="actions">
                     <button type="submit" disabled=move || !dirty()>"Save"</button>

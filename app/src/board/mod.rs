@@ -155,6 +155,9 @@ fn Board(data: BoardData) -> impl IntoView {
         let connection = live::connect(store);
         on_cleanup(move || connection.close());
     }
+    // The server's cards get their "Move to…" buttons once the board is live.
+    #[cfg(all(feature = "browser", not(feature = "ssr")))]
+    set_timeout(card::add_move_buttons, std::time::Duration::ZERO);
     // Single-key shortcuts (`/`, `?`, j/k, e, m, n) from anywhere on the page.
     #[cfg(all(feature = "browser", not(feature = "ssr")))]
     {
