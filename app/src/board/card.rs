@@ -274,9 +274,8 @@ impl CardGestures {
             }
             "ArrowLeft" if index > 0 => Some((columns[index - 1], None)),
             "ArrowRight" if index + 1 < columns.len() => Some((columns[index + 1], None)),
-            "ArrowUp" if here > 0 => Some((column, Some(ids[here - 1]))),
-            // In front of the card after the next one, or to the end.
-            "ArrowDown" if here + 1 < ids.len() => Some((column, ids.get(here + 2).copied())),
+            "ArrowUp" => super::move_to::destination("up", column, columns, &ids, here),
+            "ArrowDown" => super::move_to::destination("down", column, columns, &ids, here),
             _ => None,
         };
         if let Some((target, before)) = target {

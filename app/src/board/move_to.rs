@@ -150,8 +150,9 @@ pub fn chosen(store: BoardStore, api: Api, ev: &web_sys::Event) {
 
 /// Where a menu choice sends the task at index `here` of `column` (whose ids, in order, are
 /// `ids`): the target column and the task to go in front of (`None`: the end), as a drop
-/// would. `columns` are the board's; a number is another sprint's id.
-fn destination(
+/// would (the arrow keys' up and down are "up" and "down"). `columns` are the board's; a
+/// number is another sprint's id.
+pub(super) fn destination(
     choice: &str,
     column: Column,
     columns: [Column; 5],

@@ -260,19 +260,27 @@ fn check_csrf(parts: &Parts, origin: &RequestOrigin, csrf_token: &str) -> Result
     }
 }
 
+/// Whether the browser says the request comes from this site (`Origin`, else `Referer`);
+/// `None` when it names none (scripts, or `Origin: null` without a `Referer`).
+pub fn sent_from_this_site(
+    headers: &axum::http::HeaderMap,
+    origin: &RequestOrigin,
+) -> Option<bool> {
+    let own = origin.origin();
+    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+    match (header("origin"), header("referer")) {
+        (Some(sent), _) if sent != "null" => Some(sent == own),
+        (_, Some(referer)) => Some(referer == own || referer.starts_with(&format!("{own}/"))),
+        _ => None,
+    }
+}
+
 /// 403 when a browser says the request comes from another site (`Origin`, else `Referer`).
 pub fn reject_foreign_origin(
     headers: &axum::http::HeaderMap,
     origin: &RequestOrigin,
 ) -> Result<(), AppError> {
-    let own = origin.origin();
-    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    let foreign = match (header("origin"), header("referer")) {
-        (Some(sent), _) if sent != "null" => sent != own,
-        (_, Some(referer)) => !(referer == own || referer.starts_with(&format!("{own}/"))),
-        _ => false,
-    };
-    if foreign {
+    if sent_from_this_site(headers, origin) == Some(false) {
         Err(AppError::Forbidden(
             "CSRF Failed: the request came from another site.".into(),
         ))

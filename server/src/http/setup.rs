@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::{
     Form,
     extract::{Request, State},
-    http::{HeaderMap, HeaderValue, StatusCode, header},
+    http::{HeaderMap, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::{
     domain::accounts::{
-        password, secrets, sessions,
+        password, secrets,
         users::{self, CreateUserError, NewUser},
     },
     http::{error::AppError, origin::RequestOrigin, state::AppState},
@@ -124,8 +124,9 @@ pub async fn submit(
     }
     // Another site must not create an account of its choosing through this browser (which,
     // on the server's own machine, would pass without the code): the form must say it comes
-    // from this site, which every browser's form post does.
-    if !posted_from_this_site(&headers, &origin) {
+    // from this site, which every browser's form post does (unlike the API, a request that
+    // names no site, or `null`, is refused: nothing but this page has reason to post it).
+    if crate::http::extract::sent_from_this_site(&headers, &origin) != Some(true) {
         return Err(AppError::Forbidden(
             "CSRF Failed: the form must be sent from this site's setup page.".into(),
         ));
@@ -184,19 +185,6 @@ pub async fn submit(
     Ok(render(&state, local, &form, &problems, status))
 }
 
-/// Whether the request's `Origin` (or, without one, its `Referer`) is this site. Unlike the
-/// API's check, a missing or `null` origin is refused: nothing but this site's own page has
-/// reason to post the form.
-fn posted_from_this_site(headers: &HeaderMap, origin: &RequestOrigin) -> bool {
-    let own = origin.origin();
-    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    match (header("origin"), header("referer")) {
-        (Some(sent), _) if sent != "null" => sent == own,
-        (_, Some(referer)) => referer == own || referer.starts_with(&format!("{own}/")),
-        _ => false,
-    }
-}
-
 /// A request from this machine itself, which may skip the setup code: from a loopback
 /// address, to a loopback name, relayed by nothing, and not in production. A proxy or tunnel
 /// on the same machine makes every visitor arrive from a loopback address, so a request that
@@ -241,26 +229,13 @@ async fn signed_in(
     origin: &RequestOrigin,
     user: i32,
 ) -> Result<Response, AppError> {
-    let session = {
-        let _gate = state.write_gate().await;
-        sessions::create(&state.db, user, state.config.session_ttl).await?
-    };
-    let secure = origin.is_secure() || state.config.secure_cookies();
-    let cookie = sessions::cookie(
-        &session.id,
-        state.config.session_ttl,
-        secure,
-        &state.config.base_path,
-    );
+    let (_, cookie) = crate::http::api::auth::start_session(state, origin, user, None).await?;
     let mut response = (
         StatusCode::SEE_OTHER,
         [(header::LOCATION, format!("{}/", state.config.base_path))],
     )
         .into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?,
-    );
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 

@@ -85,7 +85,7 @@ pub async fn run() -> ExitCode {
             username,
             email,
             password,
-        }) => create_account(username, email, password).await,
+        }) => create_ordinary_account(username, email, password).await,
         Command::Users(UsersCommand::List) => list_accounts().await,
     };
     match result {
@@ -300,25 +300,19 @@ async fn create_superuser(
         Some(password) => password,
         None => prompt_password()?,
     };
-    let (config, db) = load_config_and_db().await?;
-    let store = crate::domain::store::Store::new(db, &config);
-    let user = users::create_user(
-        &store,
-        &crate::domain::log::Actor::command_line(),
-        NewUser {
-            username,
-            email,
-            password,
-            is_superuser: true,
-        },
-    )
+    let user = create_account(NewUser {
+        username,
+        email,
+        password,
+        is_superuser: true,
+    })
     .await?;
     println!("Superuser {:?} created.", user.username);
     Ok(())
 }
 
 /// `server users create`: an ordinary account.
-async fn create_account(
+async fn create_ordinary_account(
     username: String,
     email: String,
     password: Option<String>,
@@ -330,21 +324,22 @@ async fn create_account(
     if let Some(weakness) = crate::domain::accounts::password::weakness(&username, &password) {
         eprintln!("warning: {weakness} (allowed from the command line)");
     }
-    let (config, db) = load_config_and_db().await?;
-    let store = crate::domain::store::Store::new(db, &config);
-    let user = users::create_user(
-        &store,
-        &crate::domain::log::Actor::command_line(),
-        NewUser {
-            username,
-            email,
-            password,
-            is_superuser: false,
-        },
-    )
+    let user = create_account(NewUser {
+        username,
+        email,
+        password,
+        is_superuser: false,
+    })
     .await?;
     println!("Account {:?} created.", user.username);
     Ok(())
+}
+
+/// Creates an account on the command line's behalf.
+async fn create_account(new: NewUser) -> anyhow::Result<crate::domain::db::entities::user::Model> {
+    let (config, db) = load_config_and_db().await?;
+    let store = crate::domain::store::Store::new(db, &config);
+    Ok(users::create_user(&store, &crate::domain::log::Actor::command_line(), new).await?)
 }
 
 /// `server users list`: one line per account, in the order they joined.

@@ -90,14 +90,9 @@ async fn sign_out_everywhere(
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     if matches!(caller.method, AuthMethod::Session { .. }) {
-        response.headers_mut().insert(
-            header::SET_COOKIE,
-            HeaderValue::from_str(&sessions::clearing_cookie(
-                origin.is_secure() || state.config.secure_cookies(),
-                &state.config.base_path,
-            ))
-            .map_err(|e| AppError::Internal(e.into()))?,
-        );
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, clearing_cookie(&state, &origin)?);
     }
     Ok(response)
 }
@@ -117,16 +112,9 @@ async fn change_password(
     input: Input,
 ) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
-    let mut field = |name: &str| {
-        let value = input.text(name, None, &mut errors).unwrap_or_default();
-        if value.is_empty() {
-            errors.add(name, "This field is required.");
-        }
-        value
-    };
-    let old = field("old_password");
-    let new = field("new_password1");
-    let again = field("new_password2");
+    let old = required(&input, "old_password", &mut errors);
+    let new = required(&input, "new_password1", &mut errors);
+    let again = required(&input, "new_password2", &mut errors);
     errors.into_result()?;
     let mut errors = FieldErrors::default();
     let username = caller.user.username.clone();
@@ -162,6 +150,49 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// A text field that must not be empty, with DRF's message when it is.
+fn required(input: &Input, name: &str, errors: &mut FieldErrors) -> String {
+    let value = input.text(name, None, errors).unwrap_or_default();
+    if value.is_empty() {
+        errors.add(name, "This field is required.");
+    }
+    value
+}
+
+/// A new browser session for `user_id`, in place of `replacing` (the browser's old one, so
+/// the id changes on every sign-in), and the `Set-Cookie` value that hands it over.
+pub async fn start_session(
+    state: &AppState,
+    origin: &RequestOrigin,
+    user_id: i32,
+    replacing: Option<&str>,
+) -> Result<(sessions::NewSession, HeaderValue), AppError> {
+    let session = {
+        let _gate = state.write_gate().await;
+        if let Some(old) = replacing {
+            sessions::delete(&state.db, old).await?;
+        }
+        sessions::create(&state.db, user_id, state.config.session_ttl).await?
+    };
+    let cookie = sessions::cookie(
+        &session.id,
+        state.config.session_ttl,
+        origin.is_secure() || state.config.secure_cookies(),
+        &state.config.base_path,
+    );
+    let cookie = HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?;
+    Ok((session, cookie))
+}
+
+/// The `Set-Cookie` value that removes the session cookie from the browser.
+fn clearing_cookie(state: &AppState, origin: &RequestOrigin) -> Result<HeaderValue, AppError> {
+    HeaderValue::from_str(&sessions::clearing_cookie(
+        origin.is_secure() || state.config.secure_cookies(),
+        &state.config.base_path,
+    ))
+    .map_err(|e| AppError::Internal(e.into()))
+}
+
 /// Reads `username` and `password` with DRF's messages, then checks them (throttled).
 async fn authenticate(
     state: &AppState,
@@ -169,15 +200,8 @@ async fn authenticate(
     input: &Input,
 ) -> Result<user::Model, AppError> {
     let mut errors = FieldErrors::default();
-    let mut required = |name: &str| {
-        let value = input.text(name, None, &mut errors).unwrap_or_default();
-        if value.is_empty() {
-            errors.add(name, "This field is required.");
-        }
-        value
-    };
-    let username = required("username");
-    let password = required("password");
+    let username = required(input, "username", &mut errors);
+    let password = required(input, "password", &mut errors);
     errors.into_result()?;
     let user = verify_credentials(state, origin, &username, &password)
         .await?
@@ -327,26 +351,16 @@ async fn login(
     // Scripts send no Origin or Referer and are unaffected.
     crate::http::extract::reject_foreign_origin(&headers, &origin)?;
     let user = authenticate(&state, &origin, &input).await?;
-    let session = {
-        let _gate = state.write_gate().await;
-        if let Some(old) = sessions::id_from_headers(&headers) {
-            sessions::delete(&state.db, old).await?;
-        }
-        sessions::create(&state.db, user.id, state.config.session_ttl).await?
-    };
-    let secure = origin.is_secure() || state.config.secure_cookies();
-    let cookie = sessions::cookie(
-        &session.id,
-        state.config.session_ttl,
-        secure,
-        &state.config.base_path,
-    );
+    let (session, cookie) = start_session(
+        &state,
+        &origin,
+        user.id,
+        sessions::id_from_headers(&headers),
+    )
+    .await?;
     let mut response =
         Json(session_info(&state, &origin, user, session.csrf_token)).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?,
-    );
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }
 
@@ -363,13 +377,8 @@ async fn logout(
         sessions::delete(&state.db, id).await?;
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_str(&sessions::clearing_cookie(
-            origin.is_secure() || state.config.secure_cookies(),
-            &state.config.base_path,
-        ))
-        .map_err(|e| AppError::Internal(e.into()))?,
-    );
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, clearing_cookie(&state, &origin)?);
     Ok(response)
 }
