@@ -287,6 +287,42 @@ pub struct SessionSummary {
     pub current: bool,
 }
 
+/// An account as site administrators see it (`/api/admin/users`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Account {
+    pub id: i32,
+    pub username: String,
+    pub email: String,
+    pub full_name: String,
+    /// A deactivated account cannot sign in, and its sessions and tokens are gone.
+    pub is_active: bool,
+    /// A site administrator manages accounts.
+    pub is_superuser: bool,
+    /// Invited, and the invitation's link not used yet: no password is set.
+    pub awaiting_password: bool,
+    /// ISO 8601, UTC.
+    pub date_joined: String,
+}
+
+/// A one-time link to set a password, shown once to whoever made it, to hand over.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct PasswordLink {
+    /// Absolute; works once.
+    pub url: String,
+    /// ISO 8601, UTC: when it stops working.
+    pub expires: String,
+}
+
+/// `POST /api/admin/users`: the invited account and the link to hand its person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Invitation {
+    pub account: Account,
+    pub password_link: PasswordLink,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

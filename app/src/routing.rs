@@ -95,6 +95,13 @@ impl Location {
         if self.path.with_untracked(|path| path == to) {
             return;
         }
+        // Not one of the app's pages (the server's own, like `/admin/accounts`): the browser
+        // loads it.
+        #[cfg(all(feature = "browser", not(feature = "ssr")))]
+        if Page::of(to) == Page::NotFound {
+            let _ = window().location().assign(&crate::paths::href(to));
+            return;
+        }
         #[cfg(all(feature = "browser", not(feature = "ssr")))]
         if new_entry {
             browser::push(to);

@@ -15,6 +15,7 @@ mod m20261205_000006_create_change_log;
 mod m20261205_000007_change_log_sprint_columns;
 mod m20261205_000008_change_log_lean_indexes;
 mod m20261206_000009_create_labels_and_comments;
+mod m20261207_000010_create_password_links;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000007_change_log_sprint_columns::Migration),
             Box::new(m20261205_000008_change_log_lean_indexes::Migration),
             Box::new(m20261206_000009_create_labels_and_comments::Migration),
+            Box::new(m20261207_000010_create_password_links::Migration),
         ]
     }
 }

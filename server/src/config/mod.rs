@@ -118,6 +118,8 @@ pub struct Config {
     pub allowed_hosts: hosts::AllowedHosts,
     /// When set, only these networks may use the API and the live stream.
     pub api_allowed_nets: Option<Vec<IpNet>>,
+    /// When set, only these networks may reach the account administration.
+    pub admin_allowed_nets: Option<Vec<IpNet>>,
     /// Peers allowed to tell us the client's address, scheme and host (`X-Forwarded-*`).
     pub trusted_proxies: Vec<IpNet>,
     /// How long an API token stays valid; `None`: until revoked.
@@ -191,7 +193,7 @@ impl Config {
         Self::from_lookup(|name| {
             std::env::var(name)
                 .ok()
-                .filter(|v| !v.is_empty() || name == "API_ALLOWED_NETS")
+                .filter(|v| !v.is_empty() || name.ends_with("_ALLOWED_NETS"))
         })
     }
 
@@ -297,21 +299,21 @@ impl Config {
             (None, Environment::Development) => hosts::AllowedHosts::development_default(),
             (None, Environment::Production) => return Err(ConfigError::MissingAllowedHosts),
         };
-        let api_allowed_nets = vars
-            .get("API_ALLOWED_NETS")
-            .map(|list| {
-                if list.trim().is_empty() {
-                    return Err(ConfigError::Invalid {
-                        name: "API_ALLOWED_NETS",
-                        reason: "it is set but empty; unset it to allow every network".into(),
-                    });
-                }
-                parse_cidr_list(&list).map_err(|reason| ConfigError::Invalid {
-                    name: "API_ALLOWED_NETS",
-                    reason,
+        let allow_list = |name: &'static str| {
+            vars.get(name)
+                .map(|list| {
+                    if list.trim().is_empty() {
+                        return Err(ConfigError::Invalid {
+                            name,
+                            reason: "it is set but empty; unset it to allow every network".into(),
+                        });
+                    }
+                    parse_cidr_list(&list).map_err(|reason| ConfigError::Invalid { name, reason })
                 })
-            })
-            .transpose()?;
+                .transpose()
+        };
+        let api_allowed_nets = allow_list("API_ALLOWED_NETS")?;
+        let admin_allowed_nets = allow_list("ADMIN_ALLOWED_NETS")?;
         let trusted_proxies = match vars.get("TRUSTED_PROXIES") {
             Some(list) => parse_cidr_list(&list).map_err(|reason| ConfigError::Invalid {
                 name: "TRUSTED_PROXIES",
@@ -433,6 +435,7 @@ impl Config {
             public_url,
             allowed_hosts,
             api_allowed_nets,
+            admin_allowed_nets,
             trusted_proxies,
             token_ttl,
             session_ttl,
@@ -558,6 +561,10 @@ impl Config {
             "ALLOWED_HOSTS" => list(self.allowed_hosts.entries().map(str::to_owned).collect()),
             "API_ALLOWED_NETS" => self
                 .api_allowed_nets
+                .as_deref()
+                .map_or("(everyone)".to_owned(), nets),
+            "ADMIN_ALLOWED_NETS" => self
+                .admin_allowed_nets
                 .as_deref()
                 .map_or("(everyone)".to_owned(), nets),
             "TRUSTED_PROXIES" => nets(&self.trusted_proxies),

@@ -75,6 +75,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "CIDRs (e.g. `10.0.0.0/8, ::1`) allowed to use the API and the live stream; others get 403. Set but empty is an error, not \"everyone\"",
     },
     Variable {
+        name: "ADMIN_ALLOWED_NETS",
+        default: Otherwise("everyone"),
+        meaning: "CIDRs allowed to reach the account administration (`/admin/…`, `/api/admin/…`); others get 403, site administrators included. Set but empty is an error",
+    },
+    Variable {
         name: "PUBLIC_URL",
         default: Otherwise("—"),
         meaning: "the site's public address (e.g. `https://scrum.example.com`); links in live frames are built on it, otherwise they are root-relative",

@@ -1,6 +1,7 @@
 //! Who may reach the server at all: the `Host` a request names must be one of
 //! `ALLOWED_HOSTS` (so no link, redirect or cookie is ever built on a forged host), and the API
-//! and the live stream answer only clients whose address is in `API_ALLOWED_NETS`, when set.
+//! and the live stream answer only clients whose address is in `API_ALLOWED_NETS`, when set, and
+//! the account administration only those in `ADMIN_ALLOWED_NETS`.
 //! Both use the trusted-proxy-aware view of the request (`origin::resolve`).
 
 use std::net::IpAddr;
@@ -81,6 +82,14 @@ pub fn within_base(base: &str, uri: &Uri) -> Option<Uri> {
     Uri::from_parts(parts).ok()
 }
 
+/// The account administration's pages and API, which `ADMIN_ALLOWED_NETS` guards.
+pub fn is_administration(path: &str) -> bool {
+    ["/admin", "/api/admin"].iter().any(|root| {
+        path.strip_prefix(root)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
+}
+
 fn admit(
     state: &AppState,
     path: &str,
@@ -94,12 +103,18 @@ fn admit(
             resolved.host
         )));
     }
-    let guarded = path == "/api" || path.starts_with("/api/") || path == "/socket";
-    if guarded && let Some(nets) = &state.config.api_allowed_nets {
-        // An unknown address (no peer information) is refused: the list is an allow-list.
-        let allowed = resolved.client_ip.is_some_and(|ip| is_allowed(ip, nets));
-        if !allowed {
-            return Err(AppError::Forbidden(DENIED.into()));
+    let api = path == "/api" || path.starts_with("/api/") || path == "/socket";
+    let lists = [
+        (api, &state.config.api_allowed_nets),
+        (is_administration(path), &state.config.admin_allowed_nets),
+    ];
+    for (guarded, nets) in lists {
+        if guarded && let Some(nets) = nets {
+            // An unknown address (no peer information) is refused: the list is an allow-list.
+            let allowed = resolved.client_ip.is_some_and(|ip| is_allowed(ip, nets));
+            if !allowed {
+                return Err(AppError::Forbidden(DENIED.into()));
+            }
         }
     }
     Ok(resolved)
@@ -143,6 +158,16 @@ mod tests {
         assert!(!is_allowed(ip("2001:db9::1"), &nets));
         assert!(is_allowed(ip("::1"), &nets));
         assert!(!is_allowed(ip("::2"), &nets));
+    }
+
+    #[test]
+    fn the_administration_is_its_two_roots_and_what_lies_under_them() {
+        assert!(is_administration("/admin"));
+        assert!(is_administration("/admin/accounts"));
+        assert!(is_administration("/api/admin/users/ann"));
+        assert!(!is_administration("/administrator"));
+        assert!(!is_administration("/api/administration"));
+        assert!(!is_administration("/api/users"));
     }
 
     #[test]

@@ -98,6 +98,24 @@ impl FromRequestParts<AppState> for MaybeUser {
     }
 }
 
+pub const ADMINISTRATORS_ONLY: &str = "Only site administrators may manage accounts.";
+
+/// A signed-in site administrator (403 for anyone else signed in): what the account
+/// administration takes.
+pub struct SiteAdmin(pub CurrentUser);
+
+impl FromRequestParts<AppState> for SiteAdmin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let caller = CurrentUser::from_request_parts(parts, state).await?;
+        if !caller.user.is_superuser {
+            return Err(AppError::Forbidden(ADMINISTRATORS_ONLY.into()));
+        }
+        Ok(SiteAdmin(caller))
+    }
+}
+
 fn is_safe(method: &Method) -> bool {
     matches!(
         *method,

@@ -58,10 +58,13 @@ fn set_security_headers(headers: &mut HeaderMap, hsts: Option<&HeaderValue>) {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("strict-origin-when-cross-origin"),
-    );
+    // A page whose address holds a secret (a password link) asks for less, and keeps it.
+    if !headers.contains_key(header::REFERRER_POLICY) {
+        headers.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("strict-origin-when-cross-origin"),
+        );
+    }
     // No window another site opened keeps a handle on ours (tabnabbing, cross-window leaks).
     headers.insert(
         "cross-origin-opener-policy",

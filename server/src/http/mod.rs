@@ -2,13 +2,16 @@
 //! API, server-side rendering, the websocket endpoint, static assets and edge middleware.
 
 pub mod access;
+pub mod administration;
 pub mod api;
 pub mod assets;
 pub mod error;
 pub mod extract;
+pub mod forms;
 pub mod headers;
 pub mod health;
 pub mod origin;
+pub mod password_links;
 pub mod router;
 pub mod setup;
 pub mod socket;

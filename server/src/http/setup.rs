@@ -22,7 +22,12 @@ use crate::{
         password, secrets,
         users::{self, CreateUserError, NewUser},
     },
-    http::{error::AppError, origin::RequestOrigin, state::AppState},
+    http::{
+        error::AppError,
+        forms::{self, escape},
+        origin::RequestOrigin,
+        state::AppState,
+    },
 };
 
 /// Whether the first run is still to be done, and its setup code.
@@ -90,9 +95,6 @@ pub struct SetupForm {
     setup_code: String,
 }
 
-/// What went wrong with a submitted form, by field (`""`: the form as a whole).
-type Problems = Vec<(&'static str, String)>;
-
 /// `GET /setup`: the form, while no account exists.
 pub async fn page(
     State(state): State<AppState>,
@@ -105,6 +107,7 @@ pub async fn page(
     let local = from_this_machine(&state, &headers, &origin);
     Ok(render(
         &state,
+        &headers,
         local,
         &SetupForm::default(),
         &[],
@@ -132,7 +135,7 @@ pub async fn submit(
         ));
     }
     let local = from_this_machine(&state, &headers, &origin);
-    let mut problems = Problems::new();
+    let mut problems = forms::Problems::new();
     if !local && !secrets_match(form.setup_code.trim(), state.first_run.code()) {
         let message = if form.setup_code.is_empty() {
             "From another machine, enter the setup code the server wrote to its log when it started."
@@ -143,7 +146,7 @@ pub async fn submit(
     }
     let username = form.username.trim();
     if let Err(message) = users::validate_username(username) {
-        problems.push(("username", sentence(&message)));
+        problems.push(("username", forms::sentence(&message)));
     }
     if form.password1 != form.password2 {
         problems.push(("password2", "The two password fields didn’t match.".into()));
@@ -170,7 +173,7 @@ pub async fn submit(
                 } else {
                     "username"
                 };
-                problems.push((field, sentence(&message)));
+                problems.push((field, forms::sentence(&message)));
             }
             Err(CreateUserError::Taken(_)) => return Err(AppError::NotFound),
             Err(CreateUserError::Db(error)) => return Err(error.into()),
@@ -182,7 +185,7 @@ pub async fn submit(
     } else {
         StatusCode::BAD_REQUEST
     };
-    Ok(render(&state, local, &form, &problems, status))
+    Ok(render(&state, &headers, local, &form, &problems, status))
 }
 
 /// A request from this machine itself, which may skip the setup code: from a loopback
@@ -216,13 +219,6 @@ fn secrets_match(given: &str, code: &str) -> bool {
     secrets::digest(given) == secrets::digest(code)
 }
 
-/// A domain message ("the username may not be blank") as a sentence for the form.
-fn sentence(message: &str) -> String {
-    let mut chars = message.chars();
-    let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
-    format!("{}{}.", first.unwrap_or_default(), chars.as_str())
-}
-
 /// A new session for the new administrator, and on to the site.
 async fn signed_in(
     state: &AppState,
@@ -239,35 +235,18 @@ async fn signed_in(
     Ok(response)
 }
 
-/// The page: the site's style sheet and a form that needs no script; the setup code's field
-/// unless the request is `local` ([`from_this_machine`]).
+/// The page: a form that needs no script; the setup code's field unless the request is
+/// `local` ([`from_this_machine`]).
 fn render(
     state: &AppState,
+    headers: &HeaderMap,
     local: bool,
     form: &SetupForm,
     problems: &[(&'static str, String)],
     status: StatusCode,
 ) -> Response {
-    let escape = app::markup::escape;
-    let problem = |field: &str| {
-        problems
-            .iter()
-            .find(|(name, _)| *name == field)
-            .map(|(_, message)| {
-                format!(
-                    r#"<span class="error" id="{field}-error">{}</span>"#,
-                    escape(message)
-                )
-            })
-            .unwrap_or_default()
-    };
-    let described = |field: &str| {
-        if problems.iter().any(|(name, _)| *name == field) {
-            format!(r#" aria-invalid="true" aria-describedby="{field}-error""#)
-        } else {
-            String::new()
-        }
-    };
+    let problem = |field: &str| forms::problem(problems, field);
+    let described = |field: &str| forms::described(problems, field);
     let code_field = if local {
         String::new()
     } else {
@@ -277,43 +256,22 @@ fn render(
             problem("setup_code")
         )
     };
-    let css = escape(
-        &state
-            .assets
-            .url(&format!("{}.css", state.config.leptos.output_name)),
-    );
     let action = escape(&format!("{}/setup", state.config.base_path));
-    let html = format!(
-        r#"<!DOCTYPE html><html lang="en" data-theme="system"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><title>Create the administrator account — {site}</title><link rel="stylesheet" href="{css}"></head><body><div class="app"><header class="site-header"><span class="title">{site}</span></header><main id="content"><section class="setup"><h1>Create the administrator account</h1><p>No account exists yet. This one manages the site: it can add the others.</p><form class="stacked" method="post" action="{action}"><label for="id_username">Username</label><input id="id_username" name="username" autocomplete="username" required maxlength="150" value="{username}"{username_described}>{username_problem}<label for="id_email">Email</label><input id="id_email" name="email" type="email" autocomplete="email" value="{email}">{email_problem}<label for="id_password1">Password</label><input id="id_password1" name="password1" type="password" autocomplete="new-password" required minlength="{min}"{password1_described}><span class="hint">At least {min} characters, not your username, not a common password.</span>{password1_problem}<label for="id_password2">Password (again)</label><input id="id_password2" name="password2" type="password" autocomplete="new-password" required{password2_described}>{password2_problem}{code_field}<div class="actions"><button type="submit" class="primary">Create account</button></div></form></section></main></div></body></html>"#,
-        site = app::SITE_NAME,
+    let main = format!(
+        r#"<section class="setup"><h1>Create the administrator account</h1><p>No account exists yet. This one manages the site: it can add the others.</p><form class="stacked" method="post" action="{action}"><label for="id_username">Username</label><input id="id_username" name="username" autocomplete="username" required maxlength="150" value="{username}"{username_described}>{username_problem}<label for="id_email">Email</label><input id="id_email" name="email" type="email" autocomplete="email" value="{email}">{email_problem}{password_fields}{code_field}<div class="actions"><button type="submit" class="primary">Create account</button></div></form></section>"#,
         username = escape(form.username.trim()),
         email = escape(form.email.trim()),
         username_described = described("username"),
         username_problem = problem("username"),
         email_problem = problem("email"),
-        password1_described = described("password1"),
-        password1_problem = problem("password1"),
-        password2_described = described("password2"),
-        password2_problem = problem("password2"),
-        min = password::MIN_LENGTH,
+        password_fields = forms::new_password_fields(problems),
     );
-    let policy = format!(
-        "default-src 'none'; style-src 'self'{assets}; img-src 'self' data:; form-action 'self'; \
-         frame-ancestors 'none'; base-uri 'none'",
-        assets = state
-            .assets
-            .foreign_origin()
-            .map(|origin| format!(" {origin}"))
-            .unwrap_or_default()
-    );
-    (
+    forms::page(
+        state,
+        headers,
+        "Create the administrator account",
+        "",
+        &main,
         status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
-            (header::CONTENT_SECURITY_POLICY, policy),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        html,
     )
-        .into_response()
 }

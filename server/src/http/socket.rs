@@ -41,8 +41,9 @@ use crate::{
     http::state::AppState,
 };
 
-/// What authorized a connection, re-checked at every ping: a user deactivated, or a browser
-/// session logged out, loses the stream within one ping interval.
+/// What authorized a connection, re-checked at every ping and whenever its account changes: a
+/// user deactivated loses the stream as soon as the change reaches this instance, a browser
+/// session logged out within one ping interval.
 #[derive(Clone, Debug)]
 enum Standing {
     /// A ticket (or a token): the user must stay active.
@@ -192,6 +193,7 @@ pub async fn socket(
                 db,
                 since,
                 sprint: sprint_id,
+                user_id: user.id,
                 username: user.username,
                 standing,
                 ping_every,
@@ -255,6 +257,7 @@ struct Connection {
     /// Where a resuming client left off.
     since: Option<i64>,
     sprint: i32,
+    user_id: i32,
     username: String,
     standing: Standing,
     ping_every: Duration,
@@ -267,10 +270,14 @@ impl Connection {
             db,
             since,
             sprint,
+            user_id,
             username,
             standing,
             ping_every,
         } = self;
+        // A change to this account (deactivated, a password set through a link) is checked at
+        // once rather than at the next ping.
+        let mut accounts = hub.account_changes();
         let Subscription {
             conn,
             mut rx,
@@ -369,6 +376,21 @@ impl Connection {
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => open = false,
                     Some(Ok(_)) => last_heard = Instant::now(),
                 },
+                changed = accounts.recv() => {
+                    let concerns_us = match changed {
+                        Ok(account) => account == user_id,
+                        Err(RecvError::Lagged(_)) => true,
+                        // The hub is gone: the server is stopping.
+                        Err(RecvError::Closed) => {
+                            open = false;
+                            continue;
+                        }
+                    };
+                    if concerns_us && !standing.still_valid(&db).await {
+                        tracing::info!(user = %username, "closing a stream whose user or session ended");
+                        open = false;
+                    }
+                }
                 _ = ping.tick() => {
                     if last_heard.elapsed() > ping_every * 2 {
                         tracing::debug!(user = %username, "reaping a silent connection");

@@ -50,6 +50,9 @@ impl AppState {
         let hsts = crate::http::headers::hsts_value(config.hsts_seconds);
         let store = Store::new(db.clone(), &config);
         let bus = Bus::follow(&store, Hub::default()).await?;
+        if let Some(cache) = &token_cache {
+            forget_changed_accounts(bus.hub(), Arc::downgrade(cache));
+        }
         Ok(Self {
             token_cache,
             assets: Arc::new(crate::http::assets::manifest(&config)),
@@ -77,6 +80,33 @@ impl AppState {
     pub async fn write_gate(&self) -> Option<MutexGuard<'_, ()>> {
         self.store.write_gate().await
     }
+
+    /// After this process changed `user_id`'s standing: its cached tokens go at once, before
+    /// the answer, rather than when the log's delivery reaches [`forget_changed_accounts`].
+    pub fn account_changed(&self, user_id: i32) {
+        if let Some(cache) = &self.token_cache {
+            cache.forget_user(user_id);
+        }
+    }
+}
+
+/// Empties the token cache of every account whose change the log delivers (made by the
+/// command line beside this server, for one), for as long as the cache exists.
+fn forget_changed_accounts(hub: &Hub, cache: std::sync::Weak<TokenCache>) {
+    let mut changes = hub.account_changes();
+    tokio::spawn(async move {
+        loop {
+            let changed = changes.recv().await;
+            let Some(cache) = cache.upgrade() else {
+                return;
+            };
+            match changed {
+                Ok(user_id) => cache.forget_user(user_id),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => cache.forget_all(),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
 }
 
 // leptos_axum finds the site's options (site root, output name, hashes) through this.

@@ -19,7 +19,7 @@ use leptos::prelude::{provide_context, use_context};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use crate::{http::origin::RequestOrigin, http::state::AppState};
+use crate::http::{administration, origin::RequestOrigin, password_links, state::AppState};
 
 /// The app's pages (`app::routing::Page`), rendered on the server and hydrated in the browser.
 pub const PAGES: [&str; 4] = ["/", "/login", "/my-tasks", "/sprint/{id}"];
@@ -73,6 +73,15 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         .route(
             "/setup",
             get(crate::http::setup::page).post(crate::http::setup::submit),
+        )
+        .route(
+            "/admin/accounts",
+            get(administration::page).post(administration::invite),
+        )
+        .route("/admin/accounts/{username}", post(administration::act))
+        .route(
+            "/password/{key}",
+            get(password_links::page).post(password_links::submit),
         )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,

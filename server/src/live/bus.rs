@@ -4,7 +4,8 @@
 //! transaction; then it reads every entry after the last one it delivered, in log order, and
 //! hands them to its hub. A notification that never arrives (bus outage, listener reconnect,
 //! an instance that was down) costs nothing but time: the next notification, the reconnect or
-//! the regular poll reads from where delivery stopped.
+//! the regular poll reads from where delivery stopped. On SQLite the poll is how a running
+//! server hears of the command line's changes.
 //!
 //! Gestures and presence are not logged; instances share them over `CHANNEL` as before.
 
@@ -31,6 +32,10 @@ pub const MAX_NOTIFY_BYTES: usize = 7_900;
 /// How often an instance on PostgreSQL reads the log without being told to, so that a lost
 /// notification delays a change by at most this long.
 pub const LOG_POLL: Duration = Duration::from_secs(1);
+/// How often an instance on SQLite reads the log without being told to. Its own writes wake
+/// it at once; this is how it hears of the command line's (`server users deactivate` beside
+/// a running server), which must reach open streams within a second.
+pub const LOG_POLL_SQLITE: Duration = Duration::from_millis(250);
 /// Entries read per query while catching up.
 const BATCH: u64 = 500;
 
@@ -49,10 +54,26 @@ struct Reference {
 }
 
 impl Bus {
-    /// Follows the log of `store` from its current head, waking on this process's commits.
+    /// Follows the log of `store` from its current head, waking on this process's commits and
+    /// reading it regularly ([`LOG_POLL`], [`LOG_POLL_SQLITE`]).
     pub async fn follow(store: &Store, hub: Hub) -> Result<Self, sea_orm::DbErr> {
         hub.deliver_after(log::head(&store.db).await?);
         let wake = Arc::new(Notify::new());
+        let every = match store.backend() {
+            DbBackend::Postgres => LOG_POLL,
+            _ => LOG_POLL_SQLITE,
+        };
+        let polling = Arc::downgrade(&wake);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(every);
+            loop {
+                every.tick().await;
+                match polling.upgrade() {
+                    Some(wake) => wake.notify_one(),
+                    None => return,
+                }
+            }
+        });
         tokio::spawn(follow(
             store.db.clone(),
             hub.clone(),
@@ -97,17 +118,6 @@ impl Bus {
             loop {
                 every.tick().await;
                 refreshing.refresh_presence();
-            }
-        });
-        let polling = Arc::downgrade(&self.wake);
-        tokio::spawn(async move {
-            let mut every = tokio::time::interval(LOG_POLL);
-            loop {
-                every.tick().await;
-                match polling.upgrade() {
-                    Some(wake) => wake.notify_one(),
-                    None => return,
-                }
             }
         });
         Ok(())

@@ -19,7 +19,7 @@ use tokio::sync::{broadcast, mpsc};
 use app::stream::Gesture;
 
 use super::events::{BusMessage, change_frame, gesture_frame, presence_frame};
-use crate::domain::log::Entry;
+use crate::domain::log::{Action, Entry, Model};
 
 /// Other instances refresh their presence this often; a list not refreshed for
 /// `PRESENCE_STALE_AFTER` belongs to an instance that is gone.
@@ -29,6 +29,10 @@ pub const PRESENCE_STALE_AFTER: Duration = Duration::from_secs(75);
 const UPLINK_CAPACITY: usize = 1024;
 
 pub type ConnId = u64;
+
+/// Account changes a listener may fall behind by (they are rare; one that lags re-checks
+/// everything it holds).
+const ACCOUNT_CHANGES_CAPACITY: usize = 64;
 
 /// Frames a room's connections may fall behind by before they are sent `resync`.
 pub const CHANNEL_CAPACITY: usize = 256;
@@ -120,6 +124,9 @@ pub struct Hub {
     instance: Arc<str>,
     /// Where gestures and presence go to reach other instances (set by the PostgreSQL bus).
     uplink: Arc<OnceLock<mpsc::Sender<BusMessage>>>,
+    /// The ids of accounts whose standing changed (deactivated, a password set): their
+    /// streams check at once whether they may stay open, and cached credentials are dropped.
+    accounts: broadcast::Sender<i32>,
 }
 
 impl Default for Hub {
@@ -132,6 +139,7 @@ impl Default for Hub {
             next_conn: Arc::default(),
             instance: crate::domain::accounts::secrets::random_hex(8).into(),
             uplink: Arc::default(),
+            accounts: broadcast::channel(ACCOUNT_CHANGES_CAPACITY).0,
         }
     }
 }
@@ -181,13 +189,13 @@ impl Hub {
         rooms.delivered = rooms.delivered.max(id);
     }
 
-    /// Marks everything up to `head` delivered when no board is open here, without reading
-    /// it: there is nobody to deliver to, and a board that opens later catches up from the
-    /// log itself. Returns whether it did (under the lock a joining board takes, so no entry
-    /// is skipped for a board that joins meanwhile).
+    /// Marks everything up to `head` delivered when no board is open here and nobody listens
+    /// for account changes, without reading it: there is nobody to deliver to, and a board
+    /// that opens later catches up from the log itself. Returns whether it did (under the lock
+    /// a joining board takes, so no entry is skipped for a board that joins meanwhile).
     pub fn skip_if_idle(&self, head: i64) -> bool {
         let mut rooms = self.lock();
-        let idle = rooms.by_sprint.is_empty();
+        let idle = rooms.by_sprint.is_empty() && self.accounts.receiver_count() == 0;
         if idle {
             rooms.delivered = rooms.delivered.max(head);
         }
@@ -241,14 +249,23 @@ impl Hub {
         self.lock().by_sprint.get(&sprint).map(Room::presence)
     }
 
+    /// Hears of every account whose standing changes from now on (see [`Hub::dispatch`]).
+    pub fn account_changes(&self) -> broadcast::Receiver<i32> {
+        self.accounts.subscribe()
+    }
+
     /// Delivers a change-log entry to the rooms of the sprints it touches (every room, when it
     /// touches the backlog). Entries must come in log order; one already delivered is skipped.
+    /// A change to an account is also told to [`Hub::account_changes`].
     pub fn dispatch(&self, entry: &Entry) {
         let mut guard = self.lock();
         if entry.id <= guard.delivered {
             return;
         }
         guard.delivered = entry.id;
+        if entry.model == Model::User && entry.action == Action::Update {
+            let _ = self.accounts.send(entry.object);
+        }
         let Some(text) = change_frame(entry) else {
             return;
         };

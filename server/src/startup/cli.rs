@@ -1,7 +1,9 @@
 //! The command line of the `server` binary. These spellings are a contract that scripts use:
 //! `server [serve]`, `server migrate`, `server check-deploy`,
 //! `server createsuperuser --username U --email E [--password P]`,
-//! `server users create NAME [--email E] [--password P]`, `server users list`.
+//! `server users create NAME [--email E] [--password P]`, `server users list`,
+//! `server users deactivate NAME`, `server users reactivate NAME`,
+//! `server users reset-password NAME`.
 
 use std::{io::IsTerminal, process::ExitCode};
 
@@ -10,7 +12,10 @@ use tracing_subscriber::EnvFilter;
 
 use crate::{
     AppState, Config, build_router,
-    domain::accounts::users::{self, NewUser},
+    domain::accounts::{
+        admin,
+        users::{self, NewUser},
+    },
     domain::db,
     startup::deploy,
     startup::tls,
@@ -64,6 +69,13 @@ enum UsersCommand {
     },
     /// List every account: username, email, whether active and a site administrator, joined.
     List,
+    /// Deactivate an account: its sessions, tokens and open boards end (within a second on a
+    /// running server).
+    Deactivate { username: String },
+    /// Reactivate a deactivated account (it signs in again with its password).
+    Reactivate { username: String },
+    /// Print a one-time link (valid 3 days) for the account to set a new password.
+    ResetPassword { username: String },
 }
 
 /// Parses the command line, runs the command, and turns failures into a message and exit code 1.
@@ -87,6 +99,9 @@ pub async fn run() -> ExitCode {
             password,
         }) => create_ordinary_account(username, email, password).await,
         Command::Users(UsersCommand::List) => list_accounts().await,
+        Command::Users(UsersCommand::Deactivate { username }) => set_active(username, false).await,
+        Command::Users(UsersCommand::Reactivate { username }) => set_active(username, true).await,
+        Command::Users(UsersCommand::ResetPassword { username }) => reset_password(username).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -340,6 +355,52 @@ async fn create_account(new: NewUser) -> anyhow::Result<crate::domain::db::entit
     let (config, db) = load_config_and_db().await?;
     let store = crate::domain::store::Store::new(db, &config);
     Ok(users::create_user(&store, &crate::domain::log::Actor::command_line(), new).await?)
+}
+
+/// `server users deactivate` and `reactivate`.
+async fn set_active(username: String, active: bool) -> anyhow::Result<()> {
+    let (config, db) = load_config_and_db().await?;
+    let store = crate::domain::store::Store::new(db, &config);
+    let actor = crate::domain::log::Actor::command_line();
+    let user = admin::set_active(&store, &actor, &username, active).await?;
+    if active {
+        println!("Account {:?} is active.", user.username);
+    } else {
+        println!(
+            "Account {:?} is deactivated: its sessions and tokens have ended.",
+            user.username
+        );
+    }
+    Ok(())
+}
+
+/// `server users reset-password`: prints the link to hand over.
+async fn reset_password(username: String) -> anyhow::Result<()> {
+    let (config, db) = load_config_and_db().await?;
+    let store = crate::domain::store::Store::new(db, &config);
+    let link = admin::reset_link(&store, &username).await?;
+    // The site's public address when it is configured; otherwise where this machine serves it.
+    let site = config.public_url.clone().unwrap_or_else(|| {
+        let addr = config.site_addr;
+        let host = if addr.ip().is_unspecified() {
+            "127.0.0.1".to_owned()
+        } else if addr.is_ipv6() {
+            format!("[{}]", addr.ip())
+        } else {
+            addr.ip().to_string()
+        };
+        format!("http://{host}:{}", addr.port())
+    });
+    println!(
+        "{site}{}{}",
+        config.base_path,
+        crate::domain::accounts::links::path(&link.key)
+    );
+    eprintln!(
+        "It works once, until {}. An earlier link for {username:?} no longer works.",
+        admin::describe_expiry(link.expires)
+    );
+    Ok(())
 }
 
 /// `server users list`: one line per account, in the order they joined.

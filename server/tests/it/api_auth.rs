@@ -377,6 +377,7 @@ async fn an_expired_token_is_refused_and_forgotten() {
     auth_token::ActiveModel {
         key_hash: Set(digest(&key)),
         user_id: Set(user.id),
+        name: Set(String::new()),
         created: Set(now - chrono::Duration::hours(2)),
         expires: Set(Some(now - chrono::Duration::seconds(1))),
     }

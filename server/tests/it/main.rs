@@ -2,6 +2,7 @@
 //! answers), driven over HTTP-shaped requests; the CLI tests run the real `server` binary.
 //! One test binary, so the crate graph links once.
 
+mod accounts;
 mod api_auth;
 mod api_comments;
 mod api_concurrency;

@@ -24,6 +24,7 @@ pub async fn issue(
     auth_token::ActiveModel {
         key_hash: Set(digest(&key)),
         user_id: Set(user_id),
+        name: Set(String::new()),
         created: Set(now),
         expires: Set(ttl.and_then(|ttl| chrono::Duration::from_std(ttl).ok().map(|d| now + d))),
     }
@@ -68,8 +69,9 @@ pub struct TokenCache {
 type CachedToken = (user::Model, Option<Expiry>, Instant);
 type Expiry = chrono::DateTime<Utc>;
 
-/// How long a looked-up token is trusted without asking again (a user deactivated by hand in
-/// the database is noticed within this time).
+/// How long a looked-up token is trusted without asking again. A deactivation through the
+/// server, its API or its command line empties the user's entries at once (see
+/// `AppState::account_changed`); one made by hand in the database is noticed within this time.
 const CACHE_TTL: Duration = Duration::from_secs(10);
 const CACHE_MAX_ENTRIES: usize = 10_000;
 
@@ -89,6 +91,22 @@ impl TokenCache {
         if entries.len() < CACHE_MAX_ENTRIES {
             entries.insert(key_hash, (user, expires, Instant::now()));
         }
+    }
+
+    /// Drops every cached token of `user_id` (deactivated: the next request asks the
+    /// database, which no longer has them).
+    pub fn forget_user(&self, user_id: i32) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (user, _, _)| user.id != user_id);
+    }
+
+    pub fn forget_all(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     pub fn forget(&self, key_hash: &str) {

@@ -16,6 +16,10 @@ use crate::domain::{
 
 pub const MAX_USERNAME_LEN: usize = 150;
 
+/// How a stored password hash starts when the account has no password (an invitation not yet
+/// taken up): Django's marker. No argon2 PHC string starts so, so nothing ever verifies.
+pub const UNUSABLE: &str = "!";
+
 #[derive(Debug)]
 pub struct NewUser {
     pub username: String,
@@ -74,7 +78,17 @@ pub async fn create_user(
     actor: &Actor,
     new: NewUser,
 ) -> Result<user::Model, CreateUserError> {
-    create(store, actor, new, false).await
+    create(store, actor, new, Kind::Ordinary).await
+}
+
+/// An invited account: active, with no usable password until its person sets one through
+/// their link (`new.password` is ignored).
+pub async fn create_invited(
+    store: &Store,
+    actor: &Actor,
+    new: NewUser,
+) -> Result<user::Model, CreateUserError> {
+    create(store, actor, new, Kind::Invited).await
 }
 
 /// The first run's administrator: created only while no account exists, which is checked in
@@ -86,7 +100,7 @@ pub async fn create_first(store: &Store, new: NewUser) -> Result<user::Model, Cr
         id: None,
         username: Some(new.username.clone()),
     };
-    create(store, &author, new, true).await
+    create(store, &author, new, Kind::First).await
 }
 
 /// Whether no account exists yet (the first run).
@@ -98,16 +112,25 @@ pub async fn none_yet(db: &impl sea_orm::ConnectionTrait) -> Result<bool, sea_or
 /// instances (SQLite has the write gate and one writer).
 const FIRST_RUN_LOCK: i64 = 0x5343_5255_4d46_5253; // "SCRUMFRS"
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Ordinary,
+    /// Only while no account exists.
+    First,
+    /// Without a password.
+    Invited,
+}
+
 async fn create(
     store: &Store,
     actor: &Actor,
     new: NewUser,
-    first_only: bool,
+    kind: Kind,
 ) -> Result<user::Model, CreateUserError> {
     let db = &store.db;
     validate_username(&new.username).map_err(CreateUserError::Invalid)?;
     validate_email(&new.email).map_err(CreateUserError::Invalid)?;
-    if new.password.is_empty() {
+    if new.password.is_empty() && kind != Kind::Invited {
         return Err(CreateUserError::Invalid(
             "the password may not be blank".into(),
         ));
@@ -121,7 +144,11 @@ async fn create(
     }
     // Hash before touching the database again: hashing takes ~50 ms and must not hold a
     // transaction or connection open.
-    let password_hash = password::hash(new.password).await?;
+    let password_hash = if kind == Kind::Invited {
+        format!("{UNUSABLE}{}", super::secrets::random_hex(20))
+    } else {
+        password::hash(new.password).await?
+    };
     let model = user::ActiveModel {
         username: Set(new.username),
         email: Set(new.email),
@@ -135,7 +162,7 @@ async fn create(
     };
     let _gate = store.write_gate().await;
     let txn = db.begin().await?;
-    if first_only {
+    if kind == Kind::First {
         if txn.get_database_backend() == DbBackend::Postgres {
             txn.execute(Statement::from_sql_and_values(
                 DbBackend::Postgres,

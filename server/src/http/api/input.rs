@@ -120,6 +120,32 @@ impl Input {
     }
 }
 
+impl Input {
+    /// A boolean as DRF reads one (`true`, `"false"`, `1`, `"on"`…): `None` when absent;
+    /// anything else is an error recorded under `name`.
+    pub fn boolean(&self, name: &str, errors: &mut FieldErrors) -> Option<bool> {
+        let value = self.fields.get(name)?;
+        let parsed = match value {
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(1) => Some(true),
+                Some(0) => Some(false),
+                _ => None,
+            },
+            Value::String(s) => match s.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Some(true),
+                "false" | "0" | "no" | "off" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        };
+        if parsed.is_none() {
+            errors.add(name, "Must be a valid boolean.");
+        }
+        parsed
+    }
+}
+
 /// A whole number from JSON (`3`, `"3"`) or a form (`"3"`).
 pub fn as_integer(value: &Value) -> Option<i64> {
     match value {

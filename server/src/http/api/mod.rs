@@ -3,6 +3,7 @@
 //!
 //! Handlers are thin: parse the request, call `service`, render `app::model` types.
 
+pub mod admin;
 pub mod auth;
 pub mod comments;
 pub mod history;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
     let router = labels::routes(router);
     let router = comments::routes(router);
     let router = history::routes(router);
+    let router = admin::routes(router);
     auth::routes(router)
         // Anything else under /api/ is an API 404 in JSON, never the site's HTML page.
         .route("/api/{*unknown}", axum::routing::any(unknown_endpoint))

@@ -16,8 +16,9 @@ use utoipa::{
 };
 
 use app::model::{
-    Comment, CommentLinks, HistoryEntry, HistoryLinks, Label, MoveTask, SelfLink, SessionInfo,
-    SessionSummary, Sprint, SprintLinks, Task, TaskLinks, User, UserLinks,
+    Account, Comment, CommentLinks, HistoryEntry, HistoryLinks, Invitation, Label, MoveTask,
+    PasswordLink, SelfLink, SessionInfo, SessionSummary, Sprint, SprintLinks, Task, TaskLinks,
+    User, UserLinks,
 };
 
 /// Fields accepted when writing a sprint (JSON or form). Read-only and unknown keys are ignored.
@@ -94,6 +95,24 @@ pub struct PasswordChange {
     new_password2: String,
 }
 
+/// An invitation: the colleague's username, and optionally their email and site
+/// administration.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct InvitationInput {
+    username: String,
+    email: Option<String>,
+    is_superuser: Option<bool>,
+}
+
+/// What an administrator changes on an account; at least one field.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct AccountChange {
+    is_active: Option<bool>,
+    is_superuser: Option<bool>,
+}
+
 struct Security;
 
 impl Modify for Security {
@@ -142,12 +161,15 @@ impl Modify for Security {
         super::auth::obtain_token, super::auth::revoke_token,
         super::auth::current_session, super::auth::login, super::auth::logout,
         super::auth::change_password, super::auth::my_sessions, super::auth::sign_out_everywhere,
+        super::admin::list, super::admin::retrieve, super::admin::invite, super::admin::update,
+        super::admin::password_link,
     ),
     components(schemas(
         Sprint, SprintLinks, Task, TaskLinks, User, UserLinks, MoveTask, SessionInfo,
         SprintInput, TaskInput, Credentials, PasswordChange, SessionSummary, HistoryEntry,
         HistoryLinks,
         Label, SelfLink, LabelInput, Comment, CommentLinks, CommentInput,
+        Account, Invitation, PasswordLink, InvitationInput, AccountChange,
     )),
     modifiers(&Security),
     security(("token" = []), ("basic" = []), ("session" = [])),

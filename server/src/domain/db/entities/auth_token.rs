@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub key_hash: String,
     pub user_id: i32,
+    /// What its owner calls it ("deploy script"); empty for tokens from `POST /api/token/`.
+    pub name: String,
     pub created: ChronoDateTimeUtc,
     /// `None`: valid until revoked (no `TOKEN_TTL`).
     pub expires: Option<ChronoDateTimeUtc>,

@@ -1,10 +1,11 @@
 //! SeaORM entities mirroring the migrations: users, sprints, tasks, labels, comments, tokens,
-//! sessions and the change log.
+//! sessions, password links and the change log.
 
 pub mod auth_token;
 pub mod change;
 pub mod comment;
 pub mod label;
+pub mod password_link;
 pub mod session;
 pub mod sprint;
 pub mod task;

@@ -1,0 +1,138 @@
+//! Pages the server writes alone, without the browser bundle: the first run, the account
+//! administration and the password links. They need no script (forms post and the server
+//! answers with the next page) and get a policy that allows none: `default-src 'none'`.
+//! They share the site's style sheet, its header and the person's theme.
+
+use axum::{
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+
+use crate::http::state::AppState;
+
+pub use app::markup::escape;
+
+/// What went wrong with a submitted form, by field (`""`: the form as a whole).
+pub type Problems = Vec<(&'static str, String)>;
+
+/// The message for `field`, as an element the field points to (empty when there is none).
+pub fn problem(problems: &[(&'static str, String)], field: &str) -> String {
+    problems
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map(|(_, message)| {
+            format!(
+                r#"<span class="error" id="{field}-error">{}</span>"#,
+                escape(message)
+            )
+        })
+        .unwrap_or_default()
+}
+
+/// The attributes that mark `field` invalid and point at its message, when it has one.
+pub fn described(problems: &[(&'static str, String)], field: &str) -> String {
+    if problems.iter().any(|(name, _)| *name == field) {
+        format!(r#" aria-invalid="true" aria-describedby="{field}-error""#)
+    } else {
+        String::new()
+    }
+}
+
+/// A new password, twice (`password1`, `password2`, as Django's forms name them), with the
+/// rules it must follow.
+pub fn new_password_fields(problems: &[(&'static str, String)]) -> String {
+    format!(
+        r#"<label for="id_password1">Password</label><input id="id_password1" name="password1" type="password" autocomplete="new-password" required minlength="{min}"{described1}><span class="hint">At least {min} characters, not your username, not a common password.</span>{problem1}<label for="id_password2">Password (again)</label><input id="id_password2" name="password2" type="password" autocomplete="new-password" required{described2}>{problem2}"#,
+        min = crate::domain::accounts::password::MIN_LENGTH,
+        described1 = described(problems, "password1"),
+        problem1 = problem(problems, "password1"),
+        described2 = described(problems, "password2"),
+        problem2 = problem(problems, "password2"),
+    )
+}
+
+/// A domain message ("the username may not be blank") as a sentence for a form.
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.chars();
+    let first = chars.next().map(|c| c.to_uppercase().collect::<String>());
+    format!("{}{}.", first.unwrap_or_default(), chars.as_str())
+}
+
+/// A whole page: `title` (the page's own; the site's name follows), `nav` (links in the
+/// header, already markup) and `main` (markup), in the person's theme.
+pub fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    title: &str,
+    nav: &str,
+    main: &str,
+    status: StatusCode,
+) -> Response {
+    let css = escape(
+        &state
+            .assets
+            .url(&format!("{}.css", state.config.leptos.output_name)),
+    );
+    let cookies = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let theme = app::components::preferences::THEME.from_cookie_header(&cookies);
+    let home = escape(&format!("{}/", state.config.base_path));
+    let html = format!(
+        r#"<!DOCTYPE html><html lang="en" data-theme="{theme}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><title>{title} — {site}</title><link rel="stylesheet" href="{css}"></head><body><div class="app"><header class="site-header"><a class="title" href="{home}">{site}</a><nav class="site-nav" aria-label="Site">{nav}</nav></header><main id="content">{main}</main></div></body></html>"#,
+        title = escape(title),
+        site = app::SITE_NAME,
+    );
+    let policy = format!(
+        "default-src 'none'; style-src 'self'{assets}; img-src 'self' data:; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'",
+        assets = state
+            .assets
+            .foreign_origin()
+            .map(|origin| format!(" {origin}"))
+            .unwrap_or_default()
+    );
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, policy),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+            // The password links carry their key in the path: no other site may see it.
+            (header::REFERRER_POLICY, "no-referrer".to_owned()),
+        ],
+        html,
+    )
+        .into_response()
+}
+
+/// A page that only says something (a link no longer valid, a refusal).
+pub fn message_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    title: &str,
+    text: &str,
+    status: StatusCode,
+) -> Response {
+    let main = format!(
+        r#"<section class="setup"><h1>{}</h1><p>{}</p></section>"#,
+        escape(title),
+        escape(text)
+    );
+    page(state, headers, title, "", &main, status)
+}
+
+/// Off to `path` (a site path) after a form, as browsers expect: 303, then a GET.
+pub fn see_other(state: &AppState, path: &str) -> Response {
+    (
+        StatusCode::SEE_OTHER,
+        [(
+            header::LOCATION,
+            format!("{}{path}", state.config.base_path),
+        )],
+    )
+        .into_response()
+}

@@ -1,0 +1,700 @@
+//! The account administration (`/api/admin/…`, `/admin/accounts`, the command line) and the
+//! password links it hands out: invite → set a password → sign in; deactivation ending
+//! sessions, tokens and open streams within a second, wherever it is made; the rules that keep
+//! an administrator from locking the site out; `ADMIN_ALLOWED_NETS`.
+
+use std::time::{Duration, Instant};
+
+use axum::http::{Method, StatusCode};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
+use serde_json::{Value, json};
+use server::domain::db::entities::{change, user};
+
+use crate::harness::{Auth, BASE, Backend, LiveServer, SERVER_BINARY, TestApp, backends, date};
+
+/// What "within a second" allows for: the change reaching the stream, and its close frame.
+const WITHIN_A_SECOND: Duration = Duration::from_secs(1);
+
+/// A site administrator signed in with a token.
+async fn administrator(app: &TestApp, username: &str) -> (user::Model, Auth) {
+    let (person, auth) = app.person(username).await;
+    let mut admin = person.into_active_model();
+    admin.is_superuser = Set(true);
+    (admin.update(&app.db).await.unwrap(), auth)
+}
+
+/// The path of a link's URL (`http://localhost:3000/password/…` → `/password/…`).
+fn path_of(url: &str) -> String {
+    url.strip_prefix(BASE)
+        .unwrap_or_else(|| panic!("{url} is not on {BASE}"))
+        .to_owned()
+}
+
+async fn invite(app: &TestApp, admin: &Auth, username: &str) -> Value {
+    let answer = app
+        .call(Method::POST, "/api/admin/users")
+        .auth(admin)
+        .json(json!({"username": username, "email": format!("{username}@example.com")}))
+        .send()
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+    answer.json()
+}
+
+/// Sends the password page's form as the browser does (from the page itself).
+async fn set_password(
+    app: &TestApp,
+    path: &str,
+    first: &str,
+    second: &str,
+) -> crate::harness::TestResponse {
+    app.call(Method::POST, path)
+        .header("origin", BASE)
+        .form(&[("password1", first), ("password2", second)])
+        .send()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_lets_the_colleague_choose_a_password_once_and_sign_in() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let (_, admin) = administrator(&app, "root").await;
+        let invitation = invite(&app, &admin, "ann").await;
+        assert_eq!(invitation["account"]["username"], "ann");
+        assert_eq!(invitation["account"]["awaiting_password"], true);
+        assert_eq!(invitation["account"]["is_superuser"], false);
+        let url = invitation["password_link"]["url"].as_str().unwrap();
+        let expires = chrono::DateTime::parse_from_rfc3339(
+            invitation["password_link"]["expires"].as_str().unwrap(),
+        )
+        .unwrap();
+        let days =
+            (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_hours() as f64 / 24.0;
+        assert!((6.9..=7.0).contains(&days), "valid 7 days, not {days}");
+        let path = path_of(url);
+
+        // No password works until she sets one.
+        let signed_in = app
+            .call(Method::GET, "/api/sprints")
+            .auth(&Auth::basic("ann", ""))
+            .send()
+            .await;
+        assert_eq!(signed_in.status, StatusCode::UNAUTHORIZED);
+
+        let page = app.get(&path).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("Choose your password") && page.text.contains(r#"value="ann""#));
+        assert_eq!(page.header("referrer-policy"), "no-referrer");
+        assert!(
+            page.header("content-security-policy")
+                .starts_with("default-src 'none'")
+        );
+
+        let mismatch = set_password(&app, &path, "a long enough secret", "another one").await;
+        assert_eq!(mismatch.status, StatusCode::BAD_REQUEST);
+        assert!(mismatch.text.contains("didn’t match"), "{}", mismatch.text);
+        let weak = set_password(&app, &path, "ann-1234567", "ann-1234567").await;
+        assert_eq!(weak.status, StatusCode::BAD_REQUEST);
+        assert!(
+            weak.text.contains("may not contain the username"),
+            "{}",
+            weak.text
+        );
+        // A form from another site is refused, and the link still works afterwards.
+        let foreign = app
+            .call(Method::POST, &path)
+            .header("origin", "https://evil.example")
+            .form(&[
+                ("password1", "planted password 1"),
+                ("password2", "planted password 1"),
+            ])
+            .send()
+            .await;
+        assert_eq!(foreign.status, StatusCode::FORBIDDEN);
+
+        let done = set_password(
+            &app,
+            &path,
+            "a quiet harbour at dawn",
+            "a quiet harbour at dawn",
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+        assert_eq!(done.header("location"), "/");
+        let cookie = done
+            .header("set-cookie")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let session = app
+            .call(Method::GET, "/api/session")
+            .header("cookie", &cookie)
+            .send()
+            .await;
+        assert_eq!(
+            session.json()["user"]["username"],
+            "ann",
+            "{}",
+            session.text
+        );
+        let basic = app
+            .call(Method::GET, "/api/sprints")
+            .auth(&Auth::basic("ann", "a quiet harbour at dawn"))
+            .send()
+            .await;
+        assert_eq!(basic.status, StatusCode::OK);
+
+        // Used: the link is gone, and says what to do.
+        let again = app.get(&path).await;
+        assert_eq!(again.status, StatusCode::NOT_FOUND);
+        assert!(
+            again
+                .text
+                .contains("Ask a site administrator for a new link")
+        );
+        let replay = set_password(&app, &path, "a planted password", "a planted password").await;
+        assert_eq!(replay.status, StatusCode::NOT_FOUND);
+
+        // The invitation and the password are changes of record, made by root and by ann.
+        let logged = change::Entity::find()
+            .filter(change::Column::Model.eq("user"))
+            .all(&app.db)
+            .await
+            .unwrap();
+        let ann = logged
+            .iter()
+            .filter(|entry| entry.actor.as_deref() == Some("ann"));
+        assert_eq!(ann.count(), 1, "the password set by ann");
+        assert!(
+            logged
+                .iter()
+                .any(|entry| entry.action == "create" && entry.actor.as_deref() == Some("root"))
+        );
+        let listed = app.get_json(&admin, "/api/admin/users").await;
+        let ann = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["username"] == "ann")
+            .unwrap();
+        assert_eq!(ann["awaiting_password"], false);
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_link_replaces_the_password_and_signs_out_every_browser() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let (_, admin) = administrator(&app, "root").await;
+    let bob = app.create_user("bob", "bob's old password").await;
+    let old_session = app.session_for(bob.id).await;
+    let first = app
+        .call(Method::POST, "/api/admin/users/bob/password-link")
+        .auth(&admin)
+        .send()
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let second = app
+        .call(Method::POST, "/api/admin/users/bob/password-link/")
+        .auth(&admin)
+        .send()
+        .await;
+    let first_path = path_of(first.json()["url"].as_str().unwrap());
+    let second_path = path_of(second.json()["url"].as_str().unwrap());
+    assert_eq!(
+        app.get(&first_path).await.status,
+        StatusCode::NOT_FOUND,
+        "a newer link replaces it"
+    );
+    let page = app.get(&second_path).await;
+    assert!(page.text.contains("Choose a new password"));
+    let done = set_password(
+        &app,
+        &second_path,
+        "seven green lanterns",
+        "seven green lanterns",
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+    let old = app
+        .call(Method::GET, "/api/sprints")
+        .auth(&Auth::Session(old_session))
+        .send()
+        .await;
+    assert_eq!(
+        old.status,
+        StatusCode::UNAUTHORIZED,
+        "the old browser is signed out"
+    );
+    for (password, status) in [
+        ("bob's old password", StatusCode::UNAUTHORIZED),
+        ("seven green lanterns", StatusCode::OK),
+    ] {
+        let answer = app
+            .call(Method::GET, "/api/sprints")
+            .auth(&Auth::basic("bob", password))
+            .send()
+            .await;
+        assert_eq!(answer.status, status, "{password}");
+    }
+    let unknown = app
+        .call(Method::POST, "/api/admin/users/nobody/password-link")
+        .auth(&admin)
+        .send()
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_site_administrators_reach_the_administration() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let (_, admin) = administrator(&app, "root").await;
+    let (member_user, member) = app.person("mia").await;
+    for (method, path, body) in [
+        (Method::GET, "/api/admin/users", None),
+        (
+            Method::POST,
+            "/api/admin/users",
+            Some(json!({"username": "x"})),
+        ),
+        (Method::GET, "/api/admin/users/root", None),
+        (
+            Method::PATCH,
+            "/api/admin/users/root",
+            Some(json!({"is_active": false})),
+        ),
+        (Method::POST, "/api/admin/users/root/password-link", None),
+    ] {
+        let mut call = app.call(method.clone(), path).auth(&member);
+        if let Some(body) = body.clone() {
+            call = call.json(body);
+        }
+        let refused = call.send().await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{method} {path}");
+        assert_eq!(
+            refused.json()["detail"],
+            "Only site administrators may manage accounts."
+        );
+        let mut call = app.call(method.clone(), path);
+        if let Some(body) = body {
+            call = call.json(body);
+        }
+        assert_eq!(
+            call.send().await.status,
+            StatusCode::UNAUTHORIZED,
+            "anonymous {method} {path}"
+        );
+    }
+    // Nothing was changed by the refusals.
+    let root = app.get_json(&admin, "/api/admin/users/root").await;
+    assert_eq!(
+        (root["is_active"].clone(), root["is_superuser"].clone()),
+        (json!(true), json!(true))
+    );
+    assert_eq!(
+        app.get_json(&admin, "/api/admin/users")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // The page: nobody is sent to sign in first, a member is refused in words.
+    let anonymous = app.get("/admin/accounts").await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        anonymous.header("location"),
+        "/login?next=%2Fadmin%2Faccounts"
+    );
+    let session = app.session_for(member_user.id).await;
+    let refused = app
+        .call(Method::GET, "/admin/accounts")
+        .auth(&Auth::Session(session))
+        .send()
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(
+        refused
+            .text
+            .contains("Only site administrators may manage accounts.")
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_administrator_cannot_lock_the_site_out() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let (_, root) = administrator(&app, "root").await;
+        let patch = |who: &'static str, body: Value, auth: Auth| {
+            let app = &app;
+            async move {
+                app.call(Method::PATCH, &format!("/api/admin/users/{who}"))
+                    .auth(&auth)
+                    .json(body)
+                    .send()
+                    .await
+            }
+        };
+        let own = patch("root", json!({"is_active": false}), root.clone()).await;
+        assert_eq!(own.status, StatusCode::BAD_REQUEST);
+        assert!(
+            own.json()["detail"]
+                .as_str()
+                .unwrap()
+                .contains("your own account")
+        );
+        let own = patch("root", json!({"is_superuser": false}), root.clone()).await;
+        assert_eq!(own.status, StatusCode::BAD_REQUEST);
+        let nothing = patch("root", json!({}), root.clone()).await;
+        assert_eq!(nothing.status, StatusCode::BAD_REQUEST);
+        let garbled = patch("root", json!({"is_active": "maybe"}), root.clone()).await;
+        assert_eq!(garbled.status, StatusCode::BAD_REQUEST);
+        assert_eq!(garbled.json()["is_active"][0], "Must be a valid boolean.");
+
+        // With a second administrator, either may take the other's administration, but the
+        // last one standing keeps theirs (the command line has no "own" account to protect).
+        let (_, kim) = administrator(&app, "kim").await;
+        let taken = patch("kim", json!({"is_superuser": false}), root.clone()).await;
+        assert_eq!(taken.status, StatusCode::OK, "{}", taken.text);
+        assert_eq!(taken.json()["is_superuser"], false);
+        let refused = patch("root", json!({"is_active": false}), kim.clone()).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "kim is no administrator now"
+        );
+        let last = server::domain::accounts::admin::set_active(
+            &app.state.store,
+            &server::domain::log::Actor::command_line(),
+            "root",
+            false,
+        )
+        .await;
+        assert!(
+            last.unwrap_err()
+                .to_string()
+                .contains("last active site administrator"),
+            "the last administrator stays"
+        );
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation_ends_sessions_tokens_and_open_streams_within_a_second() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await.with_database_bus().await;
+        let live = LiveServer::start(&app).await;
+        let (_, root) = administrator(&app, "root").await;
+        let (alice_user, alice) = app.person("alice").await;
+        let session = app.session_for(alice_user.id).await;
+        let sprint = app.insert_sprint("Current", date(14)).await.id;
+        let mut stream = live.join(&app, &alice, sprint).await;
+        // The token has been used (and cached, on SQLite) before it must stop working.
+        assert_eq!(
+            app.call(Method::GET, "/api/sprints")
+                .auth(&alice)
+                .send()
+                .await
+                .status,
+            StatusCode::OK
+        );
+
+        let started = Instant::now();
+        let answer = app
+            .call(Method::PATCH, "/api/admin/users/alice")
+            .auth(&root)
+            .json(json!({"is_active": false}))
+            .send()
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        assert_eq!(answer.json()["is_active"], false);
+        assert!(
+            stream.closed_within(WITHIN_A_SECOND).await,
+            "{backend:?}: the open board closes within a second"
+        );
+        let closed_after = started.elapsed();
+        for auth in [alice.clone(), Auth::Session(session.clone())] {
+            let refused = app
+                .call(Method::GET, "/api/sprints")
+                .auth(&auth)
+                .send()
+                .await;
+            assert_eq!(
+                refused.status,
+                StatusCode::UNAUTHORIZED,
+                "{backend:?} {auth:?}"
+            );
+        }
+        eprintln!("{backend:?}: stream closed {closed_after:?} after the request");
+
+        // Reactivated, she signs in again; the old token and session stay ended.
+        let answer = app
+            .call(Method::PATCH, "/api/admin/users/alice/")
+            .auth(&root)
+            .form(&[("is_active", "true")])
+            .send()
+            .await;
+        assert_eq!(answer.json()["is_active"], true);
+        for auth in [alice.clone(), Auth::Session(session)] {
+            let refused = app
+                .call(Method::GET, "/api/sprints")
+                .auth(&auth)
+                .send()
+                .await;
+            assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+        }
+        let again = app
+            .call(Method::GET, "/api/sprints")
+            .auth(&Auth::basic("alice", "secret-password"))
+            .send()
+            .await;
+        assert_eq!(again.status, StatusCode::OK);
+        drop(live);
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deactivation_on_one_instance_closes_a_stream_on_another() {
+    let Some(backend) = backends()
+        .into_iter()
+        .find(|b| matches!(b, Backend::Postgres(_)))
+    else {
+        return;
+    };
+    let first = TestApp::spawn(&backend).await.with_database_bus().await;
+    let second = first.attach(&[]).await.with_database_bus().await;
+    let live = LiveServer::start(&second).await;
+    let (_, root) = administrator(&first, "root").await;
+    let (_, alice) = first.person("alice").await;
+    let sprint = first.insert_sprint("Current", date(14)).await.id;
+    let mut stream = live.join(&second, &alice, sprint).await;
+    let answer = first
+        .call(Method::PATCH, "/api/admin/users/alice")
+        .auth(&root)
+        .json(json!({"is_active": false}))
+        .send()
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(
+        stream.closed_within(WITHIN_A_SECOND).await,
+        "closed on the other instance"
+    );
+    drop(live);
+    second.cleanup().await;
+    first.cleanup().await;
+}
+
+/// `server users …` against `database_url`, as an operator runs it beside the server.
+fn command_line(database_url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(SERVER_BINARY)
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("SECRET_KEY", crate::harness::SECRET_KEY)
+        .env("RUST_LOG", "warn")
+        .env_remove("SCRUM_PASSWORD")
+        .env_remove("PUBLIC_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run the server binary")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_command_line_beside_a_running_server_ends_streams_and_tokens_within_a_second() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await.with_database_bus().await;
+        let live = LiveServer::start(&app).await;
+        let (_, alice) = app.person("alice").await;
+        let sprint = app.insert_sprint("Current", date(14)).await.id;
+        let mut stream = live.join(&app, &alice, sprint).await;
+        assert_eq!(
+            app.call(Method::GET, "/api/sprints")
+                .auth(&alice)
+                .send()
+                .await
+                .status,
+            StatusCode::OK
+        );
+
+        let output = command_line(&app.database_url, &["users", "deactivate", "alice"]);
+        assert!(output.status.success(), "{output:?}");
+        let finished = Instant::now();
+        assert!(String::from_utf8_lossy(&output.stdout).contains("deactivated"));
+        assert!(
+            stream.closed_within(WITHIN_A_SECOND).await,
+            "{backend:?}: the board closes within a second of the command"
+        );
+        let refused = app
+            .call(Method::GET, "/api/sprints")
+            .auth(&alice)
+            .send()
+            .await;
+        assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{backend:?}");
+        assert!(finished.elapsed() < Duration::from_secs(2));
+
+        let output = command_line(&app.database_url, &["users", "reactivate", "alice"]);
+        assert!(output.status.success(), "{output:?}");
+        let output = command_line(&app.database_url, &["users", "reset-password", "alice"]);
+        assert!(output.status.success(), "{output:?}");
+        let printed = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        let path = printed
+            .split_once("/password/")
+            .map(|(_, key)| format!("/password/{key}"))
+            .unwrap_or_else(|| panic!("a link, not {printed:?}"));
+        assert!(
+            printed.starts_with("http://127.0.0.1:3000/password/"),
+            "{printed}"
+        );
+        let done = set_password(
+            &app,
+            &path,
+            "copper kettle sunrise",
+            "copper kettle sunrise",
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.text);
+
+        let unknown = command_line(&app.database_url, &["users", "deactivate", "nobody"]);
+        assert!(!unknown.status.success());
+        assert!(
+            String::from_utf8_lossy(&unknown.stderr).contains("no account is named \"nobody\"")
+        );
+        drop(live);
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_allowed_nets_guards_the_administration_only() {
+    let app = TestApp::spawn_with(&Backend::Sqlite, &[("ADMIN_ALLOWED_NETS", "10.0.0.0/8")]).await;
+    let (root_user, root) = administrator(&app, "root").await;
+    let session = Auth::Session(app.session_for(root_user.id).await);
+    for (path, auth) in [("/api/admin/users", &root), ("/admin/accounts", &session)] {
+        let outside = app
+            .call(Method::GET, path)
+            .auth(auth)
+            .peer("127.0.0.1")
+            .send()
+            .await;
+        assert_eq!(outside.status, StatusCode::FORBIDDEN, "{path} from outside");
+        let inside = app
+            .call(Method::GET, path)
+            .auth(auth)
+            .peer("10.1.2.3")
+            .send()
+            .await;
+        assert_eq!(inside.status, StatusCode::OK, "{path} from inside");
+    }
+    let board = app
+        .call(Method::GET, "/api/sprints")
+        .auth(&root)
+        .peer("127.0.0.1")
+        .send()
+        .await;
+    assert_eq!(
+        board.status,
+        StatusCode::OK,
+        "the rest of the site is not guarded by it"
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_accounts_page_invites_deactivates_and_shows_each_link_once() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let (root_user, _) = administrator(&app, "root").await;
+    let session = Auth::Session(app.session_for(root_user.id).await);
+    let page = app
+        .call(Method::GET, "/admin/accounts")
+        .auth(&session)
+        .send()
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text.contains("<h1>Accounts</h1>") && page.text.contains("1 accounts"));
+
+    let invited = app
+        .call(Method::POST, "/admin/accounts")
+        .auth(&session)
+        .header("origin", BASE)
+        .form(&[("username", "ann"), ("email", "ann@example.com")])
+        .send()
+        .await;
+    assert_eq!(invited.status, StatusCode::CREATED, "{}", invited.text);
+    assert!(invited.text.contains("ann is invited"));
+    let url = invited
+        .text
+        .split(r#"class="copy-link" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the link to copy");
+    assert!(
+        app.get(&path_of(url))
+            .await
+            .text
+            .contains("Choose your password")
+    );
+    assert!(invited.text.contains("<td>Invited</td>"));
+
+    let taken = app
+        .call(Method::POST, "/admin/accounts")
+        .auth(&session)
+        .header("origin", BASE)
+        .form(&[("username", "ann")])
+        .send()
+        .await;
+    assert_eq!(taken.status, StatusCode::BAD_REQUEST);
+    assert!(taken.text.contains("An account named ann exists already."));
+
+    let deactivated = app
+        .call(Method::POST, "/admin/accounts/ann")
+        .auth(&session)
+        .header("origin", BASE)
+        .form(&[("action", "deactivate")])
+        .send()
+        .await;
+    assert_eq!(deactivated.status, StatusCode::OK, "{}", deactivated.text);
+    assert!(deactivated.text.contains("ann is deactivated"));
+    assert!(deactivated.text.contains("<td>Deactivated</td>"));
+    assert_eq!(
+        app.get(&path_of(url)).await.status,
+        StatusCode::NOT_FOUND,
+        "its link ended with it"
+    );
+
+    let own = app
+        .call(Method::POST, "/admin/accounts/root")
+        .auth(&session)
+        .header("origin", BASE)
+        .form(&[("action", "deactivate")])
+        .send()
+        .await;
+    assert_eq!(own.status, StatusCode::BAD_REQUEST);
+    assert!(own.text.contains("You cannot deactivate your own account"));
+
+    let forged = app
+        .call(Method::POST, "/admin/accounts/ann")
+        .auth(&session)
+        .header("origin", "https://evil.example")
+        .form(&[("action", "reactivate")])
+        .send()
+        .await;
+    assert_eq!(
+        forged.status,
+        StatusCode::FORBIDDEN,
+        "another site's form is refused"
+    );
+    let ann = user::Entity::find()
+        .filter(user::Column::Username.eq("ann"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!ann.is_active);
+    app.cleanup().await;
+}
