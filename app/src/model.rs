@@ -270,6 +270,8 @@ pub struct SessionInfo {
     pub user: User,
     /// Send as `X-CSRFToken` on writes when the `Origin` header cannot be relied on.
     pub csrf_token: String,
+    /// A site administrator (the header then links to the account administration).
+    pub is_superuser: bool,
 }
 
 /// One of a person's browser sessions, as `GET /api/me/sessions` lists them.
@@ -285,6 +287,47 @@ pub struct SessionSummary {
     pub expires: String,
     /// Whether it is the session this request came with.
     pub current: bool,
+}
+
+/// The signed-in person's own account (`GET/PATCH /api/me`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Profile {
+    pub id: i32,
+    pub username: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub full_name: String,
+    pub email: String,
+    pub is_superuser: bool,
+    /// ISO 8601, UTC.
+    pub date_joined: String,
+}
+
+/// One of a person's API tokens, as `GET /api/me/tokens` lists them (never the key).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TokenSummary {
+    /// Names the token without revealing it: the start of its stored digest.
+    pub id: String,
+    /// What its owner called it; empty for tokens from `POST /api/token/`.
+    pub name: String,
+    /// ISO 8601, UTC.
+    pub created: String,
+    /// ISO 8601, UTC; `None`: until revoked.
+    pub expires: Option<String>,
+    /// Whether this request came with it.
+    pub current: bool,
+}
+
+/// `POST /api/me/tokens`: the new token, with its key shown this once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct NewToken {
+    #[serde(flatten)]
+    pub token: TokenSummary,
+    /// Send as `Authorization: Token <key>`. Not shown again.
+    pub key: String,
 }
 
 /// An account as site administrators see it (`/api/admin/users`).
@@ -477,7 +520,11 @@ read_fields!(User {
     links
 });
 read_fields!(UserLinks { self_ = "self", tasks });
-read_fields!(SessionInfo { user, csrf_token });
+read_fields!(SessionInfo {
+    user,
+    csrf_token,
+    is_superuser
+});
 read_fields!(HistoryEntry {
     id,
     at,

@@ -698,3 +698,150 @@ async fn the_accounts_page_invites_deactivates_and_shows_each_link_once() {
     assert!(!ann.is_active);
     app.cleanup().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_edits_their_own_names_and_email() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let (_, alice) = app.person("alice").await;
+    let me = app.get_json(&alice, "/api/me").await;
+    assert_eq!(
+        (me["username"].clone(), me["email"].clone()),
+        (json!("alice"), json!("alice@example.com"))
+    );
+    let saved = app
+        .call(Method::PATCH, "/api/me")
+        .auth(&alice)
+        .json(json!({"first_name": "Alice", "last_name": "Walker", "email": " alice@walker.example "}))
+        .send()
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    assert_eq!(saved.json()["full_name"], "Alice Walker");
+    assert_eq!(saved.json()["email"], "alice@walker.example");
+    // Everyone sees the new name where the book shows it.
+    assert_eq!(
+        app.get_json(&alice, "/api/users/alice").await["full_name"],
+        "Alice Walker"
+    );
+    for (body, field, message) in [
+        (
+            json!({"email": "not an address"}),
+            "email",
+            "Enter a valid email address.",
+        ),
+        (
+            json!({"last_name": "x".repeat(151)}),
+            "last_name",
+            "Ensure this field has no more than 150 characters.",
+        ),
+    ] {
+        let refused = app
+            .call(Method::PATCH, "/api/me")
+            .auth(&alice)
+            .json(body)
+            .send()
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.json()[field][0], message);
+    }
+    assert_eq!(
+        app.get_json(&alice, "/api/me").await["full_name"],
+        "Alice Walker",
+        "refusals change nothing"
+    );
+    app.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn named_tokens_are_listed_without_their_keys_and_revoked_by_their_owner_only() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let (_, alice) = app.person("alice").await;
+    let (_, bob) = app.person("bob").await;
+    let created = app
+        .call(Method::POST, "/api/me/tokens")
+        .auth(&alice)
+        .json(json!({"name": "deploy script", "expires_in_days": 30}))
+        .send()
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    let created = created.json();
+    let key = created["key"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let expires =
+        chrono::DateTime::parse_from_rfc3339(created["expires"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (expires.with_timezone(&chrono::Utc) - chrono::Utc::now()).num_days(),
+        29
+    );
+    let deploy = Auth::Token(key.clone());
+    let listed = app.get_json(&deploy, "/api/me/tokens").await;
+    let listed = listed.as_array().unwrap();
+    assert_eq!(
+        listed.len(),
+        2,
+        "the new token and the one the test signed in with"
+    );
+    let mine = listed
+        .iter()
+        .find(|token| token["id"] == id.as_str())
+        .unwrap();
+    assert_eq!(
+        (mine["name"].clone(), mine["current"].clone()),
+        (json!("deploy script"), json!(true))
+    );
+    assert!(
+        !listed.iter().any(|token| token.to_string().contains(&key)),
+        "no key in the list"
+    );
+
+    for (body, field) in [
+        (json!({"name": "  "}), "name"),
+        (
+            json!({"name": "x", "expires_in_days": 0}),
+            "expires_in_days",
+        ),
+        (
+            json!({"name": "x", "expires_in_days": 400}),
+            "expires_in_days",
+        ),
+    ] {
+        let refused = app
+            .call(Method::POST, "/api/me/tokens")
+            .auth(&alice)
+            .json(body)
+            .send()
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.json()[field][0].is_string(), "{}", refused.text);
+    }
+
+    let path = format!("/api/me/tokens/{id}");
+    let not_theirs = app.call(Method::DELETE, &path).auth(&bob).send().await;
+    assert_eq!(not_theirs.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.call(Method::GET, "/api/me")
+            .auth(&deploy)
+            .send()
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let revoked = app.call(Method::DELETE, &path).auth(&alice).send().await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.call(Method::GET, "/api/me")
+            .auth(&deploy)
+            .send()
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call(Method::DELETE, &path)
+            .auth(&alice)
+            .send()
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    app.cleanup().await;
+}

@@ -159,6 +159,9 @@ async fn every_write_route_logs_its_change() {
         // A password link is a credential handed out, not a change of record; the password
         // set through it is logged.
         ("post", "/api/admin/users/{username}/password-link"),
+        // Personal tokens are credentials, as `/api/token/` is.
+        ("post", "/api/me/tokens"),
+        ("delete", "/api/me/tokens/{id}"),
     ];
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
@@ -218,6 +221,13 @@ async fn every_write_route_logs_its_change() {
                 "/api/admin/users",
                 "/api/admin/users".into(),
                 Some(json!({"username": "walked", "email": "walked@example.com"})),
+                1,
+            ),
+            (
+                "patch",
+                "/api/me",
+                "/api/me".into(),
+                Some(json!({"first_name": "Alice", "last_name": "Walker"})),
                 1,
             ),
             (

@@ -33,6 +33,69 @@ pub async fn issue(
     Ok(key)
 }
 
+/// How many hex digits of a token's digest name it in lists (never the key).
+pub const HANDLE_LEN: usize = 12;
+
+/// A token its owner named (`POST /api/me/tokens`), valid for `ttl` or until revoked.
+pub async fn issue_named(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    name: &str,
+    ttl: Option<Duration>,
+) -> Result<(String, auth_token::Model), sea_orm::DbErr> {
+    let key = random_hex(20);
+    let now = Utc::now();
+    let model = auth_token::ActiveModel {
+        key_hash: Set(digest(&key)),
+        user_id: Set(user_id),
+        name: Set(name.to_owned()),
+        created: Set(now),
+        expires: Set(ttl.and_then(|ttl| chrono::Duration::from_std(ttl).ok().map(|d| now + d))),
+    }
+    .insert(db)
+    .await?;
+    Ok((key, model))
+}
+
+/// `user_id`'s tokens that still work, newest first.
+pub async fn of_user(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+) -> Result<Vec<auth_token::Model>, sea_orm::DbErr> {
+    use sea_orm::{Condition, QueryOrder};
+    auth_token::Entity::find()
+        .filter(auth_token::Column::UserId.eq(user_id))
+        .filter(
+            Condition::any()
+                .add(auth_token::Column::Expires.is_null())
+                .add(auth_token::Column::Expires.gt(Utc::now())),
+        )
+        .order_by_desc(auth_token::Column::Created)
+        .all(db)
+        .await
+}
+
+/// Revokes `user_id`'s token named by `handle` (the start of its digest); returns the digest
+/// revoked, if one matched.
+pub async fn revoke_by_handle(
+    db: &impl ConnectionTrait,
+    user_id: i32,
+    handle: &str,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    if handle.len() != HANDLE_LEN || !handle.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(None);
+    }
+    let Some(token) = of_user(db, user_id)
+        .await?
+        .into_iter()
+        .find(|token| token.key_hash.starts_with(handle))
+    else {
+        return Ok(None);
+    };
+    revoke(db, &token.key_hash).await?;
+    Ok(Some(token.key_hash))
+}
+
 /// The token's digest, its user and its expiry (kept by [`TokenCache`]), if the key exists
 /// and has not expired.
 pub async fn find_user(

@@ -1,5 +1,5 @@
-//! User accounts: creation (`server createsuperuser`, and the first run's administrator) and
-//! the rules usernames follow.
+//! User accounts: creation (`server createsuperuser`, and the first run's administrator), a
+//! person's own profile, and the rules usernames follow.
 
 use chrono::Utc;
 use sea_orm::{
@@ -63,7 +63,7 @@ pub fn validate_username(username: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn validate_email(email: &str) -> Result<(), String> {
+pub fn validate_email(email: &str) -> Result<(), String> {
     match email.split_once('@') {
         _ if email.is_empty() => Ok(()),
         Some((local, domain)) if !local.is_empty() && domain.contains('.') => Ok(()),
@@ -191,6 +191,111 @@ async fn create(
     };
     store.commit(txn, actor, vec![logged]).await?;
     Ok(created)
+}
+
+/// What a person may change about themselves: each field `None` to leave it.
+#[derive(Clone, Debug, Default)]
+pub struct Profile {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+}
+
+/// The longest first or last name (Django's).
+pub const MAX_NAME_LEN: usize = 150;
+
+/// Saves `user`'s own `profile`, logged as a change of the account (by themselves). Refused,
+/// by field, when a name is too long or the email is not one.
+pub async fn update_profile(
+    store: &Store,
+    user: &user::Model,
+    profile: Profile,
+) -> Result<user::Model, ProfileError> {
+    let mut problems = Vec::new();
+    for (field, value) in [
+        ("first_name", &profile.first_name),
+        ("last_name", &profile.last_name),
+    ] {
+        if value
+            .as_ref()
+            .is_some_and(|name| name.chars().count() > MAX_NAME_LEN)
+        {
+            problems.push((
+                field,
+                format!("Ensure this field has no more than {MAX_NAME_LEN} characters."),
+            ));
+        }
+    }
+    if let Some(email) = &profile.email
+        && validate_email(email).is_err()
+    {
+        problems.push(("email", "Enter a valid email address.".to_owned()));
+    }
+    if !problems.is_empty() {
+        return Err(ProfileError::Invalid(problems));
+    }
+    let saved = async {
+        let _gate = store.write_gate().await;
+        let txn = store.db.begin().await?;
+        let current = user::Entity::find_by_id(user.id)
+            .one(&txn)
+            .await?
+            .ok_or(sea_orm::DbErr::RecordNotFound("the account".into()))?;
+        let before =
+            serde_json::to_value(store.broadcast().user(current.clone())).expect("users serialize");
+        let mut changes = log::Changes::new();
+        if let Some(email) = &profile.email
+            && *email != current.email
+        {
+            changes.insert(
+                "email".into(),
+                [current.email.clone().into(), email.clone().into()],
+            );
+        }
+        let mut changed: user::ActiveModel = current.clone().into();
+        if let Some(first) = profile.first_name {
+            changed.first_name = Set(first);
+        }
+        if let Some(last) = profile.last_name {
+            changed.last_name = Set(last);
+        }
+        if let Some(email) = profile.email {
+            changed.email = Set(email);
+        }
+        let saved = changed.update(&txn).await?;
+        let body =
+            serde_json::to_value(store.broadcast().user(saved.clone())).expect("users serialize");
+        changes.extend(log::diff(Some(&before), Some(&body), &["full_name"]));
+        if changes.is_empty() {
+            return Ok::<_, sea_orm::DbErr>(saved);
+        }
+        let entry = NewEntry {
+            model: log::Model::User,
+            object: saved.id,
+            action: log::Action::Update,
+            changes,
+            body,
+            version: 1,
+            sprints: Vec::new(),
+            backlog: false,
+            column: None,
+        };
+        store
+            .commit(txn, &Actor::user(saved.id, &saved.username), vec![entry])
+            .await?;
+        Ok(saved)
+    }
+    .await;
+    Ok(saved?)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProfileError {
+    /// By field, in words a person can act on.
+    #[error("invalid profile: {0:?}")]
+    Invalid(Vec<(&'static str, String)>),
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod comments;
 pub mod history;
 pub mod input;
 pub mod labels;
+pub mod me;
 pub mod openapi;
 pub mod query;
 pub mod sprints;
@@ -42,6 +43,7 @@ pub fn router() -> Router<AppState> {
     let router = comments::routes(router);
     let router = history::routes(router);
     let router = admin::routes(router);
+    let router = me::routes(router);
     auth::routes(router)
         // Anything else under /api/ is an API 404 in JSON, never the site's HTML page.
         .route("/api/{*unknown}", axum::routing::any(unknown_endpoint))

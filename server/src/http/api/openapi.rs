@@ -17,8 +17,8 @@ use utoipa::{
 
 use app::model::{
     Account, Comment, CommentLinks, HistoryEntry, HistoryLinks, Invitation, Label, MoveTask,
-    PasswordLink, SelfLink, SessionInfo, SessionSummary, Sprint, SprintLinks, Task, TaskLinks,
-    User, UserLinks,
+    NewToken, PasswordLink, Profile, SelfLink, SessionInfo, SessionSummary, Sprint, SprintLinks,
+    Task, TaskLinks, TokenSummary, User, UserLinks,
 };
 
 /// Fields accepted when writing a sprint (JSON or form). Read-only and unknown keys are ignored.
@@ -113,6 +113,25 @@ pub struct AccountChange {
     is_superuser: Option<bool>,
 }
 
+/// A person's own names and email; send only what changes.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ProfileInput {
+    first_name: Option<String>,
+    last_name: Option<String>,
+    email: Option<String>,
+}
+
+/// A named personal token.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TokenInput {
+    /// What will use it ("deploy script").
+    name: String,
+    /// 1–366; absent or null: until revoked (or `TOKEN_TTL`).
+    expires_in_days: Option<i64>,
+}
+
 struct Security;
 
 impl Modify for Security {
@@ -163,13 +182,16 @@ impl Modify for Security {
         super::auth::change_password, super::auth::my_sessions, super::auth::sign_out_everywhere,
         super::admin::list, super::admin::retrieve, super::admin::invite, super::admin::update,
         super::admin::password_link,
+        super::me::profile, super::me::update_profile, super::me::list_tokens,
+        super::me::create_token, super::me::revoke_token,
     ),
     components(schemas(
         Sprint, SprintLinks, Task, TaskLinks, User, UserLinks, MoveTask, SessionInfo,
         SprintInput, TaskInput, Credentials, PasswordChange, SessionSummary, HistoryEntry,
         HistoryLinks,
         Label, SelfLink, LabelInput, Comment, CommentLinks, CommentInput,
-        Account, Invitation, PasswordLink, InvitationInput, AccountChange,
+        Account, Invitation, PasswordLink, InvitationInput, AccountChange, Profile,
+        ProfileInput, TokenSummary, NewToken, TokenInput,
     )),
     modifiers(&Security),
     security(("token" = []), ("basic" = []), ("session" = [])),
