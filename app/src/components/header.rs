@@ -51,9 +51,9 @@ pub fn Header() -> impl IntoView {
                                 "Menu"
                             </button>
                             <nav id="site-nav" class="site-nav" class:open=move || menu_open.get() aria-label="Main">
-                                <span class="who" title=info.user.username.clone()>
+                                <a class="who" href=crate::paths::href("/account") title="Your account">
                                     "Signed in as "<strong>{name}</strong>
-                                </span>
+                                </a>
                                 <a
                                     href=crate::paths::href("/")
                                     aria-current=move || (location.page() == Page::Home).then_some("page")

@@ -37,6 +37,11 @@ impl FieldErrors {
         self.0.contains_key(field)
     }
 
+    /// The messages recorded for `field` (none: empty).
+    pub fn messages(&self, field: &str) -> &[String] {
+        self.0.get(field).map_or(&[], Vec::as_slice)
+    }
+
     /// `Ok(())` when nothing was recorded, so validation can end with `errors.into_result()?`.
     pub fn into_result(self) -> Result<(), FieldErrors> {
         if self.is_empty() { Ok(()) } else { Err(self) }

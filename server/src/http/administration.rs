@@ -309,9 +309,10 @@ async fn render(
         count = accounts.len(),
     );
     let nav = format!(
-        r#"<a href="{home}">Board</a><a href="{here}" aria-current="page">Accounts</a>"#,
+        r#"<a href="{home}">Board</a><a href="{here}" aria-current="page">Accounts</a><a href="{account}">Your account</a>"#,
         home = escape(&format!("{base}/")),
         here = escape(&format!("{base}{PATH}")),
+        account = escape(&format!("{base}/account")),
     );
     Ok(forms::page(state, headers, "Accounts", &nav, &main, status))
 }

@@ -2,6 +2,7 @@
 //! API, server-side rendering, the websocket endpoint, static assets and edge middleware.
 
 pub mod access;
+pub mod account;
 pub mod administration;
 pub mod api;
 pub mod assets;

@@ -19,7 +19,9 @@ use leptos::prelude::{provide_context, use_context};
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
-use crate::http::{administration, origin::RequestOrigin, password_links, state::AppState};
+use crate::http::{
+    account, administration, origin::RequestOrigin, password_links, state::AppState,
+};
 
 /// The app's pages (`app::routing::Page`), rendered on the server and hydrated in the browser.
 pub const PAGES: [&str; 4] = ["/", "/login", "/my-tasks", "/sprint/{id}"];
@@ -79,6 +81,12 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             get(administration::page).post(administration::invite),
         )
         .route("/admin/accounts/{username}", post(administration::act))
+        .route("/account", get(account::page))
+        .route("/account/profile", post(account::profile))
+        .route("/account/password", post(account::password))
+        .route("/account/sessions", post(account::sign_out_others))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}", post(account::revoke_token))
         .route(
             "/password/{key}",
             get(password_links::page).post(password_links::submit),

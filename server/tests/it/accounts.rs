@@ -845,3 +845,193 @@ async fn named_tokens_are_listed_without_their_keys_and_revoked_by_their_owner_o
     );
     app.cleanup().await;
 }
+
+/// A form on "Your account", sent as the browser does.
+async fn account_form(
+    app: &TestApp,
+    session: &Auth,
+    path: &str,
+    pairs: &[(&str, &str)],
+) -> crate::harness::TestResponse {
+    app.call(Method::POST, path)
+        .auth(session)
+        .header("origin", BASE)
+        .form(pairs)
+        .send()
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn your_account_page_edits_the_profile_password_browsers_and_tokens() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let anonymous = app.get("/account").await;
+    assert_eq!(anonymous.status, StatusCode::SEE_OTHER);
+    assert_eq!(anonymous.header("location"), "/login?next=%2Faccount");
+
+    let (alice_user, _) = app.person("alice").await;
+    let here = Auth::Session(app.session_for(alice_user.id).await);
+    let elsewhere = Auth::Session(app.session_for(alice_user.id).await);
+    let page = app.call(Method::GET, "/account").auth(&here).send().await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("<h1>Your account</h1>")
+            && page.text.contains("<strong>this browser</strong>")
+    );
+
+    let saved = account_form(
+        &app,
+        &here,
+        "/account/profile",
+        &[
+            ("first_name", "Alice"),
+            ("last_name", "Walker"),
+            ("email", "alice@walker.example"),
+        ],
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    assert!(saved.text.contains("Your profile is saved."));
+    assert_eq!(
+        app.get_json(&here, "/api/me").await["full_name"],
+        "Alice Walker"
+    );
+    let refused = account_form(
+        &app,
+        &here,
+        "/account/profile",
+        &[("first_name", "A"), ("last_name", "W"), ("email", "nope")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused
+            .text
+            .contains(r#"id="email-error">Enter a valid email address."#)
+    );
+    assert_eq!(
+        app.get_json(&here, "/api/me").await["full_name"],
+        "Alice Walker"
+    );
+
+    let wrong = account_form(
+        &app,
+        &here,
+        "/account/password",
+        &[
+            ("old_password", "not it"),
+            ("new_password1", "a fresh long phrase"),
+            ("new_password2", "a fresh long phrase"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
+    assert!(
+        wrong
+            .text
+            .contains("Your old password was entered incorrectly.")
+    );
+    let changed = account_form(
+        &app,
+        &here,
+        "/account/password",
+        &[
+            ("old_password", "secret-password"),
+            ("new_password1", "a fresh long phrase"),
+            ("new_password2", "a fresh long phrase"),
+        ],
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    assert_eq!(
+        app.call(Method::GET, "/api/me")
+            .auth(&elsewhere)
+            .send()
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/me")
+            .auth(&here)
+            .send()
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    let made = account_form(
+        &app,
+        &here,
+        "/account/tokens",
+        &[("token_name", "nightly export"), ("expires_in_days", "30")],
+    )
+    .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let key = made
+        .text
+        .split(r#"id="new-key" class="copy-link" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the key, shown once")
+        .to_owned();
+    let token = Auth::Token(key.clone());
+    assert_eq!(
+        app.call(Method::GET, "/api/me")
+            .auth(&token)
+            .send()
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let page = app.call(Method::GET, "/account").auth(&here).send().await;
+    assert!(
+        page.text.contains("nightly export") && !page.text.contains(&key),
+        "listed, never the key again"
+    );
+    let id = app.get_json(&token, "/api/me/tokens").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let revoked = account_form(&app, &here, &format!("/account/tokens/{id}"), &[]).await;
+    assert_eq!(revoked.status, StatusCode::OK);
+    assert_eq!(
+        app.call(Method::GET, "/api/me")
+            .auth(&token)
+            .send()
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let unnamed = account_form(
+        &app,
+        &here,
+        "/account/tokens",
+        &[("token_name", " "), ("expires_in_days", "")],
+    )
+    .await;
+    assert_eq!(unnamed.status, StatusCode::BAD_REQUEST);
+
+    let third = Auth::Session(app.session_for(alice_user.id).await);
+    let others = account_form(&app, &here, "/account/sessions", &[]).await;
+    assert!(
+        others.text.contains("1 other browser is signed out."),
+        "{}",
+        others.text
+    );
+    assert_eq!(
+        app.call(Method::GET, "/api/me")
+            .auth(&third)
+            .send()
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let forged = app
+        .call(Method::POST, "/account/sessions")
+        .auth(&here)
+        .header("origin", "https://evil.example")
+        .send()
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    app.cleanup().await;
+}

@@ -116,9 +116,25 @@ async fn change_password(
     let new = required(&input, "new_password1", &mut errors);
     let again = required(&input, "new_password2", &mut errors);
     errors.into_result()?;
+    replace_password(&state, &origin, &caller, &old, &new, &again).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Replaces the caller's password after checking the current one (throttled as a sign-in)
+/// and the new one's rules; every other session of theirs ends in the same transaction (the
+/// one asking stays signed in; API tokens are left to their own revocation). Refusals are
+/// field errors under Django's names (`old_password`, `new_password2`).
+pub async fn replace_password(
+    state: &AppState,
+    origin: &RequestOrigin,
+    caller: &CurrentUser,
+    old: &str,
+    new: &str,
+    again: &str,
+) -> Result<(), AppError> {
     let mut errors = FieldErrors::default();
     let username = caller.user.username.clone();
-    if verify_credentials(&state, &origin, &username, &old)
+    if verify_credentials(state, origin, &username, old)
         .await?
         .is_none()
     {
@@ -128,26 +144,26 @@ async fn change_password(
         );
     } else if new != again {
         errors.add("new_password2", "The two password fields didn’t match.");
-    } else if let Some(weakness) = password::weakness(&username, &new) {
+    } else if let Some(weakness) = password::weakness(&username, new) {
         errors.add("new_password2", weakness);
     }
     errors.into_result()?;
-    let hash = password::hash(new).await.map_err(AppError::Internal)?;
+    let hash = password::hash(new.to_owned())
+        .await
+        .map_err(AppError::Internal)?;
     let keep = match &caller.method {
         AuthMethod::Session { id, .. } => Some(id.as_str()),
         _ => None,
     };
-    {
-        use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
-        let _gate = state.write_gate().await;
-        let txn = state.db.begin().await?;
-        let mut changed = caller.user.clone().into_active_model();
-        changed.password_hash = Set(hash);
-        changed.update(&txn).await?;
-        sessions::delete_others(&txn, caller.user.id, keep).await?;
-        txn.commit().await?;
-    }
-    Ok(StatusCode::NO_CONTENT.into_response())
+    use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
+    let _gate = state.write_gate().await;
+    let txn = state.db.begin().await?;
+    let mut changed = caller.user.clone().into_active_model();
+    changed.password_hash = Set(hash);
+    changed.update(&txn).await?;
+    sessions::delete_others(&txn, caller.user.id, keep).await?;
+    txn.commit().await?;
+    Ok(())
 }
 
 /// A text field that must not be empty, with DRF's message when it is.
