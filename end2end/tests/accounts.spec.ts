@@ -77,3 +77,51 @@ test("the Accounts page asks for a sign-in first, then opens", async ({ page }) 
   await expect(page).toHaveURL(/\/admin\/accounts$/);
   await expect(page.getByRole("heading", { level: 1, name: "Accounts" })).toBeVisible();
 });
+
+test("Your account: a name others see, a token whose key is shown once", async ({ browser }) => {
+  // Bob, so that Alice's name stays as the other tests expect it.
+  const context = await browser.newContext();
+  await signIn(context, "bob");
+  const page = await context.newPage();
+  const problems = watchProblems(page);
+  await page.goto("/");
+  await expect(page.locator(".app")).toHaveAttribute("data-hydrated", "true");
+  await page.getByRole("link", { name: /Signed in as/ }).click();
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByRole("heading", { level: 1, name: "Your account" })).toBeVisible();
+  await expect(page.getByText("this browser")).toBeVisible();
+
+  const token = `export ${Date.now().toString(36)}`;
+  await page.getByLabel("Name", { exact: true }).fill(token);
+  await page.getByLabel("Expires").selectOption({ label: "In 30 days" });
+  await page.getByRole("button", { name: "Make token" }).click();
+  await expect(page.getByRole("status")).toContainText("Copy its key now");
+  const key = await page.getByLabel(`Key of “${token}”`).inputValue();
+  expect(key).toMatch(/^[0-9a-f]{40}$/);
+  const asScript = await context.request.get("/api/me", { headers: { Authorization: `Token ${key}` } });
+  expect((await asScript.json()).username).toBe("bob");
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    expect(await seriousViolations(page), scheme).toEqual([]);
+    await page.screenshot({ path: `test-results/account-${scheme}.png`, fullPage: true });
+  }
+  await page.getByRole("button", { name: `Revoke ${token}` }).click();
+  await expect(page.getByRole("status")).toContainText("The token is revoked");
+  expect((await context.request.get("/api/me", { headers: { Authorization: `Token ${key}` } })).status()).toBe(401);
+
+  await page.getByLabel("First name").fill("Robert");
+  await page.getByLabel("Last name").fill("Builder");
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.getByRole("status")).toHaveText("Your profile is saved.");
+  await page.getByRole("link", { name: "Board" }).click();
+  await expect(page.locator(".app")).toHaveAttribute("data-hydrated", "true");
+  await expect(page.getByRole("link", { name: /Signed in as/ })).toContainText("Robert Builder");
+  // Back to how the other tests know him.
+  await page.goto("/account");
+  await page.getByLabel("First name").fill("");
+  await page.getByLabel("Last name").fill("");
+  await page.getByRole("button", { name: "Save profile" }).click();
+  await expect(page.getByRole("status")).toHaveText("Your profile is saved.");
+  expect(problems).toEqual([]);
+  await context.close();
+});

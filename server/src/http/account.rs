@@ -3,8 +3,6 @@
 //! the others out), and named API tokens with an optional expiry. The same rules as
 //! `/api/me…`, through the same domain calls.
 
-use std::time::Duration;
-
 use axum::{
     Form,
     extract::{Path, State},
@@ -19,10 +17,7 @@ use crate::{
         render::timestamp,
     },
     http::{
-        api::{
-            auth::replace_password,
-            me::{MAX_TOKEN_DAYS, MAX_TOKEN_NAME, save_profile},
-        },
+        api::{auth::replace_password, me::save_profile},
         error::AppError,
         extract::{AuthMethod, CurrentUser, MaybeUser},
         forms::{self, Problems, escape},
@@ -182,43 +177,35 @@ pub async fn create_token(
     let Some(caller) = caller else {
         return Ok(sign_in_first(&state));
     };
-    let name = form.token_name.trim().to_owned();
-    let mut problems = Problems::new();
-    if name.is_empty() {
-        problems.push((
-            "token_name",
-            "Name the token after what will use it.".into(),
-        ));
-    } else if name.chars().count() > MAX_TOKEN_NAME {
-        problems.push((
-            "token_name",
-            format!("Ensure this field has no more than {MAX_TOKEN_NAME} characters."),
-        ));
-    }
     let days = match form.expires_in_days.trim() {
-        "" => None,
-        text => match text.parse::<u64>() {
-            Ok(days) if (1..=MAX_TOKEN_DAYS as u64).contains(&days) => Some(days),
-            _ => {
-                problems.push((
-                    "expires_in_days",
-                    format!("Choose between 1 and {MAX_TOKEN_DAYS} days, or no expiry."),
-                ));
-                None
-            }
-        },
+        "" => Ok(None),
+        text => text.parse::<i64>().map(Some),
     };
-    if !problems.is_empty() {
-        let outcome = Outcome {
-            problems,
-            token_form: form,
-            ..Outcome::default()
-        };
-        return render(&state, &headers, &caller, outcome, StatusCode::BAD_REQUEST).await;
-    }
-    let ttl = days
-        .map(|days| Duration::from_secs(days * 86_400))
-        .or(state.config.token_ttl);
+    let checked = match days {
+        Ok(days) => tokens::named_token_rules(&form.token_name, days, state.config.token_ttl),
+        Err(_) => Err(vec![(
+            "expires_in_days",
+            "Choose an expiry from the list.".to_owned(),
+        )]),
+    };
+    let (name, ttl) = match checked {
+        Ok(checked) => checked,
+        Err(problems) => {
+            // The page's field is `token_name` (its labels are unique on the page).
+            let problems = problems
+                .into_iter()
+                .map(|(field, message)| {
+                    (if field == "name" { "token_name" } else { field }, message)
+                })
+                .collect();
+            let outcome = Outcome {
+                problems,
+                token_form: form,
+                ..Outcome::default()
+            };
+            return render(&state, &headers, &caller, outcome, StatusCode::BAD_REQUEST).await;
+        }
+    };
     let (key, _) = {
         let _gate = state.write_gate().await;
         tokens::issue_named(&state.db, caller.user.id, &name, ttl).await?
@@ -361,7 +348,8 @@ async fn render(
             };
             let handle: String = token.key_hash.chars().take(tokens::HANDLE_LEN).collect();
             format!(
-                r#"<tr><th scope="row">{name}</th><td>{created}</td><td>{expires}</td><td><form method="post" action="{revoke}" class="row-actions"><button type="submit" class="danger">Revoke<span class="visually-hidden"> {name}</span></button></form></td></tr>"#,
+                r#"<tr><th scope="row">{name}</th><td>{created}</td><td>{expires}</td><td><form method="post" action="{revoke}" class="row-actions"><button type="submit" class="danger">Revoke<span class="visually-hidden"> {name}, made {made}</span></button></form></td></tr>"#,
+                made = crate::domain::accounts::admin::describe_moment(token.created),
                 name = escape(&name),
                 created = when(token.created),
                 expires = token.expires.map_or("Never".to_owned(), when),
@@ -409,7 +397,7 @@ async fn render(
         new2_described = described("new_password2"),
         new2_problem = problem("new_password2"),
         min = crate::domain::accounts::password::MIN_LENGTH,
-        max_name = MAX_TOKEN_NAME,
+        max_name = tokens::MAX_NAME,
         token_name = escape(&outcome.token_form.token_name),
         token_described = described("token_name"),
         token_problem = problem("token_name"),
@@ -449,6 +437,6 @@ fn when(at: chrono::DateTime<chrono::Utc>) -> String {
     format!(
         r#"<time datetime="{}">{}</time>"#,
         timestamp(at),
-        at.format("%Y-%m-%d %H:%M UTC")
+        crate::domain::accounts::admin::describe_moment(at)
     )
 }

@@ -110,7 +110,7 @@ pub async fn invite(
                     text: format!(
                         "{} is invited. Send them this link: it works once, until {}.",
                         invitation.user.username,
-                        admin::describe_expiry(invitation.link.expires)
+                        admin::describe_moment(invitation.link.expires)
                     ),
                     link: Some((invitation.user.username.clone(), link.url)),
                 };
@@ -126,12 +126,10 @@ pub async fn invite(
                 .await;
             }
             Err(AdminError::Create(CreateUserError::Invalid(message))) => {
-                let field = if message.contains("email") {
-                    "email"
-                } else {
-                    "username"
-                };
-                problems.push((field, forms::sentence(&message)));
+                problems.push((
+                    CreateUserError::field_of(&message),
+                    forms::sentence(&message),
+                ));
             }
             Err(AdminError::Create(CreateUserError::Taken(name))) => {
                 problems.push((
@@ -154,32 +152,38 @@ pub async fn invite(
     .await
 }
 
-/// `POST /admin/accounts/{username}`: one of the account's buttons (`action`: `deactivate`,
-/// `reactivate`, `grant`, `revoke`, `password-link`).
+/// `POST /admin/accounts/{id}`: one of the account's buttons (`action`: `deactivate`,
+/// `reactivate`, `grant`, `revoke`, `password-link`). By id, not username: a username such as
+/// `..` is a path segment browsers rewrite.
 pub async fn act(
     State(state): State<AppState>,
     headers: HeaderMap,
     origin: RequestOrigin,
     MaybeUser(caller): MaybeUser,
-    Path(username): Path<String>,
+    Path(id): Path<i32>,
     Form(form): Form<AccountAction>,
 ) -> Result<Response, AppError> {
     let admin = match administrator(&state, &headers, caller) {
         Ok(admin) => admin,
         Err(response) => return Ok(*response),
     };
+    let username = <user::Entity as sea_orm::EntityTrait>::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .username;
     let actor = crate::http::api::actor(&admin);
     let update = |is_active, is_superuser| AccountUpdate {
         is_active,
         is_superuser,
     };
     let outcome = match form.action.as_str() {
-        "password-link" => admin::reset_link(&state.store, &username)
+        "password-link" => admin::reset_link(&state.store, &actor, &username)
             .await
             .map(|link| Notice {
                 text: format!(
                     "A password link for {username}: send it to them. It works once, until {}; an earlier link no longer works.",
-                    admin::describe_expiry(link.expires)
+                    admin::describe_moment(link.expires)
                 ),
                 link: Some((username.clone(), password_link_of(&state, &origin, &link).url)),
             }),
@@ -294,7 +298,7 @@ async fn render(
         .collect();
     let invite_action = escape(&format!("{base}{PATH}"));
     let main = format!(
-        r#"<section class="administration"><h1>Accounts</h1>{notice}{refusal}<form class="invite" method="post" action="{invite_action}"><h2>Invite a colleague</h2><p class="hint">Their account exists at once; they choose a password with the link you send them (it works once, within 7 days).</p><div class="fields"><div><label for="id_username">Username</label><input id="id_username" name="username" autocomplete="off" required maxlength="150" value="{username}"{username_described}>{username_problem}</div><div><label for="id_email">Email (optional)</label><input id="id_email" name="email" type="email" autocomplete="off" value="{email}"{email_described}>{email_problem}</div><label class="check"><input type="checkbox" name="is_superuser"{checked}> Site administrator</label><button type="submit" class="primary">Invite</button></div></form><table class="accounts"><caption>{count} accounts</caption><thead><tr><th scope="col">Username</th><th scope="col">Email</th><th scope="col">Status</th><th scope="col">Role</th><th scope="col">Joined</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>{rows}</tbody></table></section>"#,
+        r#"<section class="administration"><h1>Accounts</h1>{notice}{refusal}<form class="invite" method="post" action="{invite_action}"><h2>Invite a colleague</h2><p class="hint">Their account exists at once; they choose a password with the link you send them (it works once, within 7 days).</p><div class="fields"><div><label for="id_username">Username</label><input id="id_username" name="username" autocomplete="off" required maxlength="150" value="{username}"{username_described}>{username_problem}</div><div><label for="id_email">Email (optional)</label><input id="id_email" name="email" type="email" autocomplete="off" value="{email}"{email_described}>{email_problem}</div><label class="check"><input type="checkbox" name="is_superuser"{checked}> Site administrator</label><button type="submit" class="primary">Invite</button></div></form><table class="accounts"><caption>{count}</caption><thead><tr><th scope="col">Username</th><th scope="col">Email</th><th scope="col">Status</th><th scope="col">Role</th><th scope="col">Joined</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>{rows}</tbody></table></section>"#,
         username = escape(form.username.trim()),
         email = escape(form.email.trim()),
         username_described = forms::described(problems, "username"),
@@ -306,7 +310,10 @@ async fn render(
         } else {
             ""
         },
-        count = accounts.len(),
+        count = match accounts.len() {
+            1 => "1 account".to_owned(),
+            n => format!("{n} accounts"),
+        },
     );
     let nav = format!(
         r#"<a href="{home}">Board</a><a href="{here}" aria-current="page">Accounts</a><a href="{account}">Your account</a>"#,
@@ -356,10 +363,7 @@ fn row(base: &str, me: i32, account: &user::Model) -> String {
             button("reactivate", "Reactivate", "")
         });
     }
-    let action = escape(&format!(
-        "{base}{PATH}/{}",
-        form_urlencoded::byte_serialize(account.username.as_bytes()).collect::<String>()
-    ));
+    let action = escape(&format!("{base}{PATH}/{}", account.id));
     format!(
         r#"<tr class="{state}"><th scope="row">{name}</th><td>{email}</td><td>{status}</td><td>{role}</td><td>{joined}</td><td><form method="post" action="{action}" class="row-actions">{buttons}</form></td></tr>"#,
         state = if account.is_active {

@@ -135,11 +135,12 @@ async fn token_user(state: &AppState, key: &str) -> Result<CurrentUser, AppError
     {
         Some(user) => user,
         None => {
+            let generation = state.token_cache.as_ref().map(|cache| cache.generation());
             let (key_hash, user, expires) = tokens::find_user(&state.db, key)
                 .await?
                 .ok_or(AppError::Unauthorized(INVALID_TOKEN))?;
-            if let Some(cache) = &state.token_cache {
-                cache.put(key_hash, user.clone(), expires);
+            if let (Some(cache), Some(generation)) = (&state.token_cache, generation) {
+                cache.put(generation, key_hash, user.clone(), expires);
             }
             user
         }
@@ -216,8 +217,15 @@ pub async fn verify_credentials(
     .map_err(|_| AppError::Unavailable("Sign-in"))?
     .map_err(|_| AppError::Unavailable("Sign-in"))?;
     let verified = match &found {
-        Some(user) => password::verify(password.to_owned(), user.password_hash.clone()).await,
-        None => {
+        Some(user)
+            if !user
+                .password_hash
+                .starts_with(crate::domain::accounts::users::UNUSABLE) =>
+        {
+            password::verify(password.to_owned(), user.password_hash.clone()).await
+        }
+        // No such user, or one invited who has no password yet: nothing can match.
+        _ => {
             // Spend the same time as a real check, so response times do not reveal which
             // usernames exist.
             password::verify(password.to_owned(), password::dummy_hash().to_owned()).await;

@@ -42,9 +42,14 @@ pub fn described(problems: &[(&'static str, String)], field: &str) -> String {
 /// rules it must follow.
 pub fn new_password_fields(problems: &[(&'static str, String)]) -> String {
     format!(
-        r#"<label for="id_password1">Password</label><input id="id_password1" name="password1" type="password" autocomplete="new-password" required minlength="{min}"{described1}><span class="hint">At least {min} characters, not your username, not a common password.</span>{problem1}<label for="id_password2">Password (again)</label><input id="id_password2" name="password2" type="password" autocomplete="new-password" required{described2}>{problem2}"#,
+        r#"<label for="id_password1">Password</label><input id="id_password1" name="password1" type="password" autocomplete="new-password" required minlength="{min}"{described1}><span class="hint" id="password1-hint">At least {min} characters, not your username, not a common password.</span>{problem1}<label for="id_password2">Password (again)</label><input id="id_password2" name="password2" type="password" autocomplete="new-password" required{described2}>{problem2}"#,
         min = crate::domain::accounts::password::MIN_LENGTH,
-        described1 = described(problems, "password1"),
+        // The rules are read with the field, and the problem with them when there is one.
+        described1 = if problems.iter().any(|(name, _)| *name == "password1") {
+            r#" aria-invalid="true" aria-describedby="password1-error password1-hint""#
+        } else {
+            r#" aria-describedby="password1-hint""#
+        },
         problem1 = problem(problems, "password1"),
         described2 = described(problems, "password2"),
         problem2 = problem(problems, "password2"),
@@ -81,8 +86,13 @@ pub fn page(
         .join("; ");
     let theme = app::components::preferences::THEME.from_cookie_header(&cookies);
     let home = escape(&format!("{}/", state.config.base_path));
+    let nav = if nav.is_empty() {
+        String::new()
+    } else {
+        format!(r#"<nav class="site-nav" aria-label="Site">{nav}</nav>"#)
+    };
     let html = format!(
-        r#"<!DOCTYPE html><html lang="en" data-theme="{theme}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><title>{title} — {site}</title><link rel="stylesheet" href="{css}"></head><body><div class="app"><header class="site-header"><a class="title" href="{home}">{site}</a><nav class="site-nav" aria-label="Site">{nav}</nav></header><main id="content">{main}</main></div></body></html>"#,
+        r#"<!DOCTYPE html><html lang="en" data-theme="{theme}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><title>{title} — {site}</title><link rel="stylesheet" href="{css}"></head><body><div class="app"><header class="site-header"><a class="title" href="{home}">{site}</a>{nav}</header><main id="content">{main}</main></div></body></html>"#,
         title = escape(title),
         site = app::SITE_NAME,
     );
@@ -101,8 +111,10 @@ pub fn page(
             (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
             (header::CONTENT_SECURITY_POLICY, policy),
             (header::CACHE_CONTROL, "no-store".to_owned()),
-            // The password links carry their key in the path: no other site may see it.
-            (header::REFERRER_POLICY, "no-referrer".to_owned()),
+            // The password links carry their key in the path: no other site may see it. Not
+            // `no-referrer`: browsers would then send `Origin: null` with the forms, which
+            // this site refuses as a forgery.
+            (header::REFERRER_POLICY, "same-origin".to_owned()),
         ],
         html,
     )

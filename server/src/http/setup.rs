@@ -168,12 +168,10 @@ pub async fn submit(
             Ok(user) => return signed_in(&state, &origin, user.id).await,
             Err(CreateUserError::NotFirst) => return Err(AppError::NotFound),
             Err(CreateUserError::Invalid(message)) => {
-                let field = if message.contains("email") {
-                    "email"
-                } else {
-                    "username"
-                };
-                problems.push((field, forms::sentence(&message)));
+                problems.push((
+                    CreateUserError::field_of(&message),
+                    forms::sentence(&message),
+                ));
             }
             Err(CreateUserError::Taken(_)) => return Err(AppError::NotFound),
             Err(CreateUserError::Db(error)) => return Err(error.into()),

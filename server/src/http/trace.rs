@@ -29,9 +29,13 @@ impl<B> MakeSpan<B> for RedactedSpan {
 /// `uri`'s path, and its query with every value that is not a plain number replaced by
 /// [`REDACTED`] (the keys stay, so logs still say what was asked).
 pub fn redacted_uri(uri: &Uri) -> String {
-    let path = uri.path();
+    // A password link's key is its path: the page's address itself is the secret.
+    let path = match uri.path().split_once("/password/") {
+        Some((before, _)) => format!("{before}/password/{REDACTED}"),
+        None => uri.path().to_owned(),
+    };
     let Some(query) = uri.query() else {
-        return path.to_owned();
+        return path;
     };
     let pairs: Vec<String> = query
         .split('&')
@@ -53,6 +57,18 @@ mod tests {
 
     fn redacted(uri: &str) -> String {
         redacted_uri(&uri.parse().unwrap())
+    }
+
+    #[test]
+    fn a_password_links_key_is_redacted() {
+        assert_eq!(
+            redacted("/password/0123456789abcdef?x=1"),
+            "/password/[redacted]?x=1"
+        );
+        assert_eq!(
+            redacted("/scrum/password/abc"),
+            "/scrum/password/[redacted]"
+        );
     }
 
     #[test]

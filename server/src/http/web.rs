@@ -80,7 +80,7 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             "/admin/accounts",
             get(administration::page).post(administration::invite),
         )
-        .route("/admin/accounts/{username}", post(administration::act))
+        .route("/admin/accounts/{id}", post(administration::act))
         .route("/account", get(account::page))
         .route("/account/profile", post(account::profile))
         .route("/account/password", post(account::password))

@@ -378,7 +378,12 @@ async fn set_active(username: String, active: bool) -> anyhow::Result<()> {
 async fn reset_password(username: String) -> anyhow::Result<()> {
     let (config, db) = load_config_and_db().await?;
     let store = crate::domain::store::Store::new(db, &config);
-    let link = admin::reset_link(&store, &username).await?;
+    let link = admin::reset_link(
+        &store,
+        &crate::domain::log::Actor::command_line(),
+        &username,
+    )
+    .await?;
     // The site's public address when it is configured; otherwise where this machine serves it.
     let site = config.public_url.clone().unwrap_or_else(|| {
         let addr = config.site_addr;
@@ -389,7 +394,12 @@ async fn reset_password(username: String) -> anyhow::Result<()> {
         } else {
             addr.ip().to_string()
         };
-        format!("http://{host}:{}", addr.port())
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{host}:{}", addr.port())
     });
     println!(
         "{site}{}{}",
@@ -398,19 +408,15 @@ async fn reset_password(username: String) -> anyhow::Result<()> {
     );
     eprintln!(
         "It works once, until {}. An earlier link for {username:?} no longer works.",
-        admin::describe_expiry(link.expires)
+        admin::describe_moment(link.expires)
     );
     Ok(())
 }
 
 /// `server users list`: one line per account, in the order they joined.
 async fn list_accounts() -> anyhow::Result<()> {
-    use sea_orm::{EntityTrait, QueryOrder};
     let (_, db) = load_config_and_db().await?;
-    let accounts = crate::domain::db::entities::user::Entity::find()
-        .order_by_asc(crate::domain::db::entities::user::Column::Id)
-        .all(&db)
-        .await?;
+    let accounts = admin::list(&db).await?;
     let width = accounts
         .iter()
         .map(|user| user.username.chars().count())

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::domain::{
     db::entities::{auth_token, password_link, user},
-    log::{self, Actor, NewEntry},
+    log::{self, Actor},
     store::Store,
 };
 
@@ -44,7 +44,7 @@ pub struct Invitation {
 }
 
 /// Creates `username`'s account with no usable password and a link (valid a week) to choose
-/// one.
+/// one, in one transaction.
 pub async fn invite(
     store: &Store,
     actor: &Actor,
@@ -52,7 +52,7 @@ pub async fn invite(
     email: &str,
     is_superuser: bool,
 ) -> Result<Invitation, AdminError> {
-    let user = users::create_invited(
+    let (user, link) = users::create_invited(
         store,
         actor,
         users::NewUser {
@@ -63,23 +63,41 @@ pub async fn invite(
         },
     )
     .await?;
-    let link = {
-        let _gate = store.write_gate().await;
-        links::issue(&store.db, user.id, Purpose::Invite).await?
-    };
     Ok(Invitation { user, link })
 }
 
-/// A password-reset link for `username` (valid three days; an earlier link stops working).
-pub async fn reset_link(store: &Store, username: &str) -> Result<NewLink, AdminError> {
-    let account = find(&store.db, username).await?;
+/// A password link for `username` (a reset, valid three days; a new invitation, valid a week,
+/// while the account still awaits its first password). An earlier link stops working. Not a
+/// change of record (the password set with it is), but who handed out which account's link is
+/// written to the server's log.
+pub async fn reset_link(
+    store: &Store,
+    actor: &Actor,
+    username: &str,
+) -> Result<NewLink, AdminError> {
+    let _gate = store.write_gate().await;
+    let txn = store.db.begin().await?;
+    let account = find(&txn, username).await?;
     if !account.is_active {
         return Err(AdminError::Refused(format!(
             "{username} is deactivated: reactivate the account first."
         )));
     }
-    let _gate = store.write_gate().await;
-    Ok(links::issue(&store.db, account.id, Purpose::Reset).await?)
+    // An invited colleague who lost their link gets a new invitation, not a "reset".
+    let purpose = if awaiting_password(&account) {
+        Purpose::Invite
+    } else {
+        Purpose::Reset
+    };
+    let link = links::issue(&txn, account.id, purpose).await?;
+    txn.commit().await?;
+    tracing::info!(
+        by = actor.username.as_deref().unwrap_or("the command line"),
+        account = %account.username,
+        purpose = purpose.as_str(),
+        "password link issued"
+    );
+    Ok(link)
 }
 
 /// PostgreSQL's transaction-scoped lock serialising changes to accounts' standing across
@@ -176,29 +194,20 @@ pub async fn change(
     changed.is_active = Set(active);
     changed.is_superuser = Set(superuser);
     let saved = changed.update(&txn).await?;
-    let body =
-        serde_json::to_value(store.broadcast().user(saved.clone())).expect("users serialize");
-    let entry = NewEntry {
-        model: log::Model::User,
-        object: saved.id,
-        action: log::Action::Update,
-        changes,
-        body,
-        version: 1,
-        sprints: Vec::new(),
-        backlog: false,
-        column: None,
-    };
+    let body = users::body_of(store, &saved);
+    let entry = users::account_entry(&saved, log::Action::Update, changes, body);
     store.commit(txn, actor, vec![entry]).await?;
     Ok(saved)
 }
 
 /// Refuses a change that would leave the site without an active administrator.
 async fn ensure_another_admin(txn: &DatabaseTransaction, leaving: i32) -> Result<(), AdminError> {
+    // Someone who can sign in: an invited administrator who never chose a password is not one.
     let others = user::Entity::find()
         .filter(user::Column::IsSuperuser.eq(true))
         .filter(user::Column::IsActive.eq(true))
         .filter(user::Column::Id.ne(leaving))
+        .filter(user::Column::PasswordHash.not_like(format!("{}%", users::UNUSABLE)))
         .count(txn)
         .await?;
     if others == 0 {
@@ -210,7 +219,8 @@ async fn ensure_another_admin(txn: &DatabaseTransaction, leaving: i32) -> Result
     Ok(())
 }
 
-async fn find(db: &impl ConnectionTrait, username: &str) -> Result<user::Model, AdminError> {
+/// The account named `username`.
+pub async fn find(db: &impl ConnectionTrait, username: &str) -> Result<user::Model, AdminError> {
     user::Entity::find()
         .filter(user::Column::Username.eq(username))
         .one(db)
@@ -232,7 +242,7 @@ pub fn awaiting_password(user: &user::Model) -> bool {
     user.password_hash.starts_with(users::UNUSABLE)
 }
 
-/// A link's expiry as people read it: `2026-12-14 09:30 UTC`.
-pub fn describe_expiry(expires: chrono::DateTime<Utc>) -> String {
-    expires.format("%Y-%m-%d %H:%M UTC").to_string()
+/// A moment as people read it on the pages and the command line: `2026-12-14 09:30 UTC`.
+pub fn describe_moment(at: chrono::DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
 }

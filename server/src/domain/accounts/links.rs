@@ -14,11 +14,11 @@ use sea_orm::{
 use super::{
     password,
     secrets::{digest, random_hex},
-    sessions,
+    sessions, users,
 };
 use crate::domain::{
-    db::entities::{password_link, user},
-    log::{self, Actor, NewEntry},
+    db::entities::{auth_token, password_link, user},
+    log::{self, Actor},
     store::Store,
 };
 
@@ -134,7 +134,8 @@ pub enum RedeemError {
 }
 
 /// Sets the password of the link's account: the link and every other link of the account are
-/// used up, and every session of it ends (someone who knew the old password is signed out).
+/// used up, and every session and API token of it ends (someone who knew the old password, or
+/// held a token, is signed out).
 /// Logged as a change of the account, in the same transaction. Returns the account.
 pub async fn redeem(
     store: &Store,
@@ -163,10 +164,16 @@ pub async fn redeem(
         .exec(&txn)
         .await?;
     sessions::delete_others(&txn, found.user.id, None).await?;
+    // Whoever held the account's tokens before a reset (a lost laptop, a leaked script) is cut
+    // off too; the person makes new ones.
+    auth_token::Entity::delete_many()
+        .filter(auth_token::Column::UserId.eq(found.user.id))
+        .exec(&txn)
+        .await?;
     let mut changed = found.user.clone().into_active_model();
     changed.password_hash = Set(hash);
     let user = changed.update(&txn).await?;
-    let body = serde_json::to_value(store.broadcast().user(user.clone())).expect("users serialize");
+    let body = users::body_of(store, &user);
     let mut changes = log::Changes::new();
     changes.insert(
         "password".into(),
@@ -175,17 +182,7 @@ pub async fn redeem(
             serde_json::Value::String(format!("set with a {} link", found.purpose.as_str())),
         ],
     );
-    let entry = NewEntry {
-        model: log::Model::User,
-        object: user.id,
-        action: log::Action::Update,
-        changes,
-        body,
-        version: 1,
-        sprints: Vec::new(),
-        backlog: false,
-        column: None,
-    };
+    let entry = users::account_entry(&user, log::Action::Update, changes, body);
     store
         .commit(txn, &Actor::user(user.id, &user.username), vec![entry])
         .await?;

@@ -19,18 +19,55 @@ pub async fn issue(
     user_id: i32,
     ttl: Option<Duration>,
 ) -> Result<String, sea_orm::DbErr> {
-    let key = random_hex(20);
-    let now = Utc::now();
-    auth_token::ActiveModel {
-        key_hash: Set(digest(&key)),
-        user_id: Set(user_id),
-        name: Set(String::new()),
-        created: Set(now),
-        expires: Set(ttl.and_then(|ttl| chrono::Duration::from_std(ttl).ok().map(|d| now + d))),
+    Ok(issue_named(db, user_id, "", ttl).await?.0)
+}
+
+/// Refusals by field, in words a person can act on.
+pub type Problems = Vec<(&'static str, String)>;
+
+/// The longest a named token may live, and the longest name.
+pub const MAX_DAYS: u64 = 366;
+pub const MAX_NAME: usize = 100;
+
+/// A named token's name and lifetime, checked: `days` absent means no expiry, except that a
+/// site's `TOKEN_TTL` is the most any token lives. Refusals by field (`name`,
+/// `expires_in_days`), in words a person can act on.
+pub fn named_token_rules(
+    name: &str,
+    days: Option<i64>,
+    site_limit: Option<Duration>,
+) -> Result<(String, Option<Duration>), Problems> {
+    let name = name.trim();
+    let mut problems = Vec::new();
+    if name.is_empty() {
+        problems.push(("name", "Name the token after what will use it.".to_owned()));
+    } else if name.chars().count() > MAX_NAME {
+        problems.push((
+            "name",
+            format!("Ensure this field has no more than {MAX_NAME} characters."),
+        ));
     }
-    .insert(db)
-    .await?;
-    Ok(key)
+    let asked = match days {
+        None => None,
+        Some(days) if (1..=MAX_DAYS as i64).contains(&days) => {
+            Some(Duration::from_secs(days as u64 * 86_400))
+        }
+        Some(_) => {
+            problems.push((
+                "expires_in_days",
+                format!("Choose between 1 and {MAX_DAYS} days, or no expiry."),
+            ));
+            None
+        }
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let ttl = match (asked, site_limit) {
+        (Some(asked), Some(limit)) => Some(asked.min(limit)),
+        (asked, limit) => asked.or(limit),
+    };
+    Ok((name.to_owned(), ttl))
 }
 
 /// How many hex digits of a token's digest name it in lists (never the key).
@@ -126,6 +163,9 @@ pub async fn find_user(
 #[derive(Debug, Default)]
 pub struct TokenCache {
     entries: Mutex<HashMap<String, CachedToken>>,
+    /// Bumped whenever an account's entries are dropped: a lookup that began before (and may
+    /// have read the account as it was) must not put its stale answer back.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 /// The token's user, its expiry, and when it was looked up.
@@ -146,8 +186,23 @@ impl TokenCache {
         fresh.then(|| user.clone())
     }
 
-    pub fn put(&self, key_hash: String, user: user::Model, expires: Option<Expiry>) {
+    /// Where the cache stands now: pass it to [`TokenCache::put`] after the lookup.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Caches a lookup made at `generation`, unless an account changed since it began.
+    pub fn put(
+        &self,
+        generation: u64,
+        key_hash: String,
+        user: user::Model,
+        expires: Option<Expiry>,
+    ) {
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if self.generation() != generation {
+            return;
+        }
         if entries.len() >= CACHE_MAX_ENTRIES {
             entries.retain(|_, (_, _, cached)| cached.elapsed() < CACHE_TTL);
         }
@@ -159,17 +214,17 @@ impl TokenCache {
     /// Drops every cached token of `user_id` (deactivated: the next request asks the
     /// database, which no longer has them).
     pub fn forget_user(&self, user_id: i32) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, (user, _, _)| user.id != user_id);
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        entries.retain(|_, (user, _, _)| user.id != user_id);
     }
 
     pub fn forget_all(&self) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        entries.clear();
     }
 
     pub fn forget(&self, key_hash: &str) {
@@ -195,4 +250,62 @@ pub async fn sweep_expired(db: &impl ConnectionTrait) -> Result<u64, sea_orm::Db
         .exec(db)
         .await?
         .rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn someone(id: i32) -> user::Model {
+        user::Model {
+            id,
+            username: format!("user{id}"),
+            email: String::new(),
+            first_name: String::new(),
+            last_name: String::new(),
+            password_hash: String::new(),
+            is_active: true,
+            is_superuser: false,
+            date_joined: Utc::now(),
+            search_key: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_lookup_that_began_before_an_account_changed_is_not_cached() {
+        let cache = TokenCache::default();
+        let before = cache.generation();
+        // The account is deactivated while a request is still reading its token...
+        cache.forget_user(1);
+        // ...whose answer (the account as it was) must not come back into the cache.
+        cache.put(before, "stale".into(), someone(1), None);
+        assert!(cache.get("stale").is_none());
+        let now = cache.generation();
+        cache.put(now, "fresh".into(), someone(2), None);
+        assert_eq!(cache.get("fresh").map(|user| user.id), Some(2));
+        cache.forget_user(2);
+        assert!(cache.get("fresh").is_none());
+    }
+
+    #[test]
+    fn named_tokens_follow_their_rules_and_the_sites_limit() {
+        let day = Duration::from_secs(86_400);
+        assert_eq!(
+            named_token_rules(" deploy ", Some(30), None).unwrap(),
+            ("deploy".to_owned(), Some(day * 30))
+        );
+        assert_eq!(named_token_rules("x", None, None).unwrap().1, None);
+        assert_eq!(
+            named_token_rules("x", None, Some(day)).unwrap().1,
+            Some(day)
+        );
+        assert_eq!(
+            named_token_rules("x", Some(30), Some(day)).unwrap().1,
+            Some(day)
+        );
+        let refused = named_token_rules(" ", Some(0), None).unwrap_err();
+        let fields: Vec<&str> = refused.iter().map(|(field, _)| *field).collect();
+        assert_eq!(fields, ["name", "expires_in_days"]);
+        assert!(named_token_rules(&"n".repeat(101), Some(367), None).is_err());
+    }
 }

@@ -15,6 +15,8 @@ use crate::domain::{
 };
 
 pub const MAX_USERNAME_LEN: usize = 150;
+/// The longest email address (the column's width, RFC 5321's limit).
+pub const MAX_EMAIL_LEN: usize = 254;
 
 /// How a stored password hash starts when the account has no password (an invitation not yet
 /// taken up): Django's marker. No argon2 PHC string starts so, so nothing ever verifies.
@@ -26,6 +28,17 @@ pub struct NewUser {
     pub email: String,
     pub password: String,
     pub is_superuser: bool,
+}
+
+impl CreateUserError {
+    /// The form field an `Invalid` message is about (`email` or `username`).
+    pub fn field_of(message: &str) -> &'static str {
+        if message.contains("email") {
+            "email"
+        } else {
+            "username"
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +77,11 @@ pub fn validate_username(username: &str) -> Result<(), String> {
 }
 
 pub fn validate_email(email: &str) -> Result<(), String> {
+    if email.chars().count() > MAX_EMAIL_LEN {
+        return Err(format!(
+            "the email address may have at most {MAX_EMAIL_LEN} characters"
+        ));
+    }
     match email.split_once('@') {
         _ if email.is_empty() => Ok(()),
         Some((local, domain)) if !local.is_empty() && domain.contains('.') => Ok(()),
@@ -87,8 +105,10 @@ pub async fn create_invited(
     store: &Store,
     actor: &Actor,
     new: NewUser,
-) -> Result<user::Model, CreateUserError> {
-    create(store, actor, new, Kind::Invited).await
+) -> Result<(user::Model, super::links::NewLink), CreateUserError> {
+    let mut link = None;
+    let user = create_with(store, actor, new, Kind::Invited, &mut link).await?;
+    Ok((user, link.expect("an invitation has its link")))
 }
 
 /// The first run's administrator: created only while no account exists, which is checked in
@@ -127,6 +147,17 @@ async fn create(
     new: NewUser,
     kind: Kind,
 ) -> Result<user::Model, CreateUserError> {
+    create_with(store, actor, new, kind, &mut None).await
+}
+
+/// Creates the account; an invitation's link is issued in the same transaction (into `link`).
+async fn create_with(
+    store: &Store,
+    actor: &Actor,
+    new: NewUser,
+    kind: Kind,
+    link: &mut Option<super::links::NewLink>,
+) -> Result<user::Model, CreateUserError> {
     let db = &store.db;
     validate_username(&new.username).map_err(CreateUserError::Invalid)?;
     validate_email(&new.email).map_err(CreateUserError::Invalid)?;
@@ -149,6 +180,7 @@ async fn create(
     } else {
         password::hash(new.password).await?
     };
+    let username = new.username.clone();
     let model = user::ActiveModel {
         username: Set(new.username),
         email: Set(new.email),
@@ -175,23 +207,51 @@ async fn create(
             return Err(CreateUserError::NotFirst);
         }
     }
-    let created = model.insert(&txn).await?;
-    let body =
-        serde_json::to_value(store.broadcast().user(created.clone())).expect("users serialize");
-    let logged = NewEntry {
+    let created = model.insert(&txn).await.map_err(|error| {
+        // Taken a moment ago by someone else (the check above ran outside the transaction).
+        if crate::domain::service::is_unique_violation(&error) {
+            CreateUserError::Taken(username)
+        } else {
+            error.into()
+        }
+    })?;
+    if kind == Kind::Invited {
+        *link = Some(super::links::issue(&txn, created.id, super::links::Purpose::Invite).await?);
+    }
+    let body = body_of(store, &created);
+    let changes = log::diff(None, Some(&body), &["username", "full_name", "is_active"]);
+    let logged = account_entry(&created, log::Action::Create, changes, body);
+    store.commit(txn, actor, vec![logged]).await?;
+    Ok(created)
+}
+
+/// An account as the change log keeps it: the book's user representation.
+pub fn body_of(store: &Store, account: &user::Model) -> serde_json::Value {
+    serde_json::to_value(store.broadcast().user(account.clone())).expect("users serialize")
+}
+
+/// The log entry of a change to an account (it touches no sprint).
+pub fn account_entry(
+    account: &user::Model,
+    action: log::Action,
+    changes: log::Changes,
+    body: serde_json::Value,
+) -> NewEntry {
+    NewEntry {
         model: log::Model::User,
-        object: created.id,
-        action: log::Action::Create,
-        changes: log::diff(None, Some(&body), &["username", "full_name", "is_active"]),
+        object: account.id,
+        action,
+        changes,
         body,
         version: 1,
         sprints: Vec::new(),
         backlog: false,
         column: None,
-    };
-    store.commit(txn, actor, vec![logged]).await?;
-    Ok(created)
+    }
 }
+
+/// How the log records a change to a private field (an email): that it changed, not what to.
+pub const PRIVATE: &str = "(private)";
 
 /// What a person may change about themselves: each field `None` to leave it.
 #[derive(Clone, Debug, Default)]
@@ -241,18 +301,28 @@ pub async fn update_profile(
             .one(&txn)
             .await?
             .ok_or(sea_orm::DbErr::RecordNotFound("the account".into()))?;
-        let before =
-            serde_json::to_value(store.broadcast().user(current.clone())).expect("users serialize");
         let mut changes = log::Changes::new();
+        let mut changed: user::ActiveModel = current.clone().into();
+        for (field, new, old) in [
+            ("first_name", &profile.first_name, &current.first_name),
+            ("last_name", &profile.last_name, &current.last_name),
+        ] {
+            if let Some(new) = new
+                && new != old
+            {
+                changes.insert(field.into(), [old.clone().into(), new.clone().into()]);
+            }
+        }
         if let Some(email) = &profile.email
             && *email != current.email
         {
-            changes.insert(
-                "email".into(),
-                [current.email.clone().into(), email.clone().into()],
-            );
+            // Anyone signed in reads the log: an email address stays between its owner and
+            // the administrators.
+            changes.insert("email".into(), [PRIVATE.into(), PRIVATE.into()]);
         }
-        let mut changed: user::ActiveModel = current.clone().into();
+        if changes.is_empty() {
+            return Ok::<_, sea_orm::DbErr>(current);
+        }
         if let Some(first) = profile.first_name {
             changed.first_name = Set(first);
         }
@@ -263,23 +333,10 @@ pub async fn update_profile(
             changed.email = Set(email);
         }
         let saved = changed.update(&txn).await?;
-        let body =
-            serde_json::to_value(store.broadcast().user(saved.clone())).expect("users serialize");
+        let before = body_of(store, &current);
+        let body = body_of(store, &saved);
         changes.extend(log::diff(Some(&before), Some(&body), &["full_name"]));
-        if changes.is_empty() {
-            return Ok::<_, sea_orm::DbErr>(saved);
-        }
-        let entry = NewEntry {
-            model: log::Model::User,
-            object: saved.id,
-            action: log::Action::Update,
-            changes,
-            body,
-            version: 1,
-            sprints: Vec::new(),
-            backlog: false,
-            column: None,
-        };
+        let entry = account_entry(&saved, log::Action::Update, changes, body);
         store
             .commit(txn, &Actor::user(saved.id, &saved.username), vec![entry])
             .await?;

@@ -84,13 +84,11 @@ pub fn admin_error(error: AdminError) -> AppError {
         AdminError::NoSuchAccount(_) => AppError::NotFound,
         AdminError::Refused(reason) => AppError::BadRequest(reason),
         AdminError::Create(CreateUserError::Invalid(message)) => {
-            let field = if message.contains("email") {
-                "email"
-            } else {
-                "username"
-            };
             let mut errors = FieldErrors::default();
-            errors.add(field, crate::http::forms::sentence(&message));
+            errors.add(
+                CreateUserError::field_of(&message),
+                crate::http::forms::sentence(&message),
+            );
             AppError::Validation(errors)
         }
         AdminError::Create(CreateUserError::Taken(_)) => {
@@ -121,11 +119,9 @@ async fn retrieve(
     _admin: SiteAdmin,
     Path(username): Path<String>,
 ) -> Result<Response, AppError> {
-    let found = admin::list(&state.db)
-        .await?
-        .into_iter()
-        .find(|user| user.username == username)
-        .ok_or(AppError::NotFound)?;
+    let found = admin::find(&state.db, &username)
+        .await
+        .map_err(admin_error)?;
     Ok(Json(account(&found)).into_response())
 }
 
@@ -211,11 +207,11 @@ async fn update(
     responses((status = 201, body = PasswordLink), (status = 400), (status = 401), (status = 403), (status = 404)))]
 async fn password_link(
     State(state): State<AppState>,
-    _admin: SiteAdmin,
+    SiteAdmin(caller): SiteAdmin,
     origin: RequestOrigin,
     Path(username): Path<String>,
 ) -> Result<Response, AppError> {
-    let link = admin::reset_link(&state.store, &username)
+    let link = admin::reset_link(&state.store, &super::actor(&caller), &username)
         .await
         .map_err(admin_error)?;
     Ok((
