@@ -270,8 +270,6 @@ pub struct SessionInfo {
     pub user: User,
     /// Send as `X-CSRFToken` on writes when the `Origin` header cannot be relied on.
     pub csrf_token: String,
-    /// A site administrator (the header then links to the account administration).
-    pub is_superuser: bool,
 }
 
 /// One of a person's browser sessions, as `GET /api/me/sessions` lists them.
@@ -520,11 +518,7 @@ read_fields!(User {
     links
 });
 read_fields!(UserLinks { self_ = "self", tasks });
-read_fields!(SessionInfo {
-    user,
-    csrf_token,
-    is_superuser
-});
+read_fields!(SessionInfo { user, csrf_token });
 read_fields!(HistoryEntry {
     id,
     at,

@@ -14,6 +14,9 @@ test("an administrator invites a colleague, who signs up with the link in anothe
   const problems = watchProblems(page);
   await page.goto("/");
   await expect(page.locator(".app")).toHaveAttribute("data-hydrated", "true");
+  // Administration is found through "Your account".
+  await page.getByRole("link", { name: /Signed in as/ }).click();
+  await expect(page).toHaveURL(/\/account$/);
   await page.getByRole("link", { name: "Accounts" }).click();
   await expect(page).toHaveURL(/\/admin\/accounts$/);
   await expect(page.getByRole("heading", { level: 1, name: "Accounts" })).toBeVisible();
@@ -48,13 +51,16 @@ test("an administrator invites a colleague, who signs up with the link in anothe
   await expect(invited).toHaveURL(/\/$/);
   await expect(invited.locator(".app")).toHaveAttribute("data-hydrated", "true");
   await expect(invited.getByText("Signed in as")).toContainText(colleague);
-  // Not an administrator: no Accounts link.
+  // Not an administrator: "Your account" has no Accounts link.
+  await invited.getByRole("link", { name: /Signed in as/ }).click();
+  await expect(invited.getByRole("heading", { level: 1, name: "Your account" })).toBeVisible();
   await expect(invited.getByRole("link", { name: "Accounts" })).toHaveCount(0);
   // The link is used up.
   expect((await theirs.request.get(link)).status()).toBe(404);
 
-  // Deactivated, their browser is signed out.
-  await page.reload();
+  // Deactivated, their browser is signed out. (Not a reload: that would send the invitation
+  // form again, as browsers do with the page a form answered.)
+  await page.goto("/admin/accounts");
   await expect(row.getByRole("cell", { name: "Active", exact: true })).toBeVisible();
   await row.getByRole("button", { name: `Deactivate ${colleague}` }).click();
   await expect(page.getByRole("status")).toContainText(`${colleague} is deactivated`);
@@ -113,7 +119,7 @@ test("Your account: a name others see, a token whose key is shown once", async (
   await page.getByLabel("Last name").fill("Builder");
   await page.getByRole("button", { name: "Save profile" }).click();
   await expect(page.getByRole("status")).toHaveText("Your profile is saved.");
-  await page.getByRole("link", { name: "Board" }).click();
+  await page.getByRole("link", { name: "Board", exact: true }).click();
   await expect(page.locator(".app")).toHaveAttribute("data-hydrated", "true");
   await expect(page.getByRole("link", { name: /Signed in as/ })).toContainText("Robert Builder");
   // Back to how the other tests know him.

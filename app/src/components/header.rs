@@ -1,5 +1,6 @@
-//! The site header: the title, the "Theme" control, who is signed in, "Your Sprints", "My
-//! tasks", "Accounts" for site administrators, and "Logout". The navigation folds behind a menu button on phones.
+//! The site header: the title, the "Theme" control, who is signed in (a link to "Your
+//! account", where site administrators also find "Accounts"), "Your Sprints", "My tasks" and
+//! "Logout". The navigation folds behind a menu button on phones.
 
 use leptos::prelude::*;
 
@@ -66,9 +67,6 @@ pub fn Header() -> impl IntoView {
                                 >
                                     "My tasks"
                                 </a>
-                                {info.is_superuser.then(|| view! {
-                                    <a href=crate::paths::href("/admin/accounts")>"Accounts"</a>
-                                })}
                                 <button type="button" class="link-button" on:click=move |ev| logout.read_value()(ev)>
                                     "Logout"
                                 </button>

@@ -58,7 +58,13 @@ pub async fn guard(State(state): State<AppState>, mut request: Request, next: Ne
         }
         Err(refusal) => refusal.into_response(),
     };
-    headers::apply(response.headers_mut(), &path, secure.then_some(&state.hsts));
+    let status = response.status();
+    headers::apply(
+        response.headers_mut(),
+        &path,
+        status,
+        secure.then_some(&state.hsts),
+    );
     response
 }
 

@@ -312,7 +312,7 @@ async fn render(
                 })
                 .unwrap_or_default();
             format!(
-                r#"<div class="notice" role="status"><p>{}</p>{key}</div>"#,
+                r#"<div class="notice" role="status" tabindex="-1" autofocus><p>{}</p>{key}</div>"#,
                 escape(text)
             )
         }
@@ -376,7 +376,7 @@ async fn render(
         r#"<section class="administration account"><h1>Your account</h1>{notice}
 <form class="panel stacked" method="post" action="{profile_action}"><h2>Profile</h2><p class="hint">Signed in as <strong>{username}</strong>. Your name is what others see on cards and in the history.</p><label for="id_first_name">First name</label><input id="id_first_name" name="first_name" autocomplete="given-name" maxlength="150" value="{first}"{first_described}>{first_problem}<label for="id_last_name">Last name</label><input id="id_last_name" name="last_name" autocomplete="family-name" maxlength="150" value="{last}"{last_described}>{last_problem}<label for="id_email">Email</label><input id="id_email" name="email" type="email" autocomplete="email" value="{email}"{email_described}>{email_problem}<div class="actions"><button type="submit" class="primary">Save profile</button></div></form>
 <form class="panel stacked" method="post" action="{password_action}"><h2>Password</h2><input type="text" name="username" autocomplete="username" value="{username}" hidden><label for="id_old_password">Current password</label><input id="id_old_password" name="old_password" type="password" autocomplete="current-password" required{old_described}>{old_problem}<label for="id_new_password1">New password</label><input id="id_new_password1" name="new_password1" type="password" autocomplete="new-password" required minlength="{min}"><span class="hint">At least {min} characters, not your username, not a common password. Every other browser signed in as you is signed out.</span><label for="id_new_password2">New password (again)</label><input id="id_new_password2" name="new_password2" type="password" autocomplete="new-password" required{new2_described}>{new2_problem}<div class="actions"><button type="submit" class="primary">Change password</button></div></form>
-<form class="panel" method="post" action="{sessions_action}"><h2>Browsers signed in</h2><ul class="sessions">{browsers}</ul><div class="actions"><button type="submit">Sign out other browsers</button></div></form>
+<form class="panel" method="post" action="{sessions_action}"><h2>Browsers signed in</h2><ul class="sessions">{browsers}</ul><p><button type="submit">Sign out other browsers</button></p></form>
 <div class="panel"><h2>API tokens</h2><p class="hint">For scripts: send <code>Authorization: Token &lt;key&gt;</code>. A token acts as you.</p>{tokens}<form class="invite" method="post" action="{tokens_action}"><div class="fields"><div><label for="id_token_name">Name</label><input id="id_token_name" name="token_name" maxlength="{max_name}" required value="{token_name}"{token_described}>{token_problem}</div><div><label for="id_expires_in_days">Expires</label><select id="id_expires_in_days" name="expires_in_days"{days_described}>{no_expiry}{month}{quarter}{year}</select>{days_problem}</div><button type="submit" class="primary">Make token</button></div></form></div></section>"#,
         profile_action = action("/profile"),
         password_action = action("/password"),

@@ -277,7 +277,7 @@ async fn render(
                 })
                 .unwrap_or_default();
             format!(
-                r#"<div class="notice" role="status"><p>{}</p>{link}</div>"#,
+                r#"<div class="notice" role="status" tabindex="-1" autofocus><p>{}</p>{link}</div>"#,
                 escape(&text)
             )
         }
@@ -287,7 +287,7 @@ async fn render(
         .find(|(field, _)| field.is_empty())
         .map(|(_, message)| {
             format!(
-                r#"<div class="notice refusal" role="alert"><p>{}</p></div>"#,
+                r#"<div class="notice refusal" role="alert" tabindex="-1" autofocus><p>{}</p></div>"#,
                 escape(message)
             )
         })

@@ -92,9 +92,10 @@ pub fn page(
         format!(r#"<nav class="site-nav" aria-label="Site">{nav}</nav>"#)
     };
     let html = format!(
-        r#"<!DOCTYPE html><html lang="en" data-theme="{theme}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><title>{title} — {site}</title><link rel="stylesheet" href="{css}"></head><body><div class="app"><header class="site-header"><a class="title" href="{home}">{site}</a>{nav}</header><main id="content">{main}</main></div></body></html>"#,
+        r#"<!DOCTYPE html><html lang="en" data-theme="{theme}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><title>{title} — {site}</title><link rel="icon" href="{icon}" type="image/svg+xml"><link rel="stylesheet" href="{css}"></head><body><div class="app"><header class="site-header"><a class="title" href="{home}">{site}</a>{nav}</header><main id="content">{main}</main></div></body></html>"#,
         title = escape(title),
         site = app::SITE_NAME,
+        icon = escape(&format!("{}/favicon.svg", state.config.base_path)),
     );
     let policy = format!(
         "default-src 'none'; style-src 'self'{assets}; img-src 'self' data:; form-action 'self'; \
@@ -120,6 +121,9 @@ pub fn page(
     )
         .into_response()
 }
+
+// A page reached by a form shows its outcome in a notice that takes the focus (`autofocus`
+// on a `tabindex="-1"` element: no script needed), so a screen reader reads it first.
 
 /// A page that only says something (a link no longer valid, a refusal).
 pub fn message_page(

@@ -7,13 +7,18 @@ use axum::http::{HeaderMap, HeaderValue, header};
 /// One year: content-hashed files never change under the same name.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// Adds the security headers and, unless the handler chose one, the cache policy for `path`.
-/// `hsts`: the [`hsts_value`] when the request came over TLS (directly or through a trusted
-/// proxy), `None` over plain HTTP (where HSTS means nothing).
-pub fn apply(headers: &mut HeaderMap, path: &str, hsts: Option<&HeaderValue>) {
+/// Adds the security headers and, unless the handler chose one, the cache policy for `path`
+/// and `status`. `hsts`: the [`hsts_value`] when the request came over TLS (directly or
+/// through a trusted proxy), `None` over plain HTTP (where HSTS means nothing).
+pub fn apply(
+    headers: &mut HeaderMap,
+    path: &str,
+    status: axum::http::StatusCode,
+    hsts: Option<&HeaderValue>,
+) {
     set_security_headers(headers, hsts);
     if !headers.contains_key(header::CACHE_CONTROL) {
-        let policy = cache_policy(path, headers);
+        let policy = cache_policy(path, status, headers);
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     // A file served from its precompressed copy varies by Accept-Encoding like any compressed
@@ -80,7 +85,16 @@ fn set_security_headers(headers: &mut HeaderMap, hsts: Option<&HeaderValue>) {
 
 /// Hashed bundle files are immutable; HTML is revalidated on every visit (so a new release is
 /// picked up at once); API answers are personal and never stored.
-fn cache_policy(path: &str, headers: &HeaderMap) -> &'static str {
+fn cache_policy(path: &str, status: axum::http::StatusCode, headers: &HeaderMap) -> &'static str {
+    // A redirect or a refusal depends on who asks and when ("sign in first" until one has):
+    // a browser that kept one would replay it without asking again. (304 only confirms a
+    // stored copy, whose own policy stands.)
+    if (status.is_redirection() && status != axum::http::StatusCode::NOT_MODIFIED)
+        || status.is_client_error()
+        || status.is_server_error()
+    {
+        return "no-store";
+    }
     let is_html = headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
@@ -114,6 +128,7 @@ fn is_hashed_asset(path: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::StatusCode;
 
     #[test]
     fn only_content_hashed_bundle_files_are_immutable() {
@@ -126,24 +141,48 @@ mod tests {
     }
 
     #[test]
+    fn redirects_and_refusals_are_never_stored_but_a_304_keeps_its_files_policy() {
+        for status in [
+            StatusCode::SEE_OTHER,
+            StatusCode::FOUND,
+            StatusCode::FORBIDDEN,
+            StatusCode::NOT_FOUND,
+            StatusCode::INTERNAL_SERVER_ERROR,
+        ] {
+            // Even where a file's answer would be kept for an hour.
+            let mut answer = HeaderMap::new();
+            apply(&mut answer, "/favicon.svg", status, None);
+            assert_eq!(answer[header::CACHE_CONTROL], "no-store", "{status}");
+        }
+        let mut unchanged = HeaderMap::new();
+        apply(
+            &mut unchanged,
+            "/pkg/scrum.Qdb-pDJpIqzhzfVdROVCDg.js",
+            StatusCode::NOT_MODIFIED,
+            None,
+        );
+        assert_eq!(unchanged[header::CACHE_CONTROL], IMMUTABLE);
+    }
+
+    #[test]
     fn a_frame_option_chosen_by_a_handler_is_kept_and_otherwise_framing_is_denied() {
         let mut chosen = HeaderMap::new();
         chosen.insert(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("SAMEORIGIN"),
         );
-        apply(&mut chosen, "/embed", None);
+        apply(&mut chosen, "/embed", StatusCode::OK, None);
         assert_eq!(chosen[header::X_FRAME_OPTIONS], "SAMEORIGIN");
 
         let mut plain = HeaderMap::new();
-        apply(&mut plain, "/", None);
+        apply(&mut plain, "/", StatusCode::OK, None);
         assert!(!plain.contains_key(header::STRICT_TRANSPORT_SECURITY));
         assert_eq!(plain[header::X_FRAME_OPTIONS], "DENY");
         assert_eq!(plain["cross-origin-opener-policy"], "same-origin");
         assert_eq!(plain[header::X_XSS_PROTECTION], "0");
 
         let mut secure = HeaderMap::new();
-        apply(&mut secure, "/", Some(&hsts_value(600)));
+        apply(&mut secure, "/", StatusCode::OK, Some(&hsts_value(600)));
         assert_eq!(
             secure[header::STRICT_TRANSPORT_SECURITY],
             "max-age=600; includeSubDomains"

@@ -487,7 +487,6 @@ async fn logging_in_sets_an_httponly_samesite_cookie_and_answers_user_and_csrf_t
                 },
             },
             "csrf_token": csrf,
-            "is_superuser": false,
         })
     );
     // The session is stored by digest too.

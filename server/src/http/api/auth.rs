@@ -331,7 +331,6 @@ fn session_info(
         Some(user.id),
     );
     SessionInfo {
-        is_superuser: user.is_superuser,
         user: renderer.user(user),
         csrf_token,
     }
