@@ -275,9 +275,7 @@ impl Connection {
             standing,
             ping_every,
         } = self;
-        // A change to this account (deactivated, a password set through a link) is checked at
-        // once rather than at the next ping.
-        let mut accounts = hub.account_changes();
+
         let Subscription {
             conn,
             mut rx,
@@ -319,6 +317,15 @@ impl Connection {
                         if frame.skip == Some(conn) {
                             continue;
                         }
+                        // A change to an account in this room (deactivated, a password set
+                        // through a link) is checked at once rather than at the next ping.
+                        if let Some(account) = frame.account {
+                            if account == user_id && !standing.still_valid(&db).await {
+                                tracing::info!(user = %username, "closing a stream whose user or session ended");
+                                open = false;
+                            }
+                            continue;
+                        }
                         if let Some(frame_seq) = frame.seq {
                             // Already sent by the catch-up, or seen before the reconnect.
                             if frame_seq <= last_sent {
@@ -330,7 +337,12 @@ impl Connection {
                     }
                     Err(RecvError::Lagged(_)) => {
                         // This client fell behind the room's channel (it never stalls the
-                        // others): what it missed is read from the log instead.
+                        // others): what it missed is read from the log instead, and a word
+                        // about its account it may have missed is made up for by a check.
+                        if !standing.still_valid(&db).await {
+                            open = false;
+                            continue;
+                        }
                         let through = hub.delivered();
                         match catch_up(&db, sprint, last_sent, through).await {
                             Ok(Some(frames)) => {
@@ -376,21 +388,6 @@ impl Connection {
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => open = false,
                     Some(Ok(_)) => last_heard = Instant::now(),
                 },
-                changed = accounts.recv() => {
-                    let concerns_us = match changed {
-                        Ok(account) => account == user_id,
-                        Err(RecvError::Lagged(_)) => true,
-                        // The hub is gone: the server is stopping.
-                        Err(RecvError::Closed) => {
-                            open = false;
-                            continue;
-                        }
-                    };
-                    if concerns_us && !standing.still_valid(&db).await {
-                        tracing::info!(user = %username, "closing a stream whose user or session ended");
-                        open = false;
-                    }
-                }
                 _ = ping.tick() => {
                     if last_heard.elapsed() > ping_every * 2 {
                         tracing::debug!(user = %username, "reaping a silent connection");

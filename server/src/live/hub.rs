@@ -44,6 +44,9 @@ pub struct Outgoing {
     pub seq: Option<i64>,
     /// The connection that must not receive it (the sender of a relayed gesture).
     pub skip: Option<ConnId>,
+    /// Not a frame for the client but a word to the connections of this account: its standing
+    /// changed (deactivated, a password set), so they check at once whether they may stay.
+    pub account: Option<i32>,
     pub text: Arc<str>,
 }
 
@@ -89,6 +92,7 @@ impl Room {
         let _ = self.tx.send(Outgoing {
             seq: None,
             skip,
+            account: None,
             text: text.into(),
         });
     }
@@ -97,6 +101,7 @@ impl Room {
         let _ = self.tx.send(Outgoing {
             seq: None,
             skip: None,
+            account: None,
             text: self.presence(),
         });
     }
@@ -249,7 +254,8 @@ impl Hub {
         self.lock().by_sprint.get(&sprint).map(Room::presence)
     }
 
-    /// Hears of every account whose standing changes from now on (see [`Hub::dispatch`]).
+    /// Hears of every account whose standing changes from now on (see [`Hub::dispatch`]; the
+    /// token cache listens here, streams on their rooms' channels).
     pub fn account_changes(&self) -> broadcast::Receiver<i32> {
         self.accounts.subscribe()
     }
@@ -265,6 +271,19 @@ impl Hub {
         guard.delivered = entry.id;
         if entry.model == Model::User && entry.action == Action::Update {
             let _ = self.accounts.send(entry.object);
+            // On the rooms' own channels, to the rooms the account is in: no connection pays
+            // for a second channel, and no other room hears of it.
+            let username = entry.body.get("username").and_then(|name| name.as_str());
+            for room in guard.by_sprint.values() {
+                if username.is_some_and(|name| room.members.values().any(|member| member == name)) {
+                    let _ = room.tx.send(Outgoing {
+                        seq: None,
+                        skip: None,
+                        account: Some(entry.object),
+                        text: Arc::from(""),
+                    });
+                }
+            }
         }
         let Some(text) = change_frame(entry) else {
             return;
@@ -275,6 +294,7 @@ impl Hub {
                 let _ = room.tx.send(Outgoing {
                     seq: Some(entry.id),
                     skip: None,
+                    account: None,
                     text: text.clone(),
                 });
             }
