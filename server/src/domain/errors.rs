@@ -13,6 +13,17 @@ pub const BLANK: &str = "This field may not be blank.";
 #[serde(transparent)]
 pub struct FieldErrors(BTreeMap<String, Vec<String>>);
 
+/// From a rule's refusals, `(field, message)` in order.
+impl<'a> FromIterator<(&'a str, String)> for FieldErrors {
+    fn from_iter<I: IntoIterator<Item = (&'a str, String)>>(problems: I) -> Self {
+        let mut errors = Self::default();
+        for (field, message) in problems {
+            errors.add(field, message);
+        }
+        errors
+    }
+}
+
 impl FieldErrors {
     pub const NON_FIELD: &'static str = "non_field_errors";
 

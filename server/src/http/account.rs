@@ -17,9 +17,12 @@ use crate::{
         render::timestamp,
     },
     http::{
-        api::{auth::replace_password, me::save_profile},
+        api::{
+            auth::replace_password,
+            me::{revoke_own, save_profile},
+        },
         error::AppError,
-        extract::{AuthMethod, CurrentUser, MaybeUser},
+        extract::{CurrentUser, MaybeUser},
         forms::{self, Problems, escape},
         origin::RequestOrigin,
         state::AppState,
@@ -151,10 +154,7 @@ pub async fn sign_out_others(
     let Some(caller) = caller else {
         return Ok(sign_in_first(&state));
     };
-    let keep = match &caller.method {
-        AuthMethod::Session { id, .. } => Some(id.as_str()),
-        _ => None,
-    };
+    let keep = caller.session_id();
     let ended = {
         let _gate = state.write_gate().await;
         sessions::delete_others(&state.db, caller.user.id, keep).await?
@@ -230,14 +230,7 @@ pub async fn revoke_token(
     let Some(caller) = caller else {
         return Ok(sign_in_first(&state));
     };
-    let revoked = {
-        let _gate = state.write_gate().await;
-        tokens::revoke_by_handle(&state.db, caller.user.id, &id).await?
-    };
-    let key_hash = revoked.ok_or(AppError::NotFound)?;
-    if let Some(cache) = &state.token_cache {
-        cache.forget(&key_hash);
-    }
+    revoke_own(&state, caller.user.id, &id).await?;
     render(
         &state,
         &headers,
@@ -249,7 +242,7 @@ pub async fn revoke_token(
 }
 
 fn sign_in_first(state: &AppState) -> Response {
-    forms::see_other(state, &format!("/login?next={}", PATH.replace('/', "%2F")))
+    forms::sign_in_first(state, PATH)
 }
 
 fn notice(text: &str) -> Outcome {
@@ -317,10 +310,9 @@ async fn render(
             )
         }
     };
-    let current_session = match &caller.method {
-        AuthMethod::Session { id, .. } => Some(crate::domain::accounts::secrets::digest(id)),
-        _ => None,
-    };
+    let current_session = caller
+        .session_id()
+        .map(crate::domain::accounts::secrets::digest);
     let browsers: String = sessions::of_user(&state.db, user.id)
         .await?
         .iter()

@@ -238,10 +238,7 @@ fn administrator(
     caller: Option<CurrentUser>,
 ) -> Result<CurrentUser, Box<Response>> {
     match caller {
-        None => Err(Box::new(forms::see_other(
-            state,
-            &format!("/login?next={}", PATH.replace('/', "%2F")),
-        ))),
+        None => Err(Box::new(forms::sign_in_first(state, PATH))),
         Some(caller) if !caller.user.is_superuser => Err(Box::new(forms::message_page(
             state,
             headers,

@@ -40,6 +40,16 @@ pub struct CurrentUser {
     pub method: AuthMethod,
 }
 
+impl CurrentUser {
+    /// The browser session this request came with, if it came with one (the cookie's value).
+    pub fn session_id(&self) -> Option<&str> {
+        match &self.method {
+            AuthMethod::Session { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 

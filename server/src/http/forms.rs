@@ -141,6 +141,25 @@ pub fn message_page(
     page(state, headers, title, "", &main, status)
 }
 
+/// To the sign-in page, which comes back to `path` (a site path) afterwards.
+pub fn sign_in_first(state: &AppState, path: &str) -> Response {
+    let next: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    see_other(state, &format!("/login?next={next}"))
+}
+
+/// A new browser session for `user`, and on to the site's home page (after the first run's
+/// account, or a password set through a link).
+pub async fn signed_in(
+    state: &AppState,
+    origin: &crate::http::origin::RequestOrigin,
+    user: i32,
+) -> Result<Response, crate::http::error::AppError> {
+    let (_, cookie) = crate::http::api::auth::start_session(state, origin, user, None).await?;
+    let mut response = see_other(state, "/");
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
+}
+
 /// Off to `path` (a site path) after a form, as browsers expect: 303, then a GET.
 pub fn see_other(state: &AppState, path: &str) -> Response {
     (

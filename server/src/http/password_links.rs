@@ -79,13 +79,7 @@ pub async fn submit(
     match links::redeem(&state.store, &key, &form.password1).await {
         Ok(user) => {
             state.account_changed(user.id);
-            let (_, cookie) =
-                crate::http::api::auth::start_session(&state, &origin, user.id, None).await?;
-            let mut response = forms::see_other(&state, "/");
-            response
-                .headers_mut()
-                .insert(axum::http::header::SET_COOKIE, cookie);
-            Ok(response)
+            forms::signed_in(&state, &origin, user.id).await
         }
         Err(RedeemError::Weak(message)) => Ok(refuse("password1", message)),
         Err(RedeemError::Gone) => Ok(gone(&state, &headers)),

@@ -165,7 +165,7 @@ pub async fn submit(
         )
         .await;
         match created {
-            Ok(user) => return signed_in(&state, &origin, user.id).await,
+            Ok(user) => return forms::signed_in(&state, &origin, user.id).await,
             Err(CreateUserError::NotFirst) => return Err(AppError::NotFound),
             Err(CreateUserError::Invalid(message)) => {
                 problems.push((
@@ -215,22 +215,6 @@ fn from_this_machine(state: &AppState, headers: &HeaderMap, origin: &RequestOrig
 /// The codes compared without telling, by the time taken, how much of a guess was right.
 fn secrets_match(given: &str, code: &str) -> bool {
     secrets::digest(given) == secrets::digest(code)
-}
-
-/// A new session for the new administrator, and on to the site.
-async fn signed_in(
-    state: &AppState,
-    origin: &RequestOrigin,
-    user: i32,
-) -> Result<Response, AppError> {
-    let (_, cookie) = crate::http::api::auth::start_session(state, origin, user, None).await?;
-    let mut response = (
-        StatusCode::SEE_OTHER,
-        [(header::LOCATION, format!("{}/", state.config.base_path))],
-    )
-        .into_response();
-    response.headers_mut().insert(header::SET_COOKIE, cookie);
-    Ok(response)
 }
 
 /// The page: a form that needs no script; the setup code's field unless the request is

@@ -57,10 +57,9 @@ async fn my_sessions(
     State(state): State<AppState>,
     caller: CurrentUser,
 ) -> Result<Response, AppError> {
-    let current = match &caller.method {
-        AuthMethod::Session { id, .. } => Some(crate::domain::accounts::secrets::digest(id)),
-        _ => None,
-    };
+    let current = caller
+        .session_id()
+        .map(crate::domain::accounts::secrets::digest);
     let listed: Vec<app::model::SessionSummary> = sessions::of_user(&state.db, caller.user.id)
         .await?
         .into_iter()
@@ -151,10 +150,7 @@ pub async fn replace_password(
     let hash = password::hash(new.to_owned())
         .await
         .map_err(AppError::Internal)?;
-    let keep = match &caller.method {
-        AuthMethod::Session { id, .. } => Some(id.as_str()),
-        _ => None,
-    };
+    let keep = caller.session_id();
     use sea_orm::{ActiveModelTrait, IntoActiveModel, Set, TransactionTrait};
     let _gate = state.write_gate().await;
     let txn = state.db.begin().await?;

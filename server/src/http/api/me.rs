@@ -111,11 +111,7 @@ pub async fn save_profile(
             Ok(saved)
         }
         Err(ProfileError::Invalid(problems)) => {
-            let mut errors = FieldErrors::default();
-            for (field, message) in problems {
-                errors.add(field, message);
-            }
-            Err(AppError::Validation(errors))
+            Err(AppError::Validation(problems.into_iter().collect()))
         }
         Err(ProfileError::Db(error)) => Err(error.into()),
     }
@@ -157,14 +153,8 @@ async fn create_token(
     let name = input.text("name", None, &mut errors).unwrap_or_default();
     let days = input.integer("expires_in_days", &mut errors).flatten();
     errors.into_result()?;
-    let (name, ttl) =
-        tokens::named_token_rules(&name, days, state.config.token_ttl).map_err(|problems| {
-            let mut errors = FieldErrors::default();
-            for (field, message) in problems {
-                errors.add(field, message);
-            }
-            AppError::Validation(errors)
-        })?;
+    let (name, ttl) = tokens::named_token_rules(&name, days, state.config.token_ttl)
+        .map_err(|problems| AppError::Validation(problems.into_iter().collect()))?;
     let (key, token) = {
         let _gate = state.write_gate().await;
         tokens::issue_named(&state.db, caller.user.id, &name, ttl).await?
@@ -185,13 +175,19 @@ async fn revoke_token(
     caller: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
+    revoke_own(&state, caller.user.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Revokes `user_id`'s token named `id` (404 for any other), and forgets it at once.
+pub async fn revoke_own(state: &AppState, user_id: i32, id: &str) -> Result<(), AppError> {
     let revoked = {
         let _gate = state.write_gate().await;
-        tokens::revoke_by_handle(&state.db, caller.user.id, &id).await?
+        tokens::revoke_by_handle(&state.db, user_id, id).await?
     };
     let key_hash = revoked.ok_or(AppError::NotFound)?;
     if let Some(cache) = &state.token_cache {
         cache.forget(&key_hash);
     }
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(())
 }
