@@ -65,6 +65,18 @@ async fn main() {
     let token = server::domain::accounts::tokens::issue(&database, user.id, None)
         .await
         .expect("token");
+    // The user's own project, as a person starting one gets it: they own it.
+    let project = server::domain::service::projects::create(
+        &state.store,
+        &server::domain::log::Actor::person(&user),
+        server::domain::service::projects::ProjectFields {
+            name: Some("Bench".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .map_err(|_| "project")
+    .expect("project");
     let end = chrono::Utc::now().date_naive() + chrono::Duration::days(30);
     let sprint = server::domain::service::sprints::create(
         &state.store,
@@ -73,6 +85,7 @@ async fn main() {
             name: Some("Bench".into()),
             description: None,
             end: Some(end),
+            project: Some(project.id),
         },
     )
     .await
@@ -91,6 +104,7 @@ async fn main() {
             started: Set((status > 1).then_some(end)),
             completed: Set((status == 4).then_some(end)),
             version: Set(1),
+            project_id: Set(project.id),
             ..Default::default()
         }
         .insert(&database)
@@ -195,6 +209,7 @@ async fn main() {
                 sprints: vec![sprint_id],
                 backlog: false,
                 column: None,
+                project: Some(project.id),
             })
             .collect();
         let txn = sea_orm::TransactionTrait::begin(&database)

@@ -84,6 +84,8 @@ pub struct Sprint {
     /// How far along it is: only in lists asked for `?progress=true` (the home page's tiles).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<SprintProgress>,
+    /// The project it belongs to (fixed at creation).
+    pub project: i32,
 }
 
 /// A sprint's tasks, and how many of them are done, as of the request.
@@ -146,6 +148,8 @@ pub struct Task {
     pub comment_count: u32,
     pub links: TaskLinks,
     pub version: i32,
+    /// The project it belongs to (fixed at creation; its sprint's, when it is in one).
+    pub project: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -177,6 +181,8 @@ pub struct Label {
     pub colour: String,
     pub links: SelfLink,
     pub version: i32,
+    /// The project it belongs to; a task carries only its own project's labels.
+    pub project: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -356,6 +362,59 @@ pub struct PasswordLink {
     pub expires: String,
 }
 
+/// A project as the API represents it (`/api/projects`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Project {
+    pub id: i32,
+    pub name: String,
+    /// Short and uppercase ("WEB"): 2 to 10 letters and digits, starting with a letter.
+    pub key: String,
+    pub description: String,
+    /// Read-only, and left out of lists that do not name it.
+    pub archived: bool,
+    /// ISO 8601, UTC.
+    pub created: String,
+    /// The caller's role in it: `owner`, `member` or `viewer` (site administrators who are
+    /// not members act as owners: `owner`).
+    pub role: String,
+    pub links: ProjectLinks,
+    pub version: i32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct ProjectLinks {
+    #[serde(rename = "self")]
+    pub self_: String,
+    pub members: String,
+    /// Its sprints (`/api/sprints?project=<id>`), and its tasks likewise.
+    pub sprints: String,
+    pub tasks: String,
+}
+
+/// A person's membership of a project (`/api/projects/{id}/members`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Member {
+    /// Their username.
+    pub user: String,
+    pub full_name: String,
+    /// `owner`, `member` or `viewer`.
+    pub role: String,
+    /// ISO 8601, UTC.
+    pub joined: String,
+    pub links: MemberLinks,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct MemberLinks {
+    #[serde(rename = "self")]
+    pub self_: String,
+    pub user: String,
+}
+
 /// `POST /api/admin/users`: the invited account and the link to hand its person.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -467,7 +526,8 @@ read_fields!(Sprint {
     end,
     links,
     version,
-    progress
+    progress,
+    project
 });
 read_fields!(SprintProgress { tasks, completed });
 read_fields!(SprintLinks { self_ = "self", tasks, channel });
@@ -487,6 +547,7 @@ read_fields!(Task {
     comment_count,
     links,
     version,
+    project,
 });
 read_fields!(TaskLinks { self_ = "self", sprint, assigned, comments });
 read_fields!(Label {
@@ -494,7 +555,8 @@ read_fields!(Label {
     name,
     colour,
     links,
-    version
+    version,
+    project
 });
 read_fields!(SelfLink { self_ = "self" });
 read_fields!(Comment {

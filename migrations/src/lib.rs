@@ -2,7 +2,8 @@
 //!
 //! Every migration works on SQLite and PostgreSQL alike: schema changes go through sea-query's
 //! builders, or, where they have none (data moves, partial indexes), through SQL that both
-//! databases read the same way; never through backend-specific SQL.
+//! databases read the same way. The one exception is a constraint SQLite cannot alter: there the
+//! table is rebuilt (see the projects migration).
 
 pub use sea_orm_migration::prelude::*;
 
@@ -16,6 +17,7 @@ mod m20261205_000007_change_log_sprint_columns;
 mod m20261205_000008_change_log_lean_indexes;
 mod m20261206_000009_create_labels_and_comments;
 mod m20261207_000010_create_password_links;
+mod m20261207_000011_create_projects;
 
 pub struct Migrator;
 
@@ -33,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000008_change_log_lean_indexes::Migration),
             Box::new(m20261206_000009_create_labels_and_comments::Migration),
             Box::new(m20261207_000010_create_password_links::Migration),
+            Box::new(m20261207_000011_create_projects::Migration),
         ]
     }
 }

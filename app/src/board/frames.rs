@@ -101,7 +101,7 @@ mod tests {
         "status_display":"In Progress","order":1,"assigned":"alice","started":"2026-11-20",
         "due":null,"completed":null,"labels":[2],"comment_count":1,"links":{"self":"/api/tasks/7",
         "sprint":"/api/sprints/3","assigned":"/api/users/alice","comments":"/api/tasks/7/comments"},
-        "version":4}"#;
+        "version":4,"project":1}"#;
 
     #[test]
     fn stream_bookkeeping_frames_are_read() {
@@ -199,8 +199,7 @@ mod tests {
 
     #[test]
     fn label_and_comment_frames_are_read() {
-        let label =
-            r#"{"id":2,"name":"Bug","colour":"red","links":{"self":"/api/labels/2"},"version":3}"#;
+        let label = r#"{"id":2,"name":"Bug","colour":"red","links":{"self":"/api/labels/2"},"version":3,"project":1}"#;
         let Some(Event::Change {
             change: Change::Label(read_label),
             ..

@@ -2,7 +2,7 @@
 //! task with one-letter keys and its defaults left out, and without what the browser rebuilds
 //! exactly (its links and `status_display`). As REST objects, a thousand tasks were half of
 //! the page; packed, they weigh a third of that or less, and unpacking gives back the very
-//! same tasks.
+//! same tasks. (A board's tasks are all of its sprint's project, which the page carries once.)
 
 use chrono::NaiveDate;
 use serde::{Serialize, Serializer};
@@ -132,7 +132,8 @@ impl PackedTask {
         }
     }
 
-    fn unpack(self, base: &str) -> Task {
+    /// Every task of a board belongs to its sprint's `project`.
+    fn unpack(self, base: &str, project: i32) -> Task {
         let (status_display, links) = self.exact.unwrap_or_else(|| {
             let links = rebuilt_links(base, self.id, self.sprint, self.assigned.as_deref());
             (self.status.label().to_owned(), links)
@@ -153,6 +154,7 @@ impl PackedTask {
             comment_count: self.comment_count,
             links,
             version: self.version,
+            project,
         }
     }
 }
@@ -175,7 +177,11 @@ impl Read for BoardData {
             <(Sprint, Vec<PackedTask>, Vec<User>, Vec<Label>)>::read(json)?;
         // Packing left every task's links in when the sprint's gave no base.
         let base = link_base(&sprint).unwrap_or_default().to_owned();
-        let tasks = tasks.into_iter().map(|task| task.unpack(&base)).collect();
+        let project = sprint.project;
+        let tasks = tasks
+            .into_iter()
+            .map(|task| task.unpack(&base, project))
+            .collect();
         Some(BoardData {
             sprint,
             tasks,
@@ -205,6 +211,7 @@ mod tests {
             },
             version: 3,
             progress: None,
+            project: 1,
         }
     }
 
@@ -232,6 +239,7 @@ mod tests {
             comment_count: (id % 3) as u32,
             links: rebuilt_links(SITE, id, sprint, assigned),
             version: id % 4 + 1,
+            project: 1,
         }
     }
 
@@ -262,6 +270,7 @@ mod tests {
                 links: crate::model::SelfLink {
                     self_: format!("{SITE}/api/labels/2"),
                 },
+                project: 1,
                 version: 1,
             }],
         }

@@ -514,6 +514,7 @@ mod tests {
                 comments: format!("/api/tasks/{id}/comments"),
             },
             version: 1,
+            project: 1,
         }
     }
 
@@ -638,7 +639,7 @@ mod tests {
         serde_json::from_value(serde_json::json!({
             "id": 3, "name": "Sprint", "description": "", "end": "2026-12-31",
             "links": {"self": "/api/sprints/3", "tasks": "/api/tasks/?sprint=3", "channel": "ws://x"},
-            "version": 1
+            "version": 1, "project": 1
         }))
         .expect("a sprint")
     }

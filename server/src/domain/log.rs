@@ -41,6 +41,9 @@ pub enum Model {
     User,
     Label,
     Comment,
+    Project,
+    /// A person's membership of a project (the object is the person; `project` says where).
+    Member,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +74,12 @@ fn parse_name<T: for<'de> Deserialize<'de>>(name: &str) -> Result<T, DbErr> {
 pub struct Actor {
     pub id: Option<i32>,
     pub username: Option<String>,
+    /// A site administrator, who acts as an owner in every project (as Django's superuser
+    /// holds every permission). Known while acting; the log does not keep it.
+    pub site_admin: bool,
+    /// Where their writes that name no project go, as their profile says (see
+    /// [`default_project`](super::permissions::default_project)).
+    pub default_project: Option<i32>,
 }
 
 impl Actor {
@@ -78,7 +87,23 @@ impl Actor {
         Self {
             id: Some(id),
             username: Some(username.to_owned()),
+            site_admin: false,
+            default_project: None,
         }
+    }
+
+    /// The person `user` acting, with their standing on the site.
+    pub fn person(user: &super::db::entities::user::Model) -> Self {
+        Self {
+            site_admin: user.is_superuser,
+            default_project: user.default_project_id,
+            ..Self::user(user.id, &user.username)
+        }
+    }
+
+    /// Acts everywhere: the command line, and site administrators.
+    pub fn is_unrestricted(&self) -> bool {
+        self.id.is_none() || self.site_admin
     }
 
     pub fn command_line() -> Self {
@@ -118,10 +143,12 @@ pub struct NewEntry {
     pub version: i32,
     /// The sprints it touches (a task's sprint before and after): at most two.
     pub sprints: Vec<i32>,
-    /// It shows on the backlog (every board).
+    /// It shows on its project's backlog (every board of the project).
     pub backlog: bool,
     /// For a move: the target column in its new order, each task with its version after it.
     pub column: Option<Vec<(i32, i32)>>,
+    /// The project the object belongs to; `None` for accounts.
+    pub project: Option<i32>,
 }
 
 /// An entry as read back.
@@ -139,6 +166,7 @@ pub struct Entry {
     pub sprints: Vec<i32>,
     pub backlog: bool,
     pub column: Option<Vec<(i32, i32)>>,
+    pub project: Option<i32>,
 }
 
 /// Appends `entry` inside `txn`, returning its id. The caller commits (see the module note on
@@ -187,6 +215,7 @@ pub async fn append(
         backlog: Set(entry.backlog),
         sprint_id: Set(sprint),
         other_sprint_id: Set(other_sprint),
+        project_id: Set(entry.project),
         ..Default::default()
     })
     .exec(txn)
@@ -221,6 +250,8 @@ fn read(row: change::Model) -> Result<Entry, DbErr> {
         actor: Actor {
             id: row.actor_id,
             username: row.actor.clone(),
+            site_admin: false,
+            default_project: None,
         },
         model: parse_name(&row.model)?,
         object: row.object_id,
@@ -238,6 +269,7 @@ fn read(row: change::Model) -> Result<Entry, DbErr> {
             .as_deref()
             .map(|text| json(row.id, text))
             .transpose()?,
+        project: row.project_id,
     })
 }
 
@@ -256,11 +288,12 @@ pub async fn after(db: &impl ConnectionTrait, since: i64, limit: u64) -> Result<
     read_all(rows)
 }
 
-/// What a board of `sprint` shows that changed in `(since, through]`: entries touching the
-/// sprint or the backlog, oldest first.
+/// What a board of `sprint` (of `project`) shows that changed in `(since, through]`: entries
+/// touching the sprint or the project's backlog, oldest first.
 pub async fn for_board(
     db: &impl ConnectionTrait,
     sprint: i32,
+    project: i32,
     since: i64,
     through: i64,
 ) -> Result<Vec<Entry>, DbErr> {
@@ -269,7 +302,11 @@ pub async fn for_board(
         .filter(change::Column::Id.lte(through))
         .filter(
             sea_orm::Condition::any()
-                .add(change::Column::Backlog.eq(true))
+                .add(
+                    sea_orm::Condition::all()
+                        .add(change::Column::Backlog.eq(true))
+                        .add(change::Column::ProjectId.eq(project)),
+                )
                 .add(change::Column::SprintId.eq(sprint))
                 .add(change::Column::OtherSprintId.eq(sprint)),
         )
@@ -287,8 +324,10 @@ pub enum Scope {
     /// A sprint's: its own and those of every task that was in it at the time (also tasks
     /// that left it since), newest first.
     Sprint(i32),
-    /// Everything after this id, oldest first (for clients that keep in sync).
-    Since(i64),
+    /// Everything after `after` that `reader` may see, oldest first (for clients that keep
+    /// in sync). `reader`: a person's id, who sees the entries of their projects and of their
+    /// own account; `None`: everything (site administrators).
+    Since { after: i64, reader: Option<i32> },
 }
 
 fn scoped(scope: Scope) -> sea_orm::Select<change::Entity> {
@@ -306,9 +345,25 @@ fn scoped(scope: Scope) -> sea_orm::Select<change::Entity> {
                     .add(change::Column::OtherSprintId.eq(sprint)),
             )
             .order_by_desc(change::Column::Id),
-        Scope::Since(since) => query
-            .filter(change::Column::Id.gt(since))
-            .order_by_asc(change::Column::Id),
+        Scope::Since { after, reader } => {
+            let mut query = query.filter(change::Column::Id.gt(after));
+            if let Some(reader) = reader {
+                // Their projects' entries, and the changes to their own account.
+                query = query.filter(
+                    sea_orm::Condition::any()
+                        .add(
+                            change::Column::ProjectId
+                                .in_subquery(super::permissions::projects_of(reader)),
+                        )
+                        .add(
+                            sea_orm::Condition::all()
+                                .add(change::Column::Model.eq(name_of(Model::User)))
+                                .add(change::Column::ObjectId.eq(reader)),
+                        ),
+                );
+            }
+            query.order_by_asc(change::Column::Id)
+        }
     }
 }
 
@@ -372,6 +427,24 @@ pub async fn page(
         other => scoped(other).offset(offset).limit(limit).all(db).await?,
     };
     read_all(rows)
+}
+
+/// The project `model` `id` was in when its newest entry was written (`None`: no entries).
+pub async fn project_of(
+    db: &impl ConnectionTrait,
+    model: Model,
+    id: i32,
+) -> Result<Option<i32>, DbErr> {
+    let project: Option<Option<i32>> = change::Entity::find()
+        .select_only()
+        .column(change::Column::ProjectId)
+        .filter(change::Column::Model.eq(name_of(model)))
+        .filter(change::Column::ObjectId.eq(id))
+        .order_by_desc(change::Column::Id)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(project.flatten())
 }
 
 /// One entry.

@@ -6,6 +6,7 @@ pub mod db;
 pub mod errors;
 pub mod log;
 pub mod markdown;
+pub mod permissions;
 pub mod render;
 pub mod service;
 pub mod store;

@@ -4,14 +4,15 @@
 use std::collections::HashMap;
 
 use app::model::{
-    Comment, CommentLinks, Label, SelfLink, Sprint, SprintLinks, Task, TaskLinks, TaskStatus, User,
-    UserLinks,
+    Comment, CommentLinks, Label, Member, MemberLinks, Project, ProjectLinks, SelfLink, Sprint,
+    SprintLinks, Task, TaskLinks, TaskStatus, User, UserLinks,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 
 use crate::{
     domain::accounts::ticket,
-    domain::db::entities::{comment, label, sprint, task, user},
+    domain::db::entities::{comment, label, project, project_member, sprint, task, user},
+    domain::permissions::Role,
 };
 
 /// What links need: the base URLs to build them on, and who is asking (channel tickets).
@@ -96,6 +97,7 @@ impl Renderer<'_> {
             end: model.end,
             version: model.version,
             progress: None,
+            project: model.project_id,
         }
     }
 
@@ -127,6 +129,7 @@ impl Renderer<'_> {
             labels: task::label_ids(&model.labels),
             comment_count: u32::try_from(model.comment_count).unwrap_or_default(),
             version: model.version,
+            project: model.project_id,
         }
     }
 
@@ -186,6 +189,46 @@ impl Renderer<'_> {
             name: model.name,
             colour: model.colour,
             version: model.version,
+            project: model.project_id,
+        }
+    }
+
+    /// `role`: the caller's role in it.
+    pub fn project(&self, model: project::Model, role: Role) -> Project {
+        Project {
+            links: ProjectLinks {
+                self_: self.url(&format!("/api/projects/{}", model.id)),
+                members: self.url(&format!("/api/projects/{}/members", model.id)),
+                sprints: self.url(&format!("/api/sprints?project={}", model.id)),
+                tasks: self.url(&format!("/api/tasks?project={}", model.id)),
+            },
+            id: model.id,
+            name: model.name,
+            key: model.key,
+            description: model.description,
+            archived: model.archived,
+            created: timestamp(model.created),
+            role: role.as_str().to_owned(),
+            version: model.version,
+        }
+    }
+
+    /// `user` is the member's account.
+    pub fn member(&self, member: &project_member::Model, user: &user::Model) -> Member {
+        let role = Role::parse(&member.role).unwrap_or(Role::Viewer);
+        Member {
+            links: MemberLinks {
+                self_: self.url(&format!(
+                    "/api/projects/{}/members/{}",
+                    member.project_id,
+                    path_segment(&user.username)
+                )),
+                user: self.url(&format!("/api/users/{}", path_segment(&user.username))),
+            },
+            user: user.username.clone(),
+            full_name: user.full_name(),
+            role: role.as_str().to_owned(),
+            joined: timestamp(member.joined),
         }
     }
 

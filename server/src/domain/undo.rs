@@ -13,6 +13,7 @@ use super::{
     db::entities::task,
     errors::FieldErrors,
     log::{self, Action, Actor, Entry, Model},
+    permissions,
     service::{
         WriteError,
         sprints::{self, SprintFields},
@@ -53,7 +54,7 @@ fn undoable(entry: &Entry) -> bool {
     match entry.model {
         Model::Task => true,
         Model::Sprint => entry.action == Action::Update,
-        Model::User | Model::Label | Model::Comment => false,
+        Model::User | Model::Label | Model::Comment | Model::Project | Model::Member => false,
     }
 }
 
@@ -149,6 +150,14 @@ pub async fn undo(
     window: Duration,
 ) -> Result<Undone, UndoError> {
     let entry = log::find(&store.db, id).await?.ok_or(UndoError::NotFound)?;
+    // A change in a project the person is not in (any more) is not theirs to see.
+    if let Some(project) = entry.project
+        && permissions::standing(&store.db, actor, project)
+            .await?
+            .is_none()
+    {
+        return Err(UndoError::NotFound);
+    }
     if let Some(reason) = refusal(&entry, actor, Utc::now(), window) {
         return Err(UndoError::NotAllowed(reason));
     }
@@ -158,10 +167,17 @@ pub async fn undo(
             .await
             .map(|_| Undone::Removed)
             .map_err(|e| conflict(&entry, e)),
-        (Model::Task, Action::Delete) => tasks::restore(store, actor, &entry.body)
-            .await
-            .map(|restored| Undone::Task(restored.task))
-            .map_err(|e| conflict(&entry, e)),
+        (Model::Task, Action::Delete) => {
+            // Entries written before projects existed carry the project beside the body.
+            let mut body = entry.body.clone();
+            if let (Some(fields), Some(project)) = (body.as_object_mut(), entry.project) {
+                fields.entry("project").or_insert(project.into());
+            }
+            tasks::restore(store, actor, &body)
+                .await
+                .map(|restored| Undone::Task(restored.task))
+                .map_err(|e| conflict(&entry, e))
+        }
         (Model::Task, Action::Update) => {
             let fields = tasks::fields_from_rest(&before_values(&entry));
             tasks::update(store, actor, entry.object, fields, Mode::Patch, expected)
@@ -187,7 +203,8 @@ pub async fn undo(
                 .and_then(|n| TaskStatus::try_from(n).ok())
                 .unwrap_or(TaskStatus::NotStarted);
             let place = before("order").and_then(Value::as_i64).unwrap_or(0);
-            let column: Vec<i32> = tasks::column_query(sprint, status)
+            let project = entry.project.unwrap_or_default();
+            let column: Vec<i32> = tasks::column_query(project, sprint, status)
                 .filter(task::Column::Id.ne(entry.object))
                 .all(&store.db)
                 .await?
@@ -218,6 +235,7 @@ pub async fn undo(
                 name: text("name"),
                 description: text("description"),
                 end: date_of(values.get("end")),
+                project: None,
             };
             sprints::update(
                 store,
@@ -249,6 +267,7 @@ mod tests {
             actor: Actor {
                 id: actor,
                 username: actor.map(|_| "alice".into()),
+                ..Actor::default()
             },
             model,
             object: 7,
@@ -259,6 +278,7 @@ mod tests {
             sprints: vec![],
             backlog: true,
             column: None,
+            project: Some(1),
         }
     }
 

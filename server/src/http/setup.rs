@@ -22,6 +22,7 @@ use crate::{
         password, secrets,
         users::{self, CreateUserError, NewUser},
     },
+    domain::service::projects::FIRST_NAME,
     http::{
         error::AppError,
         forms::{self, escape},
@@ -93,6 +94,9 @@ pub struct SetupForm {
     password2: String,
     #[serde(default)]
     setup_code: String,
+    /// The first project's name ("My Project" when left empty).
+    #[serde(default)]
+    project: String,
 }
 
 /// `GET /setup`: the form, while no account exists.
@@ -153,7 +157,19 @@ pub async fn submit(
     } else if let Some(weakness) = password::weakness(username, &form.password1) {
         problems.push(("password1", weakness));
     }
+    let project = form.project.trim();
+    if project.chars().count() > 100 {
+        problems.push((
+            "project",
+            "A project's name may have at most 100 characters.".into(),
+        ));
+    }
     if problems.is_empty() {
+        let project = if project.is_empty() {
+            FIRST_NAME
+        } else {
+            project
+        };
         let created = users::create_first(
             &state.store,
             NewUser {
@@ -162,6 +178,7 @@ pub async fn submit(
                 password: form.password1.clone(),
                 is_superuser: true,
             },
+            project,
         )
         .await;
         match created {
@@ -240,12 +257,15 @@ fn render(
     };
     let action = escape(&format!("{}/setup", state.config.base_path));
     let main = format!(
-        r#"<section class="setup"><h1>Create the administrator account</h1><p>No account exists yet. This one manages the site: it can add the others.</p><form class="stacked" method="post" action="{action}"><label for="id_username">Username</label><input id="id_username" name="username" autocomplete="username" required maxlength="150" value="{username}"{username_described}>{username_problem}<label for="id_email">Email</label><input id="id_email" name="email" type="email" autocomplete="email" value="{email}">{email_problem}{password_fields}{code_field}<div class="actions"><button type="submit" class="primary">Create account</button></div></form></section>"#,
+        r#"<section class="setup"><h1>Create the administrator account</h1><p>No account exists yet. This one manages the site: it can add the others, and owns the first project.</p><form class="stacked" method="post" action="{action}"><label for="id_username">Username</label><input id="id_username" name="username" autocomplete="username" required maxlength="150" value="{username}"{username_described}>{username_problem}<label for="id_email">Email</label><input id="id_email" name="email" type="email" autocomplete="email" value="{email}">{email_problem}{password_fields}<label for="id_project">First project</label><input id="id_project" name="project" maxlength="100" placeholder="{first_name}" value="{project}" aria-describedby="id_project_hint"><span class="hint" id="id_project_hint">Its board is where you start; you can add more projects later. Left empty: “{first_name}”.</span>{project_problem}{code_field}<div class="actions"><button type="submit" class="primary">Create account</button></div></form></section>"#,
         username = escape(form.username.trim()),
         email = escape(form.email.trim()),
         username_described = described("username"),
         username_problem = problem("username"),
         email_problem = problem("email"),
+        project = escape(form.project.trim()),
+        project_problem = problem("project"),
+        first_name = FIRST_NAME,
         password_fields = forms::new_password_fields(problems),
     );
     forms::page(

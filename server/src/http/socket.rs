@@ -28,7 +28,10 @@ use sea_orm::EntityTrait;
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::domain::accounts::ticket;
-use crate::domain::log;
+use crate::domain::{
+    log::{self, Actor},
+    permissions,
+};
 use crate::live::{
     events::{Incoming, change_frame, hello_frame, resync_frame},
     hub::{Hub, Subscription},
@@ -53,7 +56,9 @@ enum Standing {
 }
 
 impl Standing {
-    async fn still_valid(&self, db: &sea_orm::DatabaseConnection) -> bool {
+    /// Whether the connection may stay: the account active, and still able to read `project`
+    /// (a member, or a site administrator).
+    async fn still_valid(&self, db: &sea_orm::DatabaseConnection, project: i32) -> bool {
         let found = match self {
             Standing::User(id) => user::Entity::find_by_id(*id).one(db).await,
             Standing::Session(id) => crate::domain::accounts::sessions::find(db, id)
@@ -61,8 +66,13 @@ impl Standing {
                 .map(|found| found.map(|(_, user)| user)),
         };
         match found {
-            Ok(user) => user.is_some_and(|user| user.is_active),
-            // A database hiccup is not the client's fault: keep the stream.
+            Ok(Some(user)) if user.is_active => {
+                permissions::standing(db, &Actor::person(&user), project)
+                    .await
+                    // A database hiccup is not the client's fault: keep the stream.
+                    .map_or(true, |standing| standing.is_some())
+            }
+            Ok(_) => false,
             Err(_) => true,
         }
     }
@@ -167,8 +177,13 @@ pub async fn socket(
             crate::http::extract::NOT_AUTHENTICATED,
         ));
     };
-    sprint::Entity::find_by_id(sprint_id)
+    // A sprint of a project the person is not in does not exist for them.
+    let project = sprint::Entity::find_by_id(sprint_id)
         .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound)?
+        .project_id;
+    permissions::standing(&state.db, &Actor::person(&user), project)
         .await?
         .ok_or(AppError::NotFound)?;
 
@@ -187,12 +202,13 @@ pub async fn socket(
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
         .on_upgrade(move |socket| async move {
-            let subscription = hub.join(sprint_id, &user.username);
+            let subscription = hub.join(sprint_id, project, &user.username);
             let connection = Connection {
                 hub,
                 db,
                 since,
                 sprint: sprint_id,
+                project,
                 user_id: user.id,
                 username: user.username,
                 standing,
@@ -234,19 +250,19 @@ async fn send(socket: &mut WebSocket, text: &str) -> bool {
     )
 }
 
-/// The change frames of `sprint`'s board in `(since, through]`, from the log; `None` when the
-/// log cannot tell (`since` is older than the retention keeps, or newer than anything it
-/// holds: a number from another database).
+/// The change frames of `sprint`'s board (of `project`) in `(since, through]`, from the log;
+/// `None` when the log cannot tell (`since` is older than the retention keeps, or newer than
+/// anything it holds: a number from another database).
 async fn catch_up(
     db: &sea_orm::DatabaseConnection,
-    sprint: i32,
+    (sprint, project): (i32, i32),
     since: i64,
     through: i64,
 ) -> Result<Option<Vec<String>>, sea_orm::DbErr> {
     if since < log::horizon(db).await? || since > log::head(db).await? {
         return Ok(None);
     }
-    let entries = log::for_board(db, sprint, since, through).await?;
+    let entries = log::for_board(db, sprint, project, since, through).await?;
     Ok(Some(entries.iter().filter_map(change_frame).collect()))
 }
 
@@ -257,6 +273,7 @@ struct Connection {
     /// Where a resuming client left off.
     since: Option<i64>,
     sprint: i32,
+    project: i32,
     user_id: i32,
     username: String,
     standing: Standing,
@@ -270,6 +287,7 @@ impl Connection {
             db,
             since,
             sprint,
+            project,
             user_id,
             username,
             standing,
@@ -287,7 +305,7 @@ impl Connection {
         let mut last_sent = delivered;
         if let Some(since) = since {
             last_sent = last_sent.max(since);
-            match catch_up(&db, sprint, since, delivered).await {
+            match catch_up(&db, (sprint, project), since, delivered).await {
                 Ok(Some(frames)) => {
                     for frame in frames {
                         open = open && send(&mut socket, &frame).await;
@@ -320,7 +338,7 @@ impl Connection {
                         // A change to an account in this room (deactivated, a password set
                         // through a link) is checked at once rather than at the next ping.
                         if let Some(account) = frame.account {
-                            if account == user_id && !standing.still_valid(&db).await {
+                            if account == user_id && !standing.still_valid(&db, project).await {
                                 tracing::info!(user = %username, "closing a stream whose user or session ended");
                                 open = false;
                             }
@@ -339,12 +357,12 @@ impl Connection {
                         // This client fell behind the room's channel (it never stalls the
                         // others): what it missed is read from the log instead, and a word
                         // about its account it may have missed is made up for by a check.
-                        if !standing.still_valid(&db).await {
+                        if !standing.still_valid(&db, project).await {
                             open = false;
                             continue;
                         }
                         let through = hub.delivered();
-                        match catch_up(&db, sprint, last_sent, through).await {
+                        match catch_up(&db, (sprint, project), last_sent, through).await {
                             Ok(Some(frames)) => {
                                 for frame in frames {
                                     open = open && send(&mut socket, &frame).await;
@@ -392,7 +410,7 @@ impl Connection {
                     if last_heard.elapsed() > ping_every * 2 {
                         tracing::debug!(user = %username, "reaping a silent connection");
                         open = false;
-                    } else if !standing.still_valid(&db).await {
+                    } else if !standing.still_valid(&db, project).await {
                         tracing::info!(user = %username, "closing a stream whose user or session ended");
                         open = false;
                     } else {

@@ -17,7 +17,9 @@ pub fn change_frame(entry: &Entry) -> Option<String> {
         log::Model::Sprint => StreamModel::Sprint,
         log::Model::Label => StreamModel::Label,
         log::Model::Comment => StreamModel::Comment,
-        log::Model::User => return None,
+        // Accounts, projects and memberships are not on a board: boards hear of them only
+        // as their connections' standing (see the hub).
+        log::Model::User | log::Model::Project | log::Model::Member => return None,
     };
     let action = match entry.action {
         log::Action::Create => Action::Add,

@@ -51,6 +51,8 @@ pub struct Outgoing {
 }
 
 struct Room {
+    /// The sprint's project: its backlog's changes reach this room.
+    project: i32,
     tx: broadcast::Sender<Outgoing>,
     members: HashMap<ConnId, String>,
     /// People on this sprint through other instances, by instance, with when we heard.
@@ -58,8 +60,9 @@ struct Room {
 }
 
 impl Room {
-    fn new() -> Self {
+    fn new(project: i32) -> Self {
         Self {
+            project,
             tx: broadcast::channel(CHANNEL_CAPACITY).0,
             members: HashMap::new(),
             remote: HashMap::new(),
@@ -207,8 +210,8 @@ impl Hub {
         idle
     }
 
-    /// Joins `sprint` as `username`.
-    pub fn join(&self, sprint: i32, username: &str) -> Subscription {
+    /// Joins `sprint` (of `project`) as `username`.
+    pub fn join(&self, sprint: i32, project: i32, username: &str) -> Subscription {
         let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
         let mut guard = self.lock();
         let delivered = guard.delivered;
@@ -220,7 +223,7 @@ impl Hub {
                 sprint,
             });
         }
-        let room = rooms.entry(sprint).or_insert_with(Room::new);
+        let room = rooms.entry(sprint).or_insert_with(|| Room::new(project));
         // Subscribing and reading `delivered` under one lock: every entry is either at or
         // below `delivered` (in the log) or arrives on `rx`.
         let rx = room.tx.subscribe();
@@ -260,22 +263,35 @@ impl Hub {
         self.accounts.subscribe()
     }
 
-    /// Delivers a change-log entry to the rooms of the sprints it touches (every room, when it
-    /// touches the backlog). Entries must come in log order; one already delivered is skipped.
-    /// A change to an account is also told to [`Hub::account_changes`].
+    /// Delivers a change-log entry to the rooms of the sprints it touches (every room of its
+    /// project, when it touches the backlog). Entries must come in log order; one already
+    /// delivered is skipped. A change to an account is also told to [`Hub::account_changes`];
+    /// a change to a membership, to that person's connections in the project's rooms.
     pub fn dispatch(&self, entry: &Entry) {
         let mut guard = self.lock();
         if entry.id <= guard.delivered {
             return;
         }
         guard.delivered = entry.id;
-        if entry.model == Model::User && entry.action == Action::Update {
-            let _ = self.accounts.send(entry.object);
-            // On the rooms' own channels, to the rooms the account is in: no connection pays
-            // for a second channel, and no other room hears of it.
-            let username = entry.body.get("username").and_then(|name| name.as_str());
+        let standing_changed = match entry.model {
+            Model::User if entry.action == Action::Update => {
+                let _ = self.accounts.send(entry.object);
+                entry.body.get("username").map(|name| (name, None))
+            }
+            Model::Member => entry.body.get("user").map(|name| (name, entry.project)),
+            _ => None,
+        };
+        if let Some((username, project)) = standing_changed {
+            // On the rooms' own channels, to the rooms the person is in (of the project, for
+            // a membership): no connection pays for a second channel, and no other room hears
+            // of it.
+            let username = username.as_str();
             for room in guard.by_sprint.values() {
-                if username.is_some_and(|name| room.members.values().any(|member| member == name)) {
+                let in_project = project.is_none_or(|project| project == room.project);
+                if in_project
+                    && username
+                        .is_some_and(|name| room.members.values().any(|member| member == name))
+                {
                     let _ = room.tx.send(Outgoing {
                         seq: None,
                         skip: None,
@@ -290,7 +306,8 @@ impl Hub {
         };
         let text: Arc<str> = text.into();
         for (sprint, room) in &guard.by_sprint {
-            if entry.backlog || entry.sprints.contains(sprint) {
+            let on_backlog = entry.backlog && entry.project == Some(room.project);
+            if on_backlog || entry.sprints.contains(sprint) {
                 let _ = room.tx.send(Outgoing {
                     seq: Some(entry.id),
                     skip: None,
@@ -402,6 +419,7 @@ mod tests {
             sprints,
             backlog,
             column: None,
+            project: Some(1),
         }
     }
 
@@ -416,8 +434,8 @@ mod tests {
     #[test]
     fn changes_reach_only_their_sprint_and_backlog_reaches_all() {
         let hub = Hub::default();
-        let mut one = hub.join(1, "alice");
-        let mut two = hub.join(2, "bob");
+        let mut one = hub.join(1, 1, "alice");
+        let mut two = hub.join(2, 1, "bob");
         drain(&mut one.rx);
         drain(&mut two.rx);
         hub.dispatch(&entry(10, vec![1], false));
@@ -429,10 +447,46 @@ mod tests {
     }
 
     #[test]
+    fn a_backlog_change_reaches_only_its_own_projects_boards() {
+        let hub = Hub::default();
+        let mut ours = hub.join(1, 1, "alice");
+        let mut theirs = hub.join(2, 2, "bob");
+        drain(&mut ours.rx);
+        drain(&mut theirs.rx);
+        hub.dispatch(&entry(10, vec![], true));
+        assert_eq!(seqs(&mut ours.rx), vec![10]);
+        assert_eq!(seqs(&mut theirs.rx), Vec::<i64>::new());
+    }
+
+    #[test]
+    fn a_membership_change_wakes_that_persons_connections_in_the_project() {
+        let hub = Hub::default();
+        let mut alice = hub.join(1, 1, "alice");
+        let mut elsewhere = hub.join(2, 2, "alice");
+        drain(&mut alice.rx);
+        drain(&mut elsewhere.rx);
+        let mut removed = entry(10, vec![], false);
+        removed.model = Model::Member;
+        removed.object = 42;
+        removed.action = Action::Delete;
+        removed.body = serde_json::json!({"user": "alice", "role": "member"});
+        hub.dispatch(&removed);
+        let woken: Vec<Option<i32>> = drain(&mut alice.rx)
+            .into_iter()
+            .map(|o| o.account)
+            .collect();
+        assert_eq!(woken, vec![Some(42)]);
+        assert!(
+            drain(&mut elsewhere.rx).is_empty(),
+            "another project's room"
+        );
+    }
+
+    #[test]
     fn entries_are_delivered_once_in_log_order() {
         let hub = Hub::default();
         hub.deliver_after(5);
-        let mut one = hub.join(1, "alice");
+        let mut one = hub.join(1, 1, "alice");
         assert_eq!(one.delivered, 5);
         hub.dispatch(&entry(5, vec![1], false));
         hub.dispatch(&entry(6, vec![1], false));
@@ -443,7 +497,7 @@ mod tests {
             "5 was before the start, 6 came twice"
         );
         assert_eq!(hub.delivered(), 6);
-        assert_eq!(hub.join(1, "bob").delivered, 6);
+        assert_eq!(hub.join(1, 1, "bob").delivered, 6);
     }
 
     #[test]
@@ -451,7 +505,7 @@ mod tests {
         let hub = Hub::default();
         hub.deliver_after(5);
         assert!(hub.skip_if_idle(9), "no board open: nothing to read");
-        let mut one = hub.join(1, "alice");
+        let mut one = hub.join(1, 1, "alice");
         assert_eq!(one.delivered, 9, "a board opening now catches up from 9");
         assert!(
             !hub.skip_if_idle(12),
@@ -465,9 +519,9 @@ mod tests {
     #[test]
     fn presence_lists_usernames_and_rooms_close_when_empty() {
         let hub = Hub::default();
-        let a = hub.join(1, "alice");
-        let b = hub.join(1, "bob");
-        let a2 = hub.join(1, "alice");
+        let a = hub.join(1, 1, "alice");
+        let b = hub.join(1, 1, "bob");
+        let a2 = hub.join(1, 1, "alice");
         assert_eq!(
             hub.presence(1).as_deref(),
             Some(r#"{"action":"presence","users":["alice","bob"]}"#)

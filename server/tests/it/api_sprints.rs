@@ -21,7 +21,15 @@ fn sorted_keys(value: &Value) -> Vec<String> {
 fn assert_sprint(sprint: &Value, id: i64, name: &str, description: &str, end: &str, version: i64) {
     assert_eq!(
         sorted_keys(sprint),
-        ["description", "end", "id", "links", "name", "version"],
+        [
+            "description",
+            "end",
+            "id",
+            "links",
+            "name",
+            "project",
+            "version"
+        ],
         "{sprint}"
     );
     assert_eq!(sprint["id"], id);

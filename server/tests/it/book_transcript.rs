@@ -151,8 +151,8 @@ async fn python_client_session(backend: &Backend, trailing_slash: bool) {
             "name": "Something Task", "order": 0, "sprint": sprint_id, "started": null,
             "status": 1, "status_display": "Not Started", "version": 1,
             // Beyond the book, and sent back by its client's PUT below (an empty list as
-            // nothing at all, so the task keeps its labels).
-            "labels": [], "comment_count": 0,
+            // nothing at all, so the task keeps its labels; its own project, accepted).
+            "labels": [], "comment_count": 0, "project": app.project,
         })
     );
     // The sprint's `tasks` link lists it.
@@ -200,7 +200,7 @@ async fn python_client_session(backend: &Backend, trailing_slash: bool) {
             },
             "name": "Something Task", "order": 0, "sprint": sprint_id,
             "started": day(0), "status": 2, "status_display": "In Progress", "version": 2,
-            "labels": [], "comment_count": 0,
+            "labels": [], "comment_count": 0, "project": app.project,
         })
     );
     assert!(

@@ -215,7 +215,45 @@ async fn every_write_route_logs_its_change() {
             .json()["id"]
             .clone();
         let end = date(40).to_string();
+        let project = app.project;
+        app.create_outsider("newcomer", "irrelevant").await;
         let walk: Vec<(&str, &str, String, Option<Value>, u64)> = vec![
+            // A new project and its owner's membership.
+            (
+                "post",
+                "/api/projects",
+                "/api/projects".into(),
+                Some(json!({"name": "Walked", "key": "WALK"})),
+                2,
+            ),
+            (
+                "patch",
+                "/api/projects/{id}",
+                format!("/api/projects/{project}"),
+                Some(json!({"description": "Walked through"})),
+                1,
+            ),
+            (
+                "post",
+                "/api/projects/{id}/members",
+                format!("/api/projects/{project}/members"),
+                Some(json!({"user": "newcomer", "role": "viewer"})),
+                1,
+            ),
+            (
+                "patch",
+                "/api/projects/{id}/members/{username}",
+                format!("/api/projects/{project}/members/newcomer"),
+                Some(json!({"role": "member"})),
+                1,
+            ),
+            (
+                "delete",
+                "/api/projects/{id}/members/{username}",
+                format!("/api/projects/{project}/members/newcomer"),
+                None,
+                1,
+            ),
             (
                 "post",
                 "/api/admin/users",
@@ -542,6 +580,7 @@ async fn concurrent_writers_never_make_a_reader_skip_an_entry_on_postgres() {
                         sprints: vec![1],
                         backlog: false,
                         column: None,
+                        project: Some(1),
                     },
                 )
                 .await
@@ -615,6 +654,7 @@ async fn a_change_whose_notification_is_lost_still_reaches_the_other_instance() 
             sprints: vec![sprint],
             backlog: false,
             column: None,
+            project: Some(one.project),
         },
     )
     .await

@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use sea_orm::{ActiveModelTrait, EntityTrait, Set};
 use serde_json::json;
-use server::domain::db::entities::{sprint, task};
+use server::domain::db::entities::{project, sprint, task};
 
 use crate::harness::{TestApp, backends};
 
@@ -85,6 +85,7 @@ async fn deleting_a_sprint_never_deletes_its_tasks() {
             description: Set(String::new()),
             end: Set(chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap()),
             version: Set(1),
+            project_id: Set(app.project),
             ..Default::default()
         }
         .insert(&app.db)
@@ -97,6 +98,7 @@ async fn deleting_a_sprint_never_deletes_its_tasks() {
             status: Set(1),
             order: Set(0),
             version: Set(1),
+            project_id: Set(app.project),
             ..Default::default()
         }
         .insert(&app.db)
@@ -117,19 +119,39 @@ async fn deleting_a_sprint_never_deletes_its_tasks() {
 }
 
 #[tokio::test]
-async fn sprint_end_dates_are_unique() {
+async fn sprint_end_dates_are_unique_within_a_project() {
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
+        let other = project::ActiveModel {
+            name: Set("Other".into()),
+            key: Set("OTHER".into()),
+            description: Set(String::new()),
+            archived: Set(false),
+            created: Set(chrono::Utc::now()),
+            version: Set(1),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
         let end = chrono::NaiveDate::from_ymd_opt(2030, 6, 1).unwrap();
-        let new = || sprint::ActiveModel {
+        let new = |project: i32| sprint::ActiveModel {
             name: Set(String::new()),
             description: Set(String::new()),
             end: Set(end),
             version: Set(1),
+            project_id: Set(project),
             ..Default::default()
         };
-        new().insert(&app.db).await.unwrap();
-        assert!(new().insert(&app.db).await.is_err(), "{backend:?}");
+        new(app.project).insert(&app.db).await.unwrap();
+        assert!(
+            new(app.project).insert(&app.db).await.is_err(),
+            "{backend:?}"
+        );
+        new(other.id)
+            .insert(&app.db)
+            .await
+            .expect("another project's sprint may end the same day");
         app.cleanup().await;
     }
 }

@@ -26,7 +26,7 @@ use server::{
     AppState, Config, build_router,
     domain::db::{
         self,
-        entities::{sprint, task, user},
+        entities::{project, project_member, sprint, task, user},
     },
 };
 use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
@@ -104,6 +104,9 @@ pub struct TestApp {
     pub state: AppState,
     /// The database's URL, for a second instance on the same data ([`TestApp::attach`]).
     pub database_url: String,
+    /// The project the fixtures live in: [`TestApp::create_user`] makes its people members,
+    /// [`TestApp::insert_sprint`] and [`TestApp::insert_task`] put their rows there.
+    pub project: i32,
     cleanup: Cleanup,
     _watchdog: Watchdog,
 }
@@ -223,11 +226,25 @@ impl TestApp {
         let db = db::connect(&config.database_url).await.expect("connect");
         db::migrate(&db).await.expect("migrate");
         let state = AppState::new(db.clone(), config).await.expect("state");
+        let project = project::ActiveModel {
+            name: Set("Test Project".into()),
+            key: Set("TEST".into()),
+            description: Set(String::new()),
+            archived: Set(false),
+            created: Set(chrono::Utc::now()),
+            version: Set(1),
+            ..Default::default()
+        }
+        .insert(&db)
+        .await
+        .expect("insert the fixtures' project")
+        .id;
         TestApp {
             router: build_router(state.clone()),
             db,
             state,
             database_url,
+            project,
             cleanup,
             _watchdog: Watchdog::arm(),
         }
@@ -244,6 +261,7 @@ impl TestApp {
             db,
             state,
             database_url: self.database_url.clone(),
+            project: self.project,
             cleanup: Cleanup::Shared,
             _watchdog: Watchdog::arm(),
         }
@@ -577,8 +595,34 @@ impl TestApp {
             .await
     }
 
-    /// An active user with this password (argon2id, as `createsuperuser` stores it).
+    /// An active user with this password (argon2id, as `createsuperuser` stores it), a member
+    /// of the fixtures' project.
     pub async fn create_user(&self, username: &str, password: &str) -> user::Model {
+        let user = self.create_outsider(username, password).await;
+        self.join(user.id, "member").await;
+        user
+    }
+
+    /// Makes user `id` a member of the fixtures' project with `role`.
+    pub async fn join(&self, id: i32, role: &str) {
+        self.join_project(self.project, id, role).await;
+    }
+
+    /// Makes user `id` a member of `project` with `role`.
+    pub async fn join_project(&self, project: i32, id: i32, role: &str) {
+        project_member::ActiveModel {
+            project_id: Set(project),
+            user_id: Set(id),
+            role: Set(role.to_owned()),
+            joined: Set(chrono::Utc::now()),
+        }
+        .insert(&self.db)
+        .await
+        .expect("insert membership");
+    }
+
+    /// An active user in no project.
+    pub async fn create_outsider(&self, username: &str, password: &str) -> user::Model {
         user::ActiveModel {
             username: Set(username.to_owned()),
             email: Set(format!("{username}@example.com")),
@@ -617,6 +661,7 @@ impl TestApp {
             description: Set(String::new()),
             end: Set(end),
             version: Set(1),
+            project_id: Set(self.project),
             ..Default::default()
         }
         .insert(&self.db)
@@ -637,6 +682,7 @@ impl TestApp {
             due: Set(new.due),
             completed: Set(new.completed),
             version: Set(1),
+            project_id: Set(self.project),
             ..Default::default()
         }
         .insert(&self.db)

@@ -1078,6 +1078,7 @@ async fn a_subscriber_that_falls_behind_catches_up_from_the_log() {
             sprints: vec![sprint],
             backlog: false,
             column: None,
+            project: Some(app.project),
         })
         .collect();
     let store = &app.state.store;

@@ -268,6 +268,7 @@ mod tests {
             is_superuser: false,
             date_joined: Utc::now(),
             search_key: String::new(),
+            default_project_id: None,
         }
     }
 

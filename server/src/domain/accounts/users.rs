@@ -11,6 +11,7 @@ use crate::domain::{
     accounts::password,
     db::entities::user,
     log::{self, Actor, NewEntry},
+    service::{WriteError, projects},
     store::Store,
 };
 
@@ -115,12 +116,17 @@ pub async fn create_invited(
 /// the transaction that creates it, so two people setting up at once get one account. The
 /// log names the new account as its own author (the person at the setup form; no account
 /// existed to act for them).
-pub async fn create_first(store: &Store, new: NewUser) -> Result<user::Model, CreateUserError> {
+/// The first project, named `project`, is created with it, with this person as its owner.
+pub async fn create_first(
+    store: &Store,
+    new: NewUser,
+    project: &str,
+) -> Result<user::Model, CreateUserError> {
     let author = Actor {
-        id: None,
         username: Some(new.username.clone()),
+        ..Actor::default()
     };
-    create(store, &author, new, Kind::First).await
+    create_with(store, &author, new, Kind::First(project), &mut None).await
 }
 
 /// Whether no account exists yet (the first run).
@@ -133,10 +139,12 @@ pub async fn none_yet(db: &impl sea_orm::ConnectionTrait) -> Result<bool, sea_or
 const FIRST_RUN_LOCK: i64 = 0x5343_5255_4d46_5253; // "SCRUMFRS"
 
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
+enum Kind<'a> {
+    /// A site administrator made while no project exists also gets the first project (so
+    /// `createsuperuser` on a new install leads to a usable board, as the first run does).
     Ordinary,
-    /// Only while no account exists.
-    First,
+    /// Only while no account exists; with the first project's name.
+    First(&'a str),
     /// Without a password.
     Invited,
 }
@@ -145,7 +153,7 @@ async fn create(
     store: &Store,
     actor: &Actor,
     new: NewUser,
-    kind: Kind,
+    kind: Kind<'_>,
 ) -> Result<user::Model, CreateUserError> {
     create_with(store, actor, new, kind, &mut None).await
 }
@@ -155,7 +163,7 @@ async fn create_with(
     store: &Store,
     actor: &Actor,
     new: NewUser,
-    kind: Kind,
+    kind: Kind<'_>,
     link: &mut Option<super::links::NewLink>,
 ) -> Result<user::Model, CreateUserError> {
     let db = &store.db;
@@ -181,6 +189,7 @@ async fn create_with(
         password::hash(new.password).await?
     };
     let username = new.username.clone();
+    let is_superuser = new.is_superuser;
     let model = user::ActiveModel {
         username: Set(new.username),
         email: Set(new.email),
@@ -194,7 +203,7 @@ async fn create_with(
     };
     let _gate = store.write_gate().await;
     let txn = db.begin().await?;
-    if kind == Kind::First {
+    if let Kind::First(_) = kind {
         if txn.get_database_backend() == DbBackend::Postgres {
             txn.execute(Statement::from_sql_and_values(
                 DbBackend::Postgres,
@@ -220,8 +229,32 @@ async fn create_with(
     }
     let body = body_of(store, &created);
     let changes = log::diff(None, Some(&body), &["username", "full_name", "is_active"]);
-    let logged = account_entry(&created, log::Action::Create, changes, body);
-    store.commit(txn, actor, vec![logged]).await?;
+    let mut entries = vec![account_entry(&created, log::Action::Create, changes, body)];
+    let first_project = match kind {
+        Kind::First(name) => Some(name),
+        Kind::Ordinary if is_superuser && !projects::any(&txn).await? => Some(projects::FIRST_NAME),
+        _ => None,
+    };
+    if let Some(name) = first_project {
+        let fields = projects::ProjectFields {
+            name: Some(name.to_owned()),
+            ..Default::default()
+        };
+        let (_, founded) = projects::found(&txn, store, Some(created.id), &fields)
+            .await
+            .map_err(|error| match error {
+                WriteError::Db(error) => CreateUserError::Db(error),
+                WriteError::Invalid(errors) => CreateUserError::Invalid(
+                    serde_json::to_value(&errors)
+                        .ok()
+                        .and_then(|v| v.get("name").and_then(|m| m[0].as_str()).map(str::to_owned))
+                        .unwrap_or_else(|| "the project could not be created".into()),
+                ),
+                _ => CreateUserError::Internal(anyhow::anyhow!("the first project was refused")),
+            })?;
+        entries.extend(founded);
+    }
+    store.commit(txn, actor, entries).await?;
     Ok(created)
 }
 
@@ -247,6 +280,7 @@ pub fn account_entry(
         sprints: Vec::new(),
         backlog: false,
         column: None,
+        project: None,
     }
 }
 

@@ -1,5 +1,5 @@
-//! Comments: a thread per task. Anyone who can see the task may comment; only a comment's
-//! author may edit or delete it. Each write is logged on the task's sprint (or the backlog),
+//! Comments: a thread per task. Anyone who may write on the task's board may comment (its
+//! project's owners and members); only a comment's author may edit or delete it. Each write is logged on the task's sprint (or the backlog),
 //! so boards hear of it live and the task's history shows it.
 
 use chrono::Utc;
@@ -9,12 +9,13 @@ use sea_orm::{
 };
 use serde_json::Value;
 
-use super::{WriteError, check_version};
+use super::{WriteError, check_version, permit};
 use crate::domain::{
     db::entities::{comment, task, user},
     errors::{BLANK, FieldErrors, REQUIRED},
     log::{self, Actor, NewEntry},
     markdown,
+    permissions::Need,
     store::Store,
 };
 
@@ -86,10 +87,11 @@ fn logged_body(store: &Store, saved: &Saved) -> Value {
 fn entry(
     action: log::Action,
     saved: &Saved,
-    sprint: Option<i32>,
+    place: Place,
     before: Option<&Value>,
     after: &Value,
 ) -> NewEntry {
+    let Place { sprint, project } = place;
     let body_after = (action != log::Action::Delete).then_some(after);
     NewEntry {
         model: log::Model::Comment,
@@ -101,18 +103,37 @@ fn entry(
         sprints: sprint.into_iter().collect(),
         backlog: sprint.is_none(),
         column: None,
+        project: Some(project),
     }
 }
 
-/// The task's sprint (`Ok(None)`: the backlog), or `NotFound` when the task is gone. Locks
-/// the task's row on PostgreSQL (its comment count changes with the comment, and a delete of
-/// the task waits for the comment or goes first).
-async fn task_sprint(txn: &sea_orm::DatabaseTransaction, task_id: i32) -> Result<Option<i32>> {
+/// Where a comment's task is.
+#[derive(Clone, Copy)]
+struct Place {
+    /// `None`: the backlog.
+    sprint: Option<i32>,
+    project: i32,
+}
+
+/// Where task `task_id` is, once `actor` is known to be allowed to write there (`NotFound`
+/// when the task is gone or its project is hidden from them). Locks the task's row on
+/// PostgreSQL (its comment count changes with the comment, and a delete of the task waits
+/// for the comment or goes first).
+async fn task_place(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    task_id: i32,
+) -> Result<Place> {
     let mut query = task::Entity::find_by_id(task_id);
     if txn.get_database_backend() == DbBackend::Postgres {
         query = query.lock_exclusive();
     }
-    Ok(query.one(txn).await?.ok_or(WriteError::NotFound)?.sprint_id)
+    let task = query.one(txn).await?.ok_or(WriteError::NotFound)?;
+    permit(txn, actor, task.project_id, Need::Write).await?;
+    Ok(Place {
+        sprint: task.sprint_id,
+        project: task.project_id,
+    })
 }
 
 /// Adds `by` (1 or -1) to the task's comment count, which its representation shows. Not a
@@ -145,7 +166,7 @@ pub async fn create(
     let body = checked_body(body)?;
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
-    let sprint = task_sprint(&txn, task_id).await?;
+    let place = task_place(&txn, actor, task_id).await?;
     let mentions = mentioned(&txn, &body).await?;
     let created = comment::ActiveModel {
         task_id: Set(task_id),
@@ -165,26 +186,32 @@ pub async fn create(
         author,
     };
     let after = logged_body(store, &saved);
-    let logged = entry(log::Action::Create, &saved, sprint, None, &after);
+    let logged = entry(log::Action::Create, &saved, place, None, &after);
     store.commit(txn, actor, vec![logged]).await?;
     Ok(saved)
 }
 
-/// The comment `id` with its author, locked for this transaction on PostgreSQL; refused
-/// unless `actor` wrote it.
-async fn find_own(txn: &sea_orm::DatabaseTransaction, actor: &Actor, id: i32) -> Result<Saved> {
+/// The comment `id` with its author and where its task is, locked for this transaction on
+/// PostgreSQL; refused unless `actor` may write on the task's board and wrote the comment.
+async fn find_own(
+    txn: &sea_orm::DatabaseTransaction,
+    actor: &Actor,
+    id: i32,
+) -> Result<(Saved, Place)> {
     let mut query = comment::Entity::find_by_id(id);
     if txn.get_database_backend() == DbBackend::Postgres {
         query = query.lock_exclusive();
     }
     let stored = query.one(txn).await?.ok_or(WriteError::NotFound)?;
+    let place = task_place(txn, actor, stored.task_id).await?;
     if actor.id != Some(stored.author_id) {
         return Err(WriteError::Forbidden(NOT_YOURS.into()));
     }
-    Ok(Saved {
+    let saved = Saved {
         comment: stored,
         author: actor.username.clone().unwrap_or_default(),
-    })
+    };
+    Ok((saved, place))
 }
 
 pub async fn update(
@@ -196,10 +223,9 @@ pub async fn update(
 ) -> Result<Saved> {
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
-    let stored = find_own(&txn, actor, id).await?;
+    let (stored, place) = find_own(&txn, actor, id).await?;
     check_version(stored.comment.version, expected_version, &stored.comment)?;
     let body = checked_body(body)?;
-    let sprint = task_sprint(&txn, stored.comment.task_id).await?;
     let before = logged_body(store, &stored);
     let mentions = mentioned(&txn, &body).await?;
     let version = stored.comment.version + 1;
@@ -215,7 +241,7 @@ pub async fn update(
         author: stored.author,
     };
     let after = logged_body(store, &updated);
-    let logged = entry(log::Action::Update, &updated, sprint, Some(&before), &after);
+    let logged = entry(log::Action::Update, &updated, place, Some(&before), &after);
     store.commit(txn, actor, vec![logged]).await?;
     Ok(updated)
 }
@@ -228,13 +254,12 @@ pub async fn delete(
 ) -> Result<()> {
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
-    let stored = find_own(&txn, actor, id).await?;
+    let (stored, place) = find_own(&txn, actor, id).await?;
     check_version(stored.comment.version, expected_version, &stored.comment)?;
-    let sprint = task_sprint(&txn, stored.comment.task_id).await?;
     let before = logged_body(store, &stored);
     comment::Entity::delete_by_id(id).exec(&txn).await?;
     count_comments(&txn, stored.comment.task_id, -1).await?;
-    let logged = entry(log::Action::Delete, &stored, sprint, Some(&before), &before);
+    let logged = entry(log::Action::Delete, &stored, place, Some(&before), &before);
     store.commit(txn, actor, vec![logged]).await?;
     Ok(())
 }
@@ -249,16 +274,21 @@ impl From<(comment::Model, Option<user::Model>)> for Saved {
     }
 }
 
-/// The comment `id` with its author's username.
-pub async fn find(
-    db: &impl ConnectionTrait,
-    id: i32,
-) -> std::result::Result<Option<Saved>, sea_orm::DbErr> {
-    Ok(comment::Entity::find_by_id(id)
+/// The comment `id` with its author's username, when `actor` may see its task.
+pub async fn find(db: &impl ConnectionTrait, actor: &Actor, id: i32) -> Result<Saved> {
+    let (comment, author) = comment::Entity::find_by_id(id)
         .find_also_related(user::Entity)
         .one(db)
         .await?
-        .map(Saved::from))
+        .ok_or(WriteError::NotFound)?;
+    let project: Option<i32> = task::Entity::find_by_id(comment.task_id)
+        .select_only()
+        .column(task::Column::ProjectId)
+        .into_tuple()
+        .one(db)
+        .await?;
+    permit(db, actor, project.ok_or(WriteError::NotFound)?, Need::Read).await?;
+    Ok(Saved::from((comment, author)))
 }
 
 /// How many comments task `task_id` has.

@@ -1,4 +1,4 @@
-//! Labels: a name (unique ignoring case) and a colour from the palette. Deleting one takes it
+//! Labels: a project's, each a name (unique in it, ignoring case) and a colour from the palette. Deleting one takes it
 //! off every task that carried it, each task's change logged like any other edit of its labels.
 
 use app::model::LABEL_COLOURS;
@@ -9,17 +9,19 @@ use sea_orm::{
 use serde_json::Value;
 
 pub use super::sprints::Mode;
-use super::{WriteError, check_version, is_unique_violation};
+use super::{WriteError, check_version, is_unique_violation, permit, target_project};
 use crate::domain::{
     db::entities::{fold, label, task, task_label},
     errors::{BLANK, FieldErrors, REQUIRED},
     log::{self, Actor, NewEntry},
+    permissions::{Need, Scope},
     store::Store,
 };
 
 /// A label's fields as the log records them.
 pub const LOGGED_FIELDS: &[&str] = &["name", "colour"];
 pub const NAME_TAKEN: &str = "A label with this name already exists.";
+pub const STAYS_IN_PROJECT: &str = "A label cannot move to another project.";
 /// The colour a label gets when none is given.
 pub const DEFAULT_COLOUR: &str = "grey";
 
@@ -28,6 +30,8 @@ pub const DEFAULT_COLOUR: &str = "grey";
 pub struct LabelFields {
     pub name: Option<String>,
     pub colour: Option<String>,
+    /// Where a new label goes (`None`: the actor's default project).
+    pub project: Option<i32>,
 }
 
 type Result<T> = std::result::Result<T, WriteError<label::Model>>;
@@ -44,7 +48,7 @@ fn logged_body(store: &Store, model: &label::Model) -> Value {
     serde_json::to_value(store.broadcast().label(model.clone())).expect("labels serialize")
 }
 
-/// Labels show on every board (on any task), so their changes go to every board.
+/// Labels show on every board of their project (on any task), so their changes go to each.
 fn entry(
     action: log::Action,
     model: &label::Model,
@@ -62,6 +66,7 @@ fn entry(
         sprints: Vec::new(),
         backlog: true,
         column: None,
+        project: Some(model.project_id),
     }
 }
 
@@ -69,6 +74,7 @@ fn entry(
 /// new one), `mode` says what a missing field means.
 async fn checked(
     db: &impl ConnectionTrait,
+    project: i32,
     fields: LabelFields,
     stored: Option<&label::Model>,
     mode: Mode,
@@ -94,7 +100,9 @@ async fn checked(
         errors.add("colour", colour_error(&colour));
     }
     if !errors.has("name") {
-        let mut same_name = label::Entity::find().filter(label::Column::NameKey.eq(fold(&name)));
+        let mut same_name = label::Entity::find()
+            .filter(label::Column::ProjectId.eq(project))
+            .filter(label::Column::NameKey.eq(fold(&name)));
         if let Some(stored) = stored {
             same_name = same_name.filter(label::Column::Id.ne(stored.id));
         }
@@ -118,11 +126,13 @@ fn name_conflict(error: sea_orm::DbErr) -> WriteError<label::Model> {
 pub async fn create(store: &Store, actor: &Actor, fields: LabelFields) -> Result<label::Model> {
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
-    let (name, colour) = checked(&txn, fields, None, Mode::Create).await?;
+    let project = target_project(&txn, actor, fields.project).await?;
+    let (name, colour) = checked(&txn, project, fields, None, Mode::Create).await?;
     let created = label::ActiveModel {
         name: Set(name),
         colour: Set(colour),
         version: Set(1),
+        project_id: Set(project),
         ..Default::default()
     }
     .insert(&txn)
@@ -158,8 +168,15 @@ pub async fn update(
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
+    permit(&txn, actor, stored.project_id, Need::Write).await?;
     check_version(stored.version, expected_version, &stored)?;
-    let (name, colour) = checked(&txn, fields, Some(&stored), mode).await?;
+    if fields
+        .project
+        .is_some_and(|project| project != stored.project_id)
+    {
+        return Err(FieldErrors::single("project", STAYS_IN_PROJECT).into());
+    }
+    let (name, colour) = checked(&txn, stored.project_id, fields, Some(&stored), mode).await?;
     let before = logged_body(store, &stored);
     let version = stored.version + 1;
     let mut active = stored.into_active_model();
@@ -189,6 +206,7 @@ pub async fn delete(
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
+    permit(&txn, actor, stored.project_id, Need::Write).await?;
     check_version(stored.version, expected_version, &stored)?;
     let carrying: Vec<i32> = task_label::Entity::find()
         .select_only()
@@ -252,16 +270,41 @@ pub async fn delete(
     Ok(stored)
 }
 
-/// Every label, by name (ignoring case), then id.
-pub fn ordered() -> sea_orm::Select<label::Entity> {
+/// The labels of `projects`, by name (ignoring case), then id.
+pub fn ordered(projects: Scope) -> sea_orm::Select<label::Entity> {
     label::Entity::find()
+        .filter(projects.condition(label::Column::ProjectId))
         .order_by_asc(label::Column::NameKey)
         .order_by_asc(label::Column::Id)
 }
 
-/// Of `ids`, those that name no label (to refuse a task write that uses them).
+/// A label `actor` may see (`NotFound` when it does not exist or is another project's).
+pub async fn find(db: &impl ConnectionTrait, actor: &Actor, id: i32) -> Result<label::Model> {
+    let found = label::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    permit(db, actor, found.project_id, Need::Read).await?;
+    Ok(found)
+}
+
+/// Whether label `id` is one of `projects`'.
+pub async fn exists(
+    db: &impl ConnectionTrait,
+    projects: Scope,
+    id: i32,
+) -> std::result::Result<bool, sea_orm::DbErr> {
+    Ok(ordered(projects)
+        .filter(label::Column::Id.eq(id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// Of `ids`, those that name no label of `project` (to refuse a task write that uses them).
 pub async fn missing(
     db: &impl ConnectionTrait,
+    project: i32,
     ids: &[i32],
 ) -> std::result::Result<Vec<i32>, sea_orm::DbErr> {
     if ids.is_empty() {
@@ -271,6 +314,7 @@ pub async fn missing(
         .select_only()
         .column(label::Column::Id)
         .filter(label::Column::Id.is_in(ids.to_vec()))
+        .filter(label::Column::ProjectId.eq(project))
         .into_tuple()
         .all(db)
         .await?;

@@ -3,6 +3,7 @@
 
 pub mod comments;
 pub mod labels;
+pub mod projects;
 pub mod sprints;
 pub mod tasks;
 pub mod users;
@@ -13,7 +14,11 @@ use sea_orm::{
     sea_query::{Expr, LikeExpr, SimpleExpr},
 };
 
-use crate::domain::errors::FieldErrors;
+use crate::domain::{
+    errors::FieldErrors,
+    log::Actor,
+    permissions::{self, Denied, NO_PROJECT, Need, Standing},
+};
 
 /// Why a write did not happen.
 #[derive(Debug)]
@@ -37,6 +42,52 @@ impl<M> From<FieldErrors> for WriteError<M> {
     fn from(errors: FieldErrors) -> Self {
         WriteError::Invalid(errors)
     }
+}
+
+impl<M> From<Denied> for WriteError<M> {
+    /// A non-member learns nothing ("not found"); a member is told why not.
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::Hidden => WriteError::NotFound,
+            Denied::Forbidden(reason) => WriteError::Forbidden(reason.to_owned()),
+        }
+    }
+}
+
+/// Checks that `actor` may do what `need` says in `project` (see [`permissions`]).
+pub async fn permit<M>(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    project: i32,
+    need: Need,
+) -> Result<Standing, WriteError<M>> {
+    Ok(permissions::require(db, actor, project, need).await??)
+}
+
+/// The project a new object goes to: the one the client named, else the actor's default;
+/// either way one they may write to. A project they cannot see is "does not exist", as an
+/// unknown sprint is.
+pub async fn target_project<M>(
+    db: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    named: Option<i32>,
+) -> Result<i32, WriteError<M>> {
+    let project = match named {
+        Some(project) => project,
+        None => permissions::default_project(db, actor, actor.default_project)
+            .await?
+            .ok_or_else(|| FieldErrors::single("project", NO_PROJECT))?,
+    };
+    match permissions::require(db, actor, project, Need::Write).await? {
+        Ok(_) => Ok(project),
+        Err(Denied::Hidden) => Err(FieldErrors::single("project", does_not_exist(project)).into()),
+        Err(denied) => Err(denied.into()),
+    }
+}
+
+/// DRF's message for a reference to nothing (or to something the caller cannot see).
+pub fn does_not_exist(id: i32) -> String {
+    format!("Invalid pk '{id}' - object does not exist.")
 }
 
 /// "Today" for every date rule: the UTC date, the same on every server and in the browser.

@@ -7,7 +7,9 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set, TransactionTrait,
 };
 
-use super::{WriteError, check_version, icontains, is_unique_violation, today};
+use super::{
+    WriteError, check_version, icontains, is_unique_violation, permit, target_project, today,
+};
 use app::model::{SprintProgress, TaskStatus};
 use serde_json::Value;
 
@@ -15,6 +17,7 @@ use crate::domain::{
     db::entities::{sprint, task},
     errors::{FieldErrors, REQUIRED},
     log::{self, Actor, NewEntry},
+    permissions::{Need, Scope},
     store::Store,
 };
 
@@ -42,11 +45,13 @@ fn entry(
         sprints: vec![model.id],
         backlog: false,
         column: None,
+        project: Some(model.project_id),
     }
 }
 
 pub const END_IN_PAST: &str = "End date cannot be in the past.";
 pub const END_TAKEN: &str = "Sprint with this End already exists.";
+pub const STAYS_IN_PROJECT: &str = "A sprint cannot move to another project.";
 
 /// Fields a client sent; `None` means "not in the request".
 #[derive(Debug, Default)]
@@ -54,6 +59,9 @@ pub struct SprintFields {
     pub name: Option<String>,
     pub description: Option<String>,
     pub end: Option<NaiveDate>,
+    /// Where a new sprint goes (`None`: the actor's default project); on an update, only
+    /// the sprint's own project is accepted.
+    pub project: Option<i32>,
 }
 
 /// How missing fields are read: PUT resets them to their defaults (DRF), PATCH keeps them.
@@ -68,19 +76,23 @@ type Result<T> = std::result::Result<T, WriteError<sprint::Model>>;
 
 async fn end_is_taken(
     db: &impl ConnectionTrait,
+    project: i32,
     end: NaiveDate,
     except: Option<i32>,
 ) -> std::result::Result<bool, sea_orm::DbErr> {
-    let mut query = sprint::Entity::find().filter(sprint::Column::End.eq(end));
+    let mut query = sprint::Entity::find()
+        .filter(sprint::Column::ProjectId.eq(project))
+        .filter(sprint::Column::End.eq(end));
     if let Some(id) = except {
         query = query.filter(sprint::Column::Id.ne(id));
     }
     Ok(query.count(db).await? > 0)
 }
 
-/// Applies the book's `validate_end` and the uniqueness of `end`.
+/// Applies the book's `validate_end` and the uniqueness of `end` in the project.
 async fn validate_end(
     db: &impl ConnectionTrait,
+    project: i32,
     end: NaiveDate,
     previous: Option<NaiveDate>,
     id: Option<i32>,
@@ -89,7 +101,7 @@ async fn validate_end(
     if previous != Some(end) {
         if end < today() {
             errors.add("end", END_IN_PAST);
-        } else if end_is_taken(db, end, id).await? {
+        } else if end_is_taken(db, project, end, id).await? {
             errors.add("end", END_TAKEN);
         }
     }
@@ -102,8 +114,9 @@ pub async fn create(store: &Store, actor: &Actor, fields: SprintFields) -> Resul
     };
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
+    let project = target_project(&txn, actor, fields.project).await?;
     let mut errors = FieldErrors::default();
-    validate_end(&txn, end, None, None, &mut errors).await?;
+    validate_end(&txn, project, end, None, None, &mut errors).await?;
     if !errors.is_empty() {
         return Err(errors.into());
     }
@@ -112,6 +125,7 @@ pub async fn create(store: &Store, actor: &Actor, fields: SprintFields) -> Resul
         description: Set(fields.description.unwrap_or_default()),
         end: Set(end),
         version: Set(1),
+        project_id: Set(project),
         ..Default::default()
     }
     .insert(&txn)
@@ -143,7 +157,14 @@ pub async fn update(
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
+    permit(&txn, actor, stored.project_id, Need::Write).await?;
     check_version(stored.version, expected_version, &stored)?;
+    if fields
+        .project
+        .is_some_and(|project| project != stored.project_id)
+    {
+        return Err(FieldErrors::single("project", STAYS_IN_PROJECT).into());
+    }
 
     let end = match (fields.end, mode) {
         (Some(end), _) => end,
@@ -159,7 +180,15 @@ pub async fn update(
     let description = keep_or_default(fields.description, &stored.description);
 
     let mut errors = FieldErrors::default();
-    validate_end(&txn, end, Some(stored.end), Some(id), &mut errors).await?;
+    validate_end(
+        &txn,
+        stored.project_id,
+        end,
+        Some(stored.end),
+        Some(id),
+        &mut errors,
+    )
+    .await?;
     if !errors.is_empty() {
         return Err(errors.into());
     }
@@ -198,6 +227,7 @@ pub async fn delete(
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
+    permit(&txn, actor, stored.project_id, Need::Write).await?;
     check_version(stored.version, expected_version, &stored)?;
     let mut tasks_query = task::Entity::find()
         .filter(task::Column::SprintId.eq(id))
@@ -242,8 +272,10 @@ pub async fn delete(
     Ok((stored, moved))
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SprintFilter {
+    /// Which projects' sprints (see [`crate::domain::permissions::scope`]).
+    pub projects: Scope,
     pub end_min: Option<NaiveDate>,
     pub end_max: Option<NaiveDate>,
     pub search: Vec<String>,
@@ -252,7 +284,8 @@ pub struct SprintFilter {
 }
 
 pub fn filtered(filter: &SprintFilter) -> Select<sprint::Entity> {
-    let mut query = sprint::Entity::find();
+    let mut query =
+        sprint::Entity::find().filter(filter.projects.condition(sprint::Column::ProjectId));
     if let Some(min) = filter.end_min {
         query = query.filter(sprint::Column::End.gte(min));
     }
@@ -294,6 +327,16 @@ pub async fn page(
     limit: u64,
 ) -> std::result::Result<Vec<sprint::Model>, sea_orm::DbErr> {
     filtered(filter).offset(offset).limit(limit).all(db).await
+}
+
+/// A sprint `actor` may see (`NotFound` when it does not exist or is another project's).
+pub async fn find(db: &impl ConnectionTrait, actor: &Actor, id: i32) -> Result<sprint::Model> {
+    let found = sprint::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    permit(db, actor, found.project_id, Need::Read).await?;
+    Ok(found)
 }
 
 /// How far along each of `sprints` is: its tasks and how many are done, one grouped query for

@@ -14,11 +14,12 @@ use serde_json::Value;
 
 use app::placement::{self, NotInColumn};
 
-use super::{WriteError, check_version, icontains, today};
+use super::{WriteError, check_version, does_not_exist, icontains, permit, target_project, today};
 use crate::domain::{
-    db::entities::{sprint, task, task_label, user},
+    db::entities::{project_member, sprint, task, task_label, user},
     errors::{FieldErrors, REQUIRED},
     log::{self, Actor, NewEntry},
+    permissions::{self, Need, Scope},
     store::Store,
 };
 
@@ -42,6 +43,9 @@ pub const ADD_PAST_SPRINT: &str = "Cannot add tasks to past sprints.";
 pub const BACKLOG_NOT_STARTED: &str = "Backlog tasks must have \"Not Started\" status.";
 pub const STARTED_NOT_STARTED: &str = "Started date cannot be set for not started tasks.";
 pub const COMPLETED_UNCOMPLETED: &str = "Completed date cannot be set for uncompleted tasks.";
+pub const STAYS_IN_PROJECT: &str = "A task cannot move to another project.";
+pub const SPRINT_OF_ANOTHER_PROJECT: &str =
+    "This sprint belongs to another project: a task cannot move between projects.";
 /// How many labels one task may carry.
 pub const MAX_LABELS: usize = 20;
 
@@ -61,6 +65,9 @@ pub struct TaskFields {
     /// Label ids, replacing the task's labels. `None` keeps them, whatever the mode: the
     /// book's clients never send labels, and their PUTs must not wipe them.
     pub labels: Option<Vec<i32>>,
+    /// Where a new task goes (`None`: its sprint's project, else the actor's default); on an
+    /// update, only the task's own project is accepted.
+    pub project: Option<i32>,
 }
 
 pub use super::sprints::Mode;
@@ -92,8 +99,12 @@ struct Draft {
     labels: Vec<i32>,
 }
 
+/// The sprint a task joins, which must be in the task's `project`. A sprint of a project the
+/// actor cannot see is "does not exist", as is one that does not.
 async fn find_sprint(
     db: &impl ConnectionTrait,
+    actor: &Actor,
+    project: i32,
     id: i32,
     errors: &mut FieldErrors,
 ) -> std::result::Result<Option<sprint::Model>, sea_orm::DbErr> {
@@ -104,17 +115,44 @@ async fn find_sprint(
         query = query.lock_shared();
     }
     let found = query.one(db).await?;
-    if found.is_none() {
-        errors.add(
-            "sprint",
-            format!("Invalid pk '{id}' - object does not exist."),
-        );
+    match &found {
+        Some(sprint) if sprint.project_id == project => return Ok(found),
+        Some(sprint)
+            if permissions::standing(db, actor, sprint.project_id)
+                .await?
+                .is_some() =>
+        {
+            errors.add("sprint", SPRINT_OF_ANOTHER_PROJECT);
+        }
+        _ => errors.add("sprint", does_not_exist(id)),
     }
-    Ok(found)
+    Ok(None)
 }
 
+/// The project of sprint `id`, when `actor` may see it.
+async fn project_of_sprint(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i32,
+) -> std::result::Result<Option<i32>, sea_orm::DbErr> {
+    let project: Option<i32> = sprint::Entity::find_by_id(id)
+        .select_only()
+        .column(sprint::Column::ProjectId)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(match project {
+        Some(project) if permissions::standing(db, actor, project).await?.is_some() => {
+            Some(project)
+        }
+        _ => None,
+    })
+}
+
+/// The assignee, who must be a member of the task's project (any role).
 async fn find_user(
     db: &impl ConnectionTrait,
+    project: i32,
     username: &str,
     errors: &mut FieldErrors,
 ) -> std::result::Result<Option<(i32, String)>, sea_orm::DbErr> {
@@ -122,19 +160,33 @@ async fn find_user(
         .filter(user::Column::Username.eq(username))
         .one(db)
         .await?;
-    if found.is_none() {
+    let Some(found) = found else {
         errors.add(
             "assigned",
             format!("Object with username={username} does not exist."),
         );
+        return Ok(None);
+    };
+    let member = project_member::Entity::find_by_id((project, found.id))
+        .one(db)
+        .await?
+        .is_some();
+    if !member {
+        errors.add(
+            "assigned",
+            format!("{username} is not a member of this project."),
+        );
+        return Ok(None);
     }
-    Ok(found.map(|user| (user.id, user.username)))
+    Ok(Some((found.id, found.username)))
 }
 
 /// Merges the sent fields over `stored` (or the defaults), resolving references, and applies
 /// every rule. `mode` decides what a missing field means (see [`Mode`]).
 async fn draft(
     db: &impl ConnectionTrait,
+    actor: &Actor,
+    project: i32,
     fields: TaskFields,
     saved: Option<&Saved>,
     mode: Mode,
@@ -188,11 +240,13 @@ async fn draft(
     // and the book's sprint rules apply only to a task that enters one.
     let unchanged = stored.is_some() && sprint_id == stored_sprint;
     let sprint = match sprint_id {
-        Some(id) if !unchanged => find_sprint(db, id, &mut errors).await.map_err(db_error)?,
+        Some(id) if !unchanged => find_sprint(db, actor, project, id, &mut errors)
+            .await
+            .map_err(db_error)?,
         _ => None,
     };
     let (assigned_id, assignee) = match fields.assigned {
-        Some(Some(username)) => find_user(db, &username, &mut errors)
+        Some(Some(username)) => find_user(db, project, &username, &mut errors)
             .await
             .map_err(db_error)?
             .unzip(),
@@ -213,7 +267,7 @@ async fn draft(
                     format!("Ensure this field has no more than {MAX_LABELS} elements."),
                 );
             }
-            for id in super::labels::missing(db, &labels)
+            for id in super::labels::missing(db, project, &labels)
                 .await
                 .map_err(db_error)?
             {
@@ -373,15 +427,32 @@ pub(super) fn entry(
             .collect(),
         backlog: previous_sprint.is_none() || task.sprint_id.is_none(),
         column: None,
+        project: Some(task.project_id),
     }
+}
+
+/// The project a new task goes to: the one named, else its sprint's, else the default.
+async fn project_for_new(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    fields: &TaskFields,
+) -> Result<i32> {
+    let named = match (fields.project, fields.sprint) {
+        (Some(project), _) => Some(project),
+        (None, Some(Some(sprint))) => project_of_sprint(txn, actor, sprint).await?,
+        _ => None,
+    };
+    target_project(txn, actor, named).await
 }
 
 pub async fn create(store: &Store, actor: &Actor, fields: TaskFields) -> Result<Saved> {
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
-    let draft = draft(&txn, fields, None, Mode::Create).await?;
+    let project = project_for_new(&txn, actor, &fields).await?;
+    let draft = draft(&txn, actor, project, fields, None, Mode::Create).await?;
     let mut active = task::ActiveModel {
         version: Set(1),
+        project_id: Set(project),
         ..Default::default()
     };
     let (assignee, labels) = apply(&mut active, draft);
@@ -411,8 +482,13 @@ pub async fn update(
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
+    let project = stored.task.project_id;
+    permit(&txn, actor, project, Need::Write).await?;
     check_version(stored.task.version, expected_version, &stored.task)?;
-    let draft = draft(&txn, fields, Some(&stored), mode).await?;
+    if fields.project.is_some_and(|named| named != project) {
+        return Err(FieldErrors::single("project", STAYS_IN_PROJECT).into());
+    }
+    let draft = draft(&txn, actor, project, fields, Some(&stored), mode).await?;
     let mut active = stored.task.clone().into_active_model();
     let (assignee, labels) = apply(&mut active, draft);
     active.version = Set(stored.task.version + 1);
@@ -439,6 +515,7 @@ pub async fn delete(
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
     let stored = find_for_update(&txn, id).await?;
+    permit(&txn, actor, stored.task.project_id, Need::Write).await?;
     check_version(stored.task.version, expected_version, &stored.task)?;
     let before = logged_body(store, &stored);
     task::Entity::delete_by_id(id).exec(&txn).await?;
@@ -494,6 +571,10 @@ pub fn fields_from_rest(values: &serde_json::Map<String, Value>) -> TaskFields {
                 .filter_map(|id| id.as_i64().and_then(|id| i32::try_from(id).ok()))
                 .collect()
         }),
+        project: values
+            .get("project")
+            .and_then(Value::as_i64)
+            .and_then(|id| i32::try_from(id).ok()),
     }
 }
 
@@ -516,16 +597,20 @@ pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<Saved
     if task::Entity::find_by_id(id).one(&txn).await?.is_some() {
         return Err(FieldErrors::single(FieldErrors::NON_FIELD, "The task exists already.").into());
     }
-    let draft = draft(&txn, fields_from_rest(values), None, Mode::Create).await?;
+    let fields = fields_from_rest(values);
+    let project = fields.project.ok_or(WriteError::NotFound)?;
+    permit(&txn, actor, project, Need::Write).await?;
+    let draft = draft(&txn, actor, project, fields, None, Mode::Create).await?;
     let (sprint, status, wanted) = (draft.sprint, draft.status, draft.order);
     let mut active = task::ActiveModel {
         id: Set(id),
         version: Set(version + 1),
+        project_id: Set(project),
         ..Default::default()
     };
     let (assignee, labels) = apply(&mut active, draft);
 
-    let mut column_rows = column_query(sprint, status).filter(task::Column::Id.ne(id));
+    let mut column_rows = column_query(project, sprint, status).filter(task::Column::Id.ne(id));
     if txn.get_database_backend() == DbBackend::Postgres {
         column_rows = column_rows.lock_exclusive();
     }
@@ -608,6 +693,16 @@ async fn find_for_update(txn: &DatabaseTransaction, id: i32) -> Result<Saved> {
     Ok(row.into())
 }
 
+/// A task `actor` may see (`NotFound` when it does not exist or is another project's).
+pub async fn find(db: &impl ConnectionTrait, actor: &Actor, id: i32) -> Result<task::Model> {
+    let found = task::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(WriteError::NotFound)?;
+    permit(db, actor, found.project_id, Need::Read).await?;
+    Ok(found)
+}
+
 /// Where a dragged card lands.
 #[derive(Clone, Copy, Debug)]
 pub struct Move {
@@ -642,9 +737,10 @@ pub async fn move_task(
             .one(&txn)
             .await?
             .ok_or(WriteError::NotFound)?;
+        let project = current.project_id;
         let mut keys = vec![
-            column_key(current.sprint_id, current.status),
-            column_key(target.sprint, effective_status(target).code()),
+            column_key(project, current.sprint_id, current.status),
+            column_key(project, target.sprint, effective_status(target).code()),
         ];
         keys.sort_unstable();
         keys.dedup();
@@ -659,6 +755,8 @@ pub async fn move_task(
     }
     let saved = find_for_update(&txn, id).await?;
     let stored = &saved.task;
+    let project = stored.project_id;
+    permit(&txn, actor, project, Need::Write).await?;
     check_version(stored.version, expected_version, stored)?;
 
     let status = effective_status(target);
@@ -678,9 +776,10 @@ pub async fn move_task(
         ..Default::default()
     };
     // Validation as for a PATCH: a completed task may not change sprint, and so on.
-    draft(&txn, fields, Some(&saved), Mode::Patch).await?;
+    draft(&txn, actor, project, fields, Some(&saved), Mode::Patch).await?;
 
-    let mut column_rows = column_query(target.sprint, status).filter(task::Column::Id.ne(id));
+    let mut column_rows =
+        column_query(project, target.sprint, status).filter(task::Column::Id.ne(id));
     if postgres {
         // The rows we renumber must not change under us (a PATCH of one of them, say).
         column_rows = column_rows.lock_exclusive();
@@ -740,9 +839,13 @@ fn effective_status(target: Move) -> TaskStatus {
     }
 }
 
-/// The advisory-lock key of a board column.
-fn column_key(sprint: Option<i32>, status: i16) -> i64 {
-    i64::from(sprint.unwrap_or(0)) * 8 + i64::from(status)
+/// The advisory-lock key of a board column: a sprint's columns count up from 8, a project's
+/// backlog down from -8.
+fn column_key(project: i32, sprint: Option<i32>, status: i16) -> i64 {
+    match sprint {
+        Some(sprint) => i64::from(sprint) * 8 + i64::from(status),
+        None => -(i64::from(project) * 8 + i64::from(status)),
+    }
 }
 
 fn order_at(index: usize) -> Result<i16> {
@@ -775,21 +878,24 @@ pub fn dates_after_move(
     (started, completed)
 }
 
-/// One board column in display order.
-pub fn column_query(sprint: Option<i32>, status: TaskStatus) -> Select<task::Entity> {
+/// One board column of `project` in display order (`sprint` `None`: its backlog).
+pub fn column_query(project: i32, sprint: Option<i32>, status: TaskStatus) -> Select<task::Entity> {
     let in_sprint = match sprint {
         Some(id) => task::Column::SprintId.eq(id),
         None => task::Column::SprintId.is_null(),
     };
     task::Entity::find()
+        .filter(task::Column::ProjectId.eq(project))
         .filter(in_sprint)
         .filter(task::Column::Status.eq(status.code()))
         .order_by_asc(task::Column::Order)
         .order_by_asc(task::Column::Id)
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct TaskFilter {
+    /// Which projects' tasks (see [`permissions::scope`]).
+    pub projects: Scope,
     pub sprint: Option<i32>,
     pub status: Option<TaskStatus>,
     pub assigned_id: Option<i32>,
@@ -802,7 +908,7 @@ pub struct TaskFilter {
 }
 
 pub fn filtered(filter: &TaskFilter) -> Select<task::Entity> {
-    let mut query = task::Entity::find();
+    let mut query = task::Entity::find().filter(filter.projects.condition(task::Column::ProjectId));
     if let Some(sprint) = filter.sprint {
         query = query.filter(task::Column::SprintId.eq(sprint));
     }
@@ -882,6 +988,7 @@ struct TaskRow {
     search_key: String,
     labels: String,
     comment_count: i32,
+    project_id: i32,
     assignee: Option<String>,
 }
 
@@ -922,6 +1029,7 @@ impl From<TaskRow> for Saved {
                 search_key: row.search_key,
                 labels: row.labels,
                 comment_count: row.comment_count,
+                project_id: row.project_id,
             },
             assignee: row.assignee,
         }

@@ -1,4 +1,5 @@
-//! Read-only user queries for the API (users are managed with `server createsuperuser`).
+//! Read-only user queries for the API: a person sees themselves and the people who share a
+//! project with them; site administrators see everyone.
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
@@ -6,10 +7,43 @@ use sea_orm::{
 };
 
 use super::icontains;
-use crate::domain::db::entities::user;
+use crate::domain::{
+    db::entities::{project_member, user},
+    log::Actor,
+    permissions,
+};
 
-pub fn filtered(search: &[String]) -> Select<user::Entity> {
-    let mut query = user::Entity::find();
+/// Whom `actor` may see: `None` for everyone.
+fn reader(actor: &Actor) -> Option<i32> {
+    if actor.is_unrestricted() {
+        None
+    } else {
+        actor.id
+    }
+}
+
+/// The people `reader` may see: themselves, and the members of their projects.
+fn visible_to(query: Select<user::Entity>, reader: Option<i32>) -> Select<user::Entity> {
+    let Some(reader) = reader else {
+        return query;
+    };
+    let colleagues = sea_orm::sea_query::Query::select()
+        .column(project_member::Column::UserId)
+        .from(project_member::Entity)
+        .and_where(
+            sea_orm::sea_query::Expr::col(project_member::Column::ProjectId)
+                .in_subquery(permissions::projects_of(reader)),
+        )
+        .to_owned();
+    query.filter(
+        sea_orm::Condition::any()
+            .add(user::Column::Id.eq(reader))
+            .add(user::Column::Id.in_subquery(colleagues)),
+    )
+}
+
+pub fn filtered(actor: &Actor, search: &[String]) -> Select<user::Entity> {
+    let mut query = visible_to(user::Entity::find(), reader(actor));
     for term in search {
         query = query.filter(icontains((user::Entity, user::Column::SearchKey), term));
     }
@@ -17,24 +51,35 @@ pub fn filtered(search: &[String]) -> Select<user::Entity> {
     query.order_by_asc(user::Column::Username)
 }
 
-pub async fn count(db: &impl ConnectionTrait, search: &[String]) -> Result<u64, sea_orm::DbErr> {
-    filtered(search).count(db).await
+pub async fn count(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    search: &[String],
+) -> Result<u64, sea_orm::DbErr> {
+    filtered(actor, search).count(db).await
 }
 
 pub async fn page(
     db: &impl ConnectionTrait,
+    actor: &Actor,
     search: &[String],
     offset: u64,
     limit: u64,
 ) -> Result<Vec<user::Model>, sea_orm::DbErr> {
-    filtered(search).offset(offset).limit(limit).all(db).await
+    filtered(actor, search)
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await
 }
 
+/// The person named `username`, if `actor` may see them.
 pub async fn by_username(
     db: &impl ConnectionTrait,
+    actor: &Actor,
     username: &str,
 ) -> Result<Option<user::Model>, sea_orm::DbErr> {
-    user::Entity::find()
+    visible_to(user::Entity::find(), reader(actor))
         .filter(user::Column::Username.eq(username))
         .one(db)
         .await

@@ -9,7 +9,6 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use sea_orm::EntityTrait;
 
 use super::{
     actor, expected_version,
@@ -21,7 +20,7 @@ use super::{
     versioned, write_error,
 };
 use crate::{
-    domain::{db::entities::task, service::comments as service},
+    domain::service::comments as service,
     http::error::{AppError, FieldErrors},
     http::extract::CurrentUser,
     http::origin::RequestOrigin,
@@ -61,10 +60,9 @@ async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let task_id = parse_id(&id)?;
-    task::Entity::find_by_id(task_id)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    crate::domain::service::tasks::find(&state.db, &actor(&caller), task_id)
+        .await
+        .map_err(super::read_error)?;
     let query = Query::parse(raw.as_deref());
     let request = PageRequest::from_query(&query)?;
     let count = service::count(&state.db, task_id).await?;
@@ -122,9 +120,9 @@ async fn retrieve(
     origin: RequestOrigin,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let saved = service::find(&state.db, parse_id(&id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let saved = service::find(&state.db, &actor(&caller), parse_id(&id)?)
+        .await
+        .map_err(super::read_error)?;
     let version = saved.comment.version;
     let comment = renderer(&state, &origin, &caller).comment(saved.comment, saved.author);
     Ok(versioned(StatusCode::OK, &comment, version, None))

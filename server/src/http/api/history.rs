@@ -20,6 +20,7 @@ use crate::{
     domain::{
         db::entities::{sprint, task},
         log::{self, Entry, Scope},
+        permissions,
         undo::{self, UndoError, Undone},
     },
     http::{error::AppError, extract::CurrentUser, origin::RequestOrigin, state::AppState},
@@ -45,6 +46,16 @@ fn render(
         log::Model::Sprint => origin.url(&format!("/api/sprints/{}", entry.object)),
         log::Model::Label => origin.url(&format!("/api/labels/{}", entry.object)),
         log::Model::Comment => origin.url(&format!("/api/comments/{}", entry.object)),
+        log::Model::Project => origin.url(&format!("/api/projects/{}", entry.object)),
+        log::Model::Member => origin.url(&format!(
+            "/api/projects/{}/members/{}",
+            entry.project.unwrap_or_default(),
+            entry
+                .body
+                .get("user")
+                .and_then(|u| u.as_str())
+                .unwrap_or_default()
+        )),
         log::Model::User => origin.url(&format!(
             "/api/users/{}",
             entry
@@ -131,7 +142,11 @@ pub(super) async fn everything(
         t.parse::<i64>().ok()
     });
     errors.into_result()?;
-    let scope = Scope::Since(since.unwrap_or(0));
+    let who = actor(&caller);
+    let scope = Scope::Since {
+        after: since.unwrap_or(0),
+        reader: if who.site_admin { None } else { who.id },
+    };
     listing(&state, &caller, &origin, scope, "/api/history", &query).await
 }
 
@@ -145,20 +160,51 @@ pub(super) async fn one(
 ) -> Result<Response, AppError> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let entry = log::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let own_account = entry.model == log::Model::User && entry.object == caller.user.id;
+    if !own_account {
+        require_readable(&state, &caller, entry.project).await?;
+    }
     Ok(Json(render(entry, &state, &origin, &caller)).into_response())
 }
 
-/// 404 for an object that never existed (`exists` looks it up); one deleted since keeps its
-/// history.
-async fn require_known<M>(
+/// 404 unless `caller` may read the history of `project` (entries without one, of accounts,
+/// are the site administrators').
+async fn require_readable(
     state: &AppState,
-    scope: Scope,
-    exists: impl std::future::Future<Output = Result<Option<M>, sea_orm::DbErr>>,
+    caller: &CurrentUser,
+    project: Option<i32>,
 ) -> Result<(), AppError> {
-    if log::count(&state.db, scope).await? == 0 && exists.await?.is_none() {
-        return Err(AppError::NotFound);
+    let who = actor(caller);
+    let readable = match project {
+        Some(project) => permissions::standing(&state.db, &who, project)
+            .await?
+            .is_some(),
+        None => who.is_unrestricted(),
+    };
+    if readable {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
     }
-    Ok(())
+}
+
+/// 404 for an object that never existed, or whose project `caller` is not in; one deleted
+/// since keeps its history (its project is the one its entries were written in).
+async fn require_known(
+    state: &AppState,
+    caller: &CurrentUser,
+    model: log::Model,
+    id: i32,
+    project_now: Option<i32>,
+) -> Result<(), AppError> {
+    let project = match project_now {
+        Some(project) => Some(project),
+        None => log::project_of(&state.db, model, id).await?,
+    };
+    match project {
+        Some(project) => require_readable(state, caller, Some(project)).await,
+        None => Err(AppError::NotFound),
+    }
 }
 
 #[utoipa::path(get, path = "/api/tasks/{id}/history", tag = "history",
@@ -173,8 +219,11 @@ pub(super) async fn of_task(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let scope = Scope::Object(log::Model::Task, id);
-    let exists = <task::Entity as sea_orm::EntityTrait>::find_by_id(id).one(&state.db);
-    require_known(&state, scope, exists).await?;
+    let now = <task::Entity as sea_orm::EntityTrait>::find_by_id(id)
+        .one(&state.db)
+        .await?;
+    let project_now = now.map(|task| task.project_id);
+    require_known(&state, &caller, log::Model::Task, id, project_now).await?;
     let query = Query::parse(raw.as_deref());
     let path = format!("/api/tasks/{id}/history");
     listing(&state, &caller, &origin, scope, &path, &query).await
@@ -192,8 +241,11 @@ pub(super) async fn of_sprint(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let scope = Scope::Sprint(id);
-    let exists = <sprint::Entity as sea_orm::EntityTrait>::find_by_id(id).one(&state.db);
-    require_known(&state, scope, exists).await?;
+    let now = <sprint::Entity as sea_orm::EntityTrait>::find_by_id(id)
+        .one(&state.db)
+        .await?;
+    let project_now = now.map(|sprint| sprint.project_id);
+    require_known(&state, &caller, log::Model::Sprint, id, project_now).await?;
     let query = Query::parse(raw.as_deref());
     let path = format!("/api/sprints/{id}/history");
     listing(&state, &caller, &origin, scope, &path, &query).await

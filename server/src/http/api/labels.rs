@@ -8,22 +8,19 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use sea_orm::{EntityTrait, PaginatorTrait, QuerySelect};
+use sea_orm::{PaginatorTrait, QuerySelect};
 
 use super::{
     actor, expected_version,
     input::Input,
-    parse_id,
+    list_scope, parse_id, project_field,
     query::{PageRequest, Query},
     renderer, route_both,
     sprints::json_of,
     versioned, write_error,
 };
 use crate::{
-    domain::{
-        db::entities::label,
-        service::labels::{self as service, LabelFields, Mode},
-    },
+    domain::service::labels::{self as service, LabelFields, Mode},
     http::error::{AppError, FieldErrors},
     http::extract::CurrentUser,
     http::origin::RequestOrigin,
@@ -44,14 +41,16 @@ fn parse_fields(input: &Input) -> Result<LabelFields, AppError> {
     let fields = LabelFields {
         name: input.text("name", Some(50), &mut errors),
         colour: input.text("colour", Some(16), &mut errors),
+        project: project_field(input, &mut errors),
     };
     errors.into_result()?;
     Ok(fields)
 }
 
 #[utoipa::path(get, path = "/api/labels", tag = "labels",
-    description = "Every label, by name (ignoring case).",
+    description = "The labels of your projects, by name (ignoring case).",
     params(
+        ("project" = Option<i32>, Query, description = "Labels of this project (one of yours)"),
         ("page" = Option<String>, Query, description = "Page number, or `last`"),
         ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
     ),
@@ -63,10 +62,13 @@ async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, AppError> {
     let query = Query::parse(raw.as_deref());
+    let mut errors = FieldErrors::default();
+    let projects = list_scope(&state, &caller, &query, &mut errors).await?;
+    errors.into_result()?;
     let request = PageRequest::from_query(&query)?;
-    let count = service::ordered().count(&state.db).await?;
+    let count = service::ordered(projects).count(&state.db).await?;
     let page = request.resolve(count)?;
-    let models = service::ordered()
+    let models = service::ordered(projects)
         .offset((page - 1) * request.size)
         .limit(request.size)
         .all(&state.db)
@@ -94,10 +96,9 @@ async fn retrieve(
     origin: RequestOrigin,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let model = label::Entity::find_by_id(parse_id(&id)?)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let model = service::find(&state.db, &actor(&caller), parse_id(&id)?)
+        .await
+        .map_err(super::read_error)?;
     let version = model.version;
     let label = renderer(&state, &origin, &caller).label(model);
     Ok(versioned(StatusCode::OK, &label, version, None))

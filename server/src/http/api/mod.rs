@@ -11,6 +11,7 @@ pub mod input;
 pub mod labels;
 pub mod me;
 pub mod openapi;
+pub mod projects;
 pub mod query;
 pub mod sprints;
 pub mod tasks;
@@ -26,7 +27,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::{
-    domain::{log::Actor, render::Renderer, service::WriteError},
+    domain::{
+        log::Actor,
+        permissions::{self, Scope},
+        render::Renderer,
+        service::WriteError,
+    },
     http::{error::AppError, extract::CurrentUser, origin::RequestOrigin, state::AppState},
 };
 use input::Input;
@@ -38,6 +44,7 @@ pub fn router() -> Router<AppState> {
     let router = route_both(router, "/api/docs", get(openapi::docs_page));
     let router = sprints::routes(router);
     let router = tasks::routes(router);
+    let router = projects::routes(router);
     let router = users::routes(router);
     let router = labels::routes(router);
     let router = comments::routes(router);
@@ -161,7 +168,52 @@ pub fn versioned<T: Serialize>(
     response
 }
 
-/// Who the change log names for a request's writes.
+/// Who is acting for a request: the person, with their standing on the site. The change log
+/// names them; the domain checks their roles.
 pub fn actor(caller: &CurrentUser) -> Actor {
-    Actor::user(caller.user.id, &caller.user.username)
+    Actor::person(&caller.user)
+}
+
+/// A refused read: "not found", or "forbidden" with its reason (reads have no stale version).
+pub fn read_error<M>(error: WriteError<M>) -> AppError {
+    write_error(error, |_| Value::Null)
+}
+
+const NOT_A_CHOICE: &str =
+    "Select a valid choice. That choice is not one of the available choices.";
+
+/// The projects a list covers: `?project=<id>`, one the caller may read (any other is "not a
+/// valid choice", whether it exists or not), else all of the caller's that are not archived.
+pub async fn list_scope(
+    state: &AppState,
+    caller: &CurrentUser,
+    query: &query::Query,
+    errors: &mut crate::http::error::FieldErrors,
+) -> Result<Scope, AppError> {
+    let named = query::typed(query, "project", NOT_A_CHOICE, errors, |t| {
+        t.parse::<i32>().ok()
+    });
+    Ok(
+        match permissions::scope(&state.db, &actor(caller), named).await? {
+            Ok(scope) => scope,
+            Err(_) => {
+                errors.add("project", NOT_A_CHOICE);
+                Scope::One(0)
+            }
+        },
+    )
+}
+
+/// The `project` a write names: `None` when absent or null.
+pub fn project_field(input: &Input, errors: &mut crate::http::error::FieldErrors) -> Option<i32> {
+    match input.integer("project", errors) {
+        Some(Some(id)) => match i32::try_from(id) {
+            Ok(id) => Some(id),
+            Err(_) => {
+                errors.add("project", "A valid integer is required.");
+                None
+            }
+        },
+        _ => None,
+    }
 }

@@ -16,9 +16,10 @@ use utoipa::{
 };
 
 use app::model::{
-    Account, Comment, CommentLinks, HistoryEntry, HistoryLinks, Invitation, Label, MoveTask,
-    NewToken, PasswordLink, Profile, SelfLink, SessionInfo, SessionSummary, Sprint, SprintLinks,
-    Task, TaskLinks, TokenSummary, User, UserLinks,
+    Account, Comment, CommentLinks, HistoryEntry, HistoryLinks, Invitation, Label, Member,
+    MemberLinks, MoveTask, NewToken, PasswordLink, Profile, Project, ProjectLinks, SelfLink,
+    SessionInfo, SessionSummary, Sprint, SprintLinks, Task, TaskLinks, TokenSummary, User,
+    UserLinks,
 };
 
 /// Fields accepted when writing a sprint (JSON or form). Read-only and unknown keys are ignored.
@@ -28,8 +29,10 @@ pub struct SprintInput {
     /// At most 100 characters; default empty.
     name: Option<String>,
     description: Option<String>,
-    /// `YYYY-MM-DD`, not in the past, unique. Required on create and PUT.
+    /// `YYYY-MM-DD`, not in the past, unique in its project. Required on create and PUT.
     end: String,
+    /// The project (on create; default: the caller's default project). Fixed afterwards.
+    project: Option<i32>,
     /// Optional optimistic-concurrency check (as `If-Match`).
     version: Option<i32>,
 }
@@ -54,6 +57,9 @@ pub struct TaskInput {
     /// Label ids (a form may send them separated by commas); null or empty clears them. Left
     /// out, the task keeps its labels (PUT included).
     labels: Option<Vec<i32>>,
+    /// The project (on create; default: its sprint's, else the caller's default project).
+    /// Fixed afterwards: a task never moves between projects.
+    project: Option<i32>,
     version: Option<i32>,
 }
 
@@ -65,6 +71,8 @@ pub struct LabelInput {
     name: String,
     /// grey (default), red, orange, yellow, green, teal, blue, purple or pink.
     colour: Option<String>,
+    /// The project (on create; default: the caller's default project).
+    project: Option<i32>,
     version: Option<i32>,
 }
 
@@ -132,6 +140,39 @@ pub struct TokenInput {
     expires_in_days: Option<i64>,
 }
 
+/// A new project, or what changes in one (send only what changes).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ProjectInput {
+    /// At most 100 characters; required on create.
+    name: Option<String>,
+    /// 2 to 10 letters and digits, starting with a letter; stored uppercase; unique. Made
+    /// from the name when left out on create.
+    key: Option<String>,
+    description: Option<String>,
+    /// `true` archives it (read-only, out of lists); `false` restores it.
+    archived: Option<bool>,
+    version: Option<i32>,
+}
+
+/// A person to add to a project, with their role.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct MemberInput {
+    /// Their username.
+    user: String,
+    /// `owner`, `member` or `viewer`.
+    role: String,
+}
+
+/// A member's new role.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RoleInput {
+    /// `owner`, `member` or `viewer`.
+    role: String,
+}
+
 struct Security;
 
 impl Modify for Security {
@@ -184,6 +225,9 @@ impl Modify for Security {
         super::admin::password_link,
         super::me::profile, super::me::update_profile, super::me::list_tokens,
         super::me::create_token, super::me::revoke_token,
+        super::projects::list, super::projects::create, super::projects::retrieve,
+        super::projects::update, super::projects::members, super::projects::add_member,
+        super::projects::change_role, super::projects::remove_member,
     ),
     components(schemas(
         Sprint, SprintLinks, Task, TaskLinks, User, UserLinks, MoveTask, SessionInfo,
@@ -191,7 +235,8 @@ impl Modify for Security {
         HistoryLinks,
         Label, SelfLink, LabelInput, Comment, CommentLinks, CommentInput,
         Account, Invitation, PasswordLink, InvitationInput, AccountChange, Profile,
-        ProfileInput, TokenSummary, NewToken, TokenInput,
+        ProfileInput, TokenSummary, NewToken, TokenInput, Project, ProjectLinks, Member,
+        MemberLinks, ProjectInput, MemberInput, RoleInput,
     )),
     modifiers(&Security),
     security(("token" = []), ("basic" = []), ("session" = [])),

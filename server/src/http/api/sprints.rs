@@ -12,7 +12,7 @@ use axum::{
 use super::{
     actor, expected_version,
     input::{self, Input},
-    parse_id,
+    list_scope, parse_id, project_field,
     query::{self, PageRequest, Query},
     renderer, route_both, versioned, write_error,
 };
@@ -46,6 +46,7 @@ fn parse_fields(input: &Input) -> Result<SprintFields, AppError> {
             }
             None => None,
         },
+        project: project_field(input, &mut errors),
     };
     errors.into_result()?;
     Ok(fields)
@@ -60,6 +61,7 @@ fn parse_fields(input: &Input) -> Result<SprintFields, AppError> {
         ("page" = Option<String>, Query, description = "Page number, or `last`"),
         ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
         ("progress" = Option<bool>, Query, description = "`true`: each sprint also carries `progress`, its task count and how many are done"),
+        ("project" = Option<i32>, Query, description = "Sprints of this project (one of yours); without it, those of all your projects that are not archived"),
     ),
     responses((status = 200, body = Page<Sprint>), (status = 400, description = "A filter value that does not parse, by parameter"), (status = 401)))]
 async fn list(
@@ -71,7 +73,9 @@ async fn list(
     let query = Query::parse(raw.as_deref());
     let mut errors = FieldErrors::default();
     let date_message = "Enter a valid date.";
+    let projects = list_scope(&state, &caller, &query, &mut errors).await?;
     let filter = SprintFilter {
+        projects,
         end_min: query::typed(
             &query,
             "end_min",
@@ -137,11 +141,9 @@ async fn retrieve(
     origin: RequestOrigin,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    use sea_orm::EntityTrait;
-    let model = crate::domain::db::entities::sprint::Entity::find_by_id(parse_id(&id)?)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let model = service::find(&state.db, &actor(&caller), parse_id(&id)?)
+        .await
+        .map_err(super::read_error)?;
     let version = model.version;
     let sprint = renderer(&state, &origin, &caller).sprint(model);
     Ok(versioned(StatusCode::OK, &sprint, version, None))

@@ -13,7 +13,7 @@ use serde_json::Value;
 use super::{
     actor, expected_version,
     input::{Field, Input, as_integer, json_type_name},
-    parse_id,
+    list_scope, parse_id, project_field,
     query::{self, PageRequest, Query},
     renderer, route_both,
     sprints::json_of,
@@ -162,6 +162,7 @@ fn parse_fields(input: &Input) -> Result<TaskFields, AppError> {
         due: input.date("due", &mut errors),
         completed: input.date("completed", &mut errors),
         labels: parse_labels(input, &mut errors),
+        project: project_field(input, &mut errors),
     };
     errors.into_result()?;
     Ok(fields)
@@ -173,6 +174,7 @@ fn parse_fields(input: &Input) -> Result<TaskFields, AppError> {
         ("status" = Option<i16>, Query, description = "1 Not Started, 2 In Progress, 3 Testing, 4 Done"),
         ("assigned" = Option<String>, Query, description = "Tasks assigned to this username"),
         ("label" = Option<i32>, Query, description = "Tasks carrying this label (its id)"),
+        ("project" = Option<i32>, Query, description = "Tasks of this project (one of yours); without it, those of all your projects that are not archived"),
         ("backlog" = Option<String>, Query, description = "True/False (also true/false/1/0): tasks without a sprint, or with one"),
         ("search" = Option<String>, Query, description = "Terms that must all appear in the name or description"),
         ("ordering" = Option<String>, Query, description = "Comma list of name, order, started, due, completed; `-` for descending. Default: order, then id"),
@@ -188,6 +190,7 @@ async fn list(
 ) -> Result<Response, AppError> {
     let query = Query::parse(raw.as_deref());
     let mut errors = FieldErrors::default();
+    let projects = list_scope(&state, &caller, &query, &mut errors).await?;
     let sprint = query::typed(
         &query,
         "sprint",
@@ -214,16 +217,18 @@ async fn list(
         query::parse_bool,
     );
     let assigned_id = match query.get("assigned") {
-        Some(username) => match service::users::by_username(&state.db, username).await? {
-            Some(user) => Some(user.id),
-            None => {
-                errors.add(
-                    "assigned",
-                    "Select a valid choice. That choice is not one of the available choices.",
-                );
-                None
+        Some(username) => {
+            match service::users::by_username(&state.db, &actor(&caller), username).await? {
+                Some(user) => Some(user.id),
+                None => {
+                    errors.add(
+                        "assigned",
+                        "Select a valid choice. That choice is not one of the available choices.",
+                    );
+                    None
+                }
             }
-        },
+        }
         None => None,
     };
     let label = query::typed(
@@ -234,7 +239,7 @@ async fn list(
         |t| t.parse::<i32>().ok(),
     );
     if let Some(id) = label
-        && !service::labels::missing(&state.db, &[id]).await?.is_empty()
+        && !service::labels::exists(&state.db, projects, id).await?
     {
         errors.add(
             "label",
@@ -243,6 +248,7 @@ async fn list(
     }
     errors.into_result()?;
     let filter = TaskFilter {
+        projects,
         sprint,
         status,
         assigned_id,
@@ -279,11 +285,9 @@ async fn retrieve(
     origin: RequestOrigin,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    use sea_orm::EntityTrait;
-    let model = crate::domain::db::entities::task::Entity::find_by_id(parse_id(&id)?)
-        .one(&state.db)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let model = tasks_service::find(&state.db, &actor(&caller), parse_id(&id)?)
+        .await
+        .map_err(super::read_error)?;
     let version = model.version;
     let task = renderer(&state, &origin, &caller)
         .one_task(&state.db, model)

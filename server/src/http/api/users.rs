@@ -50,6 +50,7 @@ async fn read_only(_caller: CurrentUser, method: axum::http::Method) -> AppError
         ("page" = Option<String>, Query, description = "Page number, or `last`"),
         ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
     ),
+    description = "You, and the people who share a project with you (site administrators: everyone), by username.",
     responses((status = 200, body = Page<User>), (status = 401)))]
 async fn list(
     State(state): State<AppState>,
@@ -60,9 +61,11 @@ async fn list(
     let query = Query::parse(raw.as_deref());
     let search = query::search_terms(&query);
     let request = PageRequest::from_query(&query)?;
-    let count = service::count(&state.db, &search).await?;
+    let who = super::actor(&caller);
+    let count = service::count(&state.db, &who, &search).await?;
     let page = request.resolve(count)?;
-    let models = service::page(&state.db, &search, (page - 1) * request.size, request.size).await?;
+    let offset = (page - 1) * request.size;
+    let models = service::page(&state.db, &who, &search, offset, request.size).await?;
     let renderer = renderer(&state, &origin, &caller);
     let (next, previous) = request.links(page, count, &origin, "/api/users", &query);
     Ok(Json(Page {
@@ -82,7 +85,7 @@ async fn retrieve(
     origin: RequestOrigin,
     Path(username): Path<String>,
 ) -> Result<Response, AppError> {
-    let user = service::by_username(&state.db, &username)
+    let user = service::by_username(&state.db, &super::actor(&caller), &username)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(renderer(&state, &origin, &caller).user(user)).into_response())

@@ -32,6 +32,8 @@ pub struct Model {
     pub sprint_id: Option<i32>,
     /// The second sprint, when a task changed sprint: the higher id.
     pub other_sprint_id: Option<i32>,
+    /// The project the object belongs to (none for accounts).
+    pub project_id: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,12 +10,12 @@ pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i32,
     pub name: String,
-    /// The name folded (see [`fold`]), unique: "Bug" and "bug" are one label.
-    #[sea_orm(unique)]
+    /// The name folded (see [`fold`]), unique in its project: "Bug" and "bug" are one label.
     pub name_key: String,
     /// One of the palette's colour names (`app::model::LABEL_COLOURS`).
     pub colour: String,
     pub version: i32,
+    pub project_id: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,11 +1,13 @@
-//! SeaORM entities mirroring the migrations: users, sprints, tasks, labels, comments, tokens,
-//! sessions, password links and the change log.
+//! SeaORM entities mirroring the migrations: users, projects and their members, sprints, tasks,
+//! labels, comments, tokens, sessions, password links and the change log.
 
 pub mod auth_token;
 pub mod change;
 pub mod comment;
 pub mod label;
 pub mod password_link;
+pub mod project;
+pub mod project_member;
 pub mod session;
 pub mod sprint;
 pub mod task;

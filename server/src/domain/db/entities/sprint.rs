@@ -1,4 +1,4 @@
-//! A development iteration with a unique end date.
+//! A development iteration of a project, with an end date unique in that project.
 
 use sea_orm::entity::prelude::*;
 
@@ -11,12 +11,14 @@ pub struct Model {
     pub id: i32,
     pub name: String,
     pub description: String,
-    #[sea_orm(unique)]
+    /// Unique within its project.
     pub end: Date,
     /// Bumped on every write; clients send it back to detect lost updates.
     pub version: i32,
     /// Lowercased searchable text (see the `search_key` migration); set on save.
     pub search_key: String,
+    /// Set at creation, never changed.
+    pub project_id: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

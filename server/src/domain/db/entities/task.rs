@@ -28,6 +28,8 @@ pub struct Model {
     pub labels: String,
     /// How many comments it has: kept by the comment writes.
     pub comment_count: i32,
+    /// Set at creation, never changed; a task in a sprint shares the sprint's project.
+    pub project_id: i32,
 }
 
 /// `"3,7"` → `[3, 7]`.

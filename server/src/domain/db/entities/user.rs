@@ -21,6 +21,9 @@ pub struct Model {
     pub date_joined: ChronoDateTimeUtc,
     /// Lowercased searchable text (see the `search_key` migration); set on save.
     pub search_key: String,
+    /// Where the book's clients, which never name a project, write (see
+    /// `domain::projects::default_for`); `None`, or a project left since: the first joined.
+    pub default_project_id: Option<i32>,
 }
 
 impl Model {
