@@ -303,6 +303,9 @@ pub struct Profile {
     pub last_name: String,
     pub full_name: String,
     pub email: String,
+    /// Where writes that name no project go (the book's clients never name one); `null`: the
+    /// first project joined.
+    pub default_project: Option<i32>,
     pub is_superuser: bool,
     /// ISO 8601, UTC.
     pub date_joined: String,

@@ -14,7 +14,9 @@ use serde::Deserialize;
 use crate::{
     domain::{
         accounts::{sessions, tokens, users},
+        log::Actor,
         render::timestamp,
+        service::projects,
     },
     http::{
         api::{
@@ -39,6 +41,9 @@ pub struct ProfileForm {
     last_name: String,
     #[serde(default)]
     email: String,
+    /// A project id, or empty for "the first I joined".
+    #[serde(default)]
+    default_project: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +107,8 @@ pub async fn profile(
         first_name: Some(form.first_name.trim().to_owned()),
         last_name: Some(form.last_name.trim().to_owned()),
         email: Some(form.email.trim().to_owned()),
+        // Anything but a number is "no choice": the list offers nothing else.
+        default_project: Some(form.default_project.trim().parse().ok()),
     };
     let (outcome, status) = match save_profile(&state, &caller.user, changes).await {
         Ok(saved) => {
@@ -254,10 +261,11 @@ fn notice(text: &str) -> Outcome {
 
 /// The API's field errors as the page's problems (its fields carry the API's names).
 fn refused(errors: crate::http::error::FieldErrors) -> Outcome {
-    const FIELDS: [&str; 6] = [
+    const FIELDS: [&str; 7] = [
         "first_name",
         "last_name",
         "email",
+        "default_project",
         "old_password",
         "new_password1",
         "new_password2",
@@ -356,6 +364,26 @@ async fn render(
             r#"<table class="accounts"><thead><tr><th scope="col">Name</th><th scope="col">Made</th><th scope="col">Expires</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>{tokens}</tbody></table>"#
         )
     };
+    let mine = projects::list(&state.db, &Actor::person(user), false).await?;
+    let project_choice = |value: String, label: &str, chosen: bool| {
+        format!(
+            r#"<option value="{value}"{}>{}</option>"#,
+            if chosen { " selected" } else { "" },
+            escape(label)
+        )
+    };
+    let mut project_choices = project_choice(
+        String::new(),
+        "The first I joined",
+        user.default_project_id.is_none(),
+    );
+    for (project, _) in &mine {
+        project_choices.push_str(&project_choice(
+            project.id.to_string(),
+            &format!("{} ({})", project.name, project.key),
+            user.default_project_id == Some(project.id),
+        ));
+    }
     let expiry_choice = |value: &str, label: &str| {
         let selected = if outcome.token_form.expires_in_days == value {
             " selected"
@@ -366,7 +394,7 @@ async fn render(
     };
     let main = format!(
         r#"<section class="administration account"><h1>Your account</h1>{notice}
-<form class="panel stacked" method="post" action="{profile_action}"><h2>Profile</h2><p class="hint">Signed in as <strong>{username}</strong>. Your name is what others see on cards and in the history.</p><label for="id_first_name">First name</label><input id="id_first_name" name="first_name" autocomplete="given-name" maxlength="150" value="{first}"{first_described}>{first_problem}<label for="id_last_name">Last name</label><input id="id_last_name" name="last_name" autocomplete="family-name" maxlength="150" value="{last}"{last_described}>{last_problem}<label for="id_email">Email</label><input id="id_email" name="email" type="email" autocomplete="email" value="{email}"{email_described}>{email_problem}<div class="actions"><button type="submit" class="primary">Save profile</button></div></form>
+<form class="panel stacked" method="post" action="{profile_action}"><h2>Profile</h2><p class="hint">Signed in as <strong>{username}</strong>. Your name is what others see on cards and in the history.</p><label for="id_first_name">First name</label><input id="id_first_name" name="first_name" autocomplete="given-name" maxlength="150" value="{first}"{first_described}>{first_problem}<label for="id_last_name">Last name</label><input id="id_last_name" name="last_name" autocomplete="family-name" maxlength="150" value="{last}"{last_described}>{last_problem}<label for="id_email">Email</label><input id="id_email" name="email" type="email" autocomplete="email" value="{email}"{email_described}>{email_problem}<label for="id_default_project">Default project</label><select id="id_default_project" name="default_project" aria-describedby="id_default_project_hint">{project_choices}</select><span class="hint" id="id_default_project_hint">The board opens on it, and scripts that name no project write to it.</span>{default_project_problem}<div class="actions"><button type="submit" class="primary">Save profile</button></div></form>
 <form class="panel stacked" method="post" action="{password_action}"><h2>Password</h2><input type="text" name="username" autocomplete="username" value="{username}" hidden><label for="id_old_password">Current password</label><input id="id_old_password" name="old_password" type="password" autocomplete="current-password" required{old_described}>{old_problem}<label for="id_new_password1">New password</label><input id="id_new_password1" name="new_password1" type="password" autocomplete="new-password" required minlength="{min}"><span class="hint">At least {min} characters, not your username, not a common password. Every other browser signed in as you is signed out.</span><label for="id_new_password2">New password (again)</label><input id="id_new_password2" name="new_password2" type="password" autocomplete="new-password" required{new2_described}>{new2_problem}<div class="actions"><button type="submit" class="primary">Change password</button></div></form>
 <form class="panel" method="post" action="{sessions_action}"><h2>Browsers signed in</h2><ul class="sessions">{browsers}</ul><p><button type="submit">Sign out other browsers</button></p></form>
 <div class="panel"><h2>API tokens</h2><p class="hint">For scripts: send <code>Authorization: Token &lt;key&gt;</code>. A token acts as you.</p>{tokens}<form class="invite" method="post" action="{tokens_action}"><div class="fields"><div><label for="id_token_name">Name</label><input id="id_token_name" name="token_name" maxlength="{max_name}" required value="{token_name}"{token_described}>{token_problem}</div><div><label for="id_expires_in_days">Expires</label><select id="id_expires_in_days" name="expires_in_days"{days_described}>{no_expiry}{month}{quarter}{year}</select>{days_problem}</div><button type="submit" class="primary">Make token</button></div></form></div></section>"#,
@@ -384,6 +412,7 @@ async fn render(
         last_problem = problem("last_name"),
         email_described = described("email"),
         email_problem = problem("email"),
+        default_project_problem = problem("default_project"),
         old_described = described("old_password"),
         old_problem = problem("old_password"),
         new2_described = described("new_password2"),

@@ -1075,6 +1075,25 @@ impl TestApp {
         let auth = self.token_for(user.id).await;
         (user, auth)
     }
+
+    /// A person with `role` (`owner`, `member` or `viewer`) in the fixtures' project, signed in
+    /// with a token.
+    pub async fn person_with_role(&self, username: &str, role: &str) -> (user::Model, Auth) {
+        let user = self.create_outsider(username, "secret-password").await;
+        self.join(user.id, role).await;
+        let auth = self.token_for(user.id).await;
+        (user, auth)
+    }
+
+    /// The usernames `GET /api/users` shows `auth`.
+    pub async fn names_of_users(&self, auth: &Auth) -> Vec<String> {
+        self.get_json(auth, "/api/users").await["results"]
+            .as_array()
+            .expect("a page")
+            .iter()
+            .map(|user| user["username"].as_str().expect("username").to_owned())
+            .collect()
+    }
 }
 
 /// The real `server` binary (`serve`) as a child process on a free loopback port. Killed (by

@@ -25,6 +25,7 @@ mod live_postgres;
 mod log_secrets;
 mod pages;
 mod password_rehash;
+mod projects;
 mod relocation;
 mod setup;
 mod source_rules;

@@ -92,6 +92,31 @@ async fn from_this_machine_the_form_creates_a_signed_in_administrator_once() {
         .await;
     assert_eq!(home.status, StatusCode::OK);
     assert_eq!(app.get("/login").await.status, StatusCode::OK);
+    // With the first project, theirs to own, where the board's first sprint goes.
+    let projects = app
+        .call(Method::GET, "/api/projects")
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .json();
+    let first = projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|project| project["name"] == "My Project")
+        .unwrap_or_else(|| panic!("no first project: {projects}"));
+    assert_eq!(first["role"], "owner");
+    let members = app
+        .call(
+            Method::GET,
+            &format!("/api/projects/{}/members", first["id"]),
+        )
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .json();
+    assert_eq!(members[0]["user"], "admin");
+    assert_eq!(members[0]["role"], "owner");
 
     // Done: the page and the form are gone, and nobody can make a second administrator.
     let again = app

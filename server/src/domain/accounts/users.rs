@@ -293,7 +293,12 @@ pub struct Profile {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub email: Option<String>,
+    /// Where writes that name no project go: `Some(None)` clears the choice (the first project
+    /// joined is used).
+    pub default_project: Option<Option<i32>>,
 }
+
+pub const NOT_YOUR_PROJECT: &str = "Choose one of your projects that is not archived.";
 
 /// The longest first or last name (Django's).
 pub const MAX_NAME_LEN: usize = 150;
@@ -325,6 +330,13 @@ pub async fn update_profile(
     {
         problems.push(("email", "Enter a valid email address.".to_owned()));
     }
+    if let Some(Some(project)) = profile.default_project {
+        let standing =
+            crate::domain::permissions::standing(&store.db, &Actor::person(user), project).await?;
+        if standing.is_none_or(|standing| standing.archived) {
+            problems.push(("default_project", NOT_YOUR_PROJECT.to_owned()));
+        }
+    }
     if !problems.is_empty() {
         return Err(ProfileError::Invalid(problems));
     }
@@ -353,6 +365,15 @@ pub async fn update_profile(
             // Anyone signed in reads the log: an email address stays between its owner and
             // the administrators.
             changes.insert("email".into(), [PRIVATE.into(), PRIVATE.into()]);
+        }
+        if let Some(project) = profile.default_project
+            && project != current.default_project_id
+        {
+            changes.insert(
+                "default_project".into(),
+                [current.default_project_id.into(), project.into()],
+            );
+            changed.default_project_id = Set(project);
         }
         if changes.is_empty() {
             return Ok::<_, sea_orm::DbErr>(current);

@@ -174,7 +174,7 @@ async fn checked(
             String::new()
         }),
         (None, Some(stored)) => stored.key.clone(),
-        (None, None) => suggested_key(&name),
+        (None, None) => free_key(db, &suggested_key(&name)).await?,
     };
     if !errors.has("key") {
         let mut same = project::Entity::find().filter(project::Column::Key.eq(key.as_str()));
@@ -192,6 +192,35 @@ async fn checked(
     };
     errors.into_result()?;
     Ok((name, key, description))
+}
+
+/// `key`, or when it is taken the first of `key2`, `key3`… that is free (within ten
+/// characters): a project started without a key never fails on the one made for it.
+async fn free_key(
+    db: &impl ConnectionTrait,
+    key: &str,
+) -> std::result::Result<String, sea_orm::DbErr> {
+    let taken = |candidate: String| async move {
+        project::Entity::find()
+            .filter(project::Column::Key.eq(candidate.as_str()))
+            .count(db)
+            .await
+            .map(|count| (count > 0, candidate))
+    };
+    for n in 1..1000 {
+        let candidate = if n == 1 {
+            key.to_owned()
+        } else {
+            let suffix = n.to_string();
+            let stem: String = key.chars().take(10 - suffix.len()).collect();
+            format!("{stem}{suffix}")
+        };
+        let (is_taken, candidate) = taken(candidate).await?;
+        if !is_taken {
+            return Ok(candidate);
+        }
+    }
+    Ok(key.to_owned())
 }
 
 fn key_conflict(error: sea_orm::DbErr) -> WriteError<project::Model> {

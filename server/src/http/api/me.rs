@@ -46,6 +46,7 @@ pub fn profile_of(user: &user::Model) -> Profile {
         last_name: user.last_name.clone(),
         full_name: user.full_name(),
         email: user.email.clone(),
+        default_project: user.default_project_id,
         is_superuser: user.is_superuser,
         date_joined: timestamp(user.date_joined),
     }
@@ -77,7 +78,7 @@ async fn profile(
     Ok(Json(profile_of(&user)))
 }
 
-/// `PATCH /api/me`: `first_name`, `last_name`, `email` (each optional).
+/// `PATCH /api/me`: `first_name`, `last_name`, `email`, `default_project` (each optional).
 #[utoipa::path(patch, path = "/api/me", tag = "auth",
     request_body(content = crate::http::api::openapi::ProfileInput, content_type = "application/json"),
     responses((status = 200, body = Profile), (status = 400), (status = 401)))]
@@ -93,6 +94,13 @@ async fn update_profile(
         email: input
             .text("email", Some(254), &mut errors)
             .map(|email| email.trim().to_owned()),
+        default_project: match input.get("default_project") {
+            super::input::Field::Absent => None,
+            super::input::Field::Null => Some(None),
+            super::input::Field::Value(_) => input
+                .integer("default_project", &mut errors)
+                .map(|id| id.and_then(|id| i32::try_from(id).ok())),
+        },
     };
     errors.into_result()?;
     let saved = save_profile(&state, &caller.user, changes).await?;

@@ -128,6 +128,8 @@ pub struct ProfileInput {
     first_name: Option<String>,
     last_name: Option<String>,
     email: Option<String>,
+    /// One of your projects, where writes that name none go; null: the first you joined.
+    default_project: Option<i32>,
 }
 
 /// A named personal token.
