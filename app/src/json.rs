@@ -154,14 +154,15 @@ pub trait Read: Sized {
 }
 
 /// Implements [`Read`] for a struct by reading each named field from the object field of the
-/// same name (or the one given: `self_ = "self"`).
+/// same name (or the one given: `self_ = "self"`). A field may carry a `#[cfg(…)]`, as its
+/// struct's does.
 #[macro_export]
 macro_rules! read_fields {
-    ($type:ident { $($field:ident $(= $key:literal)?),* $(,)? }) => {
+    ($type:ident { $($(#[$attr:meta])* $field:ident $(= $key:literal)?),* $(,)? }) => {
         impl $crate::json::Read for $type {
             fn read(json: &$crate::json::Json) -> Option<Self> {
                 Some($type {
-                    $($field: json.field($crate::read_fields!(@key $field $($key)?))?,)*
+                    $($(#[$attr])* $field: json.field($crate::read_fields!(@key $field $($key)?))?,)*
                 })
             }
         }

@@ -148,7 +148,9 @@ pub struct Task {
     pub comment_count: u32,
     pub links: TaskLinks,
     pub version: i32,
-    /// The project it belongs to (fixed at creation; its sprint's, when it is in one).
+    /// The project it belongs to (fixed at creation; its sprint's, when it is in one). The
+    /// browser works from its sprint's, and leaves this out of the bundle.
+    #[cfg(not(feature = "browser"))]
     pub project: i32,
 }
 
@@ -181,7 +183,9 @@ pub struct Label {
     pub colour: String,
     pub links: SelfLink,
     pub version: i32,
-    /// The project it belongs to; a task carries only its own project's labels.
+    /// The project it belongs to; a task carries only its own project's labels. (Not read
+    /// by the browser, as a task's.)
+    #[cfg(not(feature = "browser"))]
     pub project: i32,
 }
 
@@ -276,6 +280,18 @@ pub struct SessionInfo {
     pub user: User,
     /// Send as `X-CSRFToken` on writes when the `Origin` header cannot be relied on.
     pub csrf_token: String,
+    /// The project the board opens on (the person's default project, an id as a sprint's
+    /// `project` is); `null` when they are in none.
+    #[serde(default)]
+    pub project: Option<i32>,
+    /// Its name, or "Projects" when there is none: what the header's link to "Your projects"
+    /// says.
+    #[serde(default)]
+    pub project_name: String,
+    /// Nothing on its board may be changed by this person: they are a viewer there, or the
+    /// project is archived.
+    #[serde(default)]
+    pub read_only: bool,
 }
 
 /// One of a person's browser sessions, as `GET /api/me/sessions` lists them.
@@ -550,6 +566,7 @@ read_fields!(Task {
     comment_count,
     links,
     version,
+    #[cfg(not(feature = "browser"))]
     project,
 });
 read_fields!(TaskLinks { self_ = "self", sprint, assigned, comments });
@@ -559,6 +576,7 @@ read_fields!(Label {
     colour,
     links,
     version,
+    #[cfg(not(feature = "browser"))]
     project
 });
 read_fields!(SelfLink { self_ = "self" });
@@ -583,7 +601,13 @@ read_fields!(User {
     links
 });
 read_fields!(UserLinks { self_ = "self", tasks });
-read_fields!(SessionInfo { user, csrf_token });
+read_fields!(SessionInfo {
+    user,
+    csrf_token,
+    project,
+    project_name,
+    read_only
+});
 read_fields!(HistoryEntry {
     id,
     at,

@@ -131,6 +131,8 @@ struct NewTask {
     sprint: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     status: Option<TaskStatus>,
+    /// The board's project (its backlog's, when there is no sprint).
+    project: i32,
 }
 
 /// "Add Task": a task created in `column` (in the backlog, as the book), at its end.
@@ -149,6 +151,7 @@ fn AddTask(column: Column) -> impl IntoView {
             description: description.get_untracked(),
             sprint: column.sprint,
             status: column.sprint.map(|_| column.status),
+            project: store.project,
         };
         form.send(
             async move { api.post::<_, Task>("/api/tasks", &input).await },

@@ -22,6 +22,7 @@ struct LabelsPatch {
 struct NewLabel {
     name: String,
     colour: String,
+    project: i32,
 }
 
 /// The task's labels; `on_saved` receives the task after each change (the dialog edits from
@@ -65,6 +66,7 @@ pub fn TaskLabels(task: i32, #[prop(into)] on_saved: Callback<Task>) -> impl Int
         let body = NewLabel {
             name: name.get_untracked(),
             colour: colour.get_untracked(),
+            project: store.project,
         };
         form.send(
             async move { api.post::<_, Label>("/api/labels", &body).await },

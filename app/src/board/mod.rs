@@ -44,22 +44,32 @@ pub struct BoardData {
     pub labels: Vec<Label>,
 }
 
-async fn load_tasks(api: Api, sprint: i32) -> Result<Vec<Task>, ApiError> {
+/// The sprint's tasks and its project's backlog.
+async fn load_tasks(api: Api, sprint: &Sprint) -> Result<Vec<Task>, ApiError> {
     let mut tasks = api
-        .get_all::<Task>(&format!("/api/tasks?sprint={sprint}&page_size=100"))
+        .get_all::<Task>(&format!("/api/tasks?sprint={}&page_size=100", sprint.id))
         .await?;
     tasks.extend(
-        api.get_all::<Task>("/api/tasks?backlog=True&page_size=100")
-            .await?,
+        api.get_all::<Task>(&format!(
+            "/api/tasks?backlog=True&page_size=100&project={}",
+            sprint.project
+        ))
+        .await?,
     );
     Ok(tasks)
 }
 
 async fn load_board(api: Api, sprint: i32) -> Result<BoardData, ApiError> {
     let sprint = api.get::<Sprint>(&format!("/api/sprints/{sprint}")).await?;
-    let tasks = load_tasks(api, sprint.id).await?;
-    let users = api.get_all::<User>("/api/users?page_size=100").await?;
-    let labels = api.get_all::<Label>("/api/labels?page_size=100").await?;
+    let tasks = load_tasks(api, &sprint).await?;
+    // The people and labels of the sprint's project.
+    let of_project = format!("?page_size=100&project={}", sprint.project);
+    let users = api
+        .get_all::<User>(&format!("/api/users{of_project}"))
+        .await?;
+    let labels = api
+        .get_all::<Label>(&format!("/api/labels{of_project}"))
+        .await?;
     Ok(BoardData {
         sprint,
         tasks,
@@ -133,6 +143,10 @@ fn Board(data: BoardData) -> impl IntoView {
     let store = BoardStore::new(data.sprint, data.tasks, data.users, data.labels);
     provide_context(store);
     let me = use_auth().session.get_untracked().flatten();
+    // A viewer's board shows everything and changes nothing (the server refuses anyway).
+    let read_only = me
+        .as_ref()
+        .is_some_and(|info| info.read_only && info.project == Some(store.project));
     store
         .me
         .set_value(me.map(|info| info.user.username).unwrap_or_default());
@@ -173,9 +187,14 @@ fn Board(data: BoardData) -> impl IntoView {
             let id = store.sprint_id();
             store.refetching();
             leptos::task::spawn_local(async move {
-                let sprint = api.get::<Sprint>(&format!("/api/sprints/{id}")).await;
-                let tasks = load_tasks(api, id).await;
-                store.refetched(sprint.ok().zip(tasks.ok()));
+                let fetched = match api.get::<Sprint>(&format!("/api/sprints/{id}")).await {
+                    Ok(sprint) => load_tasks(api, &sprint)
+                        .await
+                        .ok()
+                        .map(|tasks| (sprint, tasks)),
+                    Err(_) => None,
+                };
+                store.refetched(fetched);
             });
         }
         generation
@@ -193,7 +212,8 @@ fn Board(data: BoardData) -> impl IntoView {
     let [backlog, todo, active, testing, done] = store.columns();
     view! {
         <article
-            class="board"
+            // A static class: a `class:` toggle costs the bundle its own machinery.
+            class=if read_only { "board read-only" } else { "board" }
             aria-labelledby="sprint-title"
             data-link=move || store.link.get().as_str()
             on:keydown=on_keydown

@@ -88,8 +88,9 @@ pub fn open(store: BoardStore, api: Api, id: i32) {
 
     let board = store.sprint_id();
     let path = format!(
-        "/api/sprints?end_min={}&ordering=end&page_size=100",
-        dates::today()
+        "/api/sprints?end_min={}&ordering=end&page_size=100&project={}",
+        dates::today(),
+        store.project
     );
     leptos::task::spawn_local(async move {
         let html = match api.get_all::<Sprint>(&path).await {

@@ -132,7 +132,9 @@ impl PackedTask {
         }
     }
 
-    /// Every task of a board belongs to its sprint's `project`.
+    /// Every task of a board belongs to its sprint's `project` (which the browser's tasks do
+    /// not carry).
+    #[cfg_attr(feature = "browser", allow(unused_variables))]
     fn unpack(self, base: &str, project: i32) -> Task {
         let (status_display, links) = self.exact.unwrap_or_else(|| {
             let links = rebuilt_links(base, self.id, self.sprint, self.assigned.as_deref());
@@ -154,6 +156,7 @@ impl PackedTask {
             comment_count: self.comment_count,
             links,
             version: self.version,
+            #[cfg(not(feature = "browser"))]
             project,
         }
     }

@@ -136,9 +136,12 @@ impl Due {
 #[derive(Clone, Copy)]
 pub struct BoardStore {
     pub sprint: RwSignal<Sprint>,
+    /// The sprint's project (which a sprint never leaves): its backlog, people and labels
+    /// are the board's.
+    pub project: i32,
     pub tasks: RwSignal<HashMap<i32, Task>>,
     pub users: StoredValue<Vec<User>>,
-    /// Every label, by name (labels are shared by all boards).
+    /// The project's labels, by name (shared by all its boards).
     pub labels: RwSignal<Vec<Label>>,
     /// The task the stream last reported a comment on (its open thread refetches).
     pub threads: RwSignal<Option<i32>>,
@@ -177,6 +180,7 @@ pub struct BoardStore {
 impl BoardStore {
     pub fn new(sprint: Sprint, tasks: Vec<Task>, users: Vec<User>, labels: Vec<Label>) -> Self {
         BoardStore {
+            project: sprint.project,
             sprint: RwSignal::new(sprint),
             tasks: RwSignal::new(tasks.into_iter().map(|task| (task.id, task)).collect()),
             users: StoredValue::new(users),

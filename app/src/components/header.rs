@@ -1,6 +1,6 @@
 //! The site header: the title, the "Theme" control, who is signed in (a link to "Your
-//! account", where site administrators also find "Accounts"), "Your Sprints", "My tasks" and
-//! "Logout". The navigation folds behind a menu button on phones.
+//! account", where site administrators also find "Accounts"), the current project (a link to
+//! "Your projects", where another is opened), "Your Sprints", "My tasks" and "Logout". The navigation folds behind a menu button on phones.
 
 use leptos::prelude::*;
 
@@ -54,6 +54,10 @@ pub fn Header() -> impl IntoView {
                             <nav id="site-nav" class="site-nav" class:open=move || menu_open.get() aria-label="Main">
                                 <a class="who" href=crate::paths::href("/account") title="Your account">
                                     "Signed in as "<strong>{name}</strong>
+                                </a>
+                                // The current project, and the way to another.
+                                <a class="project" href=crate::paths::href("/projects")>
+                                    {info.project_name}
                                 </a>
                                 <a
                                     href=crate::paths::href("/")

@@ -91,15 +91,20 @@ enum Era {
 }
 
 impl Era {
+    /// The era's sprints of the current project (see the API's `project=current`).
     fn query(self) -> String {
         match self {
             Era::Current => {
                 let since = dates::today() - Duration::days(7);
-                format!("/api/sprints?end_min={since}&ordering=end&page_size=100&progress=true")
+                format!(
+                    "/api/sprints?end_min={since}&ordering=end&page_size=100&progress=true&project=current"
+                )
             }
             Era::Past => {
                 let before = dates::today() - Duration::days(8);
-                format!("/api/sprints?end_max={before}&ordering=-end&page_size=100&progress=true")
+                format!(
+                    "/api/sprints?end_max={before}&ordering=-end&page_size=100&progress=true&project=current"
+                )
             }
         }
     }

@@ -433,6 +433,10 @@ async fn render(
         r#"<a href="{home}">Board</a>"#,
         home = escape(&format!("{base}/"))
     );
+    nav.push_str(&format!(
+        r#"<a href="{}">Projects</a>"#,
+        escape(&format!("{base}/projects"))
+    ));
     if user.is_superuser {
         nav.push_str(&format!(
             r#"<a href="{}">Accounts</a>"#,

@@ -13,6 +13,7 @@ pub mod headers;
 pub mod health;
 pub mod origin;
 pub mod password_links;
+pub mod projects;
 pub mod router;
 pub mod setup;
 pub mod socket;

@@ -81,6 +81,15 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             get(administration::page).post(administration::invite),
         )
         .route("/admin/accounts/{id}", post(administration::act))
+        .route(
+            "/projects",
+            get(crate::http::projects::list_page).post(crate::http::projects::start),
+        )
+        .route(
+            "/projects/{id}",
+            get(crate::http::projects::settings_page).post(crate::http::projects::act),
+        )
+        .route("/projects/{id}/open", post(crate::http::projects::open))
         .route("/account", get(account::page))
         .route("/account/profile", post(account::profile))
         .route("/account/password", post(account::password))

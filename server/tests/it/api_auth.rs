@@ -487,6 +487,8 @@ async fn logging_in_sets_an_httponly_samesite_cookie_and_answers_user_and_csrf_t
                 },
             },
             "csrf_token": csrf,
+            // The project the board opens on, for the header and the board's read-only mode.
+            "project": app.project, "project_name": "Test Project", "read_only": false,
         })
     );
     // The session is stored by digest too.

@@ -15,7 +15,7 @@ use crate::domain::{
     db::entities::{project, project_member, user},
     errors::{BLANK, FieldErrors, REQUIRED},
     log::{self, Actor, NewEntry},
-    permissions::{Need, Role},
+    permissions::{self, Need, Role},
     render::timestamp,
     store::Store,
 };
@@ -341,6 +341,23 @@ pub async fn find(
         .await?
         .ok_or(WriteError::NotFound)?;
     Ok((model, standing.role))
+}
+
+/// The project `actor`'s board opens on (their default project), with their role in it.
+pub async fn current(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+) -> std::result::Result<Option<(project::Model, Role)>, sea_orm::DbErr> {
+    let Some(id) = permissions::default_project(db, actor, actor.default_project).await? else {
+        return Ok(None);
+    };
+    let Some(standing) = permissions::standing(db, actor, id).await? else {
+        return Ok(None);
+    };
+    Ok(project::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(|project| (project, standing.role)))
 }
 
 /// The projects `actor` belongs to, by name (archived ones only when asked for), each with

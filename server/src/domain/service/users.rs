@@ -42,8 +42,24 @@ fn visible_to(query: Select<user::Entity>, reader: Option<i32>) -> Select<user::
     )
 }
 
-pub fn filtered(actor: &Actor, search: &[String]) -> Select<user::Entity> {
+/// The people `actor` may see matching `search`; of `project` alone when named (a project the
+/// caller may read: see [`permissions::scope`]).
+pub fn filtered(actor: &Actor, search: &[String], project: Option<i32>) -> Select<user::Entity> {
     let mut query = visible_to(user::Entity::find(), reader(actor));
+    if let Some(project) = project {
+        query = query.filter(
+            user::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(project_member::Column::UserId)
+                    .from(project_member::Entity)
+                    .and_where(
+                        sea_orm::sea_query::Expr::col(project_member::Column::ProjectId)
+                            .eq(project),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
     for term in search {
         query = query.filter(icontains((user::Entity, user::Column::SearchKey), term));
     }
@@ -55,18 +71,20 @@ pub async fn count(
     db: &impl ConnectionTrait,
     actor: &Actor,
     search: &[String],
+    project: Option<i32>,
 ) -> Result<u64, sea_orm::DbErr> {
-    filtered(actor, search).count(db).await
+    filtered(actor, search, project).count(db).await
 }
 
 pub async fn page(
     db: &impl ConnectionTrait,
     actor: &Actor,
     search: &[String],
+    project: Option<i32>,
     offset: u64,
     limit: u64,
 ) -> Result<Vec<user::Model>, sea_orm::DbErr> {
-    filtered(actor, search)
+    filtered(actor, search, project)
         .offset(offset)
         .limit(limit)
         .all(db)

@@ -14,7 +14,7 @@ use axum::{
 use serde_json::json;
 
 use super::{input::Input, route_both};
-use crate::domain::render::Renderer;
+use crate::domain::{log::Actor, render::Renderer};
 use crate::{
     domain::accounts::{password, sessions, tokens},
     domain::db::entities::user,
@@ -314,22 +314,37 @@ async fn revoke_token(
     }
 }
 
-fn session_info(
+/// What the header's link to the projects page says for someone in no project.
+const NO_PROJECT_NAME: &str = "Projects";
+
+async fn session_info(
     state: &AppState,
     origin: &RequestOrigin,
     user: user::Model,
     csrf_token: String,
-) -> SessionInfo {
+) -> Result<SessionInfo, AppError> {
     let renderer = Renderer::for_request(
         origin.site(),
         origin.ws_url(""),
         state.config.secret_key.as_bytes(),
         Some(user.id),
     );
-    SessionInfo {
+    let current =
+        crate::domain::service::projects::current(&state.db, &Actor::person(&user)).await?;
+    let read_only = current.as_ref().is_some_and(|(project, role)| {
+        project.archived || *role == crate::domain::permissions::Role::Viewer
+    });
+    let (project, project_name) = current.map_or_else(
+        || (None, NO_PROJECT_NAME.to_owned()),
+        |(project, _)| (Some(project.id), project.name),
+    );
+    Ok(SessionInfo {
         user: renderer.user(user),
         csrf_token,
-    }
+        project,
+        project_name,
+        read_only,
+    })
 }
 
 /// `GET /api/session`: the signed-in person, or 401.
@@ -345,7 +360,7 @@ async fn current_session(
             crate::http::extract::NOT_AUTHENTICATED,
         ));
     };
-    Ok(Json(session_info(&state, &origin, caller.user, csrf_token)).into_response())
+    Ok(Json(session_info(&state, &origin, caller.user, csrf_token).await?).into_response())
 }
 
 /// `POST /api/session`: signs in and sets the cookie. Any session the browser already had is
@@ -371,7 +386,7 @@ async fn login(
     )
     .await?;
     let mut response =
-        Json(session_info(&state, &origin, user, session.csrf_token)).into_response();
+        Json(session_info(&state, &origin, user, session.csrf_token).await?).into_response();
     response.headers_mut().insert(header::SET_COOKIE, cookie);
     Ok(response)
 }

@@ -183,25 +183,29 @@ const NOT_A_CHOICE: &str =
     "Select a valid choice. That choice is not one of the available choices.";
 
 /// The projects a list covers: `?project=<id>`, one the caller may read (any other is "not a
-/// valid choice", whether it exists or not), else all of the caller's that are not archived.
+/// valid choice", whether it exists or not); `?project=current`, the caller's current (default)
+/// project, as the board shows it; else all of the caller's projects that are not archived.
 pub async fn list_scope(
     state: &AppState,
     caller: &CurrentUser,
     query: &query::Query,
     errors: &mut crate::http::error::FieldErrors,
 ) -> Result<Scope, AppError> {
-    let named = query::typed(query, "project", NOT_A_CHOICE, errors, |t| {
-        t.parse::<i32>().ok()
-    });
-    Ok(
-        match permissions::scope(&state.db, &actor(caller), named).await? {
-            Ok(scope) => scope,
-            Err(_) => {
-                errors.add("project", NOT_A_CHOICE);
-                Scope::One(0)
-            }
-        },
-    )
+    let who = actor(caller);
+    let named = if query.get("project") == Some("current") {
+        permissions::default_project(&state.db, &who, who.default_project).await?
+    } else {
+        query::typed(query, "project", NOT_A_CHOICE, errors, |t| {
+            t.parse::<i32>().ok()
+        })
+    };
+    Ok(match permissions::scope(&state.db, &who, named).await? {
+        Ok(scope) => scope,
+        Err(_) => {
+            errors.add("project", NOT_A_CHOICE);
+            Scope::One(0)
+        }
+    })
 }
 
 /// The `project` a write names: `None` when absent or null.

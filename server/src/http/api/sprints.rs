@@ -61,7 +61,7 @@ fn parse_fields(input: &Input) -> Result<SprintFields, AppError> {
         ("page" = Option<String>, Query, description = "Page number, or `last`"),
         ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
         ("progress" = Option<bool>, Query, description = "`true`: each sprint also carries `progress`, its task count and how many are done"),
-        ("project" = Option<i32>, Query, description = "Sprints of this project (one of yours); without it, those of all your projects that are not archived"),
+        ("project" = Option<i32>, Query, description = "Sprints of this project (one of yours; `current`: your default project); without it, those of all your projects that are not archived"),
     ),
     responses((status = 200, body = Page<Sprint>), (status = 400, description = "A filter value that does not parse, by parameter"), (status = 401)))]
 async fn list(

@@ -174,7 +174,7 @@ fn parse_fields(input: &Input) -> Result<TaskFields, AppError> {
         ("status" = Option<i16>, Query, description = "1 Not Started, 2 In Progress, 3 Testing, 4 Done"),
         ("assigned" = Option<String>, Query, description = "Tasks assigned to this username"),
         ("label" = Option<i32>, Query, description = "Tasks carrying this label (its id)"),
-        ("project" = Option<i32>, Query, description = "Tasks of this project (one of yours); without it, those of all your projects that are not archived"),
+        ("project" = Option<i32>, Query, description = "Tasks of this project (one of yours; `current`: your default project); without it, those of all your projects that are not archived"),
         ("backlog" = Option<String>, Query, description = "True/False (also true/false/1/0): tasks without a sprint, or with one"),
         ("search" = Option<String>, Query, description = "Terms that must all appear in the name or description"),
         ("ordering" = Option<String>, Query, description = "Comma list of name, order, started, due, completed; `-` for descending. Default: order, then id"),

@@ -47,6 +47,7 @@ async fn read_only(_caller: CurrentUser, method: axum::http::Method) -> AppError
 #[utoipa::path(get, path = "/api/users", tag = "users",
     params(
         ("search" = Option<String>, Query, description = "Terms that must all appear in the username"),
+        ("project" = Option<i32>, Query, description = "The members of this project (one of yours)"),
         ("page" = Option<String>, Query, description = "Page number, or `last`"),
         ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
     ),
@@ -60,12 +61,18 @@ async fn list(
 ) -> Result<Response, AppError> {
     let query = Query::parse(raw.as_deref());
     let search = query::search_terms(&query);
+    let mut errors = crate::http::error::FieldErrors::default();
+    let project = match super::list_scope(&state, &caller, &query, &mut errors).await? {
+        crate::domain::permissions::Scope::One(project) => Some(project),
+        crate::domain::permissions::Scope::Mine { .. } => None,
+    };
+    errors.into_result()?;
     let request = PageRequest::from_query(&query)?;
     let who = super::actor(&caller);
-    let count = service::count(&state.db, &who, &search).await?;
+    let count = service::count(&state.db, &who, &search, project).await?;
     let page = request.resolve(count)?;
     let offset = (page - 1) * request.size;
-    let models = service::page(&state.db, &who, &search, offset, request.size).await?;
+    let models = service::page(&state.db, &who, &search, project, offset, request.size).await?;
     let renderer = renderer(&state, &origin, &caller);
     let (next, previous) = request.links(page, count, &origin, "/api/users", &query);
     Ok(Json(Page {
