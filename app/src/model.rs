@@ -78,6 +78,8 @@ pub struct Sprint {
     /// `YYYY-MM-DD`; unique across sprints.
     #[serde(with = "crate::dates::iso")]
     pub end: chrono::NaiveDate,
+    /// Not read by the browser, which needs none of an object's links.
+    #[cfg(not(feature = "browser"))]
     pub links: SprintLinks,
     /// Bumped on every write; send it back (or as `If-Match`) to detect lost updates.
     pub version: i32,
@@ -146,6 +148,8 @@ pub struct Task {
     /// How many comments its thread holds (read-only).
     #[serde(default)]
     pub comment_count: u32,
+    /// Not read by the browser, which needs none of an object's links.
+    #[cfg(not(feature = "browser"))]
     pub links: TaskLinks,
     pub version: i32,
     /// The project it belongs to (fixed at creation; its sprint's, when it is in one). The
@@ -181,6 +185,8 @@ pub struct Label {
     pub name: String,
     /// One of [`LABEL_COLOURS`].
     pub colour: String,
+    /// Not read by the browser, which needs none of an object's links.
+    #[cfg(not(feature = "browser"))]
     pub links: SelfLink,
     pub version: i32,
     /// The project it belongs to; a task carries only its own project's labels. (Not read
@@ -216,6 +222,8 @@ pub struct Comment {
     pub created: String,
     /// When its text last changed (ISO 8601, UTC); `null` while it is as first written.
     pub edited: Option<String>,
+    /// Not read by the browser, which needs none of an object's links.
+    #[cfg(not(feature = "browser"))]
     pub links: CommentLinks,
     pub version: i32,
 }
@@ -237,6 +245,8 @@ pub struct User {
     pub username: String,
     pub full_name: String,
     pub is_active: bool,
+    /// Not read by the browser, which needs none of an object's links.
+    #[cfg(not(feature = "browser"))]
     pub links: UserLinks,
 }
 
@@ -543,6 +553,7 @@ read_fields!(Sprint {
     name,
     description,
     end,
+    #[cfg(not(feature = "browser"))]
     links,
     version,
     progress,
@@ -564,6 +575,7 @@ read_fields!(Task {
     completed,
     labels,
     comment_count,
+    #[cfg(not(feature = "browser"))]
     links,
     version,
     #[cfg(not(feature = "browser"))]
@@ -574,6 +586,7 @@ read_fields!(Label {
     id,
     name,
     colour,
+    #[cfg(not(feature = "browser"))]
     links,
     version,
     #[cfg(not(feature = "browser"))]
@@ -589,6 +602,7 @@ read_fields!(Comment {
     mentions,
     created,
     edited,
+    #[cfg(not(feature = "browser"))]
     links,
     version
 });
@@ -598,6 +612,7 @@ read_fields!(User {
     username,
     full_name,
     is_active,
+    #[cfg(not(feature = "browser"))]
     links
 });
 read_fields!(UserLinks { self_ = "self", tasks });

@@ -10,7 +10,7 @@ use serde::{Serialize, Serializer};
 use super::BoardData;
 use crate::{
     json::{Json, Read},
-    model::{Label, Sprint, Task, TaskLinks, TaskStatus, User},
+    model::{Label, Sprint, Task, TaskStatus, User},
 };
 
 /// A task as the page carries it.
@@ -60,7 +60,25 @@ struct PackedTask {
     /// The label and links as the server made them, only when they differ from the rebuilt
     /// ones (a username that needed escaping in its link, say).
     #[serde(rename = "x", default, skip_serializing_if = "Option::is_none")]
-    exact: Option<(String, TaskLinks)>,
+    exact: Option<(String, Links)>,
+}
+
+/// The links a page carries for a task: the browser needs none, and reads past them.
+#[cfg(not(feature = "browser"))]
+type Links = crate::model::TaskLinks;
+#[cfg(feature = "browser")]
+type Links = Skipped;
+
+/// A value read and dropped.
+#[cfg(feature = "browser")]
+#[derive(Serialize)]
+struct Skipped;
+
+#[cfg(feature = "browser")]
+impl Read for Skipped {
+    fn read(_: &Json) -> Option<Self> {
+        Some(Skipped)
+    }
 }
 
 fn is_zero(count: &u32) -> bool {
@@ -91,6 +109,7 @@ impl Read for PackedTask {
 
 /// What every link of this board's tasks starts with (`http://host`, with any base path):
 /// the sprint's own link without its `/api/sprints/{id}`.
+#[cfg(not(feature = "browser"))]
 fn link_base(sprint: &Sprint) -> Option<&str> {
     sprint
         .links
@@ -99,8 +118,9 @@ fn link_base(sprint: &Sprint) -> Option<&str> {
 }
 
 /// The links the API gives a task whose links start with `base`.
-fn rebuilt_links(base: &str, id: i32, sprint: Option<i32>, assigned: Option<&str>) -> TaskLinks {
-    TaskLinks {
+#[cfg(not(feature = "browser"))]
+fn rebuilt_links(base: &str, id: i32, sprint: Option<i32>, assigned: Option<&str>) -> Links {
+    Links {
         self_: format!("{base}/api/tasks/{id}"),
         sprint: sprint.map(|sprint| format!("{base}/api/sprints/{sprint}")),
         assigned: assigned.map(|username| format!("{base}/api/users/{username}")),
@@ -109,6 +129,7 @@ fn rebuilt_links(base: &str, id: i32, sprint: Option<i32>, assigned: Option<&str
 }
 
 impl PackedTask {
+    #[cfg(not(feature = "browser"))]
     fn pack(task: &Task, base: Option<&str>) -> Self {
         let rebuildable = base.is_some_and(|base| {
             task.status_display == task.status.label()
@@ -132,9 +153,9 @@ impl PackedTask {
         }
     }
 
-    /// Every task of a board belongs to its sprint's `project` (which the browser's tasks do
-    /// not carry).
-    #[cfg_attr(feature = "browser", allow(unused_variables))]
+    /// Every task of a board belongs to its sprint's `project`, and its links start with
+    /// `base` (the browser's tasks carry neither).
+    #[cfg(not(feature = "browser"))]
     fn unpack(self, base: &str, project: i32) -> Task {
         let (status_display, links) = self.exact.unwrap_or_else(|| {
             let links = rebuilt_links(base, self.id, self.sprint, self.assigned.as_deref());
@@ -156,13 +177,43 @@ impl PackedTask {
             comment_count: self.comment_count,
             links,
             version: self.version,
-            #[cfg(not(feature = "browser"))]
             project,
+        }
+    }
+
+    #[cfg(feature = "browser")]
+    fn unpack(self) -> Task {
+        let status_display = self
+            .exact
+            .map_or_else(|| self.status.label().to_owned(), |(label, _)| label);
+        Task {
+            id: self.id,
+            name: self.name,
+            description: self.description,
+            sprint: self.sprint,
+            status: self.status,
+            status_display,
+            order: self.order,
+            assigned: self.assigned,
+            started: self.started,
+            due: self.due,
+            completed: self.completed,
+            labels: self.labels,
+            comment_count: self.comment_count,
+            version: self.version,
         }
     }
 }
 
+/// Written by the server alone (the browser reads boards; resources only need it to be
+/// writable).
 impl Serialize for BoardData {
+    #[cfg(feature = "browser")]
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_unit()
+    }
+
+    #[cfg(not(feature = "browser"))]
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let base = link_base(&self.sprint);
         let tasks: Vec<PackedTask> = self
@@ -178,13 +229,18 @@ impl Read for BoardData {
     fn read(json: &Json) -> Option<Self> {
         let (sprint, tasks, users, labels) =
             <(Sprint, Vec<PackedTask>, Vec<User>, Vec<Label>)>::read(json)?;
-        // Packing left every task's links in when the sprint's gave no base.
-        let base = link_base(&sprint).unwrap_or_default().to_owned();
-        let project = sprint.project;
-        let tasks = tasks
-            .into_iter()
-            .map(|task| task.unpack(&base, project))
-            .collect();
+        #[cfg(not(feature = "browser"))]
+        let tasks = {
+            // Packing left every task's links in when the sprint's gave no base.
+            let base = link_base(&sprint).unwrap_or_default().to_owned();
+            let project = sprint.project;
+            tasks
+                .into_iter()
+                .map(|task| task.unpack(&base, project))
+                .collect()
+        };
+        #[cfg(feature = "browser")]
+        let tasks = tasks.into_iter().map(PackedTask::unpack).collect();
         Some(BoardData {
             sprint,
             tasks,
