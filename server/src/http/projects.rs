@@ -205,7 +205,7 @@ fn notice_of(text: Option<&str>, problems: &Problems) -> String {
         .map(|(_, message)| message.as_str());
     match (text, form_problem) {
         (_, Some(problem)) => format!(
-            r#"<div class="notice error" role="alert" tabindex="-1" autofocus><p>{}</p></div>"#,
+            r#"<div class="notice refusal" role="alert" tabindex="-1" autofocus><p>{}</p></div>"#,
             escape(problem)
         ),
         (Some(text), None) => format!(

@@ -735,7 +735,7 @@ async fn existing_data_moves_into_one_project_with_everyone_in_it() {
 
 #[tokio::test]
 async fn createsuperuser_on_an_empty_install_makes_the_first_project_theirs() {
-    use sea_orm::ConnectionTrait;
+    use sea_orm::{ConnectionTrait, EntityTrait};
     let app = TestApp::spawn(&Backend::Sqlite).await;
     app.db
         .execute_unprepared("DELETE FROM projects")
@@ -745,6 +745,13 @@ async fn createsuperuser_on_an_empty_install_makes_the_first_project_theirs() {
     crate::harness::create_superuser(&app.database_url, "second", "correct horse battery").await;
     let projects: Vec<String> = project_names(&app).await;
     assert_eq!(projects, ["My Project"], "one first project, not one each");
+    // The second joins it as an owner, so its board shows both.
+    let owners = server::domain::db::entities::project_member::Entity::find()
+        .all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(owners.len(), 2);
+    assert!(owners.iter().all(|member| member.role == "owner"));
     app.cleanup().await;
 }
 

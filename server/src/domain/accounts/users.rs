@@ -140,8 +140,9 @@ const FIRST_RUN_LOCK: i64 = 0x5343_5255_4d46_5253; // "SCRUMFRS"
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind<'a> {
-    /// A site administrator made while no project exists also gets the first project (so
-    /// `createsuperuser` on a new install leads to a usable board, as the first run does).
+    /// A site administrator also gets the first project when none exists (so `createsuperuser`
+    /// on a new install leads to a usable board, as the first run does), and otherwise joins
+    /// the oldest as an owner.
     Ordinary,
     /// Only while no account exists; with the first project's name.
     First(&'a str),
@@ -232,7 +233,16 @@ async fn create_with(
     let mut entries = vec![account_entry(&created, log::Action::Create, changes, body)];
     let first_project = match kind {
         Kind::First(name) => Some(name),
-        Kind::Ordinary if is_superuser && !projects::any(&txn).await? => Some(projects::FIRST_NAME),
+        Kind::Ordinary if is_superuser => {
+            // A site administrator from the command line founds the first project, or joins
+            // the oldest as an owner: either way the board they open shows them.
+            if projects::any(&txn).await? {
+                entries.extend(projects::join_oldest_as_owner(&txn, &created).await?);
+                None
+            } else {
+                Some(projects::FIRST_NAME)
+            }
+        }
         _ => None,
     };
     if let Some(name) = first_project {

@@ -288,6 +288,44 @@ pub async fn found(
     Ok((created, entries))
 }
 
+/// Makes `user` an owner of the oldest project that is not archived (a site administrator
+/// made on the command line, so that they are among the people its board shows): the entry to
+/// commit with it, or `None` when there is no such project or they are in it already.
+pub async fn join_oldest_as_owner(
+    txn: &DatabaseTransaction,
+    user: &user::Model,
+) -> std::result::Result<Option<NewEntry>, sea_orm::DbErr> {
+    let oldest = project::Entity::find()
+        .filter(project::Column::Archived.eq(false))
+        .order_by_asc(project::Column::Id)
+        .one(txn)
+        .await?;
+    let Some(oldest) = oldest else {
+        return Ok(None);
+    };
+    if project_member::Entity::find_by_id((oldest.id, user.id))
+        .one(txn)
+        .await?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let member = project_member::ActiveModel {
+        project_id: Set(oldest.id),
+        user_id: Set(user.id),
+        role: Set(Role::Owner.as_str().to_owned()),
+        joined: Set(Utc::now()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(Some(member_entry(
+        log::Action::Create,
+        &member,
+        &user.username,
+        None,
+    )))
+}
+
 /// Whether any project exists (the first run and `createsuperuser` start one when none does).
 pub async fn any(db: &impl ConnectionTrait) -> std::result::Result<bool, sea_orm::DbErr> {
     Ok(project::Entity::find().one(db).await?.is_some())
