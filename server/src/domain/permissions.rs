@@ -10,7 +10,7 @@
 
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, Query, SelectStatement},
+    sea_query::{Expr, IntoCondition, Query, SelectStatement},
 };
 use serde::{Deserialize, Serialize};
 
@@ -93,26 +93,50 @@ impl Standing {
 }
 
 /// `actor`'s standing in `project`; `None` when the project does not exist or they are not a
-/// member of it. One query.
+/// member of it. One query: every write and most reads ask it.
 pub async fn standing(
     db: &impl ConnectionTrait,
     actor: &Actor,
     project: i32,
 ) -> Result<Option<Standing>, DbErr> {
-    let archived: Option<bool> = project::Entity::find_by_id(project)
+    let member = match actor.id {
+        Some(user) if !actor.site_admin => user,
+        // Site administrators and the command line act as owners of any project there is.
+        _ => {
+            let archived: Option<bool> = project::Entity::find_by_id(project)
+                .select_only()
+                .column(project::Column::Archived)
+                .into_tuple()
+                .one(db)
+                .await?;
+            return Ok(archived.map(|archived| Standing {
+                role: Role::Owner,
+                archived,
+            }));
+        }
+    };
+    let found: Option<(bool, String)> = project::Entity::find_by_id(project)
         .select_only()
         .column(project::Column::Archived)
+        .column(project_member::Column::Role)
+        .join(
+            sea_orm::JoinType::InnerJoin,
+            project::Entity::belongs_to(project_member::Entity)
+                .from(project::Column::Id)
+                .to(project_member::Column::ProjectId)
+                .on_condition(move |_, member_table| {
+                    Expr::col((member_table, project_member::Column::UserId))
+                        .eq(member)
+                        .into_condition()
+                })
+                .into(),
+        )
         .into_tuple()
         .one(db)
         .await?;
-    let Some(archived) = archived else {
-        return Ok(None);
-    };
-    let role = match actor.id {
-        Some(user) if !actor.site_admin => role_of(db, user, project).await?,
-        _ => Some(Role::Owner),
-    };
-    Ok(role.map(|role| Standing { role, archived }))
+    Ok(found.and_then(|(archived, role)| {
+        Role::parse(&role).map(|role| Standing { role, archived })
+    }))
 }
 
 /// The role `user` holds in `project`, if any.
