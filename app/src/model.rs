@@ -106,6 +106,9 @@ pub struct SprintLinks {
     pub tasks: String,
     /// The sprint's live stream: a `ws(s)://` URL with a short-lived ticket, usable as-is.
     pub channel: String,
+    /// Its project.
+    #[serde(default)]
+    pub project: String,
 }
 
 impl Sprint {
@@ -168,6 +171,9 @@ pub struct TaskLinks {
     /// The task's comment thread.
     #[serde(default)]
     pub comments: String,
+    /// Its project.
+    #[serde(default)]
+    pub project: String,
 }
 
 /// The colours a label may take, by name: the style sheet gives each a background and a text
@@ -560,7 +566,12 @@ read_fields!(Sprint {
     project
 });
 read_fields!(SprintProgress { tasks, completed });
-read_fields!(SprintLinks { self_ = "self", tasks, channel });
+read_fields!(SprintLinks {
+    self_ = "self",
+    tasks,
+    channel,
+    project
+});
 read_fields!(Task {
     id,
     name,
@@ -581,7 +592,13 @@ read_fields!(Task {
     #[cfg(not(feature = "browser"))]
     project,
 });
-read_fields!(TaskLinks { self_ = "self", sprint, assigned, comments });
+read_fields!(TaskLinks {
+    self_ = "self",
+    sprint,
+    assigned,
+    comments,
+    project
+});
 read_fields!(Label {
     id,
     name,

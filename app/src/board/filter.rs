@@ -283,7 +283,7 @@ mod tests {
             r#"{"id":1,"name":"Fix login","description":"The Safari bug","sprint":3,"status":2,
             "status_display":"In Progress","order":0,"assigned":"alice","started":null,
             "due":"2026-12-05","completed":null,"labels":[4],"comment_count":0,
-            "links":{"self":"","sprint":null,"assigned":null,"comments":""},"version":1,"project":1}"#,
+            "links":{"self":"","sprint":null,"assigned":null,"comments":"","project":""},"version":1,"project":1}"#,
         )
         .unwrap();
         let matches = |query: &str, me: &str| Filter::of_path(query).matches(&task, me, today);

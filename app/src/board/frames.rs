@@ -100,7 +100,7 @@ mod tests {
     const TASK: &str = r#"{"id":7,"name":"Write \"docs\"","description":"","sprint":3,"status":2,
         "status_display":"In Progress","order":1,"assigned":"alice","started":"2026-11-20",
         "due":null,"completed":null,"labels":[2],"comment_count":1,"links":{"self":"/api/tasks/7",
-        "sprint":"/api/sprints/3","assigned":"/api/users/alice","comments":"/api/tasks/7/comments"},
+        "sprint":"/api/sprints/3","assigned":"/api/users/alice","comments":"/api/tasks/7/comments","project":"/api/projects/1"},
         "version":4,"project":1}"#;
 
     #[test]

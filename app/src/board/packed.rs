@@ -119,12 +119,19 @@ fn link_base(sprint: &Sprint) -> Option<&str> {
 
 /// The links the API gives a task whose links start with `base`.
 #[cfg(not(feature = "browser"))]
-fn rebuilt_links(base: &str, id: i32, sprint: Option<i32>, assigned: Option<&str>) -> Links {
+fn rebuilt_links(
+    base: &str,
+    task: (i32, i32),
+    sprint: Option<i32>,
+    assigned: Option<&str>,
+) -> Links {
+    let (id, project) = task;
     Links {
         self_: format!("{base}/api/tasks/{id}"),
         sprint: sprint.map(|sprint| format!("{base}/api/sprints/{sprint}")),
         assigned: assigned.map(|username| format!("{base}/api/users/{username}")),
         comments: format!("{base}/api/tasks/{id}/comments"),
+        project: format!("{base}/api/projects/{project}"),
     }
 }
 
@@ -133,7 +140,13 @@ impl PackedTask {
     fn pack(task: &Task, base: Option<&str>) -> Self {
         let rebuildable = base.is_some_and(|base| {
             task.status_display == task.status.label()
-                && task.links == rebuilt_links(base, task.id, task.sprint, task.assigned.as_deref())
+                && task.links
+                    == rebuilt_links(
+                        base,
+                        (task.id, task.project),
+                        task.sprint,
+                        task.assigned.as_deref(),
+                    )
         });
         PackedTask {
             id: task.id,
@@ -158,7 +171,12 @@ impl PackedTask {
     #[cfg(not(feature = "browser"))]
     fn unpack(self, base: &str, project: i32) -> Task {
         let (status_display, links) = self.exact.unwrap_or_else(|| {
-            let links = rebuilt_links(base, self.id, self.sprint, self.assigned.as_deref());
+            let links = rebuilt_links(
+                base,
+                (self.id, project),
+                self.sprint,
+                self.assigned.as_deref(),
+            );
             (self.status.label().to_owned(), links)
         });
         Task {
@@ -267,6 +285,7 @@ mod tests {
                 self_: format!("{links_base}/api/sprints/7"),
                 tasks: format!("{links_base}/api/tasks?sprint=7"),
                 channel: "ws://127.0.0.1:3000/scrum/socket?channel=abc".into(),
+                project: format!("{links_base}/api/projects/1"),
             },
             version: 3,
             progress: None,
@@ -296,7 +315,7 @@ mod tests {
                 .then(|| NaiveDate::from_ymd_opt(2026, 12, 2).unwrap()),
             labels: if id % 4 == 0 { vec![2] } else { Vec::new() },
             comment_count: (id % 3) as u32,
-            links: rebuilt_links(SITE, id, sprint, assigned),
+            links: rebuilt_links(SITE, (id, 1), sprint, assigned),
             version: id % 4 + 1,
             project: 1,
         }

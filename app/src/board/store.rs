@@ -516,6 +516,7 @@ mod tests {
                 sprint: None,
                 assigned: None,
                 comments: format!("/api/tasks/{id}/comments"),
+                project: "/api/projects/1".into(),
             },
             version: 1,
             project: 1,
@@ -642,7 +643,7 @@ mod tests {
     fn sprint() -> Sprint {
         serde_json::from_value(serde_json::json!({
             "id": 3, "name": "Sprint", "description": "", "end": "2026-12-31",
-            "links": {"self": "/api/sprints/3", "tasks": "/api/tasks/?sprint=3", "channel": "ws://x"},
+            "links": {"self": "/api/sprints/3", "tasks": "/api/tasks/?sprint=3", "channel": "ws://x", "project": ""},
             "version": 1, "project": 1
         }))
         .expect("a sprint")

@@ -184,7 +184,7 @@ mod tests {
     fn sprint(id: i32, name: &str, end: NaiveDate, tasks: u32, completed: u32) -> Sprint {
         let mut sprint: Sprint = serde_json::from_value(serde_json::json!({
             "id": id, "name": name, "description": "", "end": end.to_string(),
-            "links": {"self": "", "tasks": "", "channel": ""}, "version": 1, "project": 1
+            "links": {"self": "", "tasks": "", "channel": "", "project": ""}, "version": 1, "project": 1
         }))
         .expect("a sprint");
         sprint.progress = Some(crate::model::SprintProgress { tasks, completed });

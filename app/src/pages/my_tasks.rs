@@ -102,7 +102,7 @@ mod tests {
     fn sprint(id: i32, name: &str, end: &str) -> Sprint {
         serde_json::from_value(serde_json::json!({
             "id": id, "name": name, "description": "", "end": end,
-            "links": {"self": "", "tasks": "", "channel": ""}, "version": 1, "project": 1
+            "links": {"self": "", "tasks": "", "channel": "", "project": ""}, "version": 1, "project": 1
         }))
         .expect("a sprint")
     }
@@ -113,7 +113,7 @@ mod tests {
             "status_display": "", "order": id, "assigned": "alice", "started": null,
             "due": due, "completed": null, "version": 1, "labels": [], "comment_count": 0,
             "project": 1,
-            "links": {"self": "", "sprint": null, "assigned": null, "comments": ""}
+            "links": {"self": "", "sprint": null, "assigned": null, "comments": "", "project": ""}
         }))
         .expect("a task")
     }

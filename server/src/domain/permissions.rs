@@ -134,9 +134,8 @@ pub async fn standing(
         .into_tuple()
         .one(db)
         .await?;
-    Ok(found.and_then(|(archived, role)| {
-        Role::parse(&role).map(|role| Standing { role, archived })
-    }))
+    Ok(found
+        .and_then(|(archived, role)| Role::parse(&role).map(|role| Standing { role, archived })))
 }
 
 /// The role `user` holds in `project`, if any.

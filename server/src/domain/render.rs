@@ -90,6 +90,7 @@ impl Renderer<'_> {
                 self_: self.url(&format!("/api/sprints/{}", model.id)),
                 tasks: self.url(&format!("/api/tasks?sprint={}", model.id)),
                 channel: format!("{}/socket?{query}", self.ws_base),
+                project: self.url(&format!("/api/projects/{}", model.project_id)),
             },
             id: model.id,
             name: model.name,
@@ -114,6 +115,7 @@ impl Renderer<'_> {
                     .as_ref()
                     .map(|name| self.url(&format!("/api/users/{}", path_segment(name)))),
                 comments: self.url(&format!("/api/tasks/{}/comments", model.id)),
+                project: self.url(&format!("/api/projects/{}", model.project_id)),
             },
             id: model.id,
             name: model.name,

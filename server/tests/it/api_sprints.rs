@@ -38,8 +38,16 @@ fn assert_sprint(sprint: &Value, id: i64, name: &str, description: &str, end: &s
     assert_eq!(sprint["end"], end);
     assert_eq!(sprint["version"], version);
     let links = &sprint["links"];
-    assert_eq!(sorted_keys(links), ["channel", "self", "tasks"], "{links}");
+    assert_eq!(
+        sorted_keys(links),
+        ["channel", "project", "self", "tasks"],
+        "{links}"
+    );
     assert_eq!(links["self"], format!("{BASE}/api/sprints/{id}"));
+    assert_eq!(
+        links["project"],
+        format!("{BASE}/api/projects/{}", sprint["project"])
+    );
     assert_eq!(links["tasks"], format!("{BASE}/api/tasks?sprint={id}"));
     let channel = links["channel"].as_str().expect("channel is text");
     assert!(

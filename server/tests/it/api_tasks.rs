@@ -31,6 +31,7 @@ fn task_json(id: i64, fields: Value) -> Value {
         "sprint": sprint,
         "assigned": assigned,
         "comments": format!("{BASE}/api/tasks/{id}/comments"),
+        "project": format!("{BASE}/api/projects/{}", task["project"]),
     });
     task
 }

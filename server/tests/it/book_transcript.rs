@@ -147,6 +147,7 @@ async fn python_client_session(backend: &Backend, trailing_slash: bool) {
             "links": {
                 "assigned": null, "self": task_url, "sprint": sprint_url,
                 "comments": format!("{task_url}/comments"),
+                "project": format!("{BASE}/api/projects/{}", app.project),
             },
             "name": "Something Task", "order": 0, "sprint": sprint_id, "started": null,
             "status": 1, "status_display": "Not Started", "version": 1,
@@ -197,6 +198,7 @@ async fn python_client_session(backend: &Backend, trailing_slash: bool) {
                 "self": task_url,
                 "sprint": sprint_url,
                 "comments": format!("{task_url}/comments"),
+                "project": format!("{BASE}/api/projects/{}", app.project),
             },
             "name": "Something Task", "order": 0, "sprint": sprint_id,
             "started": day(0), "status": 2, "status_display": "In Progress", "version": 2,
