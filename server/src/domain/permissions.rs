@@ -168,6 +168,30 @@ pub async fn require(
     })
 }
 
+/// Whether `actor` may read change-log entries written in `project`: a project's are its
+/// members' (and site administrators'); those of no project, about accounts, are the site
+/// administrators' (each person also reads their own account's: see `log::Scope::Since`).
+pub async fn may_read_log(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    project: Option<i32>,
+) -> Result<bool, DbErr> {
+    Ok(match project {
+        Some(project) => standing(db, actor, project).await?.is_some(),
+        None => actor.is_unrestricted(),
+    })
+}
+
+/// Whether `actor` may read `entry`: as [`may_read_log`], and a change to their own account.
+pub async fn may_read_entry(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    entry: &super::log::Entry,
+) -> Result<bool, DbErr> {
+    let own_account = entry.model == super::log::Model::User && actor.id == Some(entry.object);
+    Ok(own_account || may_read_log(db, actor, entry.project).await?)
+}
+
 /// `SELECT project_id FROM project_members WHERE user_id = <user>`: the projects a person
 /// belongs to, for `IN (…)` filters.
 pub fn projects_of(user: i32) -> SelectStatement {

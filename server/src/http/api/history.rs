@@ -160,9 +160,8 @@ pub(super) async fn one(
 ) -> Result<Response, AppError> {
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
     let entry = log::find(&state.db, id).await?.ok_or(AppError::NotFound)?;
-    let own_account = entry.model == log::Model::User && entry.object == caller.user.id;
-    if !own_account {
-        require_readable(&state, &caller, entry.project).await?;
+    if !permissions::may_read_entry(&state.db, &actor(&caller), &entry).await? {
+        return Err(AppError::NotFound);
     }
     Ok(Json(render(entry, &state, &origin, &caller)).into_response())
 }
@@ -174,14 +173,7 @@ async fn require_readable(
     caller: &CurrentUser,
     project: Option<i32>,
 ) -> Result<(), AppError> {
-    let who = actor(caller);
-    let readable = match project {
-        Some(project) => permissions::standing(&state.db, &who, project)
-            .await?
-            .is_some(),
-        None => who.is_unrestricted(),
-    };
-    if readable {
+    if permissions::may_read_log(&state.db, &actor(caller), project).await? {
         Ok(())
     } else {
         Err(AppError::NotFound)
