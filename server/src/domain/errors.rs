@@ -53,6 +53,11 @@ impl FieldErrors {
         self.0.get(field).map_or(&[], Vec::as_slice)
     }
 
+    /// The first message recorded, by field name (the order the API writes them in).
+    pub fn first(&self) -> Option<&str> {
+        self.0.values().flatten().next().map(String::as_str)
+    }
+
     /// `Ok(())` when nothing was recorded, so validation can end with `errors.into_result()?`.
     pub fn into_result(self) -> Result<(), FieldErrors> {
         if self.is_empty() { Ok(()) } else { Err(self) }

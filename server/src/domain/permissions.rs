@@ -138,23 +138,6 @@ pub async fn standing(
         .and_then(|(archived, role)| Role::parse(&role).map(|role| Standing { role, archived })))
 }
 
-/// The role `user` holds in `project`, if any.
-pub async fn role_of(
-    db: &impl ConnectionTrait,
-    user: i32,
-    project: i32,
-) -> Result<Option<Role>, DbErr> {
-    let role: Option<String> = project_member::Entity::find()
-        .select_only()
-        .column(project_member::Column::Role)
-        .filter(project_member::Column::ProjectId.eq(project))
-        .filter(project_member::Column::UserId.eq(user))
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(role.as_deref().and_then(Role::parse))
-}
-
 /// Checks that `actor` may do what `need` says in `project`. Returns their standing.
 pub async fn require(
     db: &impl ConnectionTrait,

@@ -118,15 +118,8 @@ fn conflict<M>(entry: &Entry, error: WriteError<M>) -> UndoError {
     }
 }
 
-fn first_message(errors: &FieldErrors) -> String {
-    serde_json::to_value(errors)
-        .ok()
-        .and_then(|v| {
-            v.as_object()
-                .and_then(|fields| fields.values().next().cloned())
-        })
-        .and_then(|messages| messages.get(0).and_then(Value::as_str).map(str::to_owned))
-        .unwrap_or_else(|| "the board's rules refuse it.".into())
+fn first_message(errors: &FieldErrors) -> &str {
+    errors.first().unwrap_or("the board's rules refuse it.")
 }
 
 /// The `before` side of an entry's changes, as REST values.

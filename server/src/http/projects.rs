@@ -155,14 +155,8 @@ fn refusal<M>(error: WriteError<M>, fields: &[&'static str]) -> Result<Problems,
                 })
                 .collect();
             if problems.is_empty() {
-                let all = serde_json::to_value(&errors).unwrap_or_default();
-                let first = all
-                    .as_object()
-                    .and_then(|fields| fields.values().next())
-                    .and_then(|messages| messages[0].as_str())
-                    .unwrap_or("That cannot be done.")
-                    .to_owned();
-                problems.push(("form", first));
+                let first = errors.first().unwrap_or("That cannot be done.");
+                problems.push(("form", first.to_owned()));
             }
             Ok(problems)
         }

@@ -255,9 +255,10 @@ async fn create_with(
             .map_err(|error| match error {
                 WriteError::Db(error) => CreateUserError::Db(error),
                 WriteError::Invalid(errors) => CreateUserError::Invalid(
-                    serde_json::to_value(&errors)
-                        .ok()
-                        .and_then(|v| v.get("name").and_then(|m| m[0].as_str()).map(str::to_owned))
+                    errors
+                        .messages("name")
+                        .first()
+                        .cloned()
                         .unwrap_or_else(|| "the project could not be created".into()),
                 ),
                 _ => CreateUserError::Internal(anyhow::anyhow!("the first project was refused")),
