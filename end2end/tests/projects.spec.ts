@@ -118,6 +118,11 @@ test("the project switcher opens another project's board, and settings show its 
     expect(await seriousViolations(page), scheme).toEqual([]);
     await page.screenshot({ path: `test-results/projects-list-${scheme}.png`, fullPage: true });
   }
+  // On a phone: the table folds into rows, nothing runs off the side.
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.screenshot({ path: "test-results/projects-list-phone.png", fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 720 });
   await page.getByRole("button", { name: `Open board of ${second.project.name}` }).click();
   await expect(page).toHaveURL(/\/$/);
   await expect(page.locator(".app")).toHaveAttribute("data-hydrated", "true");
@@ -136,6 +141,11 @@ test("the project switcher opens another project's board, and settings show its 
     expect(await seriousViolations(page), scheme).toEqual([]);
     await page.screenshot({ path: `test-results/projects-settings-member-${scheme}.png`, fullPage: true });
   }
+  // On a phone: the table folds into rows, nothing runs off the side.
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.screenshot({ path: "test-results/projects-settings-member-phone.png", fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 720 });
   expect(problems).toEqual([]);
   await person.context.close();
   await alice.dispose();
