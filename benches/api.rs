@@ -86,6 +86,7 @@ async fn main() {
             description: None,
             end: Some(end),
             project: Some(project.id),
+            ..Default::default()
         },
     )
     .await

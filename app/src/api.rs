@@ -144,6 +144,11 @@ impl Api {
         decode(self.send("GET", path.to_owned(), None).await)
     }
 
+    /// An answer that is not JSON (a page part the server writes, `?format=html`), as text.
+    pub async fn get_text(&self, path: &str) -> Result<String, ApiError> {
+        accepted(self.send("GET", path.to_owned(), None).await)
+    }
+
     /// Every item of a paginated list, following `next` (never silently truncated).
     pub async fn get_all<T: Read>(&self, path: &str) -> Result<Vec<T>, ApiError> {
         let mut items = Vec::new();

@@ -88,6 +88,280 @@ pub struct Sprint {
     pub progress: Option<SprintProgress>,
     /// The project it belongs to (fixed at creation).
     pub project: i32,
+    /// `YYYY-MM-DD`: its first day, on or before `end`.
+    #[serde(with = "crate::dates::iso")]
+    pub start: chrono::NaiveDate,
+    /// What the team means to achieve in it.
+    pub goal: String,
+    /// `planned` (before `start`), `active`, or `completed` (closed; read-only until reopened).
+    pub state: SprintState,
+    /// Work-in-progress limits by status number: `{"2": 3, "3": 2}`.
+    #[cfg_attr(feature = "ssr", schema(value_type = std::collections::BTreeMap<String, u32>))]
+    pub wip_limits: WipLimits,
+    /// A move past a limit is refused (400) rather than allowed with a warning.
+    pub wip_strict: bool,
+    /// ISO 8601, UTC: when it was completed; `null` until then.
+    #[cfg(not(feature = "browser"))]
+    pub completed_at: Option<String>,
+}
+
+/// Where a sprint stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum SprintState {
+    Planned,
+    Active,
+    Completed,
+}
+
+impl SprintState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SprintState::Planned => "planned",
+            SprintState::Active => "active",
+            SprintState::Completed => "completed",
+        }
+    }
+}
+
+impl Read for SprintState {
+    fn read(json: &Json) -> Option<Self> {
+        match json.as_str()? {
+            "planned" => Some(SprintState::Planned),
+            "active" => Some(SprintState::Active),
+            "completed" => Some(SprintState::Completed),
+            _ => None,
+        }
+    }
+}
+
+/// A sprint's work-in-progress limits: `(status, most tasks)`, by status, each status once.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WipLimits(pub Vec<(TaskStatus, u16)>);
+
+impl WipLimits {
+    /// The limit of `status`'s column, if it has one.
+    pub fn of(&self, status: TaskStatus) -> Option<u16> {
+        self.0.iter().find(|(s, _)| *s == status).map(|(_, n)| *n)
+    }
+
+    /// What a column over (or at, when `at_limit`) its limit says: "In Testing is at its limit
+    /// of 2 tasks."
+    pub fn message(status: TaskStatus, limit: u16, at_limit: bool) -> String {
+        let title = status.column_title();
+        let state = if at_limit { "at" } else { "over" };
+        let tasks = if limit == 1 { "task" } else { "tasks" };
+        format!("{title} is {state} its limit of {limit} {tasks}.")
+    }
+}
+
+impl Serialize for WipLimits {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.0
+                .iter()
+                .map(|(status, limit)| (status.code().to_string(), limit)),
+        )
+    }
+}
+
+impl<'de> Deserialize<'de> for WipLimits {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let map = std::collections::BTreeMap::<String, u16>::deserialize(deserializer)?;
+        let mut limits = Vec::new();
+        for (key, limit) in map {
+            let status = key
+                .parse::<i16>()
+                .ok()
+                .and_then(|code| TaskStatus::try_from(code).ok())
+                .ok_or_else(|| serde::de::Error::custom(format!("{key} is not a status")))?;
+            limits.push((status, limit));
+        }
+        Ok(WipLimits(limits))
+    }
+}
+
+impl Read for WipLimits {
+    fn read(json: &Json) -> Option<Self> {
+        let limits = json.fields().iter().filter_map(|(key, limit)| {
+            let status = TaskStatus::try_from(key.parse::<i16>().ok()?).ok()?;
+            Some((status, u16::read(limit)?))
+        });
+        Some(WipLimits(limits.collect()))
+    }
+}
+
+/// An estimate in story points, kept in tenths so sums are exact: at most one decimal, from 0
+/// to [`Points::MAX`]. Written as a JSON number (`3`, `0.5`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Points(pub u32);
+
+impl Points {
+    /// 1,000 points, in tenths.
+    pub const MAX: Points = Points(10_000);
+
+    pub fn tenths(self) -> u32 {
+        self.0
+    }
+
+    /// Reads `"3"`, `"0.5"`, `"2.0"`; refuses with the API's message. Decimal text is read
+    /// digit by digit (no float parsing, which the bundle would pay for).
+    pub fn parse(text: &str) -> Result<Points, &'static str> {
+        let text = text.trim();
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        if let Some(rest) = text.strip_prefix('-')
+            && !rest.is_empty()
+            && rest.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        {
+            return Err(Points::NEGATIVE);
+        }
+        let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+        if whole.is_empty() && fraction.is_empty() || !digits(whole) || !digits(fraction) {
+            return Err(Points::NOT_A_NUMBER);
+        }
+        let fraction = fraction.trim_end_matches('0');
+        if fraction.len() > 1 {
+            return Err(Points::TOO_PRECISE);
+        }
+        let whole = whole.trim_start_matches('0');
+        if whole.len() > 5 {
+            return Err(Points::TOO_LARGE);
+        }
+        let tenths = whole.parse::<u32>().unwrap_or(0) * 10 + fraction.parse::<u32>().unwrap_or(0);
+        if tenths > Points::MAX.0 {
+            return Err(Points::TOO_LARGE);
+        }
+        Ok(Points(tenths))
+    }
+
+    pub const NOT_A_NUMBER: &'static str = "A valid number is required.";
+    pub const NEGATIVE: &'static str = "Ensure this value is greater than or equal to 0.";
+    pub const TOO_LARGE: &'static str = "Ensure this value is less than or equal to 1000.";
+    pub const TOO_PRECISE: &'static str = "Ensure that there are no more than 1 decimal places.";
+}
+
+/// `3`, `2.5`: as the API reads it, and as cards and totals show it.
+impl std::fmt::Display for Points {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.0 / 10, self.0 % 10) {
+            (whole, 0) => write!(f, "{whole}"),
+            (whole, tenth) => write!(f, "{whole}.{tenth}"),
+        }
+    }
+}
+
+impl Serialize for Points {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0.is_multiple_of(10) {
+            serializer.serialize_u32(self.0 / 10)
+        } else {
+            serializer.serialize_f64(f64::from(self.0) / 10.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Points {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let number = serde_json::Number::deserialize(deserializer)?;
+        Points::parse(&number.to_string()).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Read for Points {
+    fn read(json: &Json) -> Option<Self> {
+        match json {
+            Json::Number(number) => Points::parse(number).ok(),
+            _ => None,
+        }
+    }
+}
+
+/// A set of tasks in a sprint report, and their points.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct TaskSet {
+    /// Task ids, ascending.
+    pub tasks: Vec<i32>,
+    /// Their estimates added up (unestimated tasks count 0).
+    #[cfg_attr(feature = "ssr", schema(value_type = f64))]
+    pub points: Points,
+}
+
+/// `GET /api/sprints/{id}/report`: what the sprint set out to do and what came of it, from the
+/// change log. A task is `committed` when it was in the sprint at the end of its first day (the
+/// planning day), `added` when it joined later, `removed` when it left before the end;
+/// `completed` and `carried_over` are the tasks in it at its end, done or not. Each set's
+/// points are its tasks' estimates at that moment. Frozen when the sprint is completed.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct SprintReport {
+    pub sprint: i32,
+    pub committed: TaskSet,
+    pub added: TaskSet,
+    pub removed: TaskSet,
+    pub completed: TaskSet,
+    pub carried_over: TaskSet,
+    /// Completed points over committed plus added points, from 0 to 1 (0 when nothing was
+    /// estimated).
+    pub completion: f64,
+    /// ISO 8601, UTC: the moment the figures are as of (the completion, once completed).
+    pub as_of: String,
+}
+
+/// One day of a burndown: the figures at the end of that day (`null` for days still ahead).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct BurndownDay {
+    #[serde(with = "crate::dates::iso")]
+    pub date: chrono::NaiveDate,
+    /// Whether it is a working day (the ideal line falls only on those).
+    pub working: bool,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<f64>))]
+    pub remaining_points: Option<Points>,
+    pub remaining_tasks: Option<u32>,
+    /// Every task's points in the sprint (the burn-up's top line).
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<f64>))]
+    pub scope_points: Option<Points>,
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<f64>))]
+    pub completed_points: Option<Points>,
+    /// The straight line from the scope at the start to zero at the end, falling only on
+    /// working days (two decimals).
+    pub ideal_points: f64,
+}
+
+/// `GET /api/sprints/{id}/burndown`: one entry per day from start to end.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Burndown {
+    pub sprint: i32,
+    pub days: Vec<BurndownDay>,
+}
+
+/// A completed sprint's place in the velocity chart.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct VelocitySprint {
+    pub id: i32,
+    pub name: String,
+    #[serde(with = "crate::dates::iso")]
+    pub end: chrono::NaiveDate,
+    #[cfg_attr(feature = "ssr", schema(value_type = f64))]
+    pub completed_points: Points,
+    #[cfg_attr(feature = "ssr", schema(value_type = f64))]
+    pub committed_points: Points,
+}
+
+/// `GET /api/velocity`: the project's last completed sprints, oldest first, with their average
+/// and a forecast for the next sprint (`[low, high]`: the average less and plus one standard
+/// deviation; `null` with no completed sprint).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Velocity {
+    pub project: i32,
+    pub sprints: Vec<VelocitySprint>,
+    pub average: Option<f64>,
+    pub forecast: Option<[f64; 2]>,
 }
 
 /// A sprint's tasks, and how many of them are done, as of the request.
@@ -159,6 +433,9 @@ pub struct Task {
     /// browser works from its sprint's, and leaves this out of the bundle.
     #[cfg(not(feature = "browser"))]
     pub project: i32,
+    /// Its estimate in story points (`null`: not estimated): at most one decimal, 0 to 1000.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<f64>, minimum = 0, maximum = 1000, multiple_of = 0.1))]
+    pub points: Option<Points>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -473,6 +750,44 @@ mod tests {
         assert_eq!(TaskStatus::InProgress.label(), "In Progress");
         assert_eq!(TaskStatus::InProgress.column_title(), "In Development");
     }
+
+    #[test]
+    fn points_take_at_most_one_decimal_and_travel_as_numbers() {
+        assert_eq!(Points::parse("3"), Ok(Points(30)));
+        assert_eq!(Points::parse(" 0.5 "), Ok(Points(5)));
+        assert_eq!(Points::parse(".5"), Ok(Points(5)));
+        assert_eq!(Points::parse("2.50"), Ok(Points(25)));
+        assert_eq!(Points::parse("1000"), Ok(Points::MAX));
+        assert_eq!(Points::parse("1000.1"), Err(Points::TOO_LARGE));
+        assert_eq!(Points::parse("99999999999"), Err(Points::TOO_LARGE));
+        assert_eq!(Points::parse("1.25"), Err(Points::TOO_PRECISE));
+        assert_eq!(Points::parse("-2"), Err(Points::NEGATIVE));
+        assert_eq!(Points::parse("two"), Err(Points::NOT_A_NUMBER));
+        assert_eq!(Points::parse(""), Err(Points::NOT_A_NUMBER));
+        assert_eq!(Points::parse("1e3"), Err(Points::NOT_A_NUMBER));
+        assert_eq!(serde_json::to_string(&Points(30)).unwrap(), "3");
+        assert_eq!(serde_json::to_string(&Points(5)).unwrap(), "0.5");
+        assert_eq!(Points(105).to_string(), "10.5");
+        assert_eq!(crate::json::from_str::<Points>("0.5"), Some(Points(5)));
+    }
+
+    #[test]
+    fn limits_travel_by_status_number_and_say_when_a_column_is_full() {
+        let limits: WipLimits = serde_json::from_str(r#"{"3": 2, "2": 4}"#).unwrap();
+        assert_eq!(limits.of(TaskStatus::Testing), Some(2));
+        assert_eq!(limits.of(TaskStatus::Done), None);
+        let read = crate::json::from_str::<WipLimits>(r#"{"3": 2, "2": 4}"#).unwrap();
+        assert_eq!(read.of(TaskStatus::InProgress), Some(4));
+        assert_eq!(read.of(TaskStatus::Testing), limits.of(TaskStatus::Testing));
+        assert_eq!(
+            WipLimits::message(TaskStatus::Testing, 2, true),
+            "In Testing is at its limit of 2 tasks."
+        );
+        assert_eq!(
+            WipLimits::message(TaskStatus::InProgress, 1, false),
+            "In Development is over its limit of 1 task."
+        );
+    }
 }
 
 /// One change-log entry as the history endpoints show it: who changed what, when, how.
@@ -563,7 +878,14 @@ read_fields!(Sprint {
     links,
     version,
     progress,
-    project
+    project,
+    start,
+    goal,
+    state,
+    wip_limits,
+    wip_strict,
+    #[cfg(not(feature = "browser"))]
+    completed_at,
 });
 read_fields!(SprintProgress { tasks, completed });
 read_fields!(SprintLinks {
@@ -591,6 +913,7 @@ read_fields!(Task {
     version,
     #[cfg(not(feature = "browser"))]
     project,
+    points,
 });
 read_fields!(TaskLinks {
     self_ = "self",

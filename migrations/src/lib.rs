@@ -18,6 +18,7 @@ mod m20261205_000008_change_log_lean_indexes;
 mod m20261206_000009_create_labels_and_comments;
 mod m20261207_000010_create_password_links;
 mod m20261207_000011_create_projects;
+mod m20261207_000012_add_scrum_fields;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261206_000009_create_labels_and_comments::Migration),
             Box::new(m20261207_000010_create_password_links::Migration),
             Box::new(m20261207_000011_create_projects::Migration),
+            Box::new(m20261207_000012_add_scrum_fields::Migration),
         ]
     }
 }

@@ -77,7 +77,7 @@ fn card_html(card: &CardFace, with_move: bool) -> String {
         class += " outside";
     }
     let mut body = format!(r#"<span class="task-name">{}</span>"#, escape(&card.name));
-    let meta = meta_html(&card.assigned, card.due, &card.labels, card.comments);
+    let meta = meta_html(card);
     if !meta.is_empty() {
         body += &format!(r#"<span class="card-meta">{meta}</span>"#);
     }
@@ -102,16 +102,29 @@ fn card_html(card: &CardFace, with_move: bool) -> String {
     html
 }
 
+/// "3 pts", "1 pt", "0.5 pts".
+pub fn points_text(points: crate::model::Points) -> String {
+    let unit = if points.tenths() == 10 { "pt" } else { "pts" };
+    format!("{points} {unit}")
+}
+
 /// What a card shows under its name, as markup (see [`crate::markup`]): labels, the due date
 /// (overdue and due within two days stand out, in words and colour), the comment count and
 /// the assignee. Empty when there is none of these.
-fn meta_html(
-    assigned: &Option<(String, String)>,
-    due: Option<Due>,
-    labels: &[(String, String)],
-    comments: u32,
-) -> String {
+fn meta_html(card: &CardFace) -> String {
+    let CardFace {
+        assigned,
+        due,
+        labels,
+        comments,
+        points,
+        ..
+    } = card;
+    let (due, comments) = (*due, *comments);
     let mut out = String::new();
+    if let Some(points) = points {
+        out += &format!(r#"<span class="points">{}</span>"#, points_text(*points));
+    }
     for (name, colour) in labels {
         out += &format!(
             r#"<span class="label-chip" data-colour="{}">{}</span>"#,
@@ -428,6 +441,7 @@ mod tests {
             due: None,
             labels: Vec::new(),
             comments: 0,
+            points: None,
             locked_by: None,
             outside_filter: false,
         }

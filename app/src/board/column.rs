@@ -12,7 +12,7 @@ use super::{
 use crate::{
     api::use_api,
     components::form::Submission,
-    model::{Task, TaskStatus},
+    model::{Task, TaskStatus, WipLimits},
 };
 use serde::Serialize;
 
@@ -84,18 +84,35 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
         >
             <h2 id=heading>{column.title}</h2>
             <p class="count">{move || {
-                let (shown, all) = cards.with(|cards| {
-                    (cards.iter().filter(|card| !card.outside_filter).count(), cards.len())
+                let (shown, all, points) = cards.with(|cards| {
+                    let points: u32 = cards.iter().filter_map(|card| card.points).map(|p| p.tenths()).sum();
+                    (cards.iter().filter(|card| !card.outside_filter).count(), cards.len(), points)
                 });
-                if store.filter.with(|f| f.is_active()) {
+                let mut text = if store.filter.with(|f| f.is_active()) {
                     let plural = if all == 1 { "" } else { "s" };
                     format!("{shown} of {all} task{plural}")
                 } else if shown == 1 {
                     "1 task".to_owned()
                 } else {
                     format!("{shown} tasks")
+                };
+                if points > 0 {
+                    text += &format!(" · {}", super::card::points_text(crate::model::Points(points)));
                 }
+                text
             }}</p>
+            // The column's work-in-progress limit, and when it is past it, in words and colour.
+            {move || {
+                let limit = store.sprint.with(|s| s.wip_limits.of(column.status))?;
+                column.sprint?;
+                let count = cards.with(Vec::len);
+                let (class, text) = if count > usize::from(limit) {
+                    ("wip over", WipLimits::message(column.status, limit, false))
+                } else {
+                    ("wip", format!("Limit: {limit}"))
+                };
+                Some(view! { <p class=class>{text}</p> })
+            }}
             // A sprint's columns take new tasks at the top, where a long column's end is out of
             // sight; the backlog keeps the book's button under its cards.
             {column.sprint.is_some().then(|| view! { <AddTask column /> })}

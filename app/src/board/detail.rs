@@ -26,6 +26,8 @@ struct TaskPatch {
     due: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     assigned: Option<Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    points: Option<Option<String>>,
     version: i32,
 }
 
@@ -41,6 +43,8 @@ struct Draft {
     description: String,
     due: String,
     assigned: String,
+    /// As typed: "3", "0.5" (the server checks it).
+    points: String,
 }
 
 impl Draft {
@@ -50,6 +54,7 @@ impl Draft {
             description: task.description.clone(),
             due: task.due.map(|d| d.to_string()).unwrap_or_default(),
             assigned: task.assigned.clone().unwrap_or_default(),
+            points: task.points.map(|p| p.to_string()).unwrap_or_default(),
         }
     }
 
@@ -61,6 +66,7 @@ impl Draft {
             description: changed(&self.description, &base.description),
             due: changed(&self.due, &base.due).map(nonempty),
             assigned: changed(&self.assigned, &base.assigned).map(nonempty),
+            points: changed(&self.points, &base.points).map(nonempty),
             version,
         }
     }
@@ -72,6 +78,7 @@ impl Draft {
             description: Some(self.description.clone()),
             due: Some(nonempty(self.due.clone())),
             assigned: Some(nonempty(self.assigned.clone())),
+            points: Some(nonempty(self.points.clone())),
             version,
         }
     }
@@ -98,9 +105,15 @@ impl Draft {
         if base.assigned != theirs.assigned {
             out.push(("Assigned To", shown(&theirs.assigned)));
         }
+        if base.points != theirs.points {
+            out.push(("Points", shown(&theirs.points)));
+        }
         out
     }
 }
+
+/// The planning-poker scale offered for a task's points.
+const POINTS_SCALE: &str = r#"<option value="0"><option value="0.5"><option value="1"><option value="2"><option value="3"><option value="5"><option value="8"><option value="13"><option value="20"><option value="40"><option value="100">"#;
 
 #[component]
 pub fn TaskDetail(id: i32) -> impl IntoView {
@@ -201,7 +214,7 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
     };
     let close = move || store.editing.set(None);
     let field_error = move |name: &'static str| form.field_error(name);
-    let form_error = form.banner(&["name", "description", "due", "assigned"]);
+    let form_error = form.banner(&["name", "description", "due", "assigned", "points"]);
     let dialog = NodeRef::new();
     let on_keydown = crate::components::dialog::modal(dialog, close);
     // A label toggled here is saved at once: the form then edits from that version.
@@ -294,6 +307,19 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                     }
                 ></select>
                 <span class="error">{field_error("assigned")}</span>
+                <label for="detail-points">"Story points"</label>
+                // Free entry, with the usual scale offered as suggestions.
+                <input
+                    id="detail-points"
+                    type="text"
+                    inputmode="decimal"
+                    list="points-scale"
+                    autocomplete="off"
+                    prop:value=move || draft.with(|d| d.points.clone())
+                    on:input=move |ev| draft.update(|d| d.points = event_target_value(&ev))
+                />
+                <datalist id="points-scale" inner_html=POINTS_SCALE></datalist>
+                <span class="error">{field_error("points")}</span>
                 {move || saved.get().then(|| view! { <p class="saved" role="status">"Saved."</p> })}
                 <div class="actions">
                     <button type="submit" disabled=move || !dirty()>"Save"</button>
@@ -327,6 +353,7 @@ mod tests {
             description: "Same".into(),
             due: due.into(),
             assigned: assigned.into(),
+            points: String::new(),
         }
     }
 
@@ -348,7 +375,7 @@ mod tests {
     fn an_overwrite_sends_every_field() {
         assert_eq!(
             serde_json::to_string(&draft("Mine", "", "bob").everything(9)).unwrap(),
-            r#"{"name":"Mine","description":"Same","due":null,"assigned":"bob","version":9}"#
+            r#"{"name":"Mine","description":"Same","due":null,"assigned":"bob","points":null,"version":9}"#
         );
     }
 }

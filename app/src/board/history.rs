@@ -81,6 +81,20 @@ pub fn what(entry: &HistoryEntry, subject: &str) -> String {
                     None => "cleared the due date".to_owned(),
                 });
             }
+            if let Some([_, after]) = changes.get("points") {
+                parts.push(match crate::model::Points::read(after) {
+                    Some(points) => format!("estimated {subject} at {points} points"),
+                    None => format!("cleared the estimate of {subject}"),
+                });
+            }
+            if let Some([before, after]) = changes.get("state") {
+                let completed = |side: &Json| text(side).as_deref() == Some("completed");
+                if completed(after) {
+                    parts.push("completed the sprint".to_owned());
+                } else if completed(before) {
+                    parts.push("reopened the sprint".to_owned());
+                }
+            }
             if let Some([_, after]) = changes.get("end") {
                 let day = text(after).unwrap_or_default();
                 parts.push(format!("set the end date to {day}"));
@@ -371,6 +385,24 @@ mod tests {
                 "this"
             ),
             "alice cleared the due date"
+        );
+        assert_eq!(
+            sentence(&entry("update", json!({"points": [null, 0.5]})), "this"),
+            "alice estimated this at 0.5 points"
+        );
+        assert_eq!(
+            sentence(
+                &entry("update", json!({"state": ["active", "completed"]})),
+                "“Sprint 4”"
+            ),
+            "alice completed the sprint"
+        );
+        assert_eq!(
+            sentence(
+                &entry("update", json!({"state": ["completed", "active"]})),
+                "“Sprint 4”"
+            ),
+            "alice reopened the sprint"
         );
         let mut by_cli = entry("delete", json!({}));
         by_cli.actor = None;

@@ -6,6 +6,7 @@ mod actions;
 pub(crate) mod card;
 mod column;
 mod comments;
+mod complete;
 mod detail;
 pub(crate) mod filter;
 #[cfg(any(test, all(feature = "browser", not(feature = "ssr"))))]
@@ -27,7 +28,7 @@ use crate::{
     components::{loading, sprint_form::SprintForm},
     dates,
     json::Wire,
-    model::{Label, Sprint, Task, User},
+    model::{Label, Sprint, SprintState, Task, User},
     routing::use_location,
 };
 use column::BoardColumn;
@@ -212,8 +213,12 @@ fn Board(data: BoardData) -> impl IntoView {
     let [backlog, todo, active, testing, done] = store.columns();
     view! {
         <article
-            // A static class: a `class:` toggle costs the bundle its own machinery.
-            class=if read_only { "board read-only" } else { "board" }
+            // One class string: a `class:` toggle costs the bundle its own machinery.
+            class=move || match (read_only, store.sprint.with(|s| s.state == SprintState::Completed)) {
+                (true, _) => "board read-only",
+                (false, true) => "board completed",
+                (false, false) => "board",
+            }
             aria-labelledby="sprint-title"
             data-link=move || store.link.get().as_str()
             on:keydown=on_keydown
@@ -247,6 +252,7 @@ fn Board(data: BoardData) -> impl IntoView {
             <p id="card-help" class="visually-hidden">
                 "Enter opens the task. Arrow keys left and right move it to the previous or next column, up and down within the column. M chooses where to move it."
             </p>
+            <complete::Burndown />
             <filter::FilterBar />
             <div class="tasks">
                 // The five columns written out: a list of views would bring the bundle the
@@ -291,6 +297,38 @@ fn message(
     }
 }
 
+/// What a sprint's state is called on its board.
+fn state_name(state: SprintState) -> &'static str {
+    match state {
+        SprintState::Planned => "Planned",
+        SprintState::Active => "Active",
+        SprintState::Completed => "Completed",
+    }
+}
+
+/// "4 of 9 tasks done · 11 of 20.5 pts": the sprint's tasks (not the backlog's).
+fn totals(store: BoardStore) -> String {
+    let sprint = store.sprint_id();
+    let (mut tasks, mut done, mut points, mut done_points) = (0, 0, 0, 0);
+    store.tasks.with(|all| {
+        for task in all.values().filter(|task| task.sprint == Some(sprint)) {
+            let tenths = task.points.map_or(0, |p| p.tenths());
+            let finished = task.status == crate::model::TaskStatus::Done;
+            tasks += 1;
+            points += tenths;
+            if finished {
+                done += 1;
+                done_points += tenths;
+            }
+        }
+    });
+    format!(
+        "{done} of {tasks} tasks done · {} of {}",
+        crate::model::Points(done_points),
+        card::points_text(crate::model::Points(points))
+    )
+}
+
 /// Name, due date, description, who else is here, and the sprint's own edit/delete.
 #[component]
 fn SprintHeader() -> impl IntoView {
@@ -320,11 +358,23 @@ fn SprintHeader() -> impl IntoView {
                         crate::show_title(&name);
                         name
                     }}</h1>
-                    <p class="due-date">"Due " {move || store.sprint.with(|s| dates::display(s.end))}</p>
+                    <p class="due-date">{move || store.sprint.with(|s| format!(
+                        "{} · Starts {} · Due {}",
+                        state_name(s.state),
+                        dates::display(s.start),
+                        dates::display(s.end),
+                    ))}</p>
+                    {move || store.sprint.with(|s| (!s.goal.is_empty()).then(|| {
+                        let goal = format!("Goal: {}", s.goal);
+                        view! { <p class="goal">{goal}</p> }
+                    }))}
                     <p class="description">{move || store.sprint.with(|s| s.description.clone())}</p>
+                    <p class="totals">{move || totals(store)}</p>
                     <div class="sprint-actions">
-                        <button type="button" on:click=move |_| editing.set(true)>"Edit Sprint"</button>
-                        <button type="button" on:click=move |_| confirming.set(true)>"Delete Sprint"</button>
+                        <button type="button" class="write" on:click=move |_| editing.set(true)>"Edit Sprint"</button>
+                        <button type="button" class="write" on:click=move |_| confirming.set(true)>"Delete Sprint"</button>
+                        <complete::CompleteSprint />
+                        <a href=move || crate::paths::href(&format!("/sprints/{}/report", store.sprint_id()))>"Sprint report"</a>
                     </div>
                 }.into_any()
             } else {

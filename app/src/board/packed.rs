@@ -57,6 +57,8 @@ struct PackedTask {
     comment_count: u32,
     #[serde(rename = "v")]
     version: i32,
+    #[serde(rename = "p", skip_serializing_if = "Option::is_none")]
+    points: Option<crate::model::Points>,
     /// The label and links as the server made them, only when they differ from the rebuilt
     /// ones (a username that needed escaping in its link, say).
     #[serde(rename = "x", default, skip_serializing_if = "Option::is_none")]
@@ -102,6 +104,7 @@ impl Read for PackedTask {
             labels: json.field("l")?,
             comment_count: json.field::<Option<_>>("m")?.unwrap_or_default(),
             version: json.field("v")?,
+            points: json.field("p")?,
             exact: json.field("x")?,
         })
     }
@@ -162,6 +165,7 @@ impl PackedTask {
             labels: task.labels.clone(),
             comment_count: task.comment_count,
             version: task.version,
+            points: task.points,
             exact: (!rebuildable).then(|| (task.status_display.clone(), task.links.clone())),
         }
     }
@@ -196,6 +200,7 @@ impl PackedTask {
             links,
             version: self.version,
             project,
+            points: self.points,
         }
     }
 
@@ -219,6 +224,7 @@ impl PackedTask {
             labels: self.labels,
             comment_count: self.comment_count,
             version: self.version,
+            points: self.points,
         }
     }
 }
@@ -290,6 +296,12 @@ mod tests {
             version: 3,
             progress: None,
             project: 1,
+            start: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+            goal: "Ship the packing".into(),
+            state: crate::model::SprintState::Active,
+            wip_limits: crate::model::WipLimits(vec![(TaskStatus::Testing, 2)]),
+            wip_strict: false,
+            completed_at: None,
         }
     }
 
@@ -318,6 +330,7 @@ mod tests {
             links: rebuilt_links(SITE, (id, 1), sprint, assigned),
             version: id % 4 + 1,
             project: 1,
+            points: (id % 5 != 0).then(|| crate::model::Points((id % 7) as u32 * 5)),
         }
     }
 

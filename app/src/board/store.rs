@@ -108,6 +108,7 @@ pub struct CardFace {
     /// Name and colour of each label, by name.
     pub labels: Vec<(String, String)>,
     pub comments: u32,
+    pub points: Option<crate::model::Points>,
     /// Someone else is dragging it.
     pub locked_by: Option<String>,
     /// The filter leaves it out: it stays in its place, hidden or faded (the reader's
@@ -220,6 +221,12 @@ impl BoardStore {
 
     /// What the cards of a column show, in display order, each marked with whether the filter
     /// lets it through.
+    /// How many tasks `column` holds now (untracked).
+    pub fn column_cards_untracked(&self, column: Column) -> usize {
+        self.tasks
+            .with_untracked(|tasks| column_order(tasks, column).len())
+    }
+
     pub fn column_cards(&self, column: Column) -> Vec<CardFace> {
         let today = crate::dates::today();
         let filter = self.filter.get();
@@ -241,6 +248,7 @@ impl BoardStore {
                                 .map(|label| (label.name.clone(), label.colour.clone()))
                                 .collect(),
                             comments: task.comment_count,
+                            points: task.points,
                             locked_by: locks.get(&task.id).cloned(),
                             outside_filter: filter.is_active() && !filter.matches(task, &me, today),
                         })
@@ -511,6 +519,7 @@ mod tests {
             completed: None,
             labels: Vec::new(),
             comment_count: 0,
+            points: None,
             links: TaskLinks {
                 self_: format!("/api/tasks/{id}"),
                 sprint: None,
@@ -644,7 +653,8 @@ mod tests {
         serde_json::from_value(serde_json::json!({
             "id": 3, "name": "Sprint", "description": "", "end": "2026-12-31",
             "links": {"self": "/api/sprints/3", "tasks": "/api/tasks/?sprint=3", "channel": "ws://x", "project": ""},
-            "version": 1, "project": 1
+            "version": 1, "project": 1, "start": "2026-12-17", "goal": "", "state": "active",
+            "wip_limits": {}, "wip_strict": false
         }))
         .expect("a sprint")
     }

@@ -1,9 +1,36 @@
-//! The sprint form: "Sprint Name", "End Date", "Description", for creating and for editing.
+//! The sprint form: "Sprint Name", "Start Date", "End Date", "Goal", "Description" and the
+//! columns' work-in-progress limits, for creating and for editing.
 
 use leptos::prelude::*;
 use serde::Serialize;
 
-use crate::{api::use_api, components::form::Submission, model::Sprint};
+use crate::{
+    api::use_api,
+    components::form::Submission,
+    model::{Sprint, TaskStatus},
+};
+
+/// The columns a limit may be set on (a Completed column has no work in progress).
+const LIMITED: [TaskStatus; 3] = [
+    TaskStatus::NotStarted,
+    TaskStatus::InProgress,
+    TaskStatus::Testing,
+];
+
+/// The limits as typed, by [`LIMITED`] column: `{"1": null, "2": "3", …}` (empty: none).
+struct Limits([String; 3]);
+
+impl Serialize for Limits {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(LIMITED.iter().zip(&self.0).map(|(status, limit)| {
+            let limit = limit.trim();
+            (
+                status.code().to_string(),
+                (!limit.is_empty()).then_some(limit),
+            )
+        }))
+    }
+}
 
 #[derive(Serialize)]
 struct SprintInput {
@@ -11,6 +38,12 @@ struct SprintInput {
     /// Empty means "not given" so the API answers "This field is required." by the field.
     #[serde(skip_serializing_if = "Option::is_none")]
     end: Option<String>,
+    /// Empty: the server's default (the day after the previous sprint, or today).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<String>,
+    goal: String,
+    wip_limits: Limits,
+    wip_strict: bool,
     description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     version: Option<i32>,
@@ -38,6 +71,21 @@ pub fn SprintForm(
             .map(|s| s.description.clone())
             .unwrap_or_default(),
     );
+    let start = RwSignal::new(
+        initial
+            .as_ref()
+            .map(|s| s.start.to_string())
+            .unwrap_or_default(),
+    );
+    let goal = RwSignal::new(initial.as_ref().map(|s| s.goal.clone()).unwrap_or_default());
+    let limits = RwSignal::new(LIMITED.map(|status| {
+        initial
+            .as_ref()
+            .and_then(|s| s.wip_limits.of(status))
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    }));
+    let strict = RwSignal::new(initial.as_ref().is_some_and(|s| s.wip_strict));
     let form = Submission::new();
     let editing = StoredValue::new(editing);
 
@@ -45,9 +93,14 @@ pub fn SprintForm(
         ev.prevent_default();
         let end = end.get_untracked();
         let existing = editing.get_value();
+        let start = start.get_untracked();
         let input = SprintInput {
             name: name.get_untracked(),
             end: (!end.is_empty()).then_some(end),
+            start: (!start.is_empty()).then_some(start),
+            goal: goal.get_untracked(),
+            wip_limits: Limits(limits.get_untracked()),
+            wip_strict: strict.get_untracked(),
             description: description.get_untracked(),
             version: existing.as_ref().map(|s| s.version),
         };
@@ -68,7 +121,7 @@ pub fn SprintForm(
     let form_error = move || {
         form.error.get().and_then(|e| {
             let stale = e.status == 412;
-            e.unless_about(&["name", "end", "description"])
+            e.unless_about(&["name", "start", "end", "goal", "wip_limits", "description"])
                 .map(|message| {
                     if stale {
                         "Someone else changed this sprint meanwhile; cancel and try again."
@@ -97,6 +150,16 @@ pub fn SprintForm(
                 on:input=move |ev| name.set(event_target_value(&ev))
             />
             <span class="error" id="id_name_error">{field_error("name")}</span>
+            <label for="id_start">"Start Date"</label>
+            <input
+                id="id_start"
+                type="date"
+                name="start"
+                aria-describedby="id_start_error"
+                prop:value=start
+                on:input=move |ev| start.set(event_target_value(&ev))
+            />
+            <span class="error" id="id_start_error">{field_error("start")}</span>
             <label for="id_end">"End Date"</label>
             <input
                 id="id_end"
@@ -107,6 +170,17 @@ pub fn SprintForm(
                 on:input=move |ev| end.set(event_target_value(&ev))
             />
             <span class="error" id="id_end_error">{field_error("end")}</span>
+            <label for="id_goal">"Goal"</label>
+            <input
+                id="id_goal"
+                type="text"
+                name="goal"
+                maxlength="1000"
+                aria-describedby="id_goal_error"
+                prop:value=goal
+                on:input=move |ev| goal.set(event_target_value(&ev))
+            />
+            <span class="error" id="id_goal_error">{field_error("goal")}</span>
             <label for="id_description">"Description"</label>
             <textarea
                 id="id_description"
@@ -117,10 +191,38 @@ pub fn SprintForm(
                 on:input=move |ev| description.set(event_target_value(&ev))
             ></textarea>
             <span class="error" id="id_description_error">{field_error("description")}</span>
+            <fieldset class="wip-limits" aria-describedby="id_wip_error">
+                <legend>"Work-in-progress limits"</legend>
+                {limit_field(limits, 0)}
+                {limit_field(limits, 1)}
+                {limit_field(limits, 2)}
+                <label class="check">
+                    <input type="checkbox" prop:checked=strict on:change=move |ev| strict.set(event_target_checked(&ev)) />
+                    "Refuse moves past a limit (otherwise the board warns)"
+                </label>
+                <span class="error" id="id_wip_error">{field_error("wip_limits")}</span>
+            </fieldset>
             <div class="actions">
                 <button type="button" class="cancel" on:click=move |_| on_cancel.run(())>"Cancel"</button>
                 <button type="submit" disabled=move || form.pending.get()>{if is_edit { "Save" } else { "Create" }}</button>
             </div>
         </form>
+    }
+}
+
+/// One column's limit: a number, or empty for none.
+fn limit_field(limits: RwSignal<[String; 3]>, index: usize) -> impl IntoView {
+    let id = format!("id_wip_{index}");
+    view! {
+        <label for=id.clone()>{LIMITED[index].column_title()}</label>
+        <input
+            id=id
+            type="number"
+            min="1"
+            max="999"
+            inputmode="numeric"
+            prop:value=move || limits.with(|all| all[index].clone())
+            on:input=move |ev| limits.update(|all| all[index] = event_target_value(&ev))
+        />
     }
 }

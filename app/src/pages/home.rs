@@ -184,7 +184,8 @@ mod tests {
     fn sprint(id: i32, name: &str, end: NaiveDate, tasks: u32, completed: u32) -> Sprint {
         let mut sprint: Sprint = serde_json::from_value(serde_json::json!({
             "id": id, "name": name, "description": "", "end": end.to_string(),
-            "links": {"self": "", "tasks": "", "channel": "", "project": ""}, "version": 1, "project": 1
+            "links": {"self": "", "tasks": "", "channel": "", "project": ""}, "version": 1, "project": 1,
+            "start": end.to_string(), "goal": "", "state": "active", "wip_limits": {}, "wip_strict": false
         }))
         .expect("a sprint");
         sprint.progress = Some(crate::model::SprintProgress { tasks, completed });

@@ -102,7 +102,8 @@ mod tests {
     fn sprint(id: i32, name: &str, end: &str) -> Sprint {
         serde_json::from_value(serde_json::json!({
             "id": id, "name": name, "description": "", "end": end,
-            "links": {"self": "", "tasks": "", "channel": "", "project": ""}, "version": 1, "project": 1
+            "links": {"self": "", "tasks": "", "channel": "", "project": ""}, "version": 1, "project": 1,
+            "start": end, "goal": "", "state": "active", "wip_limits": {}, "wip_strict": false
         }))
         .expect("a sprint")
     }

@@ -132,6 +132,8 @@ pub struct Config {
     pub history_retention: Option<Duration>,
     /// How long people may undo their own changes.
     pub undo_window: Duration,
+    /// The days a burndown's ideal line falls on.
+    pub working_days: WorkingDays,
     /// How long one request may take before it is answered 408 (`REQUEST_TIMEOUT`).
     pub request_timeout: Duration,
     /// `Strict-Transport-Security: max-age` on HTTPS answers (`HSTS_SECONDS`; `0` tells
@@ -181,6 +183,66 @@ pub enum ConfigError {
         "SECRET_KEY is too weak for production: use at least {MIN_SECRET_LEN} random characters"
     )]
     WeakSecret,
+}
+
+/// The days of the week work happens on (a burndown's ideal line falls only on them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WorkingDays {
+    /// By `Weekday::num_days_from_monday`.
+    days: [bool; 7],
+}
+
+const WEEKDAY_NAMES: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+impl Default for WorkingDays {
+    /// Monday to Friday.
+    fn default() -> Self {
+        Self {
+            days: [true, true, true, true, true, false, false],
+        }
+    }
+}
+
+impl WorkingDays {
+    /// `Mon,Tue,Wed,Thu,Fri` (three-letter English names, any case, any order).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let mut days = [false; 7];
+        for name in text
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
+            let Some(index) = WEEKDAY_NAMES
+                .iter()
+                .position(|known| known.eq_ignore_ascii_case(name))
+            else {
+                return Err(format!(
+                    "{name:?} is not a day: use Mon, Tue, Wed, Thu, Fri, Sat or Sun"
+                ));
+            };
+            days[index] = true;
+        }
+        if !days.contains(&true) {
+            return Err("name at least one day".into());
+        }
+        Ok(Self { days })
+    }
+
+    pub fn contains(&self, date: chrono::NaiveDate) -> bool {
+        use chrono::Datelike;
+        self.days[date.weekday().num_days_from_monday() as usize]
+    }
+}
+
+impl std::fmt::Display for WorkingDays {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = WEEKDAY_NAMES
+            .iter()
+            .zip(self.days)
+            .filter_map(|(name, working)| working.then_some(*name))
+            .collect();
+        f.write_str(&names.join(","))
+    }
 }
 
 impl Config {
@@ -348,6 +410,13 @@ impl Config {
         let request_timeout = duration_or_default("REQUEST_TIMEOUT")?;
         let history_retention = duration("HISTORY_RETENTION")?;
         let undo_window = duration_or_default("UNDO_WINDOW")?;
+        let working_days =
+            WorkingDays::parse(&vars.get_or_default("WORKING_DAYS")).map_err(|reason| {
+                ConfigError::Invalid {
+                    name: "WORKING_DAYS",
+                    reason,
+                }
+            })?;
 
         let count = |name: &'static str| positive(name, vars.get_or_default(name).trim());
         let login_limits = LoginLimits {
@@ -443,6 +512,7 @@ impl Config {
             ws_ping_interval,
             history_retention,
             undo_window,
+            working_days,
             request_timeout,
             hsts_seconds,
             login_limits,
@@ -576,6 +646,7 @@ impl Config {
                 .history_retention
                 .map_or("(forever)".to_owned(), seconds),
             "UNDO_WINDOW" => seconds(self.undo_window),
+            "WORKING_DAYS" => self.working_days.to_string(),
             "REQUEST_TIMEOUT" => seconds(self.request_timeout),
             "HSTS_SECONDS" => self.hsts_seconds.to_string(),
             "LOGIN_FAILURES_PER_USERNAME" => self.login_limits.per_username.to_string(),

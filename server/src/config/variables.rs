@@ -120,6 +120,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "how long people may undo their own changes",
     },
     Variable {
+        name: "WORKING_DAYS",
+        default: Value("Mon,Tue,Wed,Thu,Fri"),
+        meaning: "the days a burndown's ideal line falls on (three-letter English names, comma-separated)",
+    },
+    Variable {
         name: "TLS_CERT",
         default: Otherwise("—"),
         meaning: "serve HTTPS: PEM file with the full chain, the leaf first, then each intermediate in issuing order (root optional); checked at start-up, see [Deploying](#deploying)",

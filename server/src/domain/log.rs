@@ -169,12 +169,13 @@ pub struct Entry {
     pub project: Option<i32>,
 }
 
-/// Appends `entry` inside `txn`, returning its id. The caller commits (see the module note on
+/// Appends `entry` (made at `at`) inside `txn`, returning its id. The caller commits (see the module note on
 /// ordering: on PostgreSQL this takes the log's append lock until the transaction ends).
 pub async fn append(
     txn: &DatabaseTransaction,
     actor: &Actor,
     entry: NewEntry,
+    at: DateTime<Utc>,
 ) -> Result<i64, DbErr> {
     if txn.get_database_backend() == DbBackend::Postgres {
         txn.execute(Statement::from_sql_and_values(
@@ -200,7 +201,7 @@ pub async fn append(
     // `Entity::insert` answers with the new id only; `ActiveModel::insert` would read the
     // whole row back (a second statement on SQLite, the body included) inside the write.
     let id = change::Entity::insert(change::ActiveModel {
-        at: Set(Utc::now()),
+        at: Set(at),
         actor_id: Set(actor.id),
         actor: Set(actor.username.clone()),
         model: Set(name_of(entry.model)),

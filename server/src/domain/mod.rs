@@ -2,6 +2,7 @@
 //! change log every write appends to, and accounts. Nothing here knows about HTTP.
 
 pub mod accounts;
+pub mod clock;
 pub mod db;
 pub mod errors;
 pub mod log;

@@ -25,6 +25,8 @@ pub struct Renderer<'a> {
     /// The caller, for whom channel tickets are minted. `None` renders for broadcast: the
     /// channel link then carries no ticket (one person's ticket must never reach another).
     pub user_id: Option<i32>,
+    /// The day a sprint's `state` is judged on.
+    pub today: chrono::NaiveDate,
 }
 
 impl<'a> Renderer<'a> {
@@ -35,12 +37,14 @@ impl<'a> Renderer<'a> {
         ws_base: String,
         secret: &'a [u8],
         user_id: Option<i32>,
+        today: chrono::NaiveDate,
     ) -> Self {
         Self {
             http_base,
             ws_base,
             secret,
             user_id,
+            today,
         }
     }
 
@@ -48,7 +52,12 @@ impl<'a> Renderer<'a> {
     /// `Host` header (a forged one would point every board at another site): `PUBLIC_URL` when
     /// configured, otherwise paths from the root that resolve against each reader's origin;
     /// either way under `base_path`.
-    pub fn for_broadcast(public_url: Option<&str>, base_path: &str, secret: &'a [u8]) -> Self {
+    pub fn for_broadcast(
+        public_url: Option<&str>,
+        base_path: &str,
+        secret: &'a [u8],
+        today: chrono::NaiveDate,
+    ) -> Self {
         let site = public_url.unwrap_or("").trim_end_matches('/');
         let http_base = format!("{site}{base_path}");
         let ws_base = if let Some(rest) = http_base.strip_prefix("https://") {
@@ -63,6 +72,7 @@ impl<'a> Renderer<'a> {
             ws_base,
             secret,
             user_id: None,
+            today,
         }
     }
 
@@ -85,7 +95,14 @@ impl Renderer<'_> {
             ),
             None => format!("sprint={}", model.id),
         };
+        let state = crate::domain::service::sprints::state(&model, self.today);
         Sprint {
+            state,
+            wip_limits: crate::domain::service::sprints::wip_limits(&model.wip_limits),
+            wip_strict: model.wip_strict,
+            completed_at: model.completed_at.map(timestamp),
+            start: model.start,
+            goal: model.goal,
             links: SprintLinks {
                 self_: self.url(&format!("/api/sprints/{}", model.id)),
                 tasks: self.url(&format!("/api/tasks?sprint={}", model.id)),
@@ -132,6 +149,10 @@ impl Renderer<'_> {
             comment_count: u32::try_from(model.comment_count).unwrap_or_default(),
             version: model.version,
             project: model.project_id,
+            points: model
+                .points_tenths
+                .and_then(|tenths| u32::try_from(tenths).ok())
+                .map(app::model::Points),
         }
     }
 

@@ -8,6 +8,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBacken
 use tokio::sync::{Mutex, MutexGuard, watch};
 
 use super::{
+    clock::Clock,
     log::{self, Actor, NewEntry},
     render::Renderer,
 };
@@ -25,6 +26,8 @@ pub struct Store {
     /// The newest entry this process committed, for its own live delivery (other instances
     /// hear of it through the database).
     committed: Arc<watch::Sender<i64>>,
+    /// What "now" and "today" are for the board's rules and the log.
+    pub clock: Clock,
 }
 
 impl Store {
@@ -39,6 +42,7 @@ impl Store {
             public_url: config.public_url.as_deref().map(Arc::from),
             base_path: config.base_path.as_str().into(),
             committed,
+            clock: Clock::default(),
         }
     }
 
@@ -61,7 +65,12 @@ impl Store {
     /// Renders the bodies the log keeps: links on `PUBLIC_URL`, or root-relative, and no
     /// personal channel ticket.
     pub fn broadcast(&self) -> Renderer<'static> {
-        Renderer::for_broadcast(self.public_url.as_deref(), &self.base_path, &[])
+        Renderer::for_broadcast(
+            self.public_url.as_deref(),
+            &self.base_path,
+            &[],
+            self.today(),
+        )
     }
 
     /// The one way a change is committed: its log entries are appended in its transaction,
@@ -74,7 +83,7 @@ impl Store {
     ) -> Result<Vec<i64>, DbErr> {
         let mut ids = Vec::with_capacity(entries.len());
         for entry in entries {
-            ids.push(log::append(&txn, actor, entry).await?);
+            ids.push(log::append(&txn, actor, entry, self.clock.now()).await?);
         }
         if let Some(&newest) = ids.last() {
             log::notify(&txn, newest).await?;
@@ -98,6 +107,11 @@ impl Store {
         let pruned = log::prune(&txn, before).await?;
         txn.commit().await?;
         Ok(pruned)
+    }
+
+    /// "Today" for every date rule (see [`Clock::today`]).
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.clock.today()
     }
 
     /// Wakes on every commit made through this store.

@@ -228,6 +228,12 @@ pub async fn undo(
                 name: text("name"),
                 description: text("description"),
                 end: date_of(values.get("end")),
+                start: date_of(values.get("start")),
+                goal: text("goal"),
+                wip_limits: values
+                    .get("wip_limits")
+                    .and_then(|v| serde_json::from_value(v.clone()).ok()),
+                wip_strict: values.get("wip_strict").and_then(Value::as_bool),
                 project: None,
             };
             sprints::update(

@@ -170,7 +170,11 @@ fn refusal<M>(error: WriteError<M>, fields: &[&'static str]) -> Result<Problems,
     }
 }
 
-fn nav(state: &AppState, user: &crate::domain::db::entities::user::Model, here: &str) -> String {
+pub(crate) fn nav(
+    state: &AppState,
+    user: &crate::domain::db::entities::user::Model,
+    here: &str,
+) -> String {
     let base = &state.config.base_path;
     let link = |path: &str, label: &str| {
         let current = if path == here {
@@ -540,10 +544,12 @@ async fn render_settings(
     } else {
         ""
     };
+    let velocity = crate::domain::service::reports::velocity(&state.db, id, 7).await?;
     let main = format!(
-        r#"<section class="administration projects"><h1>{heading}</h1>{archived_note}{notice}{details}<div class="panel"><h2>Members</h2><table class="accounts"><thead><tr><th scope="col">Person</th><th scope="col">Role</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>{rows}</tbody></table>{add}</div>{archive}</section>"#,
+        r#"<section class="administration projects"><h1>{heading}</h1>{archived_note}{notice}<div class="panel">{chart}</div>{details}<div class="panel"><h2>Members</h2><table class="accounts"><thead><tr><th scope="col">Person</th><th scope="col">Role</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>{rows}</tbody></table>{add}</div>{archive}</section>"#,
         heading = escape(&heading),
         notice = notice_of(notice, &problems),
+        chart = crate::http::charts::velocity(&velocity),
     );
     Ok(forms::page(
         state,

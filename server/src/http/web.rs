@@ -90,6 +90,7 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             get(crate::http::projects::settings_page).post(crate::http::projects::act),
         )
         .route("/projects/{id}/open", post(crate::http::projects::open))
+        .route("/sprints/{id}/report", get(crate::http::reports::page))
         .route("/account", get(account::page))
         .route("/account/profile", post(account::profile))
         .route("/account/password", post(account::password))

@@ -22,13 +22,19 @@ fn assert_sprint(sprint: &Value, id: i64, name: &str, description: &str, end: &s
     assert_eq!(
         sorted_keys(sprint),
         [
+            "completed_at",
             "description",
             "end",
+            "goal",
             "id",
             "links",
             "name",
             "project",
-            "version"
+            "start",
+            "state",
+            "version",
+            "wip_limits",
+            "wip_strict",
         ],
         "{sprint}"
     );

@@ -15,7 +15,7 @@ fn task_json(id: i64, fields: Value) -> Value {
         "id": id, "name": "", "description": "", "sprint": null, "status": 1,
         "status_display": "Not Started", "order": 0, "assigned": null, "started": null,
         "due": null, "completed": null, "labels": [], "comment_count": 0, "version": 1,
-        "project": 1,
+        "project": 1, "points": null,
     });
     for (key, value) in fields.as_object().expect("fields object") {
         task[key] = value.clone();

@@ -153,7 +153,7 @@ async fn python_client_session(backend: &Backend, trailing_slash: bool) {
             "status": 1, "status_display": "Not Started", "version": 1,
             // Beyond the book, and sent back by its client's PUT below (an empty list as
             // nothing at all, so the task keeps its labels; its own project, accepted).
-            "labels": [], "comment_count": 0, "project": app.project,
+            "labels": [], "comment_count": 0, "project": app.project, "points": null,
         })
     );
     // The sprint's `tasks` link lists it.
@@ -202,7 +202,7 @@ async fn python_client_session(backend: &Backend, trailing_slash: bool) {
             },
             "name": "Something Task", "order": 0, "sprint": sprint_id,
             "started": day(0), "status": 2, "status_display": "In Progress", "version": 2,
-            "labels": [], "comment_count": 0, "project": app.project,
+            "labels": [], "comment_count": 0, "project": app.project, "points": null,
         })
     );
     assert!(

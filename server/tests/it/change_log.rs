@@ -198,6 +198,12 @@ async fn every_write_route_logs_its_change() {
             })
             .await
             .id;
+        let closing = app.insert_sprint("Closing", date(28)).await.id;
+        app.insert_task(NewTask {
+            sprint: Some(closing),
+            ..NewTask::named("Carried over")
+        })
+        .await;
         let label = app
             .call(Method::POST, "/api/labels")
             .auth(&alice)
@@ -390,6 +396,21 @@ async fn every_write_route_logs_its_change() {
             ),
             // Undoing that rename is a change too (the path is filled in with the newest entry).
             ("post", "/api/history/{id}/undo", String::new(), None, 1),
+            // The sprint, and its unfinished task carried over to the backlog.
+            (
+                "post",
+                "/api/sprints/{id}/complete",
+                format!("/api/sprints/{closing}/complete"),
+                Some(json!({"carry_over": "backlog"})),
+                2,
+            ),
+            (
+                "post",
+                "/api/sprints/{id}/reopen",
+                format!("/api/sprints/{closing}/reopen"),
+                None,
+                1,
+            ),
             // The sprint and the task it returns to the backlog.
             (
                 "delete",
@@ -591,6 +612,7 @@ async fn concurrent_writers_never_make_a_reader_skip_an_entry_on_postgres() {
                         column: None,
                         project: Some(1),
                     },
+                    chrono::Utc::now(),
                 )
                 .await
                 .expect("append");
@@ -665,6 +687,7 @@ async fn a_change_whose_notification_is_lost_still_reaches_the_other_instance() 
             column: None,
             project: Some(one.project),
         },
+        chrono::Utc::now(),
     )
     .await
     .expect("append");

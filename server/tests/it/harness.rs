@@ -660,6 +660,7 @@ impl TestApp {
             name: Set(name.to_owned()),
             description: Set(String::new()),
             end: Set(end),
+            start: Set(end.min(self.state.store.today())),
             version: Set(1),
             project_id: Set(self.project),
             ..Default::default()

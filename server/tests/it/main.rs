@@ -27,6 +27,7 @@ mod pages;
 mod password_rehash;
 mod projects;
 mod relocation;
+mod scrum;
 mod setup;
 mod source_rules;
 mod tls;

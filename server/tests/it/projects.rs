@@ -43,6 +43,11 @@ const ROUTES: &[(&str, &str, Kind)] = &[
     ("put", "/api/sprints/{id}", Kind::Write),
     ("patch", "/api/sprints/{id}", Kind::Write),
     ("delete", "/api/sprints/{id}", Kind::Write),
+    ("post", "/api/sprints/{id}/complete", Kind::Write),
+    ("post", "/api/sprints/{id}/reopen", Kind::Manage),
+    ("get", "/api/sprints/{id}/report", Kind::Read),
+    ("get", "/api/sprints/{id}/burndown", Kind::Read),
+    ("get", "/api/velocity", Kind::List),
     ("get", "/api/tasks", Kind::List),
     ("post", "/api/tasks", Kind::Write),
     ("get", "/api/tasks/{id}", Kind::Read),
@@ -279,6 +284,7 @@ fn request(
         ("post", "/api/tasks") => Some(json!({"name": "New", "project": project})),
         ("put" | "patch", "/api/tasks/{id}") => Some(json!({"name": "Renamed"})),
         ("post", "/api/tasks/{id}/move") => Some(json!({"status": 2, "sprint": things.sprint})),
+        ("post", "/api/sprints/{id}/complete") => Some(json!({"carry_over": "backlog"})),
         ("post", "/api/labels") => Some(json!({"name": format!("New{n}"), "project": project})),
         ("put" | "patch", "/api/labels/{id}") => Some(json!({"name": format!("Renamed{n}")})),
         ("post", "/api/tasks/{id}/comments") | ("put" | "patch", "/api/comments/{id}") => {
@@ -352,6 +358,18 @@ async fn every_route_answers_every_role_as_its_kind_says() {
             n += 1;
             let things = things(&app, &people, n).await;
             let (path, body) = request(method, template, &things, app.project, n);
+            if template.ends_with("/reopen") {
+                let completed = app
+                    .call(
+                        Method::POST,
+                        &format!("/api/sprints/{}/complete", things.sprint),
+                    )
+                    .auth(&people.owner)
+                    .json(json!({"carry_over": "backlog"}))
+                    .send()
+                    .await;
+                assert_eq!(completed.status, StatusCode::OK, "{}", completed.text);
+            }
             let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let mut call = app.call(method.clone(), &path);
             if let Some(auth) = people.auth(role) {
@@ -674,8 +692,9 @@ async fn existing_data_moves_into_one_project_with_everyone_in_it() {
     use sea_orm::{ConnectionTrait, Statement};
     for backend in backends() {
         let app = TestApp::spawn(&backend).await;
-        // Back to the schema before projects, with some data in it.
-        Migrator::down(&app.db, Some(1)).await.expect("down");
+        // Back to the schema before projects (and the Scrum fields after them), with some
+        // data in it.
+        Migrator::down(&app.db, Some(2)).await.expect("down");
         let db = &app.db;
         let backend_of = db.get_database_backend();
         for sql in [

@@ -4,6 +4,7 @@
 pub mod comments;
 pub mod labels;
 pub mod projects;
+pub mod reports;
 pub mod sprints;
 pub mod tasks;
 pub mod users;

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use app::placement::{self, NotInColumn};
 
-use super::{WriteError, check_version, does_not_exist, icontains, permit, target_project, today};
+use super::{WriteError, check_version, does_not_exist, icontains, permit, target_project};
 use crate::domain::{
     db::entities::{project_member, sprint, task, task_label, user},
     errors::{FieldErrors, REQUIRED},
@@ -35,6 +35,7 @@ pub const LOGGED_FIELDS: &[&str] = &[
     "due",
     "completed",
     "labels",
+    "points",
 ];
 
 pub const COMPLETED_SPRINT_CHANGE: &str = "Cannot change the sprint of a completed task.";
@@ -65,6 +66,9 @@ pub struct TaskFields {
     /// Label ids, replacing the task's labels. `None` keeps them, whatever the mode: the
     /// book's clients never send labels, and their PUTs must not wipe them.
     pub labels: Option<Vec<i32>>,
+    /// Its estimate in tenths of a point; `Some(None)` clears it. Kept when left out, whatever
+    /// the mode (the book's clients never send it).
+    pub points: Option<Option<app::model::Points>>,
     /// Where a new task goes (`None`: its sprint's project, else the actor's default); on an
     /// update, only the task's own project is accepted.
     pub project: Option<i32>,
@@ -97,6 +101,7 @@ struct Draft {
     completed: Option<NaiveDate>,
     /// Label ids, ascending, each once.
     labels: Vec<i32>,
+    points_tenths: Option<i32>,
 }
 
 /// The sprint a task joins, which must be in the task's `project`. A sprint of a project the
@@ -181,16 +186,33 @@ async fn find_user(
     Ok(Some((found.id, found.username)))
 }
 
+/// Who is writing, and the day the date rules are judged on.
+#[derive(Clone, Copy)]
+struct Rules<'a> {
+    actor: &'a Actor,
+    today: NaiveDate,
+}
+
+impl<'a> Rules<'a> {
+    fn of(store: &Store, actor: &'a Actor) -> Self {
+        Self {
+            actor,
+            today: store.today(),
+        }
+    }
+}
+
 /// Merges the sent fields over `stored` (or the defaults), resolving references, and applies
 /// every rule. `mode` decides what a missing field means (see [`Mode`]).
 async fn draft(
     db: &impl ConnectionTrait,
-    actor: &Actor,
+    rules: Rules<'_>,
     project: i32,
     fields: TaskFields,
     saved: Option<&Saved>,
     mode: Mode,
 ) -> std::result::Result<Draft, FieldErrors> {
+    let Rules { actor, today } = rules;
     let stored = saved.map(|saved| &saved.task);
     let mut errors = FieldErrors::default();
     let db_error = |error: sea_orm::DbErr| {
@@ -283,9 +305,31 @@ async fn draft(
             .unwrap_or_default(),
     };
 
+    let points_tenths = match fields.points {
+        Some(points) => points.map(|p| i32::try_from(p.tenths()).unwrap_or(i32::MAX)),
+        None => stored.and_then(|s| s.points_tenths),
+    };
+
+    // A completed sprint's tasks stay as they are, and none join it.
+    if let Some(stored_sprint) = stored_sprint {
+        let current = sprint::Entity::find_by_id(stored_sprint)
+            .one(db)
+            .await
+            .map_err(db_error)?;
+        if let Some(current) = current.filter(|s| s.completed_at.is_some()) {
+            return Err(FieldErrors::single(
+                FieldErrors::NON_FIELD,
+                super::sprints::completed_message(&current),
+            ));
+        }
+    }
+    if let Some(joined) = sprint.as_ref().filter(|s| s.completed_at.is_some()) {
+        errors.add("sprint", super::sprints::completed_message(joined));
+    }
+
     // The book's validate_sprint, on the resolved sprint.
     if !errors.has("sprint") {
-        let past = sprint.as_ref().is_some_and(|s| s.end < today());
+        let past = sprint.as_ref().is_some_and(|s| s.end < today);
         match stored {
             Some(stored) if sprint_id != stored.sprint_id => {
                 if stored.status == TaskStatus::Done.code() {
@@ -315,6 +359,20 @@ async fn draft(
     if let Some(message) = cross_field {
         return Err(FieldErrors::single(FieldErrors::NON_FIELD, message));
     }
+    let stored_column = stored.map(|s| (s.sprint_id, s.status));
+    if let Some(id) = sprint_id
+        && stored_column != Some((sprint_id, status.code()))
+    {
+        refuse_past_wip_limit(
+            db,
+            project,
+            id,
+            sprint.as_ref(),
+            status,
+            stored.map(|s| s.id),
+        )
+        .await?;
+    }
     Ok(Draft {
         name,
         description,
@@ -327,7 +385,49 @@ async fn draft(
         due,
         completed,
         labels,
+        points_tenths,
     })
+}
+
+/// A task entering column `status` of sprint `id`, when that sprint's limits are strict and
+/// the column is full, is refused: "In Testing is at its limit of 2 tasks."
+async fn refuse_past_wip_limit(
+    db: &impl ConnectionTrait,
+    project: i32,
+    id: i32,
+    known: Option<&sprint::Model>,
+    status: TaskStatus,
+    task: Option<i32>,
+) -> std::result::Result<(), FieldErrors> {
+    let db_error = |error: sea_orm::DbErr| {
+        tracing::error!(%error, "work-in-progress check failed");
+        FieldErrors::single(FieldErrors::NON_FIELD, "A server error occurred.")
+    };
+    let found = match known {
+        Some(sprint) => Some(sprint.clone()),
+        None => sprint::Entity::find_by_id(id)
+            .one(db)
+            .await
+            .map_err(db_error)?,
+    };
+    let Some(sprint) = found.filter(|s| s.wip_strict) else {
+        return Ok(());
+    };
+    let Some(limit) = super::sprints::wip_limits(&sprint.wip_limits).of(status) else {
+        return Ok(());
+    };
+    let mut column = column_query(project, Some(id), status);
+    if let Some(task) = task {
+        column = column.filter(task::Column::Id.ne(task));
+    }
+    let count = column.count(db).await.map_err(db_error)?;
+    if count >= u64::from(limit) {
+        return Err(FieldErrors::single(
+            "status",
+            app::model::WipLimits::message(status, limit, true),
+        ));
+    }
+    Ok(())
 }
 
 /// Sets the draft's fields on `active`; returns the assignee's username and the labels (which
@@ -343,6 +443,7 @@ fn apply(active: &mut task::ActiveModel, draft: Draft) -> (Option<String>, Vec<i
     active.due = Set(draft.due);
     active.completed = Set(draft.completed);
     active.labels = Set(task::labels_text(&draft.labels));
+    active.points_tenths = Set(draft.points_tenths);
     (draft.assignee, draft.labels)
 }
 
@@ -449,7 +550,15 @@ pub async fn create(store: &Store, actor: &Actor, fields: TaskFields) -> Result<
     let _gate = store.write_gate().await;
     let txn = store.db.begin().await?;
     let project = project_for_new(&txn, actor, &fields).await?;
-    let draft = draft(&txn, actor, project, fields, None, Mode::Create).await?;
+    let draft = draft(
+        &txn,
+        Rules::of(store, actor),
+        project,
+        fields,
+        None,
+        Mode::Create,
+    )
+    .await?;
     let mut active = task::ActiveModel {
         version: Set(1),
         project_id: Set(project),
@@ -488,7 +597,15 @@ pub async fn update(
     if fields.project.is_some_and(|named| named != project) {
         return Err(FieldErrors::single("project", STAYS_IN_PROJECT).into());
     }
-    let draft = draft(&txn, actor, project, fields, Some(&stored), mode).await?;
+    let draft = draft(
+        &txn,
+        Rules::of(store, actor),
+        project,
+        fields,
+        Some(&stored),
+        mode,
+    )
+    .await?;
     let mut active = stored.task.clone().into_active_model();
     let (assignee, labels) = apply(&mut active, draft);
     active.version = Set(stored.task.version + 1);
@@ -517,6 +634,13 @@ pub async fn delete(
     let stored = find_for_update(&txn, id).await?;
     permit(&txn, actor, stored.task.project_id, Need::Write).await?;
     check_version(stored.task.version, expected_version, &stored.task)?;
+    if let Some(sprint) = stored.task.sprint_id {
+        let current = sprint::Entity::find_by_id(sprint).one(&txn).await?;
+        if let Some(current) = current.filter(|s| s.completed_at.is_some()) {
+            let message = super::sprints::completed_message(&current);
+            return Err(FieldErrors::single(FieldErrors::NON_FIELD, message).into());
+        }
+    }
     let before = logged_body(store, &stored);
     task::Entity::delete_by_id(id).exec(&txn).await?;
     let logged = entry(
@@ -575,6 +699,10 @@ pub fn fields_from_rest(values: &serde_json::Map<String, Value>) -> TaskFields {
             .get("project")
             .and_then(Value::as_i64)
             .and_then(|id| i32::try_from(id).ok()),
+        points: values.get("points").map(|v| match v {
+            Value::Number(number) => app::model::Points::parse(&number.to_string()).ok(),
+            _ => None,
+        }),
     }
 }
 
@@ -600,7 +728,15 @@ pub async fn restore(store: &Store, actor: &Actor, body: &Value) -> Result<Saved
     let fields = fields_from_rest(values);
     let project = fields.project.ok_or(WriteError::NotFound)?;
     permit(&txn, actor, project, Need::Write).await?;
-    let draft = draft(&txn, actor, project, fields, None, Mode::Create).await?;
+    let draft = draft(
+        &txn,
+        Rules::of(store, actor),
+        project,
+        fields,
+        None,
+        Mode::Create,
+    )
+    .await?;
     let (sprint, status, wanted) = (draft.sprint, draft.status, draft.order);
     let mut active = task::ActiveModel {
         id: Set(id),
@@ -766,7 +902,7 @@ pub async fn move_task(
     } else if status == previous_status {
         (stored.started, stored.completed)
     } else {
-        dates_after_move(status, stored.started, stored.completed, today())
+        dates_after_move(status, stored.started, stored.completed, store.today())
     };
     let fields = TaskFields {
         sprint: Some(target.sprint),
@@ -776,7 +912,15 @@ pub async fn move_task(
         ..Default::default()
     };
     // Validation as for a PATCH: a completed task may not change sprint, and so on.
-    draft(&txn, actor, project, fields, Some(&saved), Mode::Patch).await?;
+    draft(
+        &txn,
+        Rules::of(store, actor),
+        project,
+        fields,
+        Some(&saved),
+        Mode::Patch,
+    )
+    .await?;
 
     let mut column_rows =
         column_query(project, target.sprint, status).filter(task::Column::Id.ne(id));
@@ -989,6 +1133,7 @@ struct TaskRow {
     labels: String,
     comment_count: i32,
     project_id: i32,
+    points_tenths: Option<i32>,
     assignee: Option<String>,
 }
 
@@ -1030,6 +1175,7 @@ impl From<TaskRow> for Saved {
                 labels: row.labels,
                 comment_count: row.comment_count,
                 project_id: row.project_id,
+                points_tenths: row.points_tenths,
             },
             assignee: row.assignee,
         }

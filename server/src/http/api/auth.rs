@@ -328,6 +328,7 @@ async fn session_info(
         origin.ws_url(""),
         state.config.secret_key.as_bytes(),
         Some(user.id),
+        state.store.today(),
     );
     let current =
         crate::domain::service::projects::current(&state.db, &Actor::person(&user)).await?;

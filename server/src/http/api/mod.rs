@@ -13,6 +13,7 @@ pub mod me;
 pub mod openapi;
 pub mod projects;
 pub mod query;
+pub mod reports;
 pub mod sprints;
 pub mod tasks;
 pub mod users;
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
     let router = route_both(router, "/api/openapi.json", get(openapi::document));
     let router = route_both(router, "/api/docs", get(openapi::docs_page));
     let router = sprints::routes(router);
+    let router = reports::routes(router);
     let router = tasks::routes(router);
     let router = projects::routes(router);
     let router = users::routes(router);
@@ -96,6 +98,7 @@ fn renderer<'a>(state: &'a AppState, origin: &RequestOrigin, caller: &CurrentUse
         origin.ws_url(""),
         state.config.secret_key.as_bytes(),
         Some(caller.user.id),
+        state.store.today(),
     )
 }
 

@@ -16,10 +16,10 @@ use utoipa::{
 };
 
 use app::model::{
-    Account, Comment, CommentLinks, HistoryEntry, HistoryLinks, Invitation, Label, Member,
-    MemberLinks, MoveTask, NewToken, PasswordLink, Profile, Project, ProjectLinks, SelfLink,
-    SessionInfo, SessionSummary, Sprint, SprintLinks, Task, TaskLinks, TokenSummary, User,
-    UserLinks,
+    Account, Burndown, BurndownDay, Comment, CommentLinks, HistoryEntry, HistoryLinks, Invitation,
+    Label, Member, MemberLinks, MoveTask, NewToken, PasswordLink, Profile, Project, ProjectLinks,
+    SelfLink, SessionInfo, SessionSummary, Sprint, SprintLinks, SprintReport, SprintState, Task,
+    TaskLinks, TaskSet, TokenSummary, User, UserLinks, Velocity, VelocitySprint,
 };
 
 /// Fields accepted when writing a sprint (JSON or form). Read-only and unknown keys are ignored.
@@ -31,9 +31,30 @@ pub struct SprintInput {
     description: Option<String>,
     /// `YYYY-MM-DD`, not in the past, unique in its project. Required on create and PUT.
     end: String,
+    /// `YYYY-MM-DD`, on or before `end`. On create, default: the day after the project's
+    /// previous sprint ends, or today. Left out of a PUT, it is kept.
+    start: Option<String>,
+    /// What the team means to achieve; at most 1,000 characters.
+    goal: Option<String>,
+    /// Work-in-progress limits by status number, `{"2": 3, "3": 2}` (1–999; null or 0: no
+    /// limit). A form may send the same as JSON text. Left out of a PUT, they are kept.
+    #[schema(value_type = Option<std::collections::BTreeMap<String, u32>>)]
+    wip_limits: Option<String>,
+    /// `true`: a task moved into a full column is refused (400) instead of allowed.
+    wip_strict: Option<bool>,
     /// The project (on create; default: the caller's default project). Fixed afterwards.
     project: Option<i32>,
     /// Optional optimistic-concurrency check (as `If-Match`).
+    version: Option<i32>,
+}
+
+/// Where a completed sprint's unfinished tasks go.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct CompleteInput {
+    /// `"backlog"`, or the id of another sprint of the project that is not completed.
+    #[schema(value_type = String, example = "backlog")]
+    carry_over: String,
     version: Option<i32>,
 }
 
@@ -60,6 +81,10 @@ pub struct TaskInput {
     /// The project (on create; default: its sprint's, else the caller's default project).
     /// Fixed afterwards: a task never moves between projects.
     project: Option<i32>,
+    /// Story points: a number from 0 to 1000 with at most one decimal; null or empty: not
+    /// estimated. Left out, the task keeps its estimate (PUT included).
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 1000)]
+    points: Option<String>,
     version: Option<i32>,
 }
 
@@ -211,6 +236,8 @@ impl Modify for Security {
         super::api_root,
         super::sprints::list, super::sprints::create, super::sprints::retrieve,
         super::sprints::replace, super::sprints::patch, super::sprints::remove,
+        super::sprints::complete, super::sprints::reopen,
+        super::reports::report, super::reports::burndown, super::reports::velocity,
         super::tasks::list, super::tasks::create, super::tasks::retrieve,
         super::tasks::replace, super::tasks::patch, super::tasks::remove, super::tasks::move_task,
         super::users::list, super::users::retrieve,
@@ -238,7 +265,8 @@ impl Modify for Security {
         Label, SelfLink, LabelInput, Comment, CommentLinks, CommentInput,
         Account, Invitation, PasswordLink, InvitationInput, AccountChange, Profile,
         ProfileInput, TokenSummary, NewToken, TokenInput, Project, ProjectLinks, Member,
-        MemberLinks, ProjectInput, MemberInput, RoleInput,
+        MemberLinks, ProjectInput, MemberInput, RoleInput, CompleteInput, SprintState,
+        SprintReport, TaskSet, Burndown, BurndownDay, Velocity, VelocitySprint,
     )),
     modifiers(&Security),
     security(("token" = []), ("basic" = []), ("session" = [])),

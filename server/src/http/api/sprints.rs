@@ -1,6 +1,6 @@
 //! `/api/sprints` and `/api/sprints/{id}`.
 
-use app::model::{Page, Sprint};
+use app::model::{Page, Sprint, TaskStatus, WipLimits};
 use axum::{
     Router,
     extract::{Path, RawQuery, State},
@@ -26,6 +26,16 @@ use crate::{
 
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
     let router = route_both(router, "/api/sprints", get(list).post(create));
+    let router = route_both(
+        router,
+        "/api/sprints/{id}/complete",
+        axum::routing::post(complete),
+    );
+    let router = route_both(
+        router,
+        "/api/sprints/{id}/reopen",
+        axum::routing::post(reopen),
+    );
     route_both(
         router,
         "/api/sprints/{id}",
@@ -33,9 +43,75 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     )
 }
 
+const LIMITS_SHAPE: &str =
+    "Expected limits by status number, like {\"2\": 3, \"3\": 2} (null or 0: no limit).";
+
+/// `wip_limits`: `{"2": 3}`, as JSON or (from a form) as JSON text; null, empty or 0 means no
+/// limit for that column.
+fn parse_wip_limits(input: &Input, errors: &mut FieldErrors) -> Option<WipLimits> {
+    let parsed;
+    let object = match input.get("wip_limits") {
+        input::Field::Absent => return None,
+        input::Field::Null => return Some(WipLimits::default()),
+        input::Field::Value(serde_json::Value::String(text)) => {
+            parsed = serde_json::from_str::<serde_json::Value>(text).ok();
+            parsed.as_ref().and_then(|value| value.as_object())
+        }
+        input::Field::Value(value) => value.as_object(),
+    };
+    let Some(object) = object else {
+        errors.add("wip_limits", LIMITS_SHAPE);
+        return None;
+    };
+    let mut limits = Vec::new();
+    for (key, value) in object {
+        let status = key
+            .trim()
+            .parse::<i16>()
+            .ok()
+            .and_then(|code| TaskStatus::try_from(code).ok());
+        let Some(status) = status else {
+            errors.add(
+                "wip_limits",
+                format!("\"{key}\" is not a status: use 1, 2, 3 or 4."),
+            );
+            continue;
+        };
+        match value {
+            serde_json::Value::Null => continue,
+            value => match input::as_integer(value).and_then(|n| u16::try_from(n).ok()) {
+                Some(0) => continue,
+                Some(limit) if limit <= MAX_WIP_LIMIT => limits.push((status, limit)),
+                _ => errors.add(
+                    "wip_limits",
+                    format!(
+                        "The limit of {} must be a whole number from 1 to {MAX_WIP_LIMIT}.",
+                        status.column_title()
+                    ),
+                ),
+            },
+        }
+    }
+    Some(WipLimits(limits))
+}
+
+/// The largest work-in-progress limit a column may have.
+const MAX_WIP_LIMIT: u16 = 999;
+
 fn parse_fields(input: &Input) -> Result<SprintFields, AppError> {
     let mut errors = FieldErrors::default();
     let fields = SprintFields {
+        start: match input.date("start", &mut errors) {
+            Some(Some(start)) => Some(start),
+            Some(None) => {
+                errors.add("start", "This field may not be null.");
+                None
+            }
+            None => None,
+        },
+        goal: input.text("goal", None, &mut errors),
+        wip_limits: parse_wip_limits(input, &mut errors),
+        wip_strict: input.boolean("wip_strict", &mut errors),
         name: input.text("name", Some(100), &mut errors),
         description: input.text("description", None, &mut errors),
         end: match input.date("end", &mut errors) {
@@ -229,8 +305,8 @@ async fn patch(
 }
 
 #[utoipa::path(delete, path = "/api/sprints/{id}", tag = "sprints",
-    description = "Deletes the sprint; its tasks return to the backlog (Not Started).",
-    responses((status = 204), (status = 404), (status = 412, body = Sprint)))]
+    description = "Deletes the sprint; its tasks return to the backlog (Not Started). A completed sprint must be reopened first.",
+    responses((status = 204), (status = 400, description = "The sprint is completed"), (status = 404), (status = 412, body = Sprint)))]
 async fn remove(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -244,6 +320,89 @@ async fn remove(
         .await
         .map_err(|e| write_error(e, |m| json_of(&renderer.sprint(m))))?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(post, path = "/api/sprints/{id}/complete", tag = "sprints",
+    description = "Completes the sprint: its done tasks stay, every other task moves to `carry_over` (the backlog, as Not Started; or another sprint of the project that is not completed, keeping its status, at the end of its column), its report and burndown are frozen, and it and its tasks are read-only until reopened. One transaction; one logged change per moved task.",
+    request_body(content = crate::http::api::openapi::CompleteInput, content_type = "application/json"),
+    params(("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one answers 412")),
+    responses((status = 200, body = Sprint, description = "The completed sprint"), (status = 400, description = "`{\"carry_over\": [\"message\"]}`, or the sprint is completed already"), (status = 403, description = "A viewer, or an archived project"), (status = 404), (status = 412, body = Sprint)))]
+async fn complete(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    input: Input,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let expected = expected_version(&headers, Some(&input))?;
+    let to = match input.get("carry_over") {
+        input::Field::Absent | input::Field::Null => {
+            return Err(AppError::Validation(FieldErrors::single(
+                "carry_over",
+                input::REQUIRED,
+            )));
+        }
+        input::Field::Value(serde_json::Value::String(text)) if text == "backlog" => {
+            service::CarryOver::Backlog
+        }
+        input::Field::Value(value) => {
+            match input::as_integer(value).and_then(|n| i32::try_from(n).ok()) {
+                Some(sprint) => service::CarryOver::Sprint(sprint),
+                None => {
+                    return Err(AppError::Validation(FieldErrors::single(
+                        "carry_over",
+                        service::CARRY_OVER_CHOICES,
+                    )));
+                }
+            }
+        }
+    };
+    let renderer = renderer(&state, &origin, &caller);
+    let (model, _) = service::complete(
+        &state.store,
+        &actor(&caller),
+        id,
+        to,
+        &state.config.working_days,
+        expected,
+    )
+    .await
+    .map_err(|e| write_error(e, |m| json_of(&renderer.sprint(m))))?;
+    let version = model.version;
+    Ok(versioned(
+        StatusCode::OK,
+        &renderer.sprint(model),
+        version,
+        None,
+    ))
+}
+
+#[utoipa::path(post, path = "/api/sprints/{id}/reopen", tag = "sprints",
+    description = "Reopens a completed sprint (project owners only): it and its tasks can change again, and its report is computed afresh. Tasks it carried over stay where they went.",
+    params(("If-Match" = Option<String>, Header, description = "The ETag last read; a stale one answers 412")),
+    responses((status = 200, body = Sprint), (status = 400, description = "The sprint is not completed"), (status = 403, description = "Not an owner"), (status = 404), (status = 412, body = Sprint)))]
+async fn reopen(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    origin: RequestOrigin,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let id = parse_id(&id)?;
+    let expected = expected_version(&headers, None)?;
+    let renderer = renderer(&state, &origin, &caller);
+    let model = service::reopen(&state.store, &actor(&caller), id, expected)
+        .await
+        .map_err(|e| write_error(e, |m| json_of(&renderer.sprint(m))))?;
+    let version = model.version;
+    Ok(versioned(
+        StatusCode::OK,
+        &renderer.sprint(model),
+        version,
+        None,
+    ))
 }
 
 pub(super) fn json_of<T: serde::Serialize>(value: &T) -> serde_json::Value {

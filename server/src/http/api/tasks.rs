@@ -1,6 +1,6 @@
 //! `/api/tasks`, `/api/tasks/{id}` and the atomic `/api/tasks/{id}/move`.
 
-use app::model::{MoveTask, Page, Task, TaskStatus};
+use app::model::{MoveTask, Page, Points, Task, TaskStatus};
 use axum::{
     Router,
     extract::{Path, RawQuery, State},
@@ -163,9 +163,32 @@ fn parse_fields(input: &Input) -> Result<TaskFields, AppError> {
         completed: input.date("completed", &mut errors),
         labels: parse_labels(input, &mut errors),
         project: project_field(input, &mut errors),
+        points: parse_points(input, &mut errors),
     };
     errors.into_result()?;
     Ok(fields)
+}
+
+/// `points`: a number (or its text, from a form) from 0 to 1000 with at most one decimal;
+/// null or empty clears it.
+fn parse_points(input: &Input, errors: &mut FieldErrors) -> Option<Option<Points>> {
+    let text = match input.get("points") {
+        Field::Absent => return None,
+        Field::Null => return Some(None),
+        Field::Value(serde_json::Value::Number(number)) => number.to_string(),
+        Field::Value(serde_json::Value::String(text)) => text.clone(),
+        Field::Value(_) => {
+            errors.add("points", Points::NOT_A_NUMBER);
+            return None;
+        }
+    };
+    match Points::parse(&text) {
+        Ok(points) => Some(Some(points)),
+        Err(message) => {
+            errors.add("points", message);
+            None
+        }
+    }
 }
 
 #[utoipa::path(get, path = "/api/tasks", tag = "tasks",

@@ -19,6 +19,21 @@ pub struct Model {
     pub search_key: String,
     /// Set at creation, never changed.
     pub project_id: i32,
+    /// Its first day (on or before `end`).
+    pub start: Date,
+    /// What the team means to achieve, shown atop the board.
+    #[sea_orm(column_type = "Text")]
+    pub goal: String,
+    /// Work-in-progress limits by status code, `"2:3,3:2"` ("" for none).
+    pub wip_limits: String,
+    /// A move past a limit is refused rather than warned about.
+    pub wip_strict: bool,
+    /// When it was completed; `None` while it is planned or active.
+    pub completed_at: Option<DateTimeUtc>,
+    /// Its report and burndown as they stood when it was completed (JSON), so later changes
+    /// and the log's retention cannot rewrite them.
+    #[sea_orm(column_type = "Text", nullable)]
+    pub summary: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -30,6 +30,8 @@ pub struct Model {
     pub comment_count: i32,
     /// Set at creation, never changed; a task in a sprint shares the sprint's project.
     pub project_id: i32,
+    /// Its estimate in tenths of a point (`5` is ½); `None`: not estimated.
+    pub points_tenths: Option<i32>,
 }
 
 /// `"3,7"` → `[3, 7]`.
