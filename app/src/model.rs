@@ -692,6 +692,9 @@ pub struct Project {
     pub role: String,
     pub links: ProjectLinks,
     pub version: i32,
+    /// The IANA time zone its days are counted in (`Europe/Paris`; default `UTC`): where a
+    /// burndown's days begin and end.
+    pub time_zone: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

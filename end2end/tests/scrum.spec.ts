@@ -105,6 +105,8 @@ test("the burndown is in the server's page, moves live in two browsers, and a sp
   await expect(dialog).toHaveCount(0);
   await expect(alice.cardIn("Backlog", large.name)).toBeVisible();
   await expect(bob.cardIn("Backlog", large.name)).toBeVisible();
+  // Bob's chart was redrawn with the move, and still shows the burn-up he chose.
+  await expect(bob.page.locator(".burndown-panel svg.up")).toBeVisible();
   await expect(alice.cardIn("Completed", small.name)).toBeVisible();
   await expect(alice.page.locator(".due-date")).toContainText("Completed");
   await expect(alice.page.getByRole("button", { name: "Reopen sprint" })).toBeVisible();

@@ -73,6 +73,14 @@ impl MigrationTrait for Migration {
                     .null()
                     .to_owned(),
             ),
+            (
+                Projects::Table.into_iden(),
+                ColumnDef::new(Projects::TimeZone)
+                    .string_len(64)
+                    .not_null()
+                    .default("UTC")
+                    .to_owned(),
+            ),
         ];
         let backend = txn.get_database_backend();
         for (table, mut column) in columns {
@@ -90,6 +98,7 @@ impl MigrationTrait for Migration {
         let txn = manager.get_connection().begin().await?;
         let backend = txn.get_database_backend();
         let columns = [
+            (Projects::Table.into_iden(), Projects::TimeZone.into_iden()),
             (Tasks::Table.into_iden(), Tasks::PointsTenths.into_iden()),
             (Sprints::Table.into_iden(), Sprints::Summary.into_iden()),
             (Sprints::Table.into_iden(), Sprints::CompletedAt.into_iden()),
@@ -166,4 +175,10 @@ enum Sprints {
 enum Tasks {
     Table,
     PointsTenths,
+}
+
+#[derive(DeriveIden)]
+enum Projects {
+    Table,
+    TimeZone,
 }

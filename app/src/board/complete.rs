@@ -164,6 +164,13 @@ pub fn Burndown() -> impl IntoView {
     );
     view! {
         <section class="burndown-panel" aria-label="Burndown">
+            // Outside the chart, which is redrawn as cards move: the choice stays.
+            <div class="chart-switch" role="radiogroup" aria-label="Chart">
+                <input type="radio" name="board-chart" id="board-chart-down" class="show-down" checked />
+                <label for="board-chart-down">"Burndown"</label>
+                <input type="radio" name="board-chart" id="board-chart-up" class="show-up" />
+                <label for="board-chart-up">"Burn-up"</label>
+            </div>
             <Fetched markup=chart quiet=true />
         </section>
     }

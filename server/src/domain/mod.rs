@@ -12,3 +12,4 @@ pub mod render;
 pub mod service;
 pub mod store;
 pub mod undo;
+pub mod zone;

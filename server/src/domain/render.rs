@@ -233,6 +233,7 @@ impl Renderer<'_> {
             created: timestamp(model.created),
             role: role.as_str().to_owned(),
             version: model.version,
+            time_zone: model.time_zone,
         }
     }
 

@@ -162,9 +162,19 @@ fn latest(days: &[BurndownDay]) -> Option<&BurndownDay> {
     days.iter().rev().find(|day| day.remaining_points.is_some())
 }
 
-/// A sprint's burndown and burn-up, switchable, with a table of the figures. `key` makes the
-/// switch's ids unique on the page.
-pub fn burndown(burndown: &Burndown, key: &str) -> String {
+/// The pair of radio buttons that shows the burndown or the burn-up (the style sheet follows
+/// them); `key` makes their ids unique on the page. The board writes its own, outside the chart
+/// it redraws, so that a person's choice outlives the redrawing.
+pub fn switch(key: &str) -> String {
+    let key = escape(key);
+    format!(
+        r#"<div class="chart-switch" role="radiogroup" aria-label="Chart"><input type="radio" name="chart-{key}" id="chart-down-{key}" class="show-down" checked><label for="chart-down-{key}">Burndown</label><input type="radio" name="chart-{key}" id="chart-up-{key}" class="show-up"><label for="chart-up-{key}">Burn-up</label></div>"#
+    )
+}
+
+/// A sprint's burndown and burn-up (one shown at a time, see [`switch`]), with a table of the
+/// figures. `switch_key`: the chart carries its own switch, with these ids.
+pub fn burndown(burndown: &Burndown, switch_key: Option<&str>) -> String {
     let days = &burndown.days;
     let max = days
         .iter()
@@ -234,10 +244,10 @@ pub fn burndown(burndown: &Burndown, key: &str) -> String {
             points(day.ideal_points),
         );
     }
-    let key = escape(key);
     format!(
-        r#"<figure class="chart burndown"><figcaption><strong>Burndown</strong> <span class="chart-summary">{summary}</span></figcaption><div class="chart-switch" role="radiogroup" aria-label="Chart"><input type="radio" name="chart-{key}" id="chart-down-{key}" class="show-down" checked><label for="chart-down-{key}">Burndown</label><input type="radio" name="chart-{key}" id="chart-up-{key}" class="show-up"><label for="chart-up-{key}">Burn-up</label></div><div class="chart-drawings">{down}{up}</div><details><summary>The figures as a table</summary><table><caption>Points at the end of each day</caption><thead><tr><th scope="col">Day</th><th scope="col">Remaining</th><th scope="col">Tasks left</th><th scope="col">Scope</th><th scope="col">Completed</th><th scope="col">Ideal</th></tr></thead><tbody>{rows}</tbody></table></details></figure>"#,
+        r#"<figure class="chart burndown"><figcaption><strong>Burndown</strong> <span class="chart-summary">{summary}</span></figcaption>{switch}<div class="chart-drawings">{down}{up}</div><details><summary>The figures as a table</summary><table><caption>Points at the end of each day</caption><thead><tr><th scope="col">Day</th><th scope="col">Remaining</th><th scope="col">Tasks left</th><th scope="col">Scope</th><th scope="col">Completed</th><th scope="col">Ideal</th></tr></thead><tbody>{rows}</tbody></table></details></figure>"#,
         summary = escape(&summary),
+        switch = switch_key.map(switch).unwrap_or_default(),
     )
 }
 

@@ -44,6 +44,8 @@ pub struct ProjectForm {
     #[serde(default)]
     description: String,
     #[serde(default)]
+    time_zone: String,
+    #[serde(default)]
     user: String,
     #[serde(default)]
     role: String,
@@ -345,10 +347,14 @@ pub async fn act(
                 key: Some(form.key.clone()),
                 description: Some(form.description.clone()),
                 archived: None,
+                time_zone: Some(form.time_zone.clone()),
             };
             match projects::update(store, &actor, id, fields, None).await {
                 Ok(_) => Ok("The project's details are saved.".into()),
-                Err(error) => Err(refusal(error, &["name", "key", "description"])?),
+                Err(error) => Err(refusal(
+                    error,
+                    &["name", "key", "description", "time_zone"],
+                )?),
             }
         }
         "archive" | "restore" => {
@@ -489,7 +495,7 @@ async fn render_settings(
         .collect();
     let details = if owner {
         format!(
-            r#"<form class="panel stacked" method="post" action="{action}"><h2>Details</h2><input type="hidden" name="action" value="details"><label for="id_name">Name</label><input id="id_name" name="name" maxlength="100" required value="{name}"{name_described}>{name_problem}<label for="id_key">Key</label><input id="id_key" name="key" maxlength="10" required value="{key}"{key_described}>{key_problem}<label for="id_description">Description</label><textarea id="id_description" name="description" rows="3"{description_described}>{description}</textarea>{description_problem}<div class="actions"><button type="submit" class="primary">Save details</button></div></form>"#,
+            r#"<form class="panel stacked" method="post" action="{action}"><h2>Details</h2><input type="hidden" name="action" value="details"><label for="id_name">Name</label><input id="id_name" name="name" maxlength="100" required value="{name}"{name_described}>{name_problem}<label for="id_key">Key</label><input id="id_key" name="key" maxlength="10" required value="{key}"{key_described}>{key_problem}<label for="id_description">Description</label><textarea id="id_description" name="description" rows="3"{description_described}>{description}</textarea>{description_problem}<label for="id_time_zone">Time zone</label><input id="id_time_zone" name="time_zone" maxlength="64" required value="{time_zone}" aria-describedby="time_zone-hint"{time_zone_described}><span class="hint" id="time_zone-hint">Where the project's days begin and end, for its burndowns: a name like Europe/Paris, or UTC.</span>{time_zone_problem}<div class="actions"><button type="submit" class="primary">Save details</button></div></form>"#,
             name = escape(&model.name),
             key = escape(&model.key),
             description = escape(&model.description),
@@ -499,11 +505,15 @@ async fn render_settings(
             key_problem = problem("key"),
             description_described = described("description"),
             description_problem = problem("description"),
+            time_zone = escape(&model.time_zone),
+            time_zone_described = described("time_zone"),
+            time_zone_problem = problem("time_zone"),
         )
     } else {
         format!(
-            r#"<div class="panel"><h2>Details</h2><p>Key <code>{key}</code>. Your role: {role}.</p><p>{description}</p></div>"#,
+            r#"<div class="panel"><h2>Details</h2><p>Key <code>{key}</code>. Time zone: {time_zone}. Your role: {role}.</p><p>{description}</p></div>"#,
             key = escape(&model.key),
+            time_zone = escape(&model.time_zone),
             role = role_name(role),
             description = escape(&model.description),
         )

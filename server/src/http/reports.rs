@@ -131,7 +131,7 @@ pub async fn page(
         start = sprint.start.format("%a %-d %b %Y"),
         end = sprint.end.format("%a %-d %b %Y"),
         completion = (report.completion * 100.0).round(),
-        chart = charts::burndown(&burndown, "report"),
+        chart = charts::burndown(&burndown, Some("report")),
     );
     Ok(forms::page(
         &state,

@@ -1002,3 +1002,61 @@ async fn existing_sprints_get_a_start_date() {
         app.cleanup().await;
     }
 }
+
+/// A project's days are its time zone's: work done late on Tuesday in UTC is Wednesday's in
+/// Auckland (13 hours ahead in March).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_projects_days_are_counted_in_its_time_zone() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let (_, alice) = app.person_with_role("alice", "owner").await;
+        let project = format!("/api/projects/{}", app.project);
+        let (status, body) = refused(
+            &app,
+            &alice,
+            Method::PATCH,
+            &project,
+            Some(json!({"time_zone": "Mars/Olympus"})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            body,
+            json!({"time_zone": ["Unknown time zone: use a name from the IANA database, like Europe/Paris or UTC."]})
+        );
+        let changed = ok(
+            &app,
+            &alice,
+            Method::PATCH,
+            &project,
+            Some(json!({"time_zone": "pacific/auckland"})),
+        )
+        .await;
+        assert_eq!(changed["time_zone"], json!("Pacific/Auckland"));
+
+        at(&app, march(1, 0));
+        let id = sprint(&app, &alice, json!({"start": day(4), "end": day(8)})).await["id"]
+            .as_i64()
+            .unwrap();
+        let late = task(&app, &alice, "Late", Some(id), json!(5)).await;
+        // Tuesday 5th, 20:00 UTC: Wednesday 6th, 09:00 in Auckland.
+        at(&app, march(5, 20));
+        move_to(&app, &alice, late, Some(id), 4).await;
+        // Thursday 7th, 22:00 in Auckland: Friday has no figures yet.
+        at(&app, march(7, 9));
+        let burndown = ok(
+            &app,
+            &alice,
+            Method::GET,
+            &format!("/api/sprints/{id}/burndown"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            Value::from(figures(&burndown, "completed_points")),
+            json!([0, 0, 5, 5, null]),
+            "done on the 6th, Auckland's day"
+        );
+        app.cleanup().await;
+    }
+}

@@ -32,7 +32,7 @@ pub const NOT_MEMBER: &str = "is not a member of this project.";
 pub const FIRST_NAME: &str = "My Project";
 
 /// A project's fields as the log records them.
-pub const LOGGED_FIELDS: &[&str] = &["name", "key", "description", "archived"];
+pub const LOGGED_FIELDS: &[&str] = &["name", "key", "description", "archived", "time_zone"];
 
 type Result<T> = std::result::Result<T, WriteError<project::Model>>;
 
@@ -43,6 +43,15 @@ pub struct ProjectFields {
     pub key: Option<String>,
     pub description: Option<String>,
     pub archived: Option<bool>,
+    /// An IANA time zone name (`Europe/Paris`, `UTC`).
+    pub time_zone: Option<String>,
+}
+
+/// The time zone's name as stored, or why it is not one.
+pub fn checked_time_zone(name: &str) -> std::result::Result<String, FieldErrors> {
+    crate::domain::zone::Zone::named(name.trim())
+        .map(|zone| zone.name().to_owned())
+        .ok_or_else(|| FieldErrors::single("time_zone", crate::domain::zone::UNKNOWN))
 }
 
 /// A key as stored (uppercase), or why it cannot be one.
@@ -249,10 +258,15 @@ pub async fn found(
     fields: &ProjectFields,
 ) -> Result<(project::Model, Vec<NewEntry>)> {
     let (name, key, description) = checked(txn, fields, None).await?;
+    let time_zone = match &fields.time_zone {
+        Some(zone) => checked_time_zone(zone)?,
+        None => crate::domain::zone::Zone::default().name().to_owned(),
+    };
     let created = project::ActiveModel {
         name: Set(name),
         key: Set(key),
         description: Set(description),
+        time_zone: Set(time_zone),
         archived: Set(false),
         created: Set(Utc::now()),
         version: Set(1),
@@ -353,12 +367,17 @@ pub async fn update(
     permit(&txn, actor, id, Need::Manage).await?;
     check_version(stored.version, expected_version, &stored)?;
     let (name, key, description) = checked(&txn, &fields, Some(&stored)).await?;
+    let time_zone = match &fields.time_zone {
+        Some(zone) => checked_time_zone(zone)?,
+        None => stored.time_zone.clone(),
+    };
     let before = body_of(store, &stored);
     let mut active = stored.clone().into_active_model();
     active.name = Set(name);
     active.key = Set(key);
     active.description = Set(description);
     active.archived = Set(fields.archived.unwrap_or(stored.archived));
+    active.time_zone = Set(time_zone);
     active.version = Set(stored.version + 1);
     let updated = active.update(&txn).await.map_err(key_conflict)?;
     let after = body_of(store, &updated);

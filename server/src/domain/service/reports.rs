@@ -3,15 +3,16 @@
 //! sprint keeps the report and burndown it had when it was completed (see
 //! [`super::sprints::complete`]): later changes, and the log's retention, cannot rewrite them.
 //!
-//! **Days** are UTC days. A sprint's work is judged at the end of each day; it "starts" at the
-//! end of its first day, the planning day, so work planned that day counts as committed.
+//! **Days** are the project's days (its time zone, UTC by default). A sprint's work is judged
+//! at the end of each day; it "starts" at the end of its first day, the planning day, so work
+//! planned that day counts as committed.
 
 use std::collections::{BTreeMap, HashMap};
 
 use app::model::{
     Burndown, BurndownDay, Points, SprintReport, TaskSet, TaskStatus, Velocity, VelocitySprint,
 };
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
     QuerySelect,
@@ -21,9 +22,10 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::config::WorkingDays;
 use crate::domain::{
-    db::entities::{change, sprint},
+    db::entities::{change, project, sprint},
     log::{self, Model},
     render::timestamp,
+    zone::Zone,
 };
 
 /// What a completed sprint keeps of itself.
@@ -33,12 +35,15 @@ pub struct Summary {
     pub burndown: Burndown,
 }
 
-/// The first moment after `day` (the end of that day).
-fn end_of(day: NaiveDate) -> DateTime<Utc> {
-    (day + TimeDelta::days(1))
-        .and_hms_opt(0, 0, 0)
-        .expect("midnight exists")
-        .and_utc()
+/// The time zone of `sprint`'s project.
+async fn zone_of(db: &impl ConnectionTrait, sprint: &sprint::Model) -> Result<Zone, DbErr> {
+    let name: Option<String> = project::Entity::find_by_id(sprint.project_id)
+        .select_only()
+        .column(project::Column::TimeZone)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(name.map(|name| Zone::of(&name)).unwrap_or_default())
 }
 
 /// A task as far as the sprint's figures go.
@@ -259,8 +264,13 @@ fn as_of(sprint: &sprint::Model, now: DateTime<Utc>) -> DateTime<Utc> {
     sprint.completed_at.unwrap_or(now)
 }
 
-fn report_from(sprint: &sprint::Model, steps: &[Step], until: DateTime<Utc>) -> SprintReport {
-    let start = end_of(sprint.start).min(until);
+fn report_from(
+    sprint: &sprint::Model,
+    steps: &[Step],
+    until: DateTime<Utc>,
+    zone: &Zone,
+) -> SprintReport {
+    let start = zone.end_of(sprint.start).min(until);
     let mut replay = Replay::new(sprint.id, steps);
     replay.advance_to(start);
     let committed: BTreeMap<i32, u32> = replay
@@ -317,6 +327,7 @@ fn burndown_from(
     steps: &[Step],
     until: DateTime<Utc>,
     working_days: &WorkingDays,
+    zone: &Zone,
 ) -> Burndown {
     let days: Vec<NaiveDate> = sprint
         .start
@@ -326,7 +337,7 @@ fn burndown_from(
     let working_total = days.iter().filter(|d| working_days.contains(**d)).count();
     // The scope the ideal line falls from: at the start, or now for a sprint not started.
     let mut replay = Replay::new(sprint.id, steps);
-    replay.advance_to(end_of(sprint.start).min(until));
+    replay.advance_to(zone.end_of(sprint.start).min(until));
     let scope_at_start = f64::from(replay.total(|_| true).1) / 10.0;
 
     let mut replay = Replay::new(sprint.id, steps);
@@ -347,8 +358,8 @@ fn burndown_from(
             ..BurndownDay::default()
         };
         // Figures for the days that have begun, up to the sprint's end or completion.
-        if day <= until.date_naive() {
-            replay.advance_to(end_of(day).min(until));
+        if day <= zone.date_at(until) {
+            replay.advance_to(zone.end_of(day).min(until));
             let (scope_tasks, scope) = replay.total(|_| true);
             let (done_tasks, done) = replay.total(|state| state.done);
             entry.remaining_points = Some(Points(scope - done));
@@ -380,10 +391,11 @@ pub async fn summarise(
     working_days: &WorkingDays,
 ) -> Result<Summary, DbErr> {
     let until = as_of(sprint, now);
+    let zone = zone_of(db, sprint).await?;
     let steps = steps(db, sprint.id, until).await?;
     Ok(Summary {
-        report: report_from(sprint, &steps, until),
-        burndown: burndown_from(sprint, &steps, until, working_days),
+        report: report_from(sprint, &steps, until, &zone),
+        burndown: burndown_from(sprint, &steps, until, working_days, &zone),
     })
 }
 
@@ -397,8 +409,9 @@ pub async fn report(
         return Ok(summary.report);
     }
     let until = as_of(sprint, now);
+    let zone = zone_of(db, sprint).await?;
     let steps = steps(db, sprint.id, until).await?;
-    Ok(report_from(sprint, &steps, until))
+    Ok(report_from(sprint, &steps, until, &zone))
 }
 
 /// The sprint's burndown: frozen once completed, computed from the log until then.
@@ -412,8 +425,9 @@ pub async fn burndown(
         return Ok(summary.burndown);
     }
     let until = as_of(sprint, now);
+    let zone = zone_of(db, sprint).await?;
     let steps = steps(db, sprint.id, until).await?;
-    Ok(burndown_from(sprint, &steps, until, working_days))
+    Ok(burndown_from(sprint, &steps, until, working_days, &zone))
 }
 
 /// The most completed sprints a velocity looks back over.
@@ -531,7 +545,7 @@ mod tests {
                 },
             },
         ];
-        let report = report_from(&sprint(4, 8), &steps, at(9, 0));
+        let report = report_from(&sprint(4, 8), &steps, at(9, 0), &Zone::default());
         assert_eq!(report.committed.tasks, vec![1, 2]);
         assert_eq!(report.committed.points, Points(80));
         assert_eq!(report.added.tasks, vec![3]);
@@ -547,7 +561,13 @@ mod tests {
     fn the_ideal_line_falls_on_working_days_only() {
         // Friday 8th to Tuesday 12th: Fri, Mon, Tue work; the weekend does not.
         let steps = vec![whole(8, 1, Some(7), 1, 60)];
-        let burndown = burndown_from(&sprint(8, 12), &steps, at(9, 12), &WorkingDays::default());
+        let burndown = burndown_from(
+            &sprint(8, 12),
+            &steps,
+            at(9, 12),
+            &WorkingDays::default(),
+            &Zone::default(),
+        );
         let ideal: Vec<f64> = burndown.days.iter().map(|d| d.ideal_points).collect();
         assert_eq!(ideal, vec![4.0, 4.0, 4.0, 2.0, 0.0]);
         let remaining: Vec<Option<Points>> =

@@ -179,6 +179,8 @@ pub struct ProjectInput {
     description: Option<String>,
     /// `true` archives it (read-only, out of lists); `false` restores it.
     archived: Option<bool>,
+    /// An IANA time zone (`Europe/Paris`; default `UTC`): where its days begin and end.
+    time_zone: Option<String>,
     version: Option<i32>,
 }
 

@@ -87,6 +87,7 @@ fn parse_fields(input: &Input) -> Result<ProjectFields, AppError> {
         key: input.text("key", Some(10), &mut errors),
         description: input.text("description", Some(10_000), &mut errors),
         archived: input.boolean("archived", &mut errors),
+        time_zone: input.text("time_zone", Some(64), &mut errors),
     };
     errors.into_result()?;
     Ok(fields)

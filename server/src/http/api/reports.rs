@@ -83,7 +83,7 @@ async fn burndown(
     let now = state.store.clock.now();
     let figures = reports::burndown(&state.db, &sprint, now, &state.config.working_days).await?;
     if html {
-        let chart = crate::http::charts::burndown(&figures, &sprint.id.to_string());
+        let chart = crate::http::charts::burndown(&figures, None);
         return Ok((
             [(axum::http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
             chart,

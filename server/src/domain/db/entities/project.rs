@@ -16,6 +16,8 @@ pub struct Model {
     pub archived: bool,
     pub created: ChronoDateTimeUtc,
     pub version: i32,
+    /// The IANA time zone its days are counted in (a burndown's days): `UTC` by default.
+    pub time_zone: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
