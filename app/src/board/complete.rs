@@ -10,22 +10,14 @@ use serde::Serialize;
 use super::store::BoardStore;
 use crate::{
     api::use_api,
-    auth::use_auth,
-    markup::{Fetched, option},
+    markup::option,
     model::{Points, Sprint, SprintState, TaskStatus},
 };
 
-/// Where unfinished tasks go: `"backlog"` or a sprint's id.
-#[derive(Serialize)]
-#[serde(untagged)]
-enum CarryOver {
-    Backlog(&'static str),
-    Sprint(i32),
-}
-
 #[derive(Serialize)]
 struct CompleteBody {
-    carry_over: CarryOver,
+    /// `"backlog"`, or a sprint's id as text (which the API reads as the number).
+    carry_over: String,
 }
 
 /// `(tasks, points)` of the sprint's tasks that `done` says.
@@ -88,12 +80,8 @@ pub fn CompleteSprint() -> impl IntoView {
         Err(refused) => error.set(Some(refused.message())),
     };
     let complete = move |_| {
-        let to = chosen.get_untracked();
         let body = CompleteBody {
-            carry_over: match to.parse() {
-                Ok(sprint) => CarryOver::Sprint(sprint),
-                Err(_) => CarryOver::Backlog("backlog"),
-            },
+            carry_over: chosen.get_untracked(),
         };
         let path = format!("/api/sprints/{}/complete", store.sprint_id());
         leptos::task::spawn_local(async move {
@@ -143,25 +131,34 @@ pub fn CompleteSprint() -> impl IntoView {
     }
 }
 
-/// The sprint's burndown as the server draws it, fetched again whenever the sprint's figures
-/// (its tasks, how many are done, their points) change here or live.
+/// Where the board fetches its chart: the burndown as markup.
+pub fn chart_path(sprint: i32) -> String {
+    format!("/api/sprints/{sprint}/burndown?format=html")
+}
+
+/// The sprint's burndown as the server draws it (`chart`, with the board's data), fetched
+/// again whenever the sprint's figures (its tasks, how many are done, their points) change
+/// here or live. A signal rather than a resource: the first drawing comes with the board.
 #[component]
-pub fn Burndown() -> impl IntoView {
+pub fn Burndown(chart: String) -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let api = use_api();
-    let figures = Memo::new(move |_| {
+    let chart = RwSignal::new(chart);
+    Effect::new(move |previous: Option<(u32, u32, u32, u32, bool)>| {
         let (done, done_points) = counted(store, true);
         let (left, left_points) = counted(store, false);
         let completed = store.sprint.with(|s| s.state == SprintState::Completed);
-        (done, done_points.0, left, left_points.0, completed)
+        let figures = (done, done_points.0, left, left_points.0, completed);
+        if previous.is_some_and(|previous| previous != figures) {
+            let path = chart_path(store.sprint_id());
+            leptos::task::spawn_local(async move {
+                if let Ok(drawn) = api.get_text(&path).await {
+                    chart.set(drawn);
+                }
+            });
+        }
+        figures
     });
-    let chart = use_auth().page_resource(
-        move || Some(figures.get()),
-        move |_| {
-            let path = format!("/api/sprints/{}/burndown?format=html", store.sprint_id());
-            async move { api.get_text(&path).await }
-        },
-    );
     view! {
         <section class="burndown-panel" aria-label="Burndown">
             // Outside the chart, which is redrawn as cards move: the choice stays.
@@ -171,7 +168,7 @@ pub fn Burndown() -> impl IntoView {
                 <input type="radio" name="board-chart" id="board-chart-up" class="show-up" />
                 <label for="board-chart-up">"Burn-up"</label>
             </div>
-            <Fetched markup=chart quiet=true />
+            <div inner_html=move || chart.get()></div>
         </section>
     }
 }

@@ -43,6 +43,8 @@ pub struct BoardData {
     pub tasks: Vec<Task>,
     pub users: Vec<User>,
     pub labels: Vec<Label>,
+    /// The burndown as the server draws it (markup: see [`complete::Burndown`]).
+    pub chart: String,
 }
 
 /// The sprint's tasks and its project's backlog.
@@ -71,11 +73,17 @@ async fn load_board(api: Api, sprint: i32) -> Result<BoardData, ApiError> {
     let labels = api
         .get_all::<Label>(&format!("/api/labels{of_project}"))
         .await?;
+    // A board without its chart is still a board.
+    let chart = api
+        .get_text(&complete::chart_path(sprint.id))
+        .await
+        .unwrap_or_default();
     Ok(BoardData {
         sprint,
         tasks,
         users,
         labels,
+        chart,
     })
 }
 
@@ -142,6 +150,7 @@ fn not_found(id: String) -> impl IntoView {
 fn Board(data: BoardData) -> impl IntoView {
     let api = use_api();
     let store = BoardStore::new(data.sprint, data.tasks, data.users, data.labels);
+    let chart = data.chart;
     provide_context(store);
     let me = use_auth().session.get_untracked().flatten();
     // A viewer's board shows everything and changes nothing (the server refuses anyway).
@@ -252,7 +261,7 @@ fn Board(data: BoardData) -> impl IntoView {
             <p id="card-help" class="visually-hidden">
                 "Enter opens the task. Arrow keys left and right move it to the previous or next column, up and down within the column. M chooses where to move it."
             </p>
-            <complete::Burndown />
+            <complete::Burndown chart />
             <filter::FilterBar />
             <div class="tasks">
                 // The five columns written out: a list of views would bring the bundle the

@@ -97,7 +97,10 @@ pub fn open(store: BoardStore, api: Api, id: i32) {
             Ok(sprints) => {
                 let choices: String = sprints
                     .iter()
-                    .filter(|sprint| sprint.id != board)
+                    // A completed sprint takes no task until it is reopened.
+                    .filter(|sprint| {
+                        sprint.id != board && sprint.state != crate::model::SprintState::Completed
+                    })
                     .map(|sprint| {
                         let text = format!(
                             "{} <span class=\"hint\">due {}</span>",

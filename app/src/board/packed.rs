@@ -245,14 +245,20 @@ impl Serialize for BoardData {
             .iter()
             .map(|task| PackedTask::pack(task, base))
             .collect();
-        (&self.sprint, tasks, &self.users, &self.labels).serialize(serializer)
+        (
+            &self.sprint,
+            tasks,
+            &self.users,
+            (&self.labels, &self.chart),
+        )
+            .serialize(serializer)
     }
 }
 
 impl Read for BoardData {
     fn read(json: &Json) -> Option<Self> {
-        let (sprint, tasks, users, labels) =
-            <(Sprint, Vec<PackedTask>, Vec<User>, Vec<Label>)>::read(json)?;
+        let (sprint, tasks, users, (labels, chart)) =
+            <(Sprint, Vec<PackedTask>, Vec<User>, (Vec<Label>, String))>::read(json)?;
         #[cfg(not(feature = "browser"))]
         let tasks = {
             // Packing left every task's links in when the sprint's gave no base.
@@ -270,6 +276,7 @@ impl Read for BoardData {
             tasks,
             users,
             labels,
+            chart,
         })
     }
 }
@@ -364,6 +371,7 @@ mod tests {
                 project: 1,
                 version: 1,
             }],
+            chart: r#"<figure class="chart"><svg class="down"></svg></figure>"#.into(),
         }
     }
 

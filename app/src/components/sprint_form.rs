@@ -17,19 +17,19 @@ const LIMITED: [TaskStatus; 3] = [
     TaskStatus::Testing,
 ];
 
-/// The limits as typed, by [`LIMITED`] column: `{"1": null, "2": "3", …}` (empty: none).
-struct Limits([String; 3]);
-
-impl Serialize for Limits {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(LIMITED.iter().zip(&self.0).map(|(status, limit)| {
-            let limit = limit.trim();
-            (
-                status.code().to_string(),
-                (!limit.is_empty()).then_some(limit),
-            )
-        }))
-    }
+/// The limits as typed, by [`LIMITED`] column, as the JSON text the API also takes from
+/// forms: `{"1":0,"2":3,…}` (0: none). Written by hand: a serde map would bring the bundle
+/// its own serializer for three numbers.
+fn limits_json(limits: &[String; 3]) -> String {
+    let pairs: Vec<String> = LIMITED
+        .iter()
+        .zip(limits)
+        .map(|(status, limit)| {
+            let limit: u16 = limit.trim().parse().unwrap_or(0);
+            format!("\"{}\":{limit}", status.code())
+        })
+        .collect();
+    format!("{{{}}}", pairs.join(","))
 }
 
 #[derive(Serialize)]
@@ -42,7 +42,8 @@ struct SprintInput {
     #[serde(skip_serializing_if = "Option::is_none")]
     start: Option<String>,
     goal: String,
-    wip_limits: Limits,
+    /// JSON text (see [`limits_json`]).
+    wip_limits: String,
     wip_strict: bool,
     description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -99,7 +100,7 @@ pub fn SprintForm(
             end: (!end.is_empty()).then_some(end),
             start: (!start.is_empty()).then_some(start),
             goal: goal.get_untracked(),
-            wip_limits: Limits(limits.get_untracked()),
+            wip_limits: limits_json(&limits.get_untracked()),
             wip_strict: strict.get_untracked(),
             description: description.get_untracked(),
             version: existing.as_ref().map(|s| s.version),
