@@ -49,6 +49,14 @@ impl TaskStatus {
     pub fn code(self) -> i16 {
         self as i16
     }
+
+    /// The status numbered `code`, if there is one (without [`TryFrom`]'s message, which the
+    /// browser never shows).
+    pub fn of_code(code: i64) -> Option<TaskStatus> {
+        TaskStatus::ALL
+            .into_iter()
+            .find(|status| i64::from(status.code()) == code)
+    }
 }
 
 impl From<TaskStatus> for i16 {
@@ -185,7 +193,7 @@ impl<'de> Deserialize<'de> for WipLimits {
 impl Read for WipLimits {
     fn read(json: &Json) -> Option<Self> {
         let limits = json.fields().iter().filter_map(|(key, limit)| {
-            let status = TaskStatus::try_from(key.parse::<i16>().ok()?).ok()?;
+            let status = TaskStatus::of_code(key.parse().ok()?)?;
             Some((status, u16::read(limit)?))
         });
         Some(WipLimits(limits.collect()))
@@ -206,7 +214,7 @@ impl Points {
     }
 
     /// Reads `"3"`, `"0.5"`, `"2.0"`; refuses with the API's message. Decimal text is read
-    /// digit by digit (no float parsing, which the bundle would pay for).
+    /// digit by digit (no float parsing).
     pub fn parse(text: &str) -> Result<Points, &'static str> {
         let text = text.trim();
         let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
@@ -269,11 +277,18 @@ impl<'de> Deserialize<'de> for Points {
 }
 
 impl Read for Points {
+    /// The API writes points as `3` or `0.5`: whole points, and at most one tenth.
     fn read(json: &Json) -> Option<Self> {
-        match json {
-            Json::Number(number) => Points::parse(number).ok(),
-            _ => None,
-        }
+        let Json::Number(number) = json else {
+            return None;
+        };
+        let (whole, tenth) = number.split_once('.').unwrap_or((number, "0"));
+        let tenth = tenth
+            .bytes()
+            .next()
+            .map_or(0, |digit| u32::from(digit.wrapping_sub(b'0')));
+        let whole = u32::try_from(whole.parse::<i64>().ok()?).ok()?;
+        Some(Points(whole * 10 + tenth.min(9)))
     }
 }
 
@@ -868,7 +883,7 @@ pub struct HistoryLinks {
 
 impl Read for TaskStatus {
     fn read(json: &Json) -> Option<Self> {
-        TaskStatus::try_from(i16::read(json)?).ok()
+        TaskStatus::of_code(i64::read(json)?)
     }
 }
 

@@ -70,7 +70,7 @@ test("a viewer watches the board live but cannot change it", async ({ browser })
   // Nothing that writes is offered.
   await expect(page.getByRole("button", { name: "Add Task" })).toHaveCount(0);
   await expect(page.getByRole("button", { name: "Move to…" })).toHaveCount(0);
-  await expect(page.getByRole("button", { name: "Edit Sprint" })).toBeHidden();
+  await expect(page.getByRole("link", { name: "Edit Sprint" })).toBeHidden();
   await expect(page.getByRole("button", { name: "Delete Sprint" })).toBeHidden();
   // A drag does not pick the card up: it stays, and so does the task.
   await board.dragToColumn(task.name, "Completed");

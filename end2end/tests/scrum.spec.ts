@@ -43,9 +43,9 @@ test("points show on cards and in totals, and a column past its limit says so", 
 
   await expect(board.cardIn("In Testing", a.name)).toContainText("3 pts");
   await expect(board.cardIn("In Testing", b.name)).toContainText("0.5 pts");
-  await expect(board.column("In Testing").locator(".count")).toHaveText("2 tasks · 3.5 pts");
+  await expect(board.column("In Testing").locator(".count")).toHaveText(/^2 tasks · 3.5 pts/);
   const limit = board.column("In Testing").locator(".wip");
-  await expect(limit).toHaveText("In Testing is over its limit of 1 task.");
+  await expect(limit).toHaveText("Over its limit of 1 task.");
   await expect(limit).toHaveClass(/over/);
   await expect(page.locator(".board-header .goal")).toHaveText("Goal: Ship search");
   await expect(page.locator(".board-header .totals")).toHaveText("0 of 3 tasks done · 0 of 8.5 pts");
@@ -60,12 +60,32 @@ test("points show on cards and in totals, and a column past its limit says so", 
   await expect(page.locator(".board-header .totals")).toHaveText("0 of 3 tasks done · 0 of 11.5 pts");
   expect((await api.getTask(c.id) as unknown as { points: number }).points).toBe(8);
 
-  // A dragged card that empties the column clears the warning.
+  // The sprint's settings page sets limits, and whether moves past them are refused.
+  await page.getByRole("link", { name: "Edit Sprint" }).click();
+  await expect(page.getByLabel("In Testing")).toHaveValue("1");
+  await shoot(page, "settings");
+  // Half a card is no limit: the browser holds the form back (the server says why to others).
+  await page.getByLabel("In Development").fill("0.5");
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator("#id_wip_2:invalid")).toHaveCount(1);
+  await page.getByLabel("In Development").fill("1");
+  await page.getByLabel("Refuse moves past a limit").check();
+  await page.getByRole("button", { name: "Save" }).click();
+  await expect(page.locator(".app")).toHaveAttribute("data-hydrated", "true");
+  const saved = (await (await api.http.get(`api/sprints/${sprint.id}`)).json()) as { wip_limits: object; wip_strict: boolean };
+  expect(saved.wip_limits).toEqual({ "2": 1, "3": 1 });
+  expect(saved.wip_strict).toBe(true);
+  // A card that leaves In Testing brings it back within its limit; it fills In Development.
   await board.dragToColumn(b.name, "In Development");
   await expect(limit).toHaveText("Limit: 1");
+  // Strict now: a second card into In Development is refused, rolled back and explained.
+  await board.dragToColumn(c.name, "In Development");
+  await expect(board.refusal).toContainText("In Development is at its limit of 1 task.");
+  await expect(board.cardIn("Not Started", c.name)).toBeVisible();
   await shoot(page, "board");
   await api.dispose();
-  expect(problems).toEqual([]);
+  // The refused move is the one request that failed.
+  expect(problems.filter((problem) => !problem.includes("400"))).toEqual([]);
 });
 
 test("the burndown is in the server's page, moves live in two browsers, and a sprint completes through its dialog", async ({ browser }) => {
@@ -91,26 +111,31 @@ test("the burndown is in the server's page, moves live in two browsers, and a sp
   await expect(summary(bob)).toContainText("2 completed");
 
   // The burn-up is one click away, without any script of its own.
-  await bob.page.getByLabel("Burn-up").check();
+  await bob.page.getByRole("radio", { name: "Burn-up" }).check();
   await expect(bob.page.locator(".burndown-panel svg.up")).toBeVisible();
   await expect(bob.page.locator(".burndown-panel svg.down")).toBeHidden();
 
-  // Complete: the dialog counts what stays and what moves, and where to.
+  // Complete: the form counts what stays and what moves, and asks where to.
+  await alice.page.getByRole("link", { name: "Complete sprint" }).click();
+  await expect(alice.page.getByRole("heading", { level: 1 })).toHaveText(/^Complete /);
+  const figures = alice.page.locator("dl.figures");
+  await expect(figures).toContainText("Done1 task (2 points)");
+  await expect(figures).toContainText("Not done1 task (3 points)");
+  await expect(alice.page.getByLabel("Move unfinished tasks to")).toHaveValue("backlog");
+  await shoot(alice.page, "complete-form");
   await alice.page.getByRole("button", { name: "Complete sprint" }).click();
-  const dialog = alice.page.getByRole("dialog", { name: "Complete sprint" });
-  await expect(dialog).toContainText("Done, staying in the sprint: 1 task (2 points). Not done, to move: 1 task (3 points).");
-  await expect(dialog.getByLabel("Move unfinished tasks to")).toHaveValue("backlog");
-  await shoot(alice.page, "complete-dialog");
-  await dialog.getByRole("button", { name: "Complete sprint" }).click();
-  await expect(dialog).toHaveCount(0);
+  await expect(alice.page.locator(".app")).toHaveAttribute("data-hydrated", "true");
   await expect(alice.cardIn("Backlog", large.name)).toBeVisible();
   await expect(bob.cardIn("Backlog", large.name)).toBeVisible();
   // Bob's chart was redrawn with the move, and still shows the burn-up he chose.
   await expect(bob.page.locator(".burndown-panel svg.up")).toBeVisible();
   await expect(alice.cardIn("Completed", small.name)).toBeVisible();
   await expect(alice.page.locator(".due-date")).toContainText("Completed");
-  await expect(alice.page.getByRole("button", { name: "Reopen sprint" })).toBeVisible();
-  await expect(alice.page.getByRole("button", { name: "Edit Sprint" })).toBeHidden();
+  await expect(alice.page.getByRole("link", { name: "Reopen sprint" })).toBeVisible();
+  await expect(alice.page.getByRole("link", { name: "Edit Sprint" })).toHaveCount(0);
+  // Its cards stay: no "Add Task" in its columns, the backlog's still there.
+  await expect(alice.column("Not Started").getByRole("button", { name: "Add Task" })).toBeHidden();
+  await expect(alice.column("Backlog").getByRole("button", { name: "Add Task" })).toBeVisible();
   const moved = (await api.getTask(large.id)) as unknown as { sprint: number | null; status: number };
   expect([moved.sprint, moved.status]).toEqual([null, 1]);
   await shoot(alice.page, "completed-board");

@@ -19,7 +19,7 @@ test("create a sprint, then edit and delete it; its tasks go back to the backlog
   // A past end date is refused next to the field, and nothing is created.
   const name = unique("Sprint");
   await home.createSprint(name, isoDate(-3), "Ship the board");
-  await expect(page.locator("#id_end_error")).toHaveText("End date cannot be in the past.");
+  await expect(page.locator("#end-error")).toHaveText("End date cannot be in the past.");
   const end = isoDate(freeDay());
   await page.getByLabel("End Date").fill(end);
   await page.getByRole("button", { name: "Create" }).click();
@@ -35,7 +35,7 @@ test("create a sprint, then edit and delete it; its tasks go back to the backlog
 
   // Edit.
   await home.tile(name).click();
-  await page.getByRole("button", { name: "Edit Sprint" }).click();
+  await page.getByRole("link", { name: "Edit Sprint" }).click();
   const renamed = `${name} (renamed)`;
   await page.getByLabel("Sprint Name").fill(renamed);
   await page.getByRole("button", { name: "Save" }).click();

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::store::{BoardStore, Column, apply_move, column_order, roll_back};
 use crate::{
     api::Api,
-    model::{MoveTask, Task, WipLimits},
+    model::{MoveTask, Task},
     stream::{ClientFrame, Gesture},
 };
 
@@ -58,18 +58,7 @@ pub fn move_task(store: BoardStore, api: Api, id: i32, target: Column, before: O
         {
             Ok(task) => {
                 store.upsert(task);
-                let mut what = format!("Moved “{name}” to {}", target.title);
-                // Allowed past the column's limit: said with the move (the column says so too).
-                let limit = target.sprint.and_then(|_| {
-                    store
-                        .sprint
-                        .with_untracked(|s| s.wip_limits.of(target.status))
-                });
-                if let Some(limit) = limit
-                    && store.column_cards_untracked(target) > usize::from(limit)
-                {
-                    what += &format!(" ({})", WipLimits::message(target.status, limit, false));
-                }
+                let what = format!("Moved “{name}” to {}", target.title);
                 super::history::offer_undo(store, api, id, what);
             }
             Err(refused) => {

@@ -12,7 +12,7 @@ use super::{
 use crate::{
     api::use_api,
     components::form::Submission,
-    model::{Task, TaskStatus, WipLimits},
+    model::{Task, TaskStatus},
 };
 use serde::Serialize;
 
@@ -83,36 +83,18 @@ pub fn BoardColumn(column: Column) -> impl IntoView {
             on:drop=on_drop
         >
             <h2 id=heading>{column.title}</h2>
-            <p class="count">{move || {
+            // Markup (see `count_html`): the count, points and limit in one drawing.
+            <p class="count" inner_html=move || {
                 let (shown, all, points) = cards.with(|cards| {
                     let points: u32 = cards.iter().filter_map(|card| card.points).map(|p| p.tenths()).sum();
                     (cards.iter().filter(|card| !card.outside_filter).count(), cards.len(), points)
                 });
-                let mut text = if store.filter.with(|f| f.is_active()) {
-                    let plural = if all == 1 { "" } else { "s" };
-                    format!("{shown} of {all} task{plural}")
-                } else if shown == 1 {
-                    "1 task".to_owned()
-                } else {
-                    format!("{shown} tasks")
-                };
-                if points > 0 {
-                    text += &format!(" · {}", super::card::points_text(crate::model::Points(points)));
-                }
-                text
-            }}</p>
-            // The column's work-in-progress limit, and when it is past it, in words and colour.
-            {move || {
-                let limit = store.sprint.with(|s| s.wip_limits.of(column.status))?;
-                column.sprint?;
-                let count = cards.with(Vec::len);
-                let (class, text) = if count > usize::from(limit) {
-                    ("wip over", WipLimits::message(column.status, limit, false))
-                } else {
-                    ("wip", format!("Limit: {limit}"))
-                };
-                Some(view! { <p class=class>{text}</p> })
-            }}
+                let filtered = store.filter.with(|f| f.is_active());
+                let limit = column
+                    .sprint
+                    .and_then(|_| store.sprint.with(|s| s.wip_limits.of(column.status)));
+                count_html((shown, all, filtered), points, limit)
+            }></p>
             // A sprint's columns take new tasks at the top, where a long column's end is out of
             // sight; the backlog keeps the book's button under its cards.
             {column.sprint.is_some().then(|| view! { <AddTask column /> })}
@@ -252,4 +234,39 @@ fn AddTask(column: Column) -> impl IntoView {
             }.into_any()
         }}
     }
+}
+
+/// A column's count as markup: "3 tasks", "2 of 5 tasks" while filtered, its points when any
+/// are estimated ("· 8 pts"), and its work-in-progress limit, which past it says so in words
+/// and colour ("Over its limit of 2 tasks."). Numbers and fixed words only, so
+/// nothing needs [`crate::markup::escape`].
+fn count_html(
+    (shown, all, filtered): (usize, usize, bool),
+    points: u32,
+    limit: Option<u16>,
+) -> String {
+    let mut html = if filtered {
+        let plural = if all == 1 { "" } else { "s" };
+        format!("{shown} of {all} task{plural}")
+    } else if shown == 1 {
+        "1 task".to_owned()
+    } else {
+        format!("{shown} tasks")
+    };
+    if points > 0 {
+        html += &format!(
+            " · {}",
+            super::card::points_text(crate::model::Points(points))
+        );
+    }
+    if let Some(limit) = limit {
+        // The column's title is right above: "Over its limit of 2 tasks."
+        html += &if all > usize::from(limit) {
+            let plural = if limit == 1 { "" } else { "s" };
+            format!(r#"<span class="wip over">Over its limit of {limit} task{plural}.</span>"#)
+        } else {
+            format!(r#"<span class="wip">Limit: {limit}</span>"#)
+        };
+    }
+    html
 }

@@ -105,15 +105,21 @@ impl Draft {
         if base.assigned != theirs.assigned {
             out.push(("Assigned To", shown(&theirs.assigned)));
         }
-        if base.points != theirs.points {
-            out.push(("Points", shown(&theirs.points)));
-        }
         out
     }
 }
 
-/// The planning-poker scale offered for a task's points.
-const POINTS_SCALE: &str = r#"<option value="0"><option value="0.5"><option value="1"><option value="2"><option value="3"><option value="5"><option value="8"><option value="13"><option value="20"><option value="40"><option value="100">"#;
+/// The task's points as a text field offering the usual planning-poker scale (free entry
+/// too): markup, as a typed input with a list and a datalist would bring the bundle their
+/// own element and attribute code. Drawn from the version being edited; typing is followed
+/// by the form's `input` handler.
+fn points_field(task: &Task) -> String {
+    let value = task.points.map(|p| p.to_string()).unwrap_or_default();
+    format!(
+        r#"<label for="detail-points">Story points</label><input id="detail-points" type="text" inputmode="decimal" list="points-scale" autocomplete="off" value="{}"><datalist id="points-scale"><option value="0"><option value="0.5"><option value="1"><option value="2"><option value="3"><option value="5"><option value="8"><option value="13"><option value="20"><option value="40"><option value="100"></datalist>"#,
+        escape(&value)
+    )
+}
 
 #[component]
 pub fn TaskDetail(id: i32) -> impl IntoView {
@@ -258,7 +264,16 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                     </div>
                 }
             })}
-            <form class="stacked" on:submit=on_submit hidden=move || show_history.get()>
+            <form
+                class="stacked"
+                on:submit=on_submit
+                on:input=move |ev| {
+                    if crate::markup::marked(&ev, "list").is_some() {
+                        draft.update(|d| d.points = event_target_value(&ev));
+                    }
+                }
+                hidden=move || show_history.get()
+            >
                 {move || form_error().map(|text| view! { <p class="error" role="alert">{text}</p> })}
                 <label for="detail-name">"Name"</label>
                 <input
@@ -307,18 +322,8 @@ pub fn TaskDetail(id: i32) -> impl IntoView {
                     }
                 ></select>
                 <span class="error">{field_error("assigned")}</span>
-                <label for="detail-points">"Story points"</label>
-                // Free entry, with the usual scale offered as suggestions.
-                <input
-                    id="detail-points"
-                    type="text"
-                    inputmode="decimal"
-                    list="points-scale"
-                    autocomplete="off"
-                    prop:value=move || draft.with(|d| d.points.clone())
-                    on:input=move |ev| draft.update(|d| d.points = event_target_value(&ev))
-                />
-                <datalist id="points-scale" inner_html=POINTS_SCALE></datalist>
+                // Markup (see `points_field`), followed by the form's own input handler.
+                <div class="points-field" inner_html=move || base.with(points_field)></div>
                 <span class="error">{field_error("points")}</span>
                 {move || saved.get().then(|| view! { <p class="saved" role="status">"Saved."</p> })}
                 <div class="actions">

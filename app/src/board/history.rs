@@ -28,8 +28,7 @@ fn column_of(status: Option<i64>, in_sprint: bool) -> &'static str {
         return "the Backlog";
     }
     status
-        .and_then(|n| i16::try_from(n).ok())
-        .and_then(|n| TaskStatus::try_from(n).ok())
+        .and_then(TaskStatus::of_code)
         .map_or("another column", TaskStatus::column_title)
 }
 

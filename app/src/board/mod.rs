@@ -3,10 +3,10 @@
 //! backlog, kept live through the sprint's stream.
 
 mod actions;
+mod burndown;
 pub(crate) mod card;
 mod column;
 mod comments;
-mod complete;
 mod detail;
 pub(crate) mod filter;
 #[cfg(any(test, all(feature = "browser", not(feature = "ssr"))))]
@@ -25,7 +25,7 @@ use leptos::prelude::*;
 use crate::{
     api::{Api, ApiError, use_api},
     auth::{RequireLogin, use_auth},
-    components::{loading, sprint_form::SprintForm},
+    components::loading,
     dates,
     json::Wire,
     model::{Label, Sprint, SprintState, Task, User},
@@ -43,7 +43,7 @@ pub struct BoardData {
     pub tasks: Vec<Task>,
     pub users: Vec<User>,
     pub labels: Vec<Label>,
-    /// The burndown as the server draws it (markup: see [`complete::Burndown`]).
+    /// The burndown as the server draws it (markup: see [`burndown::Burndown`]).
     pub chart: String,
 }
 
@@ -75,7 +75,7 @@ async fn load_board(api: Api, sprint: i32) -> Result<BoardData, ApiError> {
         .await?;
     // A board without its chart is still a board.
     let chart = api
-        .get_text(&complete::chart_path(sprint.id))
+        .get_text(&burndown::chart_path(sprint.id))
         .await
         .unwrap_or_default();
     Ok(BoardData {
@@ -222,12 +222,8 @@ fn Board(data: BoardData) -> impl IntoView {
     let [backlog, todo, active, testing, done] = store.columns();
     view! {
         <article
-            // One class string: a `class:` toggle costs the bundle its own machinery.
-            class=move || match (read_only, store.sprint.with(|s| s.state == SprintState::Completed)) {
-                (true, _) => "board read-only",
-                (false, true) => "board completed",
-                (false, false) => "board",
-            }
+            // A static class: a `class:` toggle costs the bundle its own machinery.
+            class=if read_only { "board read-only" } else { "board" }
             aria-labelledby="sprint-title"
             data-link=move || store.link.get().as_str()
             on:keydown=on_keydown
@@ -261,7 +257,7 @@ fn Board(data: BoardData) -> impl IntoView {
             <p id="card-help" class="visually-hidden">
                 "Enter opens the task. Arrow keys left and right move it to the previous or next column, up and down within the column. M chooses where to move it."
             </p>
-            <complete::Burndown chart />
+            <burndown::Burndown chart />
             <filter::FilterBar />
             <div class="tasks">
                 // The five columns written out: a list of views would bring the bundle the
@@ -315,36 +311,57 @@ fn state_name(state: SprintState) -> &'static str {
     }
 }
 
-/// "4 of 9 tasks done · 11 of 20.5 pts": the sprint's tasks (not the backlog's).
-fn totals(store: BoardStore) -> String {
-    let sprint = store.sprint_id();
-    let (mut tasks, mut done, mut points, mut done_points) = (0, 0, 0, 0);
-    store.tasks.with(|all| {
-        for task in all.values().filter(|task| task.sprint == Some(sprint)) {
-            let tenths = task.points.map_or(0, |p| p.tenths());
-            let finished = task.status == crate::model::TaskStatus::Done;
-            tasks += 1;
-            points += tenths;
-            if finished {
-                done += 1;
-                done_points += tenths;
-            }
-        }
-    });
-    format!(
-        "{done} of {tasks} tasks done · {} of {}",
+/// What the header says of the sprint under its name, as markup (one drawing rather than a
+/// typed view per line): its state and dates, its goal, and how much is done, then its own
+/// links (settings, completing or reopening it, its report: pages the server writes).
+fn sprint_html(sprint: &Sprint, store: BoardStore) -> String {
+    use crate::markup::escape;
+    let [done, done_points, all_tasks, all_points] = burndown::counted(store);
+    let (done_points, all) = (
         crate::model::Points(done_points),
-        card::points_text(crate::model::Points(points))
+        crate::model::Points(all_points),
+    );
+    let goal = if sprint.goal.is_empty() {
+        String::new()
+    } else {
+        format!(r#"<p class="goal">Goal: {}</p>"#, escape(&sprint.goal))
+    };
+    let page = |what: &str| {
+        escape(&crate::paths::href(&format!(
+            "/sprints/{}/{what}",
+            sprint.id
+        )))
+    };
+    // A completed sprint changes only once reopened.
+    let (edit, complete) = if sprint.state == SprintState::Completed {
+        (String::new(), "Reopen sprint")
+    } else {
+        let edit = format!(
+            r#"<a class="write button" href="{}">Edit Sprint</a>"#,
+            page("settings")
+        );
+        (edit, "Complete sprint")
+    };
+    format!(
+        r#"<p class="due-date" data-state="{}">{} · Starts {} · Due {}</p>{goal}<p class="totals">{done} of {} tasks done · {done_points} of {}</p><p class="sprint-links">{edit}<a class="write button" href="{}">{complete}</a><a class="button" href="{}">Sprint report</a></p>"#,
+        sprint.state.as_str(),
+        state_name(sprint.state),
+        dates::display(sprint.start),
+        dates::display(sprint.end),
+        all_tasks,
+        card::points_text(all),
+        page("complete"),
+        page("report"),
     )
 }
 
-/// Name, due date, description, who else is here, and the sprint's own edit/delete.
+/// Name, dates, state, goal, description, totals, who else is here, and the sprint's own
+/// actions.
 #[component]
 fn SprintHeader() -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let api = use_api();
     let location = use_location();
-    let editing = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let delete_error = RwSignal::new(None::<String>);
     let delete = move |_| {
@@ -360,45 +377,16 @@ fn SprintHeader() -> impl IntoView {
 
     view! {
         <header class="board-header">
-            {move || if !editing.get() {
-                view! {
-                    <h1 id="sprint-title">{move || {
-                        let name = store.sprint.with(Sprint::display_name);
-                        crate::show_title(&name);
-                        name
-                    }}</h1>
-                    <p class="due-date">{move || store.sprint.with(|s| format!(
-                        "{} · Starts {} · Due {}",
-                        state_name(s.state),
-                        dates::display(s.start),
-                        dates::display(s.end),
-                    ))}</p>
-                    {move || store.sprint.with(|s| (!s.goal.is_empty()).then(|| {
-                        let goal = format!("Goal: {}", s.goal);
-                        view! { <p class="goal">{goal}</p> }
-                    }))}
-                    <p class="description">{move || store.sprint.with(|s| s.description.clone())}</p>
-                    <p class="totals">{move || totals(store)}</p>
-                    <div class="sprint-actions">
-                        <button type="button" class="write" on:click=move |_| editing.set(true)>"Edit Sprint"</button>
-                        <button type="button" class="write" on:click=move |_| confirming.set(true)>"Delete Sprint"</button>
-                        <complete::CompleteSprint />
-                        <a href=move || crate::paths::href(&format!("/sprints/{}/report", store.sprint_id()))>"Sprint report"</a>
-                    </div>
-                }.into_any()
-            } else {
-                view! {
-                    <h1 id="sprint-title">"Edit Sprint"</h1>
-                    <SprintForm
-                        initial=store.sprint.get_untracked()
-                        on_saved=move |sprint| {
-                            store.sprint.set(sprint);
-                            editing.set(false);
-                        }
-                        on_cancel=move |_| editing.set(false)
-                    />
-                }.into_any()
-            }}
+            <h1 id="sprint-title">{move || {
+                let name = store.sprint.with(Sprint::display_name);
+                crate::show_title(&name);
+                name
+            }}</h1>
+            <div class="sprint-meta" inner_html=move || store.sprint.with(|s| sprint_html(s, store))></div>
+            <p class="description">{move || store.sprint.with(|s| s.description.clone())}</p>
+            <div class="sprint-actions">
+                <button type="button" class="write" on:click=move |_| confirming.set(true)>"Delete Sprint"</button>
+            </div>
             {move || confirming.get().then(|| view! {
                 <div class="confirm" role="alertdialog" aria-labelledby="confirm-delete-text">
                     <p id="confirm-delete-text">"Delete this sprint? Its tasks go back to the backlog."</p>

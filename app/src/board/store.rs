@@ -221,12 +221,6 @@ impl BoardStore {
 
     /// What the cards of a column show, in display order, each marked with whether the filter
     /// lets it through.
-    /// How many tasks `column` holds now (untracked).
-    pub fn column_cards_untracked(&self, column: Column) -> usize {
-        self.tasks
-            .with_untracked(|tasks| column_order(tasks, column).len())
-    }
-
     pub fn column_cards(&self, column: Column) -> Vec<CardFace> {
         let today = crate::dates::today();
         let filter = self.filter.get();

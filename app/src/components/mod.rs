@@ -4,7 +4,6 @@ pub mod dialog;
 pub mod form;
 pub mod header;
 pub mod preferences;
-pub mod sprint_form;
 
 use leptos::prelude::*;
 

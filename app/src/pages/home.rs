@@ -7,11 +7,9 @@ use leptos::prelude::*;
 use crate::{
     api::use_api,
     auth::{RequireLogin, use_auth},
-    components::sprint_form::SprintForm,
     dates,
     markup::{Fetched, FetchedMarkup, escape},
     model::Sprint,
-    routing::use_location,
 };
 
 #[component]
@@ -45,23 +43,13 @@ fn SprintList(
     past: FetchedMarkup,
     show_past: RwSignal<bool>,
 ) -> impl IntoView {
-    let location = use_location();
-    let adding = RwSignal::new(false);
     crate::show_title("Your Sprints");
-    let on_saved = Callback::new(move |sprint: Sprint| {
-        location.navigate(&format!("/sprint/{}", sprint.id));
-    });
 
     view! {
         <section class="home" aria-labelledby="home-title">
             <h1 id="home-title">"Your Sprints"</h1>
-            {move || if adding.get() {
-                view! { <SprintForm on_saved on_cancel=move |_| adding.set(false) /> }.into_any()
-            } else {
-                view! {
-                    <button class="add" type="button" on:click=move |_| adding.set(true)>"Add Sprint"</button>
-                }.into_any()
-            }}
+            // The sprint form is a page the server writes (with its dates, goal and limits).
+            <a class="button primary" href=crate::paths::href("/sprints/new")>"Add Sprint"</a>
             <Fetched markup=current />
             <h2 class="past-title">
                 <button

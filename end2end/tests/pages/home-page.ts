@@ -13,7 +13,7 @@ export class HomePage {
     this.heading = page.getByRole("heading", { level: 1, name: "Your Sprints" });
     this.menuButton = page.getByRole("button", { name: "Menu" });
     this.navigation = page.getByRole("navigation", { name: "Main" });
-    this.addSprint = page.getByRole("button", { name: "Add Sprint" });
+    this.addSprint = page.getByRole("link", { name: "Add Sprint" });
     this.currentSprints = page.getByRole("list", { name: "Current sprints" });
     this.logout = page.getByRole("button", { name: "Logout" });
   }

@@ -90,7 +90,23 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
             get(crate::http::projects::settings_page).post(crate::http::projects::act),
         )
         .route("/projects/{id}/open", post(crate::http::projects::open))
-        .route("/sprints/{id}/report", get(crate::http::reports::page))
+        .route(
+            "/sprints/new",
+            get(crate::http::sprint_pages::new_sprint)
+                .post(crate::http::sprint_pages::create_sprint),
+        )
+        .route(
+            "/sprints/{id}/report",
+            get(crate::http::sprint_pages::report),
+        )
+        .route(
+            "/sprints/{id}/settings",
+            get(crate::http::sprint_pages::settings).post(crate::http::sprint_pages::save_settings),
+        )
+        .route(
+            "/sprints/{id}/complete",
+            get(crate::http::sprint_pages::complete_page).post(crate::http::sprint_pages::complete),
+        )
         .route("/account", get(account::page))
         .route("/account/profile", post(account::profile))
         .route("/account/password", post(account::password))

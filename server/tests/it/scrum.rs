@@ -1060,3 +1060,190 @@ async fn a_projects_days_are_counted_in_its_time_zone() {
         app.cleanup().await;
     }
 }
+
+/// The sprint form, completion and report as pages the server writes: what the home page and
+/// the board link to, with the same rules and messages as the API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sprint_pages_create_edit_complete_and_report() {
+    use crate::harness::BASE;
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let (alice_user, alice) = app.person_with_role("alice", "owner").await;
+        let (mia_user, _) = app.person_with_role("mia", "member").await;
+        let session = Auth::Session(app.session_for(alice_user.id).await);
+        let mia = Auth::Session(app.session_for(mia_user.id).await);
+        let post = |path: &str, auth: &Auth, form: &[(&str, &str)]| {
+            app.call(Method::POST, path)
+                .auth(auth)
+                .header("origin", BASE)
+                .form(form)
+        };
+        at(&app, march(4, 9));
+
+        // A new sprint: a past end is refused beside its field; then it is made.
+        let page = app
+            .call(Method::GET, "/sprints/new")
+            .auth(&session)
+            .send()
+            .await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.text.contains("<h1>Add Sprint</h1>"), "{}", page.text);
+        let refused = post(
+            "/sprints/new",
+            &session,
+            &[("name", "March"), ("end", "2030-03-01")],
+        )
+        .send()
+        .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.text.contains(
+            r#"<span class="error" id="end-error">End date cannot be in the past.</span>"#
+        ));
+        let made = post(
+            "/sprints/new",
+            &session,
+            &[
+                ("name", "March"),
+                ("end", "2030-03-15"),
+                ("goal", "Ship search"),
+                ("wip_3", "2"),
+            ],
+        )
+        .send()
+        .await;
+        assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.text);
+        let id: i64 = made
+            .header("location")
+            .trim_start_matches("/sprint/")
+            .parse()
+            .unwrap();
+        let stored = ok(
+            &app,
+            &alice,
+            Method::GET,
+            &format!("/api/sprints/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (
+                stored["start"].clone(),
+                stored["goal"].clone(),
+                stored["wip_limits"].clone()
+            ),
+            (json!(day(4)), json!("Ship search"), json!({"3": 2}))
+        );
+
+        // Its settings: shown as they are, a bad limit refused in words, then saved.
+        let settings = format!("/sprints/{id}/settings");
+        let page = app.call(Method::GET, &settings).auth(&session).send().await;
+        assert!(page.text.contains(r#"id="id_wip_3" name="wip_3" type="number" min="1" max="999" inputmode="numeric" value="2""#));
+        let version = stored["version"].to_string();
+        let form = |limit: &'static str| {
+            vec![
+                ("name", "March"),
+                ("start", "2030-03-04"),
+                ("end", "2030-03-15"),
+                ("goal", "Ship search"),
+                ("wip_2", limit),
+                ("wip_strict", "on"),
+            ]
+        };
+        let mut bad = form("many");
+        bad.push(("version", &version));
+        let refused = post(&settings, &session, &bad).send().await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(
+            refused
+                .text
+                .contains("The limit of In Development must be a whole number from 1 to 999.")
+        );
+        let mut good = form("3");
+        good.push(("version", &version));
+        let saved = post(&settings, &session, &good).send().await;
+        assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.text);
+        let stored = ok(
+            &app,
+            &alice,
+            Method::GET,
+            &format!("/api/sprints/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (stored["wip_limits"].clone(), stored["wip_strict"].clone()),
+            (json!({"2": 3}), json!(true))
+        );
+
+        // Completing: the page counts, the form completes, and the board is where it goes.
+        let done = task(&app, &alice, "Shipped", Some(id), json!(3)).await;
+        task(&app, &alice, "Left over", Some(id), json!(2)).await;
+        move_to(&app, &alice, done, Some(id), 4).await;
+        let complete = format!("/sprints/{id}/complete");
+        let page = app.call(Method::GET, &complete).auth(&session).send().await;
+        assert!(
+            page.text
+                .contains("<dt>Done</dt><dd><strong>1 task (3 points)</strong>"),
+            "{}",
+            page.text
+        );
+        assert!(
+            page.text
+                .contains("<dt>Not done</dt><dd><strong>1 task (2 points)</strong>")
+        );
+        let completed = post(
+            &complete,
+            &session,
+            &[("action", "complete"), ("carry_over", "backlog")],
+        )
+        .send()
+        .await;
+        assert_eq!(completed.status, StatusCode::SEE_OTHER);
+        assert_eq!(completed.header("location"), format!("/sprint/{id}"));
+        let stored = ok(
+            &app,
+            &alice,
+            Method::GET,
+            &format!("/api/sprints/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(stored["state"], json!("completed"));
+        // A member may not reopen it: told why, on the page.
+        let refused = post(&complete, &mia, &[("action", "reopen")]).send().await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(
+            refused.text.contains("class=\"notice refusal\""),
+            "{}",
+            refused.text
+        );
+
+        // The report page: the figures, the tasks by name, the chart with its table.
+        let report = app
+            .call(Method::GET, &format!("/sprints/{id}/report"))
+            .auth(&session)
+            .send()
+            .await;
+        assert_eq!(report.status, StatusCode::OK);
+        for expected in [
+            "March — sprint report",
+            "60% of the planned points completed.",
+            "<li>Shipped</li>",
+            "<li>Left over</li>",
+            r#"<svg class="down""#,
+            "The figures as a table",
+        ] {
+            assert!(report.text.contains(expected), "{expected}");
+        }
+        // Not a member: not found.
+        let outsider = app.create_outsider("olga", "secret-password").await;
+        let olga = Auth::Session(app.session_for(outsider.id).await);
+        let hidden = app
+            .call(Method::GET, &format!("/sprints/{id}/report"))
+            .auth(&olga)
+            .send()
+            .await;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+        app.cleanup().await;
+    }
+}

@@ -264,6 +264,13 @@ fn as_of(sprint: &sprint::Model, now: DateTime<Utc>) -> DateTime<Utc> {
     sprint.completed_at.unwrap_or(now)
 }
 
+/// The first moment after `moment`: the figures take in what happened at `moment` itself (a
+/// change made in the same microsecond as the completion came before it), where a day's end
+/// leaves out what happened at midnight (the next day's).
+fn just_after(moment: DateTime<Utc>) -> DateTime<Utc> {
+    moment + chrono::TimeDelta::microseconds(1)
+}
+
 fn report_from(
     sprint: &sprint::Model,
     steps: &[Step],
@@ -318,7 +325,7 @@ fn report_from(
         completed,
         carried_over,
         completion: (completion * 10_000.0).round() / 10_000.0,
-        as_of: timestamp(until),
+        as_of: timestamp(until - chrono::TimeDelta::microseconds(1)),
     }
 }
 
@@ -390,7 +397,7 @@ pub async fn summarise(
     now: DateTime<Utc>,
     working_days: &WorkingDays,
 ) -> Result<Summary, DbErr> {
-    let until = as_of(sprint, now);
+    let until = just_after(as_of(sprint, now));
     let zone = zone_of(db, sprint).await?;
     let steps = steps(db, sprint.id, until).await?;
     Ok(Summary {
@@ -408,7 +415,7 @@ pub async fn report(
     if let Some(summary) = stored_summary(sprint) {
         return Ok(summary.report);
     }
-    let until = as_of(sprint, now);
+    let until = just_after(as_of(sprint, now));
     let zone = zone_of(db, sprint).await?;
     let steps = steps(db, sprint.id, until).await?;
     Ok(report_from(sprint, &steps, until, &zone))
@@ -424,7 +431,7 @@ pub async fn burndown(
     if let Some(summary) = stored_summary(sprint) {
         return Ok(summary.burndown);
     }
-    let until = as_of(sprint, now);
+    let until = just_after(as_of(sprint, now));
     let zone = zone_of(db, sprint).await?;
     let steps = steps(db, sprint.id, until).await?;
     Ok(burndown_from(sprint, &steps, until, working_days, &zone))

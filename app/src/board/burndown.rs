@@ -1,0 +1,69 @@
+//! The board's burndown, which the server draws (see the server's `http::charts`): markup, as
+//! [`crate::markup::Fetched`] shows, that comes with the board's data and is fetched again as
+//! the sprint's figures change, here or live.
+
+use leptos::prelude::*;
+
+use super::store::BoardStore;
+use crate::{api::use_api, model::TaskStatus};
+
+/// The sprint's tasks (not the backlog's): `[done, done points, all, all points]`, points in
+/// tenths.
+pub fn counted(store: BoardStore) -> [u32; 4] {
+    let sprint = store.sprint_id();
+    store.tasks.with(|tasks| {
+        let mut counts = [0; 4];
+        for task in tasks.values().filter(|t| t.sprint == Some(sprint)) {
+            let points = task.points.map_or(0, |p| p.0);
+            let done = u32::from(task.status == TaskStatus::Done);
+            counts[0] += done;
+            counts[1] += done * points;
+            counts[2] += 1;
+            counts[3] += points;
+        }
+        counts
+    })
+}
+
+/// Where the board fetches its chart: the burndown as markup.
+pub fn chart_path(sprint: i32) -> String {
+    format!("/api/sprints/{sprint}/burndown?format=html")
+}
+
+/// The sprint's burndown as the server draws it (`chart`, with the board's data), fetched
+/// again after every change the live stream reports (this person's own too: the stream echoes
+/// them once they are committed, so the drawing never shows a move still on its way). Only the
+/// newest fetch is drawn. A signal rather than a resource: the first drawing comes with the
+/// board.
+#[component]
+pub fn Burndown(chart: String) -> impl IntoView {
+    let store = expect_context::<BoardStore>();
+    let api = use_api();
+    let chart = RwSignal::new(chart);
+    Effect::new(move |previous: Option<u32>| {
+        let changes = store.activity.get();
+        if previous.is_some() {
+            let path = chart_path(store.sprint_id());
+            leptos::task::spawn_local(async move {
+                if let Ok(drawn) = api.get_text(&path).await
+                    && store.activity.get_untracked() == changes
+                {
+                    chart.set(drawn);
+                }
+            });
+        }
+        changes
+    });
+    view! {
+        <section class="burndown-panel" aria-label="Burndown">
+            // Outside the chart, which is redrawn as cards move: the choice stays.
+            <div class="chart-switch" role="radiogroup" aria-label="Chart">
+                <input type="radio" name="board-chart" id="board-chart-down" class="show-down" checked />
+                <label for="board-chart-down">"Burndown"</label>
+                <input type="radio" name="board-chart" id="board-chart-up" class="show-up" />
+                <label for="board-chart-up">"Burn-up"</label>
+            </div>
+            <div inner_html=move || chart.get()></div>
+        </section>
+    }
+}
