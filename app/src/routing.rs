@@ -36,6 +36,13 @@ impl Page {
             },
         }
     }
+
+    /// Pages whose data only the server fetches: the browser loads them whole rather than
+    /// swapping them in, and hydrates what the server wrote (their fetching code stays out of
+    /// the bundle).
+    pub fn loads_whole(&self) -> bool {
+        matches!(self, Page::NotFound | Page::MyTasks)
+    }
 }
 
 /// `path` without the base path, if it lies under it (`/scrum/login` → `/login` under `/scrum`).
@@ -95,10 +102,10 @@ impl Location {
         if self.path.with_untracked(|path| path == to) {
             return;
         }
-        // Not one of the app's pages (the server's own, like `/admin/accounts`): the browser
-        // loads it.
+        // Not one of the app's pages (the server's own, like `/admin/accounts`), or one the
+        // server alone fills in: the browser loads it.
         #[cfg(all(feature = "browser", not(feature = "ssr")))]
-        if Page::of(to) == Page::NotFound {
+        if Page::of(to).loads_whole() {
             let _ = window().location().assign(&crate::paths::href(to));
             return;
         }
@@ -258,6 +265,9 @@ mod tests {
         assert_eq!(Page::of("/sprint/3/tasks"), Page::NotFound);
         assert_eq!(Page::of("/login/x"), Page::NotFound);
         assert_eq!(Page::of("/my-tasks"), Page::MyTasks);
+        // Filled in by the server alone: loaded whole, like the server's own pages.
+        assert!(Page::MyTasks.loads_whole() && Page::of("/projects").loads_whole());
+        assert!(!Page::Home.loads_whole());
         assert_eq!(Page::of("/nowhere"), Page::NotFound);
     }
 

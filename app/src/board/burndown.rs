@@ -31,9 +31,9 @@ pub fn chart_path(sprint: i32) -> String {
 }
 
 /// The sprint's burndown as the server draws it (`chart`, with the board's data), fetched
-/// again after every change the live stream reports (this person's own too: the stream echoes
-/// them once they are committed, so the drawing never shows a move still on its way). Only the
-/// newest fetch is drawn. A signal rather than a resource: the first drawing comes with the
+/// again once the changes the live stream reports settle (this person's own too: the stream
+/// echoes them once they are committed, so the drawing never shows a move still on its way).
+/// Only the newest fetch is drawn. A signal rather than a resource: the first drawing comes with the
 /// board.
 #[component]
 pub fn Burndown(chart: String) -> impl IntoView {
@@ -43,14 +43,22 @@ pub fn Burndown(chart: String) -> impl IntoView {
     Effect::new(move |previous: Option<u32>| {
         let changes = store.activity.get();
         if previous.is_some() {
-            let path = chart_path(store.sprint_id());
-            leptos::task::spawn_local(async move {
-                if let Ok(drawn) = api.get_text(&path).await
-                    && store.activity.get_untracked() == changes
-                {
-                    chart.set(drawn);
+            // A burst of changes is drawn once; a board left meanwhile (its sprint deleted,
+            // say) asks for nothing.
+            let settled = move || {
+                if chart.is_disposed() || store.activity.try_get_untracked() != Some(changes) {
+                    return;
                 }
-            });
+                let path = chart_path(store.sprint_id());
+                leptos::task::spawn_local(async move {
+                    if let Ok(drawn) = api.get_text(&path).await
+                        && store.activity.try_get_untracked() == Some(changes)
+                    {
+                        chart.try_set(drawn);
+                    }
+                });
+            };
+            set_timeout(settled, std::time::Duration::from_millis(250));
         }
         changes
     });

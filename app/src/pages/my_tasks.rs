@@ -6,9 +6,13 @@ use leptos::prelude::*;
 use crate::{
     api::use_api,
     auth::{RequireLogin, use_auth},
+    markup::Fetched,
+};
+#[cfg(not(feature = "browser"))]
+use crate::{
     board::{card::due_chip, filter::encode, store::Due},
     dates,
-    markup::{Fetched, escape},
+    markup::escape,
     model::{Sprint, Task, TaskStatus},
 };
 
@@ -19,29 +23,7 @@ pub fn MyTasksPage() -> impl IntoView {
     crate::show_title("My tasks");
     // The page is markup made from the two lists, on the server for the first response (and
     // carried to the browser as it is), in the browser when it is opened from another page.
-    let page = auth.page_resource(
-        || Some(()),
-        move |()| async move {
-            let me = auth
-                .session
-                .await
-                .map(|info| info.user.username)
-                .unwrap_or_default();
-            let today = dates::today();
-            let sprints = api
-                .get_all::<Sprint>(&format!(
-                    "/api/sprints?end_min={today}&ordering=end&page_size=100"
-                ))
-                .await?;
-            let tasks = api
-                .get_all::<Task>(&format!(
-                    "/api/tasks?assigned={}&page_size=100",
-                    encode(&me)
-                ))
-                .await?;
-            Ok(markup(&sprints, tasks, today))
-        },
-    );
+    let page = auth.page_resource(|| Some(()), move |()| fetch(api, auth));
     view! {
         <RequireLogin>
             <section class="my-tasks" aria-labelledby="my-tasks-title">
@@ -52,6 +34,45 @@ pub fn MyTasksPage() -> impl IntoView {
     }
 }
 
+/// The page's markup, made from the two lists on the server (the browser loads this page
+/// whole: see [`crate::routing::Page::loads_whole`]).
+#[cfg(not(feature = "browser"))]
+async fn fetch(
+    api: crate::api::Api,
+    auth: crate::auth::Auth,
+) -> Result<String, crate::api::ApiError> {
+    let me = auth
+        .session
+        .await
+        .map(|info| info.user.username)
+        .unwrap_or_default();
+    let today = dates::today();
+    let sprints = api
+        .get_all::<Sprint>(&format!(
+            "/api/sprints?end_min={today}&ordering=end&page_size=100"
+        ))
+        .await?;
+    let tasks = api
+        .get_all::<Task>(&format!(
+            "/api/tasks?assigned={}&page_size=100",
+            encode(&me)
+        ))
+        .await?;
+    Ok(markup(&sprints, tasks, today))
+}
+
+/// In the browser the page only ever hydrates what the server wrote; asked again (someone
+/// signed in on it), it is loaded again, whole.
+#[cfg(feature = "browser")]
+async fn fetch(_: crate::api::Api, _: crate::auth::Auth) -> Result<String, crate::api::ApiError> {
+    let _ = window().location().reload();
+    Err(crate::api::ApiError {
+        status: 0,
+        body: String::new(),
+    })
+}
+
+#[cfg(not(feature = "browser"))]
 /// Each sprint (soonest end first) with the caller's tasks in it, not done before done, each
 /// task with its column and due date; or what to do when there are none.
 fn markup(sprints: &[Sprint], mut tasks: Vec<Task>, today: chrono::NaiveDate) -> String {

@@ -139,7 +139,9 @@ fn days_axis(frame: &Frame, days: &[BurndownDay]) -> String {
                 HEIGHT - TOP - BOTTOM
             );
         }
-        if index % every == 0 || index + 1 == days.len() {
+        // Every `every`th day, and the last unless it would crowd the one before it.
+        let last = index + 1 == days.len() && index % every > every / 2;
+        if index % every == 0 || last {
             out += &format!(
                 r#"<text class="tick" x="{x:.1}" y="{y}" text-anchor="middle">{}</text>"#,
                 day.date.format("%-d %b"),
