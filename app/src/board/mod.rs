@@ -228,7 +228,7 @@ fn Board(data: BoardData) -> impl IntoView {
             data-link=move || store.link.get().as_str()
             on:keydown=on_keydown
         >
-            <SprintHeader />
+            <SprintHeader chart />
             <button
                 type="button"
                 class="activity-toggle"
@@ -257,7 +257,6 @@ fn Board(data: BoardData) -> impl IntoView {
             <p id="card-help" class="visually-hidden">
                 "Enter opens the task. Arrow keys left and right move it to the previous or next column, up and down within the column. M chooses where to move it."
             </p>
-            <burndown::Burndown chart />
             <filter::FilterBar />
             <div class="tasks">
                 // The five columns written out: a list of views would bring the bundle the
@@ -358,7 +357,10 @@ fn sprint_html(sprint: &Sprint, store: BoardStore) -> String {
 /// Name, dates, state, goal, description, totals, who else is here, and the sprint's own
 /// actions.
 #[component]
-fn SprintHeader() -> impl IntoView {
+fn SprintHeader(
+    /// The burndown as the server drew it (see [`burndown::Burndown`]), shown beside.
+    chart: String,
+) -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let api = use_api();
     let location = use_location();
@@ -377,6 +379,7 @@ fn SprintHeader() -> impl IntoView {
 
     view! {
         <header class="board-header">
+            <div class="sprint-info">
             <h1 id="sprint-title">{move || {
                 let name = store.sprint.with(Sprint::display_name);
                 crate::show_title(&name);
@@ -401,6 +404,8 @@ fn SprintHeader() -> impl IntoView {
                     (!people.is_empty()).then(|| format!("On this board: {}", people.join(", ")))
                 }}
             </p>
+            </div>
+            <burndown::Burndown chart />
         </header>
     }
 }

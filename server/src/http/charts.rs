@@ -110,8 +110,15 @@ fn series(
     for (index, v) in marks {
         let label = format!("{}: {} {what}", day_label(days[index].date), points(v));
         let (x, y) = (frame.x(index), frame.y(v));
+        // The measured figures take the keyboard; the ideal line's values show on hover (and
+        // are all in the table), so a sprint is not two dozen tab stops.
+        let focus = if class == "ideal" {
+            ""
+        } else {
+            r#" tabindex="0""#
+        };
         out += &format!(
-            r#"<g class="mark {class}" tabindex="0" role="img" aria-label="{label}"><circle cx="{x:.1}" cy="{y:.1}" r="4"/><text x="{x:.1}" y="{ty:.1}" text-anchor="middle">{value}</text></g>"#,
+            r#"<g class="mark {class}"{focus} role="img" aria-label="{label}"><circle cx="{x:.1}" cy="{y:.1}" r="4"/><text x="{x:.1}" y="{ty:.1}" text-anchor="middle">{value}</text></g>"#,
             label = escape(&label),
             ty = (y - 9.0).max(10.0),
             value = points(v),
@@ -139,9 +146,9 @@ fn days_axis(frame: &Frame, days: &[BurndownDay]) -> String {
                 HEIGHT - TOP - BOTTOM
             );
         }
-        // Every `every`th day, and the last unless it would crowd the one before it.
-        let last = index + 1 == days.len() && index % every > every / 2;
-        if index % every == 0 || last {
+        // The last day, and every `every`th day not too near it.
+        let last = index + 1 == days.len();
+        if last || (index % every == 0 && days.len() - 1 - index >= every) {
             out += &format!(
                 r#"<text class="tick" x="{x:.1}" y="{y}" text-anchor="middle">{}</text>"#,
                 day.date.format("%-d %b"),
