@@ -28,6 +28,8 @@ pub struct Store {
     committed: Arc<watch::Sender<i64>>,
     /// What "now" and "today" are for the board's rules and the log.
     pub clock: Clock,
+    /// Sprints' logged steps, parsed, for their reports and burndowns.
+    pub steps: Arc<super::service::reports::StepCache>,
 }
 
 impl Store {
@@ -43,6 +45,7 @@ impl Store {
             base_path: config.base_path.as_str().into(),
             committed,
             clock: Clock::default(),
+            steps: Arc::default(),
         }
     }
 

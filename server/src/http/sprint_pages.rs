@@ -650,8 +650,15 @@ pub async fn report(
         .await
         .map_err(crate::http::api::read_error)?;
     let now = state.store.clock.now();
-    let report = reports::report(&state.db, &sprint, now).await?;
-    let burndown = reports::burndown(&state.db, &sprint, now, &state.config.working_days).await?;
+    let report = reports::report(&state.db, &state.store.steps, &sprint, now).await?;
+    let burndown = reports::burndown(
+        &state.db,
+        &state.store.steps,
+        &sprint,
+        now,
+        &state.config.working_days,
+    )
+    .await?;
 
     // The names of every task the report mentions, in one query.
     let sets = [

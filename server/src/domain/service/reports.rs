@@ -14,8 +14,7 @@ use app::model::{
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, LikeExpr},
 };
 use serde::{Deserialize, Serialize};
@@ -56,14 +55,14 @@ struct TaskState {
 }
 
 /// One logged change of a task, reduced to what the figures need.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Step {
     at: DateTime<Utc>,
     task: i32,
     change: StepChange,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum StepChange {
     /// The whole state, from the entry's body (a task created, or joining or leaving a sprint).
     Whole {
@@ -77,17 +76,6 @@ enum StepChange {
         points: Option<Option<u32>>,
     },
     Deleted,
-}
-
-/// The log's columns a step is read from. `body` only where it is needed: a create, or a change
-/// whose fields mention `sprint` (otherwise the entry's `changes` tell all, and are far smaller).
-#[derive(Debug, FromQueryResult)]
-struct StepRow {
-    at: DateTime<Utc>,
-    object_id: i32,
-    action: String,
-    changes: String,
-    body: Option<String>,
 }
 
 /// The fields of a logged body or change the figures read; serde skips the rest.
@@ -110,45 +98,115 @@ fn tenths(points: f64) -> u32 {
     (points * 10.0).round().max(0.0) as u32
 }
 
+/// The steps of the sprints asked about lately, parsed once: the log only grows, so a sprint's
+/// steps are kept with the newest entry they were read through, and a request reads only the
+/// entries after it (one, after a move). Reading and parsing 20,000 entries took about 100 ms;
+/// reading what is new and replaying takes a few. Each instance keeps its own (the log is the
+/// truth; this is a copy of part of it). Bounded: the sprints least recently asked about go.
+#[derive(Default)]
+pub struct StepCache {
+    sprints: std::sync::Mutex<HashMap<i32, Cached>>,
+}
+
+struct Cached {
+    through: i64,
+    steps: std::sync::Arc<Vec<Step>>,
+    used: std::time::Instant,
+}
+
+/// How many sprints' steps a [`StepCache`] keeps.
+const CACHED_SPRINTS: usize = 32;
+
+impl StepCache {
+    fn get(&self, sprint: i32) -> (i64, std::sync::Arc<Vec<Step>>) {
+        let mut sprints = self.sprints.lock().unwrap_or_else(|p| p.into_inner());
+        match sprints.get_mut(&sprint) {
+            Some(cached) => {
+                cached.used = std::time::Instant::now();
+                (cached.through, cached.steps.clone())
+            }
+            None => (0, Default::default()),
+        }
+    }
+
+    fn put(&self, sprint: i32, through: i64, steps: std::sync::Arc<Vec<Step>>) {
+        let mut sprints = self.sprints.lock().unwrap_or_else(|p| p.into_inner());
+        // Two requests may have read the same new entries: the one that read further wins.
+        if sprints
+            .get(&sprint)
+            .is_some_and(|cached| cached.through >= through)
+        {
+            return;
+        }
+        if sprints.len() >= CACHED_SPRINTS
+            && !sprints.contains_key(&sprint)
+            && let Some(oldest) = sprints
+                .iter()
+                .min_by_key(|(_, c)| c.used)
+                .map(|(id, _)| *id)
+        {
+            sprints.remove(&oldest);
+        }
+        let used = std::time::Instant::now();
+        sprints.insert(
+            sprint,
+            Cached {
+                through,
+                steps,
+                used,
+            },
+        );
+    }
+}
+
 /// Every logged change of a task while it was in sprint `sprint` (joining and leaving
-/// included), oldest first, up to `until`.
+/// included), oldest first: the cached ones, and those logged since.
 async fn steps(
     db: &impl ConnectionTrait,
+    cache: &StepCache,
     sprint: i32,
-    until: DateTime<Utc>,
-) -> Result<Vec<Step>, DbErr> {
+) -> Result<std::sync::Arc<Vec<Step>>, DbErr> {
+    let (through, cached) = cache.get(sprint);
     let body_needed = Expr::col(change::Column::Action)
         .eq(log::name_of(log::Action::Create))
         .or(Expr::col(change::Column::Changes).like(LikeExpr::new("%\"sprint\":%")));
-    let rows = change::Entity::find()
-        .select_only()
-        .column(change::Column::At)
-        .column(change::Column::ObjectId)
-        .column(change::Column::Action)
-        .column(change::Column::Changes)
-        .expr_as(
-            Expr::case(body_needed, Expr::col(change::Column::Body)).finally(Expr::cust("NULL")),
-            "body",
-        )
-        .filter(change::Column::Model.eq(log::name_of(Model::Task)))
-        .filter(
-            sea_orm::Condition::any()
-                .add(change::Column::SprintId.eq(sprint))
-                .add(change::Column::OtherSprintId.eq(sprint)),
-        )
-        .filter(change::Column::At.lt(until))
-        .order_by_asc(change::Column::Id)
-        .into_model::<StepRow>()
-        .all(db)
-        .await?;
+    // Read by position (no per-column name lookups): id, at, task, action, changes, body.
+    let rows: Vec<(i64, DateTime<Utc>, i32, String, String, Option<String>)> =
+        change::Entity::find()
+            .select_only()
+            .column(change::Column::Id)
+            .column(change::Column::At)
+            .column(change::Column::ObjectId)
+            .column(change::Column::Action)
+            .column(change::Column::Changes)
+            .expr(
+                Expr::case(body_needed, Expr::col(change::Column::Body))
+                    .finally(Expr::cust("NULL")),
+            )
+            .filter(change::Column::Id.gt(through))
+            .filter(change::Column::Model.eq(log::name_of(Model::Task)))
+            .filter(
+                sea_orm::Condition::any()
+                    .add(change::Column::SprintId.eq(sprint))
+                    .add(change::Column::OtherSprintId.eq(sprint)),
+            )
+            .order_by_asc(change::Column::Id)
+            .into_tuple()
+            .all(db)
+            .await?;
+    let Some(newest) = rows.last().map(|row| row.0) else {
+        return Ok(cached);
+    };
     let unreadable = |what: &str, error: serde_json::Error| {
         DbErr::Custom(format!("a logged {what} is unreadable: {error}"))
     };
-    let mut steps = Vec::with_capacity(rows.len());
-    for row in rows {
-        let change = if row.action == log::name_of(log::Action::Delete) {
+    let deleted = log::name_of(log::Action::Delete);
+    let mut steps = Vec::with_capacity(cached.len() + rows.len());
+    steps.extend(cached.iter().cloned());
+    for (_, at, task, action, changes, body) in rows {
+        let change = if action == deleted {
             StepChange::Deleted
-        } else if let Some(body) = &row.body {
+        } else if let Some(body) = &body {
             let body: Body = serde_json::from_str(body).map_err(|e| unreadable("task", e))?;
             StepChange::Whole {
                 sprint: body.sprint,
@@ -157,18 +215,16 @@ async fn steps(
             }
         } else {
             let changed: Changed =
-                serde_json::from_str(&row.changes).map_err(|e| unreadable("change", e))?;
+                serde_json::from_str(&changes).map_err(|e| unreadable("change", e))?;
             StepChange::Fields {
                 status: changed.status.and_then(|[_, after]| after),
                 points: changed.points.map(|[_, after]| after.map(tenths)),
             }
         };
-        steps.push(Step {
-            at: row.at,
-            task: row.object_id,
-            change,
-        });
+        steps.push(Step { at, task, change });
     }
+    let steps = std::sync::Arc::new(steps);
+    cache.put(sprint, newest, steps.clone());
     Ok(steps)
 }
 
@@ -393,13 +449,14 @@ fn stored_summary(sprint: &sprint::Model) -> Option<Summary> {
 /// The report and burndown of `sprint` as of `now` (or its completion).
 pub async fn summarise(
     db: &impl ConnectionTrait,
+    cache: &StepCache,
     sprint: &sprint::Model,
     now: DateTime<Utc>,
     working_days: &WorkingDays,
 ) -> Result<Summary, DbErr> {
     let until = just_after(as_of(sprint, now));
     let zone = zone_of(db, sprint).await?;
-    let steps = steps(db, sprint.id, until).await?;
+    let steps = steps(db, cache, sprint.id).await?;
     Ok(Summary {
         report: report_from(sprint, &steps, until, &zone),
         burndown: burndown_from(sprint, &steps, until, working_days, &zone),
@@ -409,6 +466,7 @@ pub async fn summarise(
 /// The sprint's report: frozen once completed, computed from the log until then.
 pub async fn report(
     db: &impl ConnectionTrait,
+    cache: &StepCache,
     sprint: &sprint::Model,
     now: DateTime<Utc>,
 ) -> Result<SprintReport, DbErr> {
@@ -417,13 +475,14 @@ pub async fn report(
     }
     let until = just_after(as_of(sprint, now));
     let zone = zone_of(db, sprint).await?;
-    let steps = steps(db, sprint.id, until).await?;
+    let steps = steps(db, cache, sprint.id).await?;
     Ok(report_from(sprint, &steps, until, &zone))
 }
 
 /// The sprint's burndown: frozen once completed, computed from the log until then.
 pub async fn burndown(
     db: &impl ConnectionTrait,
+    cache: &StepCache,
     sprint: &sprint::Model,
     now: DateTime<Utc>,
     working_days: &WorkingDays,
@@ -433,7 +492,7 @@ pub async fn burndown(
     }
     let until = just_after(as_of(sprint, now));
     let zone = zone_of(db, sprint).await?;
-    let steps = steps(db, sprint.id, until).await?;
+    let steps = steps(db, cache, sprint.id).await?;
     Ok(burndown_from(sprint, &steps, until, working_days, &zone))
 }
 

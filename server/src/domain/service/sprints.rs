@@ -521,7 +521,7 @@ pub async fn complete(
     }
     // Locked first, so every change to them has committed before the report reads the log.
     let tasks = tasks_for_update(&txn, id).await?;
-    let summary = super::reports::summarise(&txn, &stored, now, working_days).await?;
+    let summary = super::reports::summarise(&txn, &store.steps, &stored, now, working_days).await?;
     let unfinished: Vec<task::Model> = tasks
         .into_iter()
         .filter(|task| task.status != TaskStatus::Done.code())

@@ -41,7 +41,9 @@ async fn report(
         .await
         .map_err(super::read_error)?;
     let now = state.store.clock.now();
-    Ok(Json(reports::report(&state.db, &sprint, now).await?))
+    Ok(Json(
+        reports::report(&state.db, &state.store.steps, &sprint, now).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/sprints/{id}/burndown", tag = "reports",
@@ -81,7 +83,14 @@ async fn burndown(
         .await
         .map_err(super::read_error)?;
     let now = state.store.clock.now();
-    let figures = reports::burndown(&state.db, &sprint, now, &state.config.working_days).await?;
+    let figures = reports::burndown(
+        &state.db,
+        &state.store.steps,
+        &sprint,
+        now,
+        &state.config.working_days,
+    )
+    .await?;
     if html {
         let chart = crate::http::charts::burndown(&figures, None);
         return Ok((
