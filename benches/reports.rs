@@ -126,8 +126,20 @@ async fn main() {
     let remaining = CHANGES - TASKS;
     let mut made = 0;
     let mut n = 0;
-    // Until 20,000 changes are logged: a done task refused a move to the backlog logs none.
-    while made < remaining {
+    // Until the sprint's log holds 20,000 entries: a done task refused a move to the backlog
+    // logs nothing, and a backlog task's new estimate is not the sprint's.
+    loop {
+        if n % 500 == 0 {
+            let logged = server::domain::log::count(
+                &database,
+                server::domain::log::Scope::Sprint(sprint.id),
+            )
+            .await
+            .expect("count");
+            if logged >= CHANGES as u64 {
+                break;
+            }
+        }
         n += 1;
         let today = working[(made * working.len() / remaining).min(working.len() - 1)];
         store.clock.pin(at(today, (n % 500) as i64));
