@@ -39,6 +39,18 @@ pub fn chart_path(sprint: i32) -> String {
 pub fn Burndown(chart: String) -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let api = use_api();
+    // Hydrating, the board's data comes without the chart, which the page shows already.
+    #[cfg(all(feature = "browser", not(feature = "ssr")))]
+    let chart = if chart.is_empty() {
+        document()
+            .query_selector(".chart-body")
+            .ok()
+            .flatten()
+            .map(|drawn| drawn.inner_html())
+            .unwrap_or_default()
+    } else {
+        chart
+    };
     let chart = RwSignal::new(chart);
     Effect::new(move |previous: Option<u32>| {
         let changes = store.activity.get();
@@ -71,7 +83,7 @@ pub fn Burndown(chart: String) -> impl IntoView {
                 <input type="radio" name="board-chart" id="board-chart-up" class="show-up" />
                 <label for="board-chart-up">"Burn-up"</label>
             </div>
-            <div inner_html=move || chart.get()></div>
+            <div class="chart-body" inner_html=move || chart.get()></div>
         </section>
     }
 }

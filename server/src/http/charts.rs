@@ -87,6 +87,10 @@ fn day_label(date: chrono::NaiveDate) -> String {
 
 /// One line through the days that have a value, with a focusable mark on each carrying its
 /// exact value.
+/// Beyond this many days a sprint's chart draws its lines without a mark per day, and its
+/// table gives every seventh day (and the last): a long "sprint" stays a small page.
+const MARKED_DAYS: usize = 62;
+
 fn series(
     frame: &Frame,
     days: &[BurndownDay],
@@ -94,11 +98,21 @@ fn series(
     what: &str,
     value: impl Fn(&BurndownDay) -> Option<f64>,
 ) -> String {
-    let marks: Vec<(usize, f64)> = days
+    let mut marks: Vec<(usize, f64)> = days
         .iter()
         .enumerate()
         .filter_map(|(index, day)| value(day).map(|v| (index, v)))
         .collect();
+    if days.len() > MARKED_DAYS {
+        // A week a point, and the newest.
+        let newest = marks.last().copied();
+        marks.retain(|(index, _)| index % 7 == 0);
+        if let Some(newest) = newest
+            && marks.last() != Some(&newest)
+        {
+            marks.push(newest);
+        }
+    }
     if marks.is_empty() {
         return String::new();
     }
@@ -107,6 +121,9 @@ fn series(
         .map(|(index, v)| format!("{:.1},{:.1}", frame.x(*index), frame.y(*v)))
         .collect();
     let mut out = format!(r#"<polyline class="{class}" points="{}"/>"#, path.join(" "));
+    if days.len() > MARKED_DAYS {
+        return out;
+    }
     for (index, v) in marks {
         let label = format!("{}: {} {what}", day_label(days[index].date), points(v));
         let (x, y) = (frame.x(index), frame.y(v));
@@ -138,7 +155,7 @@ fn days_axis(frame: &Frame, days: &[BurndownDay]) -> String {
     };
     for (index, day) in days.iter().enumerate() {
         let x = frame.x(index);
-        if !day.working {
+        if !day.working && days.len() <= MARKED_DAYS {
             out += &format!(
                 r#"<rect class="off" x="{:.1}" y="{TOP}" width="{:.1}" height="{:.1}"/>"#,
                 x - half,
@@ -238,7 +255,11 @@ pub fn burndown(burndown: &Burndown, switch_key: Option<&str>) -> String {
         ),
     );
     let mut rows = String::new();
-    for day in days {
+    let step = if days.len() > MARKED_DAYS { 7 } else { 1 };
+    for (index, day) in days.iter().enumerate() {
+        if index % step != 0 && index + 1 != days.len() {
+            continue;
+        }
         let cell = |value: Option<f64>| value.map(points).unwrap_or_else(|| "—".into());
         rows += &format!(
             "<tr><th scope=\"row\">{}{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -362,6 +383,35 @@ mod tests {
         assert_eq!(scale(22.0), (30.0, 10.0));
         assert_eq!(scale(9.5), (10.0, 5.0));
         assert_eq!(scale(130.0), (150.0, 50.0));
+    }
+
+    fn days(count: i64) -> Burndown {
+        let start = chrono::NaiveDate::from_ymd_opt(2030, 3, 4).unwrap();
+        let days = (0..count)
+            .map(|n| BurndownDay {
+                date: start + chrono::TimeDelta::days(n),
+                working: n % 7 < 5,
+                remaining_points: (n < 10).then(|| Points(200 - n as u32 * 10)),
+                remaining_tasks: (n < 10).then_some(10),
+                scope_points: (n < 10).then_some(Points(200)),
+                completed_points: (n < 10).then(|| Points(n as u32 * 10)),
+                ideal_points: 20.0 * (1.0 - n as f64 / count as f64),
+            })
+            .collect();
+        Burndown { sprint: 1, days }
+    }
+
+    #[test]
+    fn a_sprints_measured_days_take_the_keyboard_and_a_long_one_stays_small() {
+        let two_weeks = burndown(&days(14), None);
+        // Ten measured days, a focusable mark each on the burndown's remaining points and the
+        // burn-up's scope and completed points (the ideal line's show on hover).
+        assert_eq!(two_weeks.matches(r#"tabindex="0""#).count(), 10 * 3);
+        assert_eq!(two_weeks.matches("<tr><th scope=\"row\">").count(), 14);
+        let a_year = burndown(&days(400), None);
+        assert!(a_year.len() < 40_000, "{} bytes", a_year.len());
+        assert_eq!(a_year.matches(r#"tabindex="0""#).count(), 0);
+        assert_eq!(a_year.matches("<tr><th scope=\"row\">").count(), 58);
     }
 
     #[test]

@@ -159,6 +159,10 @@ impl StepCache {
     }
 }
 
+/// A log row as a step is read from, by position (no per-column name lookups): id, at, task,
+/// action, changes, and the body where it is needed.
+type StepRow = (i64, DateTime<Utc>, i32, String, String, Option<String>);
+
 /// Every logged change of a task while it was in sprint `sprint` (joining and leaving
 /// included), oldest first: the cached ones, and those logged since.
 async fn steps(
@@ -170,30 +174,25 @@ async fn steps(
     let body_needed = Expr::col(change::Column::Action)
         .eq(log::name_of(log::Action::Create))
         .or(Expr::col(change::Column::Changes).like(LikeExpr::new("%\"sprint\":%")));
-    // Read by position (no per-column name lookups): id, at, task, action, changes, body.
-    let rows: Vec<(i64, DateTime<Utc>, i32, String, String, Option<String>)> =
-        change::Entity::find()
-            .select_only()
-            .column(change::Column::Id)
-            .column(change::Column::At)
-            .column(change::Column::ObjectId)
-            .column(change::Column::Action)
-            .column(change::Column::Changes)
-            .expr(
-                Expr::case(body_needed, Expr::col(change::Column::Body))
-                    .finally(Expr::cust("NULL")),
-            )
-            .filter(change::Column::Id.gt(through))
-            .filter(change::Column::Model.eq(log::name_of(Model::Task)))
-            .filter(
-                sea_orm::Condition::any()
-                    .add(change::Column::SprintId.eq(sprint))
-                    .add(change::Column::OtherSprintId.eq(sprint)),
-            )
-            .order_by_asc(change::Column::Id)
-            .into_tuple()
-            .all(db)
-            .await?;
+    let rows: Vec<StepRow> = change::Entity::find()
+        .select_only()
+        .column(change::Column::Id)
+        .column(change::Column::At)
+        .column(change::Column::ObjectId)
+        .column(change::Column::Action)
+        .column(change::Column::Changes)
+        .expr(Expr::case(body_needed, Expr::col(change::Column::Body)).finally(Expr::cust("NULL")))
+        .filter(change::Column::Id.gt(through))
+        .filter(change::Column::Model.eq(log::name_of(Model::Task)))
+        .filter(
+            sea_orm::Condition::any()
+                .add(change::Column::SprintId.eq(sprint))
+                .add(change::Column::OtherSprintId.eq(sprint)),
+        )
+        .order_by_asc(change::Column::Id)
+        .into_tuple()
+        .all(db)
+        .await?;
     let Some(newest) = rows.last().map(|row| row.0) else {
         return Ok(cached);
     };
