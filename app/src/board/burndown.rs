@@ -36,7 +36,12 @@ pub fn chart_path(sprint: i32) -> String {
 /// Only the newest fetch is drawn. A signal rather than a resource: the first drawing comes with the
 /// board.
 #[component]
-pub fn Burndown(chart: String) -> impl IntoView {
+pub fn Burndown(
+    chart: String,
+    /// While set (the sprint's deletion is being confirmed or made), nothing is fetched: the
+    /// sprint may be gone by then.
+    paused: RwSignal<bool>,
+) -> impl IntoView {
     let store = expect_context::<BoardStore>();
     let api = use_api();
     // Hydrating, the board's data comes without the chart, which the page shows already.
@@ -58,7 +63,10 @@ pub fn Burndown(chart: String) -> impl IntoView {
             // A burst of changes is drawn once; a board left meanwhile (its sprint deleted,
             // say) asks for nothing.
             let settled = move || {
-                if chart.is_disposed() || store.activity.try_get_untracked() != Some(changes) {
+                if chart.is_disposed()
+                    || paused.try_get_untracked() != Some(false)
+                    || store.activity.try_get_untracked() != Some(changes)
+                {
                     return;
                 }
                 let path = chart_path(store.sprint_id());

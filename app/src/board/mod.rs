@@ -405,7 +405,7 @@ fn SprintHeader(
                 }}
             </p>
             </div>
-            <burndown::Burndown chart />
+            <burndown::Burndown chart paused=confirming />
         </header>
     }
 }
