@@ -125,6 +125,59 @@ pub fn page(
 // A page reached by a form shows its outcome in a notice that takes the focus (`autofocus`
 // on a `tabindex="-1"` element: no script needed), so a screen reader reads it first.
 
+/// A domain refusal as the page's problems (`fields`: those the form has), or the error.
+pub fn refusal<M>(
+    error: crate::domain::service::WriteError<M>,
+    fields: &[&'static str],
+) -> Result<Problems, crate::http::error::AppError> {
+    match error {
+        crate::domain::service::WriteError::Invalid(errors) => {
+            let mut problems: Problems = fields
+                .iter()
+                .flat_map(|field| {
+                    errors
+                        .messages(field)
+                        .iter()
+                        .map(move |message| (*field, message.clone()))
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            if problems.is_empty() {
+                let first = errors.first().unwrap_or("That cannot be done.");
+                problems.push(("form", first.to_owned()));
+            }
+            Ok(problems)
+        }
+        crate::domain::service::WriteError::Forbidden(reason) => Ok(vec![("form", reason)]),
+        crate::domain::service::WriteError::NotFound => Err(crate::http::error::AppError::NotFound),
+        crate::domain::service::WriteError::Stale(_) => Ok(vec![(
+            "form",
+            "Someone changed it meanwhile: look again and retry.".to_owned(),
+        )]),
+        crate::domain::service::WriteError::Db(error) => Err(error.into()),
+    }
+}
+
+/// A page's outcome: the refusal of its form (`form`, or `open`), else `text`, in a notice
+/// that takes the focus.
+pub fn notice_of(text: Option<&str>, problems: &Problems) -> String {
+    let form_problem = problems
+        .iter()
+        .find(|(field, _)| *field == "form" || *field == "open")
+        .map(|(_, message)| message.as_str());
+    match (text, form_problem) {
+        (_, Some(problem)) => format!(
+            r#"<div class="notice refusal" role="alert" tabindex="-1" autofocus><p>{}</p></div>"#,
+            escape(problem)
+        ),
+        (Some(text), None) => format!(
+            r#"<div class="notice" role="status" tabindex="-1" autofocus><p>{}</p></div>"#,
+            escape(text)
+        ),
+        (None, None) => String::new(),
+    }
+}
+
 /// A page that only says something (a link no longer valid, a refusal).
 pub fn message_page(
     state: &AppState,

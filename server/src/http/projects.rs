@@ -16,10 +16,7 @@ use crate::{
         accounts::users,
         log::Actor,
         permissions::Role,
-        service::{
-            WriteError,
-            projects::{self, ProjectFields},
-        },
+        service::projects::{self, ProjectFields},
     },
     http::{
         error::AppError,
@@ -92,7 +89,7 @@ pub async fn start(
     match projects::create(&state.store, &Actor::person(&caller.user), fields).await {
         Ok(created) => Ok(forms::see_other(&state, &format!("{PATH}/{}", created.id))),
         Err(error) => {
-            let problems = refusal(error, &["name", "key"])?;
+            let problems = forms::refusal(error, &["name", "key"])?;
             render_list(
                 &state,
                 &headers,
@@ -142,36 +139,6 @@ pub async fn open(
     }
 }
 
-/// A domain refusal as the page's problems (`fields`: those the form has), or the error.
-fn refusal<M>(error: WriteError<M>, fields: &[&'static str]) -> Result<Problems, AppError> {
-    match error {
-        WriteError::Invalid(errors) => {
-            let mut problems: Problems = fields
-                .iter()
-                .flat_map(|field| {
-                    errors
-                        .messages(field)
-                        .iter()
-                        .map(move |message| (*field, message.clone()))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
-            if problems.is_empty() {
-                let first = errors.first().unwrap_or("That cannot be done.");
-                problems.push(("form", first.to_owned()));
-            }
-            Ok(problems)
-        }
-        WriteError::Forbidden(reason) => Ok(vec![("form", reason)]),
-        WriteError::NotFound => Err(AppError::NotFound),
-        WriteError::Stale(_) => Ok(vec![(
-            "form",
-            "Someone changed it meanwhile: look again and retry.".to_owned(),
-        )]),
-        WriteError::Db(error) => Err(error.into()),
-    }
-}
-
 pub(crate) fn nav(
     state: &AppState,
     user: &crate::domain::db::entities::user::Model,
@@ -196,24 +163,6 @@ pub(crate) fn nav(
     }
     nav.push_str(&link("/account", "Your account"));
     nav
-}
-
-fn notice_of(text: Option<&str>, problems: &Problems) -> String {
-    let form_problem = problems
-        .iter()
-        .find(|(field, _)| *field == "form" || *field == "open")
-        .map(|(_, message)| message.as_str());
-    match (text, form_problem) {
-        (_, Some(problem)) => format!(
-            r#"<div class="notice refusal" role="alert" tabindex="-1" autofocus><p>{}</p></div>"#,
-            escape(problem)
-        ),
-        (Some(text), None) => format!(
-            r#"<div class="notice" role="status" tabindex="-1" autofocus><p>{}</p></div>"#,
-            escape(text)
-        ),
-        (None, None) => String::new(),
-    }
 }
 
 async fn render_list(
@@ -277,7 +226,7 @@ async fn render_list(
     let main = format!(
         r#"<section class="administration projects"><h1>Your projects</h1>{notice}<div class="panel">{table}{archived_link}</div>
 <form class="panel invite" method="post" action="{start}"><h2>Start a project</h2><p class="hint">You will be its owner: you choose who joins, and with which role.</p><div class="fields"><div><label for="id_name">Name</label><input id="id_name" name="name" maxlength="100" required{name_described}>{name_problem}</div><div><label for="id_key">Key <span class="hint">(optional)</span></label><input id="id_key" name="key" maxlength="10" pattern="[A-Za-z][A-Za-z0-9]{{1,9}}" aria-describedby="id_key_hint"{key_described}><span class="hint" id="id_key_hint">2 to 10 letters and digits, such as WEB; made from the name if left empty.</span>{key_problem}</div><button type="submit" class="primary">Start project</button></div></form></section>"#,
-        notice = notice_of(notice, &problems),
+        notice = forms::notice_of(notice, &problems),
         start = escape(&format!("{base}{PATH}")),
         name_described = described("name"),
         name_problem = problem("name"),
@@ -351,7 +300,7 @@ pub async fn act(
             };
             match projects::update(store, &actor, id, fields, None).await {
                 Ok(_) => Ok("The project's details are saved.".into()),
-                Err(error) => Err(refusal(
+                Err(error) => Err(forms::refusal(
                     error,
                     &["name", "key", "description", "time_zone"],
                 )?),
@@ -369,7 +318,7 @@ pub async fn act(
                         .into(),
                 ),
                 Ok(_) => Ok("The project is restored.".into()),
-                Err(error) => Err(refusal(error, &[])?),
+                Err(error) => Err(forms::refusal(error, &[])?),
             }
         }
         "add" => match projects::add_member(store, &actor, id, user, &form.role).await {
@@ -378,7 +327,7 @@ pub async fn act(
                 person.username,
                 form.role.to_lowercase()
             )),
-            Err(error) => Err(refusal(error, &["user", "role"])?),
+            Err(error) => Err(forms::refusal(error, &["user", "role"])?),
         },
         "role" => match projects::change_role(store, &actor, id, user, &form.role).await {
             Ok((_, person)) => Ok(format!(
@@ -386,14 +335,14 @@ pub async fn act(
                 person.username,
                 form.role.to_lowercase()
             )),
-            Err(error) => Err(refusal(error, &[])?),
+            Err(error) => Err(forms::refusal(error, &[])?),
         },
         "remove" => match projects::remove_member(store, &actor, id, user).await {
             Ok(()) if Some(user) == actor.username.as_deref() => {
                 return Ok(forms::see_other(&state, PATH));
             }
             Ok(()) => Ok(format!("{user} is no longer a member.")),
-            Err(error) => Err(refusal(error, &[])?),
+            Err(error) => Err(forms::refusal(error, &[])?),
         },
         _ => {
             return Err(AppError::BadRequest(
@@ -558,7 +507,7 @@ async fn render_settings(
     let main = format!(
         r#"<section class="administration projects"><h1>{heading}</h1>{archived_note}{notice}<div class="panel">{chart}</div>{details}<div class="panel"><h2>Members</h2><table class="accounts"><thead><tr><th scope="col">Person</th><th scope="col">Role</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>{rows}</tbody></table>{add}</div>{archive}</section>"#,
         heading = escape(&heading),
-        notice = notice_of(notice, &problems),
+        notice = forms::notice_of(notice, &problems),
         chart = crate::http::charts::velocity(&velocity),
     );
     Ok(forms::page(

@@ -22,7 +22,7 @@ use crate::{
         db::entities::{sprint, task},
         log::Actor,
         service::{
-            WriteError, reports,
+            reports,
             sprints::{self, CarryOver, Mode, SprintFields},
         },
     },
@@ -82,45 +82,6 @@ fn page_of(
         main,
         status,
     )
-}
-
-/// A refused write as problems by field (`form`: the whole form).
-fn problems_of<M>(error: WriteError<M>, fields: &[&'static str]) -> Result<Problems, AppError> {
-    match error {
-        WriteError::Invalid(errors) => {
-            let mut problems: Problems = Vec::new();
-            for field in fields {
-                for message in errors.messages(field) {
-                    problems.push((*field, message.clone()));
-                }
-            }
-            if problems.is_empty() {
-                let first = errors.first().unwrap_or("That cannot be done.");
-                problems.push(("form", first.to_owned()));
-            }
-            Ok(problems)
-        }
-        WriteError::Forbidden(reason) => Ok(vec![("form", reason)]),
-        WriteError::Stale(_) => Ok(vec![(
-            "form",
-            "Someone changed this sprint meanwhile: look again and retry.".to_owned(),
-        )]),
-        WriteError::NotFound => Err(AppError::NotFound),
-        WriteError::Db(error) => Err(error.into()),
-    }
-}
-
-fn refusal_notice(problems: &Problems) -> String {
-    problems
-        .iter()
-        .find(|(field, _)| *field == "form")
-        .map(|(_, message)| {
-            format!(
-                r#"<div class="notice refusal" role="alert" tabindex="-1" autofocus><p>{}</p></div>"#,
-                escape(message)
-            )
-        })
-        .unwrap_or_default()
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -272,7 +233,7 @@ pub async fn create_sprint(
                 Ok(created) => {
                     return Ok(forms::see_other(&state, &format!("/sprint/{}", created.id)));
                 }
-                Err(error) => problems_of(error, &SETTINGS_FIELDS)?,
+                Err(error) => forms::refusal(error, &SETTINGS_FIELDS)?,
             }
         }
         Err(problems) => problems,
@@ -339,7 +300,7 @@ pub async fn save_settings(
                 Ok(saved) => {
                     return Ok(forms::see_other(&state, &format!("/sprint/{}", saved.id)));
                 }
-                Err(error) => problems_of(error, &SETTINGS_FIELDS)?,
+                Err(error) => forms::refusal(error, &SETTINGS_FIELDS)?,
             }
         }
         Err(problems) => problems,
@@ -425,7 +386,7 @@ fn render_settings(
     let main = format!(
         r#"<section class="administration sprint-settings"><h1>{heading}</h1>{notice}<form class="panel stacked" method="post" action="{action}">{version}{name_field}{start_field}<span class="hint">{start_hint}</span>{end_field}{goal_field}<label for="id_description">Description</label><textarea id="id_description" name="description" rows="3">{description}</textarea><fieldset class="wip-limits"><legend>Work-in-progress limits</legend>{limits}<label class="check"><input type="checkbox" name="wip_strict"{strict}> Refuse moves past a limit (otherwise the board warns)</label></fieldset><div class="actions"><button type="submit" class="primary">{submit}</button><a href="{cancel}">Cancel</a></div></form></section>"#,
         heading = escape(&heading),
-        notice = refusal_notice(problems),
+        notice = forms::notice_of(None, problems),
         name_field = text(
             "Sprint Name",
             "name",
@@ -522,7 +483,7 @@ pub async fn complete(
     match outcome {
         Ok(()) => Ok(forms::see_other(&state, &format!("/sprint/{}", sprint.id))),
         Err(error) => {
-            let problems = problems_of(error, &["carry_over"])?;
+            let problems = forms::refusal(error, &["carry_over"])?;
             render_complete(
                 &state,
                 &headers,
@@ -627,7 +588,7 @@ async fn render_complete(
     let main = format!(
         r#"<section class="administration sprint-complete"><h1>{}</h1>{}{body}</section>"#,
         escape(&heading),
-        refusal_notice(problems),
+        forms::notice_of(None, problems),
     );
     Ok(page_of(state, headers, caller, &heading, &main, status))
 }
@@ -639,16 +600,11 @@ pub async fn report(
     MaybeUser(caller): MaybeUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let Some(caller) = caller else {
-        return Ok(forms::sign_in_first(
-            &state,
-            &format!("/sprints/{id}/report"),
-        ));
+    let (caller, sprint) = match opened(&state, caller, &id, "report").await? {
+        Ok(found) => found,
+        Err(sign_in) => return Ok(sign_in),
     };
-    let id: i32 = id.parse().map_err(|_| AppError::NotFound)?;
-    let sprint = sprints::find(&state.db, &Actor::person(&caller.user), id)
-        .await
-        .map_err(crate::http::api::read_error)?;
+    let id = sprint.id;
     let now = state.store.clock.now();
     let report = reports::report(&state.db, &state.store.steps, &sprint, now).await?;
     let burndown = reports::burndown(

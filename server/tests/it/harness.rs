@@ -1312,3 +1312,25 @@ pub fn as_broadcast(body: &serde_json::Value) -> serde_json::Value {
     }
     copy
 }
+
+/// `method path` as `auth`, with an optional JSON body: the status and the JSON answer (null
+/// for an empty one).
+pub async fn send(
+    app: &TestApp,
+    auth: &Auth,
+    method: Method,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    let mut call = app.call(method, path).auth(auth);
+    if let Some(body) = body {
+        call = call.json(body);
+    }
+    let answer = call.send().await;
+    let json = if answer.text.is_empty() {
+        serde_json::Value::Null
+    } else {
+        answer.json()
+    };
+    (answer.status, json)
+}

@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::harness::{Auth, LiveServer, NewTask, TestApp, backends, date};
+use crate::harness::{Auth, LiveServer, NewTask, TestApp, backends, date, send};
 
 fn results(page: &Value) -> Vec<Value> {
     page["results"].as_array().expect("results").clone()
@@ -17,26 +17,6 @@ async fn newest(app: &TestApp, auth: &Auth, id: i32) -> Value {
             .await,
     )[0]
     .clone()
-}
-
-async fn send(
-    app: &TestApp,
-    auth: &Auth,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut call = app.call(method, path).auth(auth);
-    if let Some(body) = body {
-        call = call.json(body);
-    }
-    let answer = call.send().await;
-    let json = if answer.text.is_empty() {
-        Value::Null
-    } else {
-        answer.json()
-    };
-    (answer.status, json)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,7 +6,7 @@ use axum::http::{Method, StatusCode};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{Value, json};
 
-use crate::harness::{Auth, TestApp, backends};
+use crate::harness::{Auth, TestApp, backends, send};
 
 /// 2030-03-`day` at `hour`:00 UTC. 2030-03-04 is a Monday.
 fn march(day: u32, hour: u32) -> DateTime<Utc> {
@@ -24,26 +24,6 @@ fn day(day: u32) -> String {
 /// Sets the server's clock.
 fn at(app: &TestApp, moment: DateTime<Utc>) {
     app.state.store.clock.pin(moment);
-}
-
-async fn send(
-    app: &TestApp,
-    auth: &Auth,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut call = app.call(method, path).auth(auth);
-    if let Some(body) = body {
-        call = call.json(body);
-    }
-    let answer = call.send().await;
-    let json = if answer.text.is_empty() {
-        Value::Null
-    } else {
-        answer.json()
-    };
-    (answer.status, json)
 }
 
 async fn ok(app: &TestApp, auth: &Auth, method: Method, path: &str, body: Option<Value>) -> Value {

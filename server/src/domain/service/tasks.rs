@@ -311,17 +311,18 @@ async fn draft(
     };
 
     // A completed sprint's tasks stay as they are, and none join it.
-    if let Some(stored_sprint) = stored_sprint {
-        let current = sprint::Entity::find_by_id(stored_sprint)
+    let current = match stored_sprint {
+        Some(stored_sprint) => sprint::Entity::find_by_id(stored_sprint)
             .one(db)
             .await
-            .map_err(db_error)?;
-        if let Some(current) = current.filter(|s| s.completed_at.is_some()) {
-            return Err(FieldErrors::single(
-                FieldErrors::NON_FIELD,
-                super::sprints::completed_message(&current),
-            ));
-        }
+            .map_err(db_error)?,
+        None => None,
+    };
+    if let Some(current) = current.as_ref().filter(|s| s.completed_at.is_some()) {
+        return Err(FieldErrors::single(
+            FieldErrors::NON_FIELD,
+            super::sprints::completed_message(current),
+        ));
     }
     if let Some(joined) = sprint.as_ref().filter(|s| s.completed_at.is_some()) {
         errors.add("sprint", super::sprints::completed_message(joined));
@@ -363,15 +364,11 @@ async fn draft(
     if let Some(id) = sprint_id
         && stored_column != Some((sprint_id, status.code()))
     {
-        refuse_past_wip_limit(
-            db,
-            project,
-            id,
-            sprint.as_ref(),
-            status,
-            stored.map(|s| s.id),
-        )
-        .await?;
+        // The sprint it joins, or the one it stays in (both read above already).
+        let known = sprint
+            .as_ref()
+            .or(current.as_ref().filter(|s| Some(s.id) == sprint_id));
+        refuse_past_wip_limit(db, project, id, known, status, stored.map(|s| s.id)).await?;
     }
     Ok(Draft {
         name,
