@@ -24,6 +24,12 @@ async function shoot(page: Page, name: string) {
     await page.screenshot({ path: `test-results/scrum-${name}-${scheme}.png`, fullPage: true });
   }
   await page.emulateMedia({ colorScheme: "light" });
+  // On a phone: nothing runs off the side.
+  const wide = page.viewportSize();
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.screenshot({ path: `test-results/scrum-${name}-phone.png`, fullPage: true });
+  if (wide) await page.setViewportSize(wide);
 }
 
 test("points show on cards and in totals, and a column past its limit says so", async ({ page, context }) => {
