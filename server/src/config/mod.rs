@@ -621,7 +621,7 @@ impl Config {
             // Other spellings of SCRUM_ENV and LEPTOS_SITE_ADDR, shown through them.
             "DEBUG" | "PORT" => return None,
             // Read by the logger and by `createsuperuser`, not part of the server's settings.
-            "RUST_LOG" | "SCRUM_PASSWORD" => return None,
+            "RUST_LOG" | "LOG_FORMAT" | "SCRUM_PASSWORD" => return None,
             "DATABASE_URL" => without_password(&self.database_url),
             "DATABASE_POOL_SIZE" => or_none(self.database_pool_size.map(|size| size.to_string())),
             "LEPTOS_SITE_ADDR" => self.site_addr.to_string(),

@@ -198,6 +198,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "log filter",
     },
     Variable {
+        name: "LOG_FORMAT",
+        default: Value("text"),
+        meaning: "`text` (a line per event) or `json` (a JSON object per line, for log collectors)",
+    },
+    Variable {
         name: "SCRUM_PASSWORD",
         default: Otherwise("—"),
         meaning: "password for `server createsuperuser` when `--password` is not given",

@@ -240,7 +240,8 @@ pub async fn notify(txn: &DatabaseTransaction, id: i64) -> Result<(), DbErr> {
     Ok(())
 }
 
-fn read(row: change::Model) -> Result<Entry, DbErr> {
+/// An entry as stored, read.
+pub fn read(row: change::Model) -> Result<Entry, DbErr> {
     fn json<T: for<'de> Deserialize<'de>>(id: i64, text: &str) -> Result<T, DbErr> {
         serde_json::from_str(text)
             .map_err(|error| DbErr::Custom(format!("change {id} is unreadable: {error}")))

@@ -88,6 +88,27 @@ impl Store {
         for entry in entries {
             ids.push(log::append(&txn, actor, entry, self.clock.now()).await?);
         }
+        self.seal(txn, &ids).await?;
+        Ok(ids)
+    }
+
+    /// [`commit`](Self::commit) for entries that keep when and by whom they were first made
+    /// (an import of another install's log).
+    pub async fn commit_stamped(
+        &self,
+        txn: DatabaseTransaction,
+        entries: Vec<(Actor, chrono::DateTime<chrono::Utc>, NewEntry)>,
+    ) -> Result<Vec<i64>, DbErr> {
+        let mut ids = Vec::with_capacity(entries.len());
+        for (actor, at, entry) in entries {
+            ids.push(log::append(&txn, &actor, entry, at).await?);
+        }
+        self.seal(txn, &ids).await?;
+        Ok(ids)
+    }
+
+    /// Announces the newest of `ids`, commits, and tells this process's live delivery.
+    async fn seal(&self, txn: DatabaseTransaction, ids: &[i64]) -> Result<(), DbErr> {
         if let Some(&newest) = ids.last() {
             log::notify(&txn, newest).await?;
         }
@@ -99,7 +120,7 @@ impl Store {
                 advanced
             });
         }
-        Ok(ids)
+        Ok(())
     }
 
     /// Prunes the change log's entries older than `before` in one transaction (the horizon

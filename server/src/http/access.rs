@@ -88,9 +88,10 @@ pub fn within_base(base: &str, uri: &Uri) -> Option<Uri> {
     Uri::from_parts(parts).ok()
 }
 
-/// The account administration's pages and API, which `ADMIN_ALLOWED_NETS` guards.
+/// The account administration's pages and API, and `/metrics`, which `ADMIN_ALLOWED_NETS`
+/// guards.
 pub fn is_administration(path: &str) -> bool {
-    ["/admin", "/api/admin"].iter().any(|root| {
+    ["/admin", "/api/admin", "/metrics"].iter().any(|root| {
         path.strip_prefix(root)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     })
@@ -171,6 +172,7 @@ mod tests {
         assert!(is_administration("/admin"));
         assert!(is_administration("/admin/accounts"));
         assert!(is_administration("/api/admin/users/ann"));
+        assert!(is_administration("/metrics"));
         assert!(!is_administration("/administrator"));
         assert!(!is_administration("/api/administration"));
         assert!(!is_administration("/api/users"));

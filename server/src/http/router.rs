@@ -6,10 +6,10 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::http::{access, api, health, socket, state::AppState, web};
+use crate::http::{access, api, health, metrics, socket, state::AppState, web};
 
-/// Builds the whole application: `/healthz`, the REST API under `/api/`, the live stream at
-/// `/socket`, and the Leptos site, all under `BASE_PATH` when one is set.
+/// Builds the whole application: `/healthz`, `/metrics`, the REST API under `/api/`, the live
+/// stream at `/socket`, and the Leptos site, all under `BASE_PATH` when one is set.
 ///
 /// Leptos server functions, if any are added, must use a prefix outside `/api/` (e.g.
 /// `#[server(prefix = "/rpc")]`): the REST API owns `/api/`.
@@ -18,8 +18,14 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         // The book's websocket path; sprints' `links.channel` point here.
         .route("/socket", get(socket::socket))
+        .route("/metrics", get(metrics::scrape))
         .merge(api::router());
-    let site = web::routes(routes, &state).with_state(state.clone());
+    let site = web::routes(routes, &state)
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .with_state(state.clone());
     // The site sits behind a router of its own so that the front door runs before routing:
     // it takes `BASE_PATH` off the URI, and the site's routes are written from the root.
     Router::new()

@@ -38,6 +38,8 @@ pub struct AppState {
     pub hsts: axum::http::HeaderValue,
     /// Whether no account exists yet, and the code that allows creating the first remotely.
     pub first_run: Arc<crate::http::setup::FirstRun>,
+    /// Request counts and timings for `/metrics`.
+    pub metrics: Arc<crate::http::metrics::Metrics>,
 }
 
 impl AppState {
@@ -62,6 +64,7 @@ impl AppState {
             throttle,
             hsts,
             first_run: Arc::default(),
+            metrics: Arc::default(),
             password_checks: Arc::new(Semaphore::new(
                 std::thread::available_parallelism().map_or(2, |n| n.get() * 2),
             )),

@@ -3,11 +3,13 @@
 //! `server createsuperuser --username U --email E [--password P]`,
 //! `server users create NAME [--email E] [--password P]`, `server users list`,
 //! `server users deactivate NAME`, `server users reactivate NAME`,
-//! `server users reset-password NAME`.
+//! `server users reset-password NAME`, `server export [--project KEY]`, `server import FILE`,
+//! `server backup PATH`, `server restore PATH`.
 
 use std::{io::IsTerminal, process::ExitCode};
 
 use clap::{Parser, Subcommand};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use tracing_subscriber::EnvFilter;
 
 use crate::{
@@ -53,6 +55,18 @@ enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Write everything (or one project) as a JSON document to standard output.
+    Export {
+        /// The project's key (WEB); without it, every project.
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Load a document written by `export` (or `GET /api/export`): all of it, or nothing.
+    Import { file: std::path::PathBuf },
+    /// Write a consistent copy of the SQLite database to PATH while the server runs.
+    Backup { path: std::path::PathBuf },
+    /// Replace the SQLite database with the backup at PATH. Stop the server first.
+    Restore { path: std::path::PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -81,7 +95,9 @@ enum UsersCommand {
 /// Parses the command line, runs the command, and turns failures into a message and exit code 1.
 pub async fn run() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    // Only the server logs to standard output; a command's output is its result
+    // (`server export > board.json`).
+    init_tracing(matches!(cli.command, None | Some(Command::Serve)));
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
         Command::Migrate => migrate().await,
@@ -102,6 +118,10 @@ pub async fn run() -> ExitCode {
         Command::Users(UsersCommand::Deactivate { username }) => set_active(username, false).await,
         Command::Users(UsersCommand::Reactivate { username }) => set_active(username, true).await,
         Command::Users(UsersCommand::ResetPassword { username }) => reset_password(username).await,
+        Command::Export { project } => export(project).await,
+        Command::Import { file } => import(file).await,
+        Command::Backup { path } => backup(path).await,
+        Command::Restore { path } => restore(path).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -123,13 +143,32 @@ fn precompress() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn init_tracing() {
-    tracing_subscriber::fmt()
+/// Logs as `RUST_LOG` filters and `LOG_FORMAT` says, to standard output or error.
+fn init_tracing(to_stdout: bool) {
+    let json = match std::env::var("LOG_FORMAT").unwrap_or_default().trim() {
+        "" | "text" => false,
+        "json" => true,
+        other => {
+            eprintln!("warning: LOG_FORMAT={other:?} is neither text nor json; logging text");
+            false
+        }
+    };
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
             EnvFilter::new(crate::config::variables::default_value("RUST_LOG"))
         }))
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match (json, to_stdout) {
+        // One object per line, the span's fields flattened in: what collectors index.
+        (true, true) => builder.json().flatten_event(true).init(),
+        (true, false) => builder
+            .json()
+            .flatten_event(true)
+            .with_writer(std::io::stderr)
+            .init(),
+        (false, true) => builder.init(),
+        (false, false) => builder.with_writer(std::io::stderr).init(),
+    }
 }
 
 async fn load_config_and_db() -> anyhow::Result<(Config, sea_orm::DatabaseConnection)> {
@@ -409,6 +448,96 @@ async fn reset_password(username: String) -> anyhow::Result<()> {
     eprintln!(
         "It works once, until {}. An earlier link for {username:?} no longer works.",
         admin::describe_moment(link.expires)
+    );
+    Ok(())
+}
+
+/// `server export`: the document, to standard output.
+async fn export(project: Option<String>) -> anyhow::Result<()> {
+    use crate::domain::service::transfer::{self, Scope};
+    let (config, db) = load_config_and_db().await?;
+    let store = crate::domain::store::Store::new(db, &config);
+    let scope = match project {
+        None => Scope::Everything,
+        Some(key) => {
+            let key = key.trim().to_uppercase();
+            let found = crate::domain::db::entities::project::Entity::find()
+                .filter(crate::domain::db::entities::project::Column::Key.eq(key.as_str()))
+                .one(&store.db)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no project has the key {key}"))?;
+            Scope::Project(found.id)
+        }
+    };
+    let document = transfer::export(&store, scope).await?;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &document)?;
+    std::io::Write::write_all(&mut out, b"\n")?;
+    Ok(())
+}
+
+/// `server import FILE`.
+async fn import(file: std::path::PathBuf) -> anyhow::Result<()> {
+    use crate::domain::service::transfer::{self, ImportError};
+    let text = std::fs::read_to_string(&file)
+        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", file.display()))?;
+    let (config, db) = load_config_and_db().await?;
+    let store = crate::domain::store::Store::new(db, &config);
+    let refused = |error: ImportError| match error {
+        ImportError::Invalid(message) => {
+            anyhow::anyhow!("{} was not imported: {message}", file.display())
+        }
+        ImportError::Db(error) => error.into(),
+    };
+    let document = transfer::parse(&text).map_err(refused)?;
+    let imported = transfer::import(&store, &crate::domain::log::Actor::command_line(), document)
+        .await
+        .map_err(refused)?;
+    let keys: Vec<&str> = imported
+        .projects
+        .iter()
+        .map(|(_, key)| key.as_str())
+        .collect();
+    println!(
+        "Imported {} project(s) ({}), {} task(s), {} logged change(s).",
+        keys.len(),
+        keys.join(", "),
+        imported.tasks,
+        imported.entries
+    );
+    if !imported.accounts_created.is_empty() {
+        println!(
+            "New accounts, with no password yet ({}): `server users reset-password NAME` \
+             gives each a link to set one.",
+            imported.accounts_created.join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `server backup PATH`.
+async fn backup(path: std::path::PathBuf) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    // No migrations here: a backup copies the database as it is.
+    let db = db::connect(&config.database_url)
+        .await
+        .map_err(|error| anyhow::anyhow!("cannot open the database: {error}"))?;
+    db::backup::backup(&db, &path).await?;
+    let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+    println!("Backed up to {} ({size} bytes).", path.display());
+    Ok(())
+}
+
+/// `server restore PATH`.
+async fn restore(path: std::path::PathBuf) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    db::backup::restore(&config.database_url, &path).await?;
+    // A backup from an older release is brought up to this one now rather than at start-up.
+    open_db(&config).await?;
+    println!(
+        "Restored {} from {}.",
+        db::backup::sqlite_file(&config.database_url)?.display(),
+        path.display()
     );
     Ok(())
 }

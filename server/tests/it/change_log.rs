@@ -411,6 +411,23 @@ async fn every_write_route_logs_its_change() {
                 None,
                 1,
             ),
+            // A project from another install: its own log (empty here) and the import's
+            // entry in the site's log.
+            (
+                "post",
+                "/api/import",
+                "/api/import".into(),
+                Some(
+                    json!({"format": "scrum-board-export", "version": 1, "users": [],
+                    "projects": [{"id": 1, "key": "IMP", "name": "Imported",
+                        "description": "", "archived": false,
+                        "created": "2030-01-01T00:00:00Z", "time_zone": "UTC", "version": 1,
+                        "members": [], "labels": [], "sprints": [], "tasks": [],
+                        "comments": []}],
+                    "log": []}),
+                ),
+                1,
+            ),
             // The sprint and the task it returns to the backlog.
             (
                 "delete",

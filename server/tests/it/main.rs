@@ -31,3 +31,4 @@ mod scrum;
 mod setup;
 mod source_rules;
 mod tls;
+mod transfer;

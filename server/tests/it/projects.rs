@@ -98,6 +98,10 @@ const ROUTES: &[(&str, &str, Kind)] = &[
     ("delete", "/api/me/tokens/{id}", Kind::Personal),
     ("get", "/api/projects", Kind::List),
     ("post", "/api/projects", Kind::Found),
+    // Everything (no `?project=`): site administrators only. A project's export is for its
+    // owners (see `transfer.rs`).
+    ("get", "/api/export", Kind::Admin),
+    ("post", "/api/import", Kind::Admin),
     ("get", "/api/projects/{id}", Kind::Read),
     ("patch", "/api/projects/{id}", Kind::Manage),
     ("get", "/api/projects/{id}/members", Kind::Read),

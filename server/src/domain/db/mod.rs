@@ -1,5 +1,6 @@
 //! Database access: connecting (SQLite or PostgreSQL), migrating, and the SeaORM entities.
 
+pub mod backup;
 pub mod entities;
 
 use std::time::Duration;

@@ -50,7 +50,7 @@ pub fn checked_body(body: Option<String>) -> std::result::Result<String, FieldEr
 }
 
 /// The people `body` mentions: its `@name` tokens that are active accounts, space-separated.
-async fn mentioned(
+pub(crate) async fn mentioned(
     db: &impl ConnectionTrait,
     body: &str,
 ) -> std::result::Result<String, sea_orm::DbErr> {

@@ -7,6 +7,7 @@ pub mod projects;
 pub mod reports;
 pub mod sprints;
 pub mod tasks;
+pub mod transfer;
 pub mod users;
 
 use chrono::NaiveDate;

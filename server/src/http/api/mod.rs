@@ -14,8 +14,10 @@ pub mod openapi;
 pub mod projects;
 pub mod query;
 pub mod reports;
+pub mod spreadsheet;
 pub mod sprints;
 pub mod tasks;
+pub mod transfer;
 pub mod users;
 
 use axum::{
@@ -53,6 +55,7 @@ pub fn router() -> Router<AppState> {
     let router = history::routes(router);
     let router = admin::routes(router);
     let router = me::routes(router);
+    let router = transfer::routes(router);
     auth::routes(router)
         // Anything else under /api/ is an API 404 in JSON, never the site's HTML page.
         .route("/api/{*unknown}", axum::routing::any(unknown_endpoint))

@@ -259,6 +259,7 @@ impl Modify for Security {
         super::projects::list, super::projects::create, super::projects::retrieve,
         super::projects::update, super::projects::members, super::projects::add_member,
         super::projects::change_role, super::projects::remove_member,
+        super::transfer::export, super::transfer::import,
     ),
     components(schemas(
         Sprint, SprintLinks, Task, TaskLinks, User, UserLinks, MoveTask, SessionInfo,

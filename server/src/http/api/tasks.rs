@@ -203,8 +203,11 @@ fn parse_points(input: &Input, errors: &mut FieldErrors) -> Option<Option<Points
         ("ordering" = Option<String>, Query, description = "Comma list of name, order, started, due, completed; `-` for descending. Default: order, then id"),
         ("page" = Option<String>, Query, description = "Page number, or `last`"),
         ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+        ("format" = Option<String>, Query, description = "`json` (the default) or `csv`: every matching task (no pages) as a spreadsheet file, UTF-8 with a byte-order mark, text that would run as a formula prefixed with `'`"),
     ),
-    responses((status = 200, body = Page<Task>), (status = 400), (status = 401)))]
+    responses(
+        (status = 200, description = "A page of tasks, or the CSV file", content((Page<Task> = "application/json"), (String = "text/csv"))),
+        (status = 400), (status = 401)))]
 async fn list(
     State(state): State<AppState>,
     caller: CurrentUser,
@@ -269,6 +272,14 @@ async fn list(
             "Select a valid choice. That choice is not one of the available choices.",
         );
     }
+    let csv = match query.get("format") {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => {
+            errors.add("format", "Choose json or csv.");
+            false
+        }
+    };
     errors.into_result()?;
     let filter = TaskFilter {
         projects,
@@ -280,6 +291,31 @@ async fn list(
         search: query::search_terms(&query),
         ordering: query::ordering(&query, &["name", "order", "started", "due", "completed"]),
     };
+    if csv {
+        // Every matching task, in one file: a spreadsheet has no pages.
+        let count = tasks_service::count(&state.db, &filter).await?;
+        let models = tasks_service::page(&state.db, &filter, 0, count.max(1)).await?;
+        let file = super::spreadsheet::tasks_csv(&state.db, &models).await?;
+        let name = match (sprint, backlog) {
+            (Some(id), _) => format!("tasks-sprint-{id}.csv"),
+            (None, Some(true)) => "tasks-backlog.csv".to_owned(),
+            _ => "tasks.csv".to_owned(),
+        };
+        return Ok((
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "text/csv; charset=utf-8".to_owned(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+            ],
+            file,
+        )
+            .into_response());
+    }
     let request = PageRequest::from_query(&query)?;
     let count = tasks_service::count(&state.db, &filter).await?;
     let page = request.resolve(count)?;

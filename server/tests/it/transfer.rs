@@ -1,0 +1,610 @@
+//! Taking the data out and bringing it in: the JSON export and import (API and command
+//! line), CSV task lists, and SQLite backups taken while writers run.
+
+use axum::http::{Method, StatusCode};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, PaginatorTrait, Set};
+use serde_json::{Value, json};
+
+use crate::harness::{Auth, TestApp, backends, send};
+use server::domain::db::entities::{change, project, task, user};
+
+async fn ok(app: &TestApp, auth: &Auth, method: Method, path: &str, body: Option<Value>) -> Value {
+    let (status, json) = send(app, auth, method.clone(), path, body).await;
+    assert!(status.is_success(), "{method} {path}: {status} {json}");
+    json
+}
+
+/// A site administrator signed in with a token.
+async fn administrator(app: &TestApp, username: &str) -> Auth {
+    let person = app.create_outsider(username, "admin-pass-1").await;
+    let mut active = person.clone().into_active_model();
+    active.is_superuser = Set(true);
+    active.update(&app.db).await.unwrap();
+    app.token_for(person.id).await
+}
+
+/// Rows of each kind, to show a refused import left nothing behind.
+async fn tallies(app: &TestApp) -> (u64, u64, u64, u64) {
+    (
+        project::Entity::find().count(&app.db).await.unwrap(),
+        task::Entity::find().count(&app.db).await.unwrap(),
+        change::Entity::find().count(&app.db).await.unwrap(),
+        user::Entity::find().count(&app.db).await.unwrap(),
+    )
+}
+
+/// A project with a little of everything, made through the API by alice (owner) and bob
+/// (member): labels, sprints (one completed, its unfinished task carried over), estimated and
+/// assigned tasks, comments with a mention, a move, an edit and a deleted task. Returns the
+/// project's id and alice's credentials.
+async fn busy_project(app: &TestApp) -> (i64, Auth) {
+    let alice = app.create_outsider("alice", "alice-pass-1").await;
+    let bob = app.create_outsider("bob", "bob-pass-1").await;
+    let alice = app.token_for(alice.id).await;
+    let bob_auth = app.token_for(bob.id).await;
+    let web = ok(
+        app,
+        &alice,
+        Method::POST,
+        "/api/projects",
+        Some(json!({"name": "Web shop", "key": "WEB", "time_zone": "Europe/Paris"})),
+    )
+    .await;
+    let id = web["id"].as_i64().unwrap();
+    ok(
+        app,
+        &alice,
+        Method::POST,
+        &format!("/api/projects/{id}/members"),
+        Some(json!({"user": "bob", "role": "member"})),
+    )
+    .await;
+    let label = |name: &str, colour: &str| json!({"name": name, "colour": colour, "project": id});
+    let bug = ok(
+        app,
+        &alice,
+        Method::POST,
+        "/api/labels",
+        Some(label("Bug", "red")),
+    )
+    .await;
+    let ux = ok(
+        app,
+        &alice,
+        Method::POST,
+        "/api/labels",
+        Some(label("UX", "teal")),
+    )
+    .await;
+    let today = app.state.store.today();
+    let first = ok(
+        app,
+        &alice,
+        Method::POST,
+        "/api/sprints",
+        Some(json!({"name": "Sprint 1", "start": today.to_string(),
+            "end": (today + chrono::Days::new(13)).to_string(), "goal": "Checkout works",
+            "wip_limits": {"2": 3}, "project": id})),
+    )
+    .await;
+    let second = ok(
+        app,
+        &alice,
+        Method::POST,
+        "/api/sprints",
+        Some(
+            json!({"name": "Sprint 2", "end": (today + chrono::Days::new(27)).to_string(),
+            "project": id}),
+        ),
+    )
+    .await;
+    let (first, second) = (
+        first["id"].as_i64().unwrap(),
+        second["id"].as_i64().unwrap(),
+    );
+    let mut tasks = Vec::new();
+    for (name, points, labels) in [
+        ("Pay by card", json!(5), json!([bug["id"], ux["id"]])),
+        ("Ünïcode näme, with \"quotes\"", json!(2.5), json!([])),
+        (
+            "=HYPERLINK(\"http://evil.example\")",
+            Value::Null,
+            json!([ux["id"]]),
+        ),
+        ("Doomed", json!(1), json!([])),
+    ] {
+        let made = ok(
+            app,
+            &bob_auth,
+            Method::POST,
+            "/api/tasks",
+            Some(
+                json!({"name": name, "sprint": first, "points": points, "labels": labels,
+                "assigned": "bob", "description": "Line one\nline two", "project": id}),
+            ),
+        )
+        .await;
+        tasks.push(made["id"].as_i64().unwrap());
+    }
+    ok(
+        app,
+        &alice,
+        Method::POST,
+        &format!("/api/tasks/{}/move", tasks[0]),
+        Some(json!({"sprint": first, "status": 4})),
+    )
+    .await;
+    ok(
+        app,
+        &alice,
+        Method::PATCH,
+        &format!("/api/tasks/{}", tasks[1]),
+        Some(json!({"points": 3, "due": (today + chrono::Days::new(5)).to_string()})),
+    )
+    .await;
+    ok(
+        app,
+        &bob_auth,
+        Method::POST,
+        &format!("/api/tasks/{}/comments", tasks[0]),
+        Some(json!({"body": "Done, thanks @alice — *really*"})),
+    )
+    .await;
+    ok(
+        app,
+        &alice,
+        Method::DELETE,
+        &format!("/api/tasks/{}", tasks[3]),
+        None,
+    )
+    .await;
+    ok(
+        app,
+        &alice,
+        Method::POST,
+        &format!("/api/sprints/{first}/complete"),
+        Some(json!({"carry_over": second})),
+    )
+    .await;
+    ok(
+        app,
+        &alice,
+        Method::POST,
+        "/api/tasks",
+        Some(json!({"name": "In the backlog", "project": id})),
+    )
+    .await;
+    (id, alice)
+}
+
+async fn export_of(app: &TestApp, auth: &Auth, project: i64) -> Value {
+    let answer = app
+        .call(Method::GET, &format!("/api/export?project={project}"))
+        .auth(auth)
+        .send()
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert!(
+        answer
+            .header("content-disposition")
+            .starts_with("attachment; filename=\"scrum-web-"),
+        "{}",
+        answer.header("content-disposition")
+    );
+    answer.json()
+}
+
+#[tokio::test]
+async fn an_export_imported_elsewhere_exports_again_as_the_same_document() {
+    for backend in backends() {
+        let source = TestApp::spawn(&backend).await;
+        let (project, alice) = busy_project(&source).await;
+        let document = export_of(&source, &alice, project).await;
+        assert_eq!(document["format"], "scrum-board-export");
+        assert_eq!(document["version"], 1);
+        let text = document.to_string();
+        assert!(!text.contains("argon2"), "no password hash leaves");
+        assert!(!text.contains("\"links\""), "no host-bound links leave");
+        let web = &document["projects"][0];
+        assert_eq!(web["key"], "WEB");
+        assert_eq!(web["tasks"].as_array().unwrap().len(), 4, "{web}");
+        assert_eq!(web["comments"].as_array().unwrap().len(), 1);
+        // The deleted task is still in the log, under a number no live object has.
+        assert!(
+            document["log"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|entry| entry["action"] == "delete" && entry["object"] == -1),
+            "{}",
+            document["log"]
+        );
+
+        // Another install, with its own administrator and a project of its own.
+        let target = TestApp::spawn(&backend).await;
+        let root = administrator(&target, "root").await;
+        target.create_outsider("alice", "other-pass-1").await;
+        let before = tallies(&target).await;
+        let answer = target
+            .call(Method::POST, "/api/import")
+            .auth(&root)
+            .json(document.clone())
+            .send()
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text);
+        let imported = answer.json();
+        assert_eq!(imported["projects"][0]["key"], "WEB");
+        // alice exists here and is kept as she is; bob is new, with no password yet.
+        assert_eq!(imported["accounts_created"], json!(["bob"]));
+        assert_eq!(imported["tasks"], 4);
+        let new_id = imported["projects"][0]["id"].as_i64().unwrap();
+        let after = tallies(&target).await;
+        assert_eq!(after.0, before.0 + 1);
+        assert_eq!(after.1, before.1 + 4);
+
+        let again = export_of(&target, &root, new_id).await;
+        assert_eq!(
+            again, document,
+            "export → import → export changed the document"
+        );
+
+        // What the log holds is read as it was: the report of the completed sprint, and
+        // the history of a task.
+        let sprints = ok(
+            &target,
+            &root,
+            Method::GET,
+            &format!("/api/sprints?project={new_id}"),
+            None,
+        )
+        .await;
+        let completed = sprints["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "Sprint 1")
+            .unwrap()
+            .clone();
+        assert_eq!(completed["state"], "completed");
+        let report = ok(
+            &target,
+            &root,
+            Method::GET,
+            &format!("/api/sprints/{}/report", completed["id"]),
+            None,
+        )
+        .await;
+        let source_sprints = ok(
+            &source,
+            &alice,
+            Method::GET,
+            &format!("/api/sprints?project={project}"),
+            None,
+        )
+        .await;
+        let source_first = source_sprints["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "Sprint 1")
+            .unwrap()
+            .clone();
+        let source_report = ok(
+            &source,
+            &alice,
+            Method::GET,
+            &format!("/api/sprints/{}/report", source_first["id"]),
+            None,
+        )
+        .await;
+        for part in ["committed", "added", "removed", "completed", "carried_over"] {
+            assert_eq!(
+                report[part]["points"], source_report[part]["points"],
+                "{part}"
+            );
+            assert_eq!(
+                report[part]["tasks"].as_array().unwrap().len(),
+                source_report[part]["tasks"].as_array().unwrap().len(),
+                "{part}"
+            );
+        }
+        let tasks = ok(
+            &target,
+            &root,
+            Method::GET,
+            &format!("/api/tasks?project={new_id}&search=card"),
+            None,
+        )
+        .await;
+        let card = &tasks["results"][0];
+        assert_eq!(card["labels"].as_array().unwrap().len(), 2);
+        assert_eq!(card["assigned"], "bob");
+        assert_eq!(card["points"], 5.0);
+        let history = ok(
+            &target,
+            &root,
+            Method::GET,
+            &format!("/api/tasks/{}/history", card["id"]),
+            None,
+        )
+        .await;
+        let actions: Vec<&str> = history["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|entry| entry["action"].as_str().unwrap())
+            .collect();
+        assert!(
+            actions.contains(&"move") && actions.contains(&"create"),
+            "{actions:?}"
+        );
+        assert_eq!(
+            history["results"][0]["links"]["object"]
+                .as_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap(),
+            card["id"].to_string()
+        );
+
+        // The same document again is refused whole: its key is taken now.
+        let (status, refusal) = send(
+            &target,
+            &root,
+            Method::POST,
+            "/api/import",
+            Some(document.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            refusal["detail"],
+            "A project with the key WEB already exists here: rename one of them (its settings \
+             page) and import again."
+        );
+        assert_eq!(
+            tallies(&target).await,
+            after,
+            "a refused import leaves nothing"
+        );
+        source.cleanup().await;
+        target.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_bad_file_is_refused_whole_with_its_first_problem() {
+    for backend in backends() {
+        let source = TestApp::spawn(&backend).await;
+        let (project, alice) = busy_project(&source).await;
+        let document = export_of(&source, &alice, project).await;
+        let target = TestApp::spawn(&backend).await;
+        let root = administrator(&target, "root").await;
+        let before = tallies(&target).await;
+
+        let mut broken = document.clone();
+        broken["projects"][0]["tasks"][2]["sprint"] = json!(99);
+        let (status, refusal) =
+            send(&target, &root, Method::POST, "/api/import", Some(broken)).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            refusal["detail"],
+            "Task \"=HYPERLINK(\"http://evil.example\")\" is in sprint 99, which project WEB \
+             does not hold."
+        );
+        let mut broken = document.clone();
+        broken["projects"][0]["tasks"][0]["assigned"] = json!("nobody");
+        let (_, refusal) = send(&target, &root, Method::POST, "/api/import", Some(broken)).await;
+        assert_eq!(
+            refusal["detail"],
+            "Task \"Pay by card\" names the user \"nobody\", who is not in the file's users."
+        );
+        let mut broken = document.clone();
+        broken["projects"][0]["name"] = json!(7);
+        let (_, refusal) = send(&target, &root, Method::POST, "/api/import", Some(broken)).await;
+        let message = refusal["detail"].as_str().unwrap();
+        assert!(
+            message
+                .starts_with("The file is not an export of this board: invalid type: integer `7`"),
+            "{message}"
+        );
+        let answer = target
+            .call(Method::POST, "/api/import")
+            .auth(&root)
+            .payload(crate::harness::raw("application/json", "{\"format\": \"scrum-board-export\", \"version\": 2, \"users\": [], \"projects\": [], \"log\": []}"))
+            .send()
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            answer.json()["detail"],
+            "The file is version 2 of the export; this server reads version 1."
+        );
+        assert_eq!(
+            tallies(&target).await,
+            before,
+            "nothing of any refused file stays"
+        );
+        source.cleanup().await;
+        target.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn projects_are_exported_by_their_owners_and_everything_by_site_administrators() {
+    let backend = &backends()[0];
+    let app = TestApp::spawn(backend).await;
+    let (project, alice) = busy_project(&app).await;
+    let bob = user_token(&app, "bob").await;
+    let outsider = app.create_outsider("carol", "carol-pass-1").await;
+    let carol = app.token_for(outsider.id).await;
+    let path = format!("/api/export?project={project}");
+    let (status, body) = send(&app, &bob, Method::GET, &path, None).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a member is not an owner: {body}"
+    );
+    assert_eq!(
+        body["detail"],
+        "Only the project's owners may change its settings and members."
+    );
+    let (status, _) = send(&app, &carol, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an outsider learns nothing");
+    let (status, body) = send(&app, &alice, Method::GET, "/api/export", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        body["detail"],
+        "Only site administrators export everything: name one of your projects (?project=ID)."
+    );
+    let (status, _) = send(&app, &Auth::Anonymous, Method::GET, &path, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = send(&app, &alice, Method::POST, "/api/import", Some(json!({}))).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "only site administrators import"
+    );
+
+    let root = administrator(&app, "root").await;
+    let everything = ok(&app, &root, Method::GET, "/api/export", None).await;
+    let keys: Vec<&str> = everything["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["TEST", "WEB"]);
+    app.cleanup().await;
+}
+
+async fn user_token(app: &TestApp, username: &str) -> Auth {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let person = user::Entity::find()
+        .filter(user::Column::Username.eq(username))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    app.token_for(person.id).await
+}
+
+#[tokio::test]
+async fn a_sprint_downloads_as_csv_that_a_spreadsheet_opens_as_text() {
+    let backend = &backends()[0];
+    let app = TestApp::spawn(backend).await;
+    let (project, alice) = busy_project(&app).await;
+    let sprints = ok(
+        &app,
+        &alice,
+        Method::GET,
+        &format!("/api/sprints?project={project}"),
+        None,
+    )
+    .await;
+    let second = sprints["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "Sprint 2")
+        .unwrap()["id"]
+        .clone();
+    let answer = app
+        .call(
+            Method::GET,
+            &format!("/api/tasks?sprint={second}&format=csv"),
+        )
+        .auth(&alice)
+        .send()
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.header("content-type"), "text/csv; charset=utf-8");
+    assert_eq!(
+        answer.header("content-disposition"),
+        format!("attachment; filename=\"tasks-sprint-{second}.csv\"")
+    );
+    let text = &answer.text;
+    assert!(text.starts_with('\u{feff}'), "UTF-8 with a byte-order mark");
+    let lines: Vec<&str> = text.trim_start_matches('\u{feff}').split("\r\n").collect();
+    assert_eq!(
+        lines[0],
+        "ID,Name,Status,Sprint,Assigned,Points,Labels,Started,Due,Completed,Order,Description"
+    );
+    // The two unfinished tasks were carried over into Sprint 2.
+    assert!(
+        text.contains(",\"Ünïcode näme, with \"\"quotes\"\"\",Not Started,Sprint 2,bob,3,,"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            ",\"'=HYPERLINK(\"\"http://evil.example\"\")\",Not Started,Sprint 2,bob,,UX,"
+        ),
+        "a formula stays text: {text}"
+    );
+    assert!(text.contains("\"Line one\nline two\""), "{text}");
+
+    let backlog = app
+        .call(
+            Method::GET,
+            &format!("/api/tasks?project={project}&backlog=True&format=csv"),
+        )
+        .auth(&alice)
+        .send()
+        .await;
+    assert!(
+        backlog.text.contains(",In the backlog,Not Started,,,"),
+        "{}",
+        backlog.text
+    );
+    assert_eq!(
+        backlog.header("content-disposition"),
+        "attachment; filename=\"tasks-backlog.csv\""
+    );
+    let (status, body) = send(&app, &alice, Method::GET, "/api/tasks?format=xml", None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body, json!({"format": ["Choose json or csv."]}));
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_for_site_administrators_only() {
+    let backend = &backends()[0];
+    let app = TestApp::spawn(backend).await;
+    let alice = app.demo().await;
+    for _ in 0..3 {
+        ok(&app, &alice, Method::GET, "/api/tasks/", None).await;
+    }
+    let (status, _) = send(&app, &alice, Method::GET, "/api/tasks/999999", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let refused = app.call(Method::GET, "/metrics").auth(&alice).send().await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.call(Method::GET, "/metrics").send().await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let root = administrator(&app, "root").await;
+    let answer = app.call(Method::GET, "/metrics").auth(&root).send().await;
+    assert_eq!(answer.status, StatusCode::OK);
+    assert!(
+        answer
+            .header("content-type")
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = &answer.text;
+    for line in [
+        "http_requests_total{method=\"GET\",route=\"/api/tasks/\",status=\"200\"} 3",
+        "http_requests_total{method=\"GET\",route=\"/api/tasks/{id}\",status=\"404\"} 1",
+        "http_request_duration_seconds_count{method=\"GET\",route=\"/api/tasks/\"} 3",
+        "live_connections 0",
+        "change_log_lag_entries 0",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+    }
+    assert!(text.contains("\ndb_pool_connections "), "{text}");
+    assert!(
+        !text.contains("/api/tasks/999999"),
+        "paths never become series"
+    );
+    app.cleanup().await;
+}
