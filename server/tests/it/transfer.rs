@@ -608,3 +608,233 @@ async fn metrics_count_requests_by_route_for_site_administrators_only() {
     );
     app.cleanup().await;
 }
+
+const SERVER: &str = env!("CARGO_BIN_EXE_server");
+
+/// The `server` binary on `database_url`, its output captured.
+async fn run_server(database_url: &str, args: &[&str]) -> std::process::Output {
+    let mut command = std::process::Command::new(SERVER);
+    command
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "warn")
+        .env_remove("LOG_FORMAT")
+        .stdin(std::process::Stdio::null());
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test]
+async fn the_command_line_exports_and_imports_what_the_api_does() {
+    let backend = &backends()[0];
+    let source = TestApp::spawn(backend).await;
+    let (project, alice) = busy_project(&source).await;
+    let api = export_of(&source, &alice, project).await;
+    let output = run_server(&source.database_url, &["export", "--project", "web"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let document: Value = serde_json::from_slice(&output.stdout).expect("stdout is the document");
+    assert_eq!(
+        document, api,
+        "the command line writes what the API answers"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("web.json");
+    std::fs::write(&file, &output.stdout).unwrap();
+    let target = format!("sqlite://{}/fresh.db?mode=rwc", dir.path().display());
+    let output = run_server(&target, &["import", file.to_str().unwrap()]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let said = text(&output.stdout);
+    assert!(
+        said.starts_with("Imported 1 project(s) (WEB), 4 task(s), "),
+        "{said}"
+    );
+    assert!(
+        said.contains("New accounts, with no password yet (alice, bob)"),
+        "{said}"
+    );
+    let again = run_server(&target, &["export"]).await;
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(again, api, "an empty install holds exactly the document");
+
+    let output = run_server(&target, &["import", file.to_str().unwrap()]).await;
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr)
+            .contains("was not imported: A project with the key WEB already exists here"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = run_server(&target, &["export", "--project", "NOPE"]).await;
+    assert!(!output.status.success());
+    assert_eq!(
+        text(&output.stderr).trim(),
+        "error: no project has the key NOPE"
+    );
+    source.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_people_write_is_consistent_and_restores() {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let app = TestApp::spawn(&crate::harness::Backend::Sqlite).await;
+    let writer = app.demo().await;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let acknowledged = std::sync::atomic::AtomicU32::new(0);
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("board-backup.db");
+    let writing = async {
+        let mut n = 0;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            n += 1;
+            let (status, _) = send(
+                &app,
+                &writer,
+                Method::POST,
+                "/api/tasks",
+                Some(json!({"name": format!("Task {n}")})),
+            )
+            .await;
+            assert_eq!(status, StatusCode::CREATED);
+            acknowledged.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    };
+    let backing_up = async {
+        while acknowledged.load(std::sync::atomic::Ordering::Relaxed) < 20 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let output = run_server(&app.database_url, &["backup", copy.to_str().unwrap()]).await;
+        let during = acknowledged.load(std::sync::atomic::Ordering::Relaxed);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        (output, during)
+    };
+    let ((), (output, during)) = tokio::join!(writing, backing_up);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).starts_with(&format!("Backed up to {}", copy.display())));
+
+    // The copy is one moment: every task in it has its logged creation, and every logged
+    // creation its task.
+    let backup = sea_orm::Database::connect(format!("sqlite://{}?mode=ro", copy.display()))
+        .await
+        .unwrap();
+    let tasks: Vec<i32> = task::Entity::find()
+        .all(&backup)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id)
+        .collect();
+    let mut created: Vec<i32> = change::Entity::find()
+        .filter(change::Column::Model.eq("task"))
+        .filter(change::Column::Action.eq("create"))
+        .all(&backup)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.object_id)
+        .collect();
+    created.sort_unstable();
+    assert_eq!(tasks, created, "rows and log agree in the copy");
+    assert!(
+        tasks.len() >= 20 && tasks.len() as u32 <= during + 1,
+        "{} of {during}",
+        tasks.len()
+    );
+    backup.close().await.unwrap();
+
+    // A second backup to the same file is refused; so is restoring something else.
+    let output = run_server(&app.database_url, &["backup", copy.to_str().unwrap()]).await;
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("already exists: choose a new file"));
+    let junk = dir.path().join("notes.txt");
+    std::fs::write(&junk, "not a database").unwrap();
+    let elsewhere = format!("sqlite://{}/restored.db?mode=rwc", dir.path().display());
+    let output = run_server(&elsewhere, &["restore", junk.to_str().unwrap()]).await;
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("is not a backup of this board"),
+        "{}",
+        text(&output.stderr)
+    );
+
+    // Restoring over another database replaces it whole, write-ahead log included.
+    let output = run_server(
+        &elsewhere,
+        &["users", "create", "stray", "--password", "stray-pass-1"],
+    )
+    .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let output = run_server(&elsewhere, &["restore", copy.to_str().unwrap()]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let restored = server::domain::db::connect(&elsewhere).await.unwrap();
+    assert_eq!(
+        task::Entity::find().count(&restored).await.unwrap() as usize,
+        tasks.len()
+    );
+    assert!(
+        user::Entity::find()
+            .filter(user::Column::Username.eq("stray"))
+            .one(&restored)
+            .await
+            .unwrap()
+            .is_none(),
+        "what the database held before the restore is gone"
+    );
+    restored.close().await.unwrap();
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn backups_on_postgresql_point_to_pg_dump() {
+    let Some(postgres) = backends()
+        .into_iter()
+        .find(|b| matches!(b, crate::harness::Backend::Postgres(_)))
+    else {
+        return;
+    };
+    let app = TestApp::spawn(&postgres).await;
+    let output = run_server(&app.database_url, &["backup", "/tmp/never-written.db"]).await;
+    assert!(!output.status.success());
+    let said = text(&output.stderr);
+    assert!(
+        said.contains("this server uses PostgreSQL: back it up with pg_dump"),
+        "{said}"
+    );
+    assert!(!std::path::Path::new("/tmp/never-written.db").exists());
+    app.cleanup().await;
+}
+
+#[tokio::test]
+async fn log_format_json_writes_one_object_per_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}/board.db?mode=rwc", dir.path().display());
+    let mut command = std::process::Command::new(SERVER);
+    command
+        .args(["users", "create", "ann", "--password", "short"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "info")
+        .env("LOG_FORMAT", "json")
+        .stdin(std::process::Stdio::null());
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let logged: Vec<Value> = text(&output.stderr)
+        .lines()
+        .filter(|line| line.starts_with('{'))
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{line}: {e}")))
+        .collect();
+    assert!(!logged.is_empty(), "{}", text(&output.stderr));
+    for object in &logged {
+        assert!(
+            object["timestamp"].is_string() && object["level"].is_string(),
+            "{object}"
+        );
+    }
+    assert!(text(&output.stdout).contains("Account \"ann\" created."));
+}
