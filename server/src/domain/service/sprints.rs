@@ -61,6 +61,10 @@ pub const END_TAKEN: &str = "Sprint with this End already exists.";
 pub const STAYS_IN_PROJECT: &str = "A sprint cannot move to another project.";
 pub const START_AFTER_END: &str = "Start date must be on or before the end date.";
 pub const END_BEFORE_START: &str = "End date must be on or after the start date.";
+/// A sprint's longest span: a year. (Its burndown has a day per date: a start in year 1 would
+/// ask for 740,000 of them.)
+pub const MAX_DAYS: i64 = 366;
+pub const TOO_LONG: &str = "A sprint lasts at most 366 days: move its start or its end.";
 pub const ALREADY_COMPLETED: &str = "This sprint is completed already.";
 pub const NOT_COMPLETED: &str = "This sprint is not completed.";
 pub const CARRY_OVER_CHOICES: &str =
@@ -200,14 +204,17 @@ async fn default_start(
     Ok(after_previous.map_or(today, |day| day.max(today)).min(end))
 }
 
-/// The start-on-or-before-end rule, reported on the field the client changed.
+/// The start-on-or-before-end rule and the longest sprint, reported on the field the client
+/// changed.
 fn validate_dates(start: NaiveDate, end: NaiveDate, start_sent: bool, errors: &mut FieldErrors) {
-    if start > end && !errors.has("end") {
-        if start_sent {
-            errors.add("start", START_AFTER_END);
-        } else {
-            errors.add("end", END_BEFORE_START);
-        }
+    if errors.has("end") {
+        return;
+    }
+    let field = if start_sent { "start" } else { "end" };
+    if start > end {
+        errors.add(field, if start_sent { START_AFTER_END } else { END_BEFORE_START });
+    } else if (end - start).num_days() >= MAX_DAYS {
+        errors.add(field, TOO_LONG);
     }
 }
 

@@ -273,7 +273,7 @@ async fn rehash(state: &AppState, user: &user::Model, password: String) {
 
 /// `POST /api/token/`: `{"token": key}` for a username and password. Every call issues a new
 /// key (only its digest is stored, so an old key cannot be handed out again).
-#[utoipa::path(post, path = "/api/token/", tag = "auth",
+#[utoipa::path(post, path = "/api/token/", tag = "auth", security(()),
     request_body(content = crate::http::api::openapi::Credentials, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
     responses((status = 200, description = "`{\"token\": \"<40 hex>\"}`"), (status = 400, description = "Missing fields or bad credentials"), (status = 429, description = "Too many failures; see Retry-After")))]
 async fn obtain_token(
@@ -349,7 +349,7 @@ async fn session_info(
 }
 
 /// `GET /api/session`: the signed-in person, or 401.
-#[utoipa::path(get, path = "/api/session", tag = "auth",
+#[utoipa::path(get, path = "/api/session", tag = "auth", security(()),
     responses((status = 200, body = SessionInfo), (status = 401)))]
 async fn current_session(
     State(state): State<AppState>,
@@ -366,7 +366,7 @@ async fn current_session(
 
 /// `POST /api/session`: signs in and sets the cookie. Any session the browser already had is
 /// deleted first, so the id changes on every login.
-#[utoipa::path(post, path = "/api/session", tag = "auth",
+#[utoipa::path(post, path = "/api/session", tag = "auth", security(()),
     request_body(content = crate::http::api::openapi::Credentials, content_type = "application/json", description = "JSON, or the same fields as application/x-www-form-urlencoded"),
     responses((status = 200, body = SessionInfo, description = "Sets the HttpOnly session cookie"), (status = 400), (status = 429)))]
 async fn login(
@@ -393,7 +393,7 @@ async fn login(
 }
 
 /// `DELETE /api/session`: ends the session on the server and clears the cookie.
-#[utoipa::path(delete, path = "/api/session", tag = "auth",
+#[utoipa::path(delete, path = "/api/session", tag = "auth", security(()),
     responses((status = 204, description = "The session is deleted on the server")))]
 async fn logout(
     State(state): State<AppState>,

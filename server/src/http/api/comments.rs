@@ -49,7 +49,7 @@ fn parse_body(input: &Input) -> Result<Option<String>, AppError> {
     params(
         ("id" = i32, Path, description = "The task's id"),
         ("page" = Option<String>, Query, description = "Page number, or `last`"),
-        ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+        ("page_size" = Option<String>, Query, description = "Items per page: a whole number; above 100 counts as 100, and anything else (0, a word) as the default, 25"),
     ),
     responses((status = 200, body = Page<Comment>), (status = 401), (status = 404, description = "No such task, or a page past the last")))]
 async fn list(

@@ -127,7 +127,7 @@ async fn listing(
     params(
         ("since" = Option<i64>, Query, description = "Only entries after this id"),
         ("page" = Option<String>, Query, description = "Page number, or `last`"),
-        ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+        ("page_size" = Option<String>, Query, description = "Items per page: a whole number; above 100 counts as 100, and anything else (0, a word) as the default, 25"),
     ),
     responses((status = 200, body = Page<HistoryEntry>), (status = 400), (status = 401)))]
 pub(super) async fn everything(

@@ -52,7 +52,7 @@ fn parse_fields(input: &Input) -> Result<LabelFields, AppError> {
     params(
         ("project" = Option<i32>, Query, description = "Labels of this project (one of yours)"),
         ("page" = Option<String>, Query, description = "Page number, or `last`"),
-        ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+        ("page_size" = Option<String>, Query, description = "Items per page: a whole number; above 100 counts as 100, and anything else (0, a word) as the default, 25"),
     ),
     responses((status = 200, body = Page<Label>), (status = 401), (status = 404, description = "A page past the last")))]
 async fn list(

@@ -99,7 +99,8 @@ async fn update_profile(
             super::input::Field::Null => Some(None),
             super::input::Field::Value(_) => input
                 .integer("default_project", &mut errors)
-                .map(|id| id.and_then(|id| i32::try_from(id).ok())),
+                // An id beyond any there can be names no project of theirs: refused as such.
+                .map(|id| id.map(|id| i32::try_from(id).unwrap_or(-1))),
         },
     };
     errors.into_result()?;

@@ -79,12 +79,24 @@ fn route_both(
         .route(&format!("{path}/"), handler)
 }
 
-async fn method_not_allowed(method: Method) -> AppError {
-    AppError::MethodNotAllowed(method.to_string())
+/// DRF's 405, with `Allow` listing what the path really answers (as the OpenAPI document
+/// says: the one list of operations, so the header cannot disagree with it).
+pub(super) async fn method_not_allowed(
+    method: Method,
+    path: Option<axum::extract::MatchedPath>,
+) -> Response {
+    let allowed = path
+        .map(|path| openapi::methods_of(path.as_str().trim_end_matches('/')))
+        .unwrap_or_default();
+    let mut response = AppError::MethodNotAllowed(method.to_string()).into_response();
+    if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
 }
 
 /// `GET /api/`: the entry point a client discovers every collection from (no auth needed).
-#[utoipa::path(get, path = "/api/", tag = "discovery",
+#[utoipa::path(get, path = "/api/", tag = "discovery", security(()),
     responses((status = 200, description = "Absolute URLs of the `sprints`, `tasks`, `users` and `labels` collections")))]
 async fn api_root(origin: RequestOrigin) -> Json<Value> {
     Json(json!({

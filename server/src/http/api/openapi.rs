@@ -4,14 +4,17 @@
 
 use axum::{
     Json,
-    response::{Html, IntoResponse, Response},
+    response::{Html, IntoResponse},
 };
 use utoipa::{
     Modify, OpenApi, ToSchema,
     openapi::{
-        RefOr,
-        path::{Operation, ParameterIn},
-        security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme},
+        ContentBuilder, KnownFormat, ObjectBuilder, Ref, RefOr, Required, Response,
+        ResponseBuilder, Schema, SchemaFormat, Type,
+        path::{Operation, Parameter, ParameterBuilder, ParameterIn},
+        security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+        },
     },
 };
 
@@ -202,6 +205,344 @@ pub struct RoleInput {
     role: String,
 }
 
+/// The answers every operation shares, added to each from the facts of its declaration, so
+/// that no operation can leave them out:
+///
+/// - every `{name}` in a path is a required path parameter: `id`s are integers from 1, other
+///   names (usernames) strings; an operation with one answers 404 when nothing has that id;
+/// - an operation that needs credentials (all but those declared with `security(())`) answers
+///   401 without them, 429 while its caller's address is throttled for bad ones, and, when it
+///   changes something, 403 when the caller's role does not allow it;
+/// - a PATCH's body is optional and none of its fields is required (it sends only what
+///   changes); a `version` is any whole number (one not current is answered 412); an empty
+///   integer filter in a query is no filter;
+/// - an operation with a request body answers 400 (`{"detail"}` or `{field: [messages]}`),
+///   413 past its size limit and 415 for a body that is neither JSON nor a form; one with
+///   query parameters answers 400 for bad ones, and 404 for a page past the last.
+struct Conventions;
+
+fn detail_response(description: &str) -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("Detail")))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+fn bad_request_response() -> RefOr<Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description("The request is malformed (`{\"detail\": ...}`) or a field is refused (`{\"field\": [\"message\"]}`)")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("BadRequest")))
+                    .build(),
+            )
+            .build(),
+    )
+}
+
+/// Adds `status` unless the operation documents it already; one documented without a body
+/// gets the shared one.
+fn ensure(operation: &mut Operation, status: &str, response: RefOr<Response>) {
+    match operation.responses.responses.get_mut(status) {
+        None => {
+            operation
+                .responses
+                .responses
+                .insert(status.to_owned(), response);
+        }
+        Some(RefOr::T(existing)) if existing.content.is_empty() => {
+            if let RefOr::T(shared) = response {
+                existing.content = shared.content;
+            }
+        }
+        Some(_) => {}
+    }
+}
+
+fn path_parameter(name: &str) -> Parameter {
+    let schema = if name == "id" {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(1))
+            .build()
+    } else {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(150))
+            .build()
+    };
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(if name == "id" { "The object's id" } else { "A username" }))
+        .schema(Some(schema))
+        .build()
+}
+
+impl Modify for Conventions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.schemas.insert(
+            "Detail".into(),
+            RefOr::T(Schema::Object(
+                ObjectBuilder::new()
+                    .property("detail", ObjectBuilder::new().schema_type(Type::String))
+                    .required("detail")
+                    .description(Some("Why the request was refused, in words a person can act on"))
+                    .build(),
+            )),
+        );
+        components.schemas.insert(
+            "FieldErrors".into(),
+            RefOr::T(Schema::Object(
+                ObjectBuilder::new()
+                    .additional_properties(Some(
+                        utoipa::openapi::schema::ArrayBuilder::new()
+                            .items(ObjectBuilder::new().schema_type(Type::String)),
+                    ))
+                    .description(Some("The refused fields, each with its messages (DRF's shape)"))
+                    .build(),
+            )),
+        );
+        components.schemas.insert(
+            "BadRequest".into(),
+            RefOr::T(Schema::AnyOf(
+                utoipa::openapi::schema::AnyOfBuilder::new()
+                    .item(Ref::from_schema_name("Detail"))
+                    .item(Ref::from_schema_name("FieldErrors"))
+                    .build(),
+            )),
+        );
+        // A version in a request is compared, never stored: any value may be sent (one that
+        // is not a current version is answered 412, or 400 when it is not a number).
+        for schema in components.schemas.values_mut() {
+            if let RefOr::T(Schema::Object(object)) = schema
+                && let Some(version) = object.properties.get_mut("version")
+                && object.required.iter().all(|name| name != "version")
+            {
+                *version = RefOr::T(Schema::Object(
+                    ObjectBuilder::new()
+                        .description(Some(
+                            "The version you last read (optional): a write to a newer one is refused with 412",
+                        ))
+                        .build(),
+                ));
+            }
+        }
+        // What the request bodies' fields accept, as the server reads them (DRF's way): text
+        // also as a number, a boolean or null; a yes/no also as `"true"`/`"false"` or 1/0.
+        let bodies: Vec<String> = openapi
+            .paths
+            .paths
+            .values()
+            .flat_map(|item| [&item.post, &item.put, &item.patch])
+            .flatten()
+            .filter_map(|operation| operation.request_body.as_ref())
+            .flat_map(|body| body.content.values())
+            .filter_map(|content| match &content.schema {
+                Some(RefOr::Ref(reference)) => {
+                    Some(reference.ref_location.rsplit('/').next().unwrap_or("").to_owned())
+                }
+                _ => None,
+            })
+            .collect();
+        for name in bodies {
+            if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&name) {
+                for property in object.properties.values_mut() {
+                    widen(property);
+                }
+            }
+        }
+        // A PATCH sends only what changes: its body is the input's fields, none required.
+        let mut partial = Vec::new();
+        for item in openapi.paths.paths.values_mut() {
+            let Some(body) = item.patch.as_mut().and_then(|p| p.request_body.as_mut()) else {
+                continue;
+            };
+            body.required = Some(Required::False);
+            for content in body.content.values_mut() {
+                if let Some(RefOr::Ref(reference)) = &content.schema {
+                    let name = reference.ref_location.rsplit('/').next().unwrap_or("").to_owned();
+                    let patch_name = format!("{name}Patch");
+                    content.schema = Some(RefOr::Ref(Ref::from_schema_name(&patch_name)));
+                    partial.push((name, patch_name));
+                }
+            }
+        }
+        for (name, patch_name) in partial {
+            if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get(&name) {
+                let mut object = object.clone();
+                object.required.clear();
+                components
+                    .schemas
+                    .insert(patch_name, RefOr::T(Schema::Object(object)));
+            }
+        }
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let names: Vec<String> = path
+                .split('/')
+                .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+                .map(str::to_owned)
+                .collect();
+            let operations = [
+                (false, &mut item.get),
+                (true, &mut item.post),
+                (true, &mut item.put),
+                (true, &mut item.patch),
+                (true, &mut item.delete),
+            ];
+            for (writes, operation) in operations {
+                let Some(operation) = operation else { continue };
+                let parameters = operation.parameters.get_or_insert_with(Vec::new);
+                for name in &names {
+                    let declared = parameters.iter_mut().find(|p| {
+                        p.name == *name && p.parameter_in == ParameterIn::Path
+                    });
+                    match declared {
+                        Some(parameter) if parameter.schema.is_none() => {
+                            parameter.schema = path_parameter(name).schema;
+                        }
+                        Some(_) => {}
+                        None => parameters.push(path_parameter(name)),
+                    }
+                }
+                // An empty filter is no filter (as DRF's): `?sprint=` lists everything.
+                for parameter in parameters.iter_mut() {
+                    let filter = matches!(
+                        &parameter.schema,
+                        Some(RefOr::T(Schema::Object(object)))
+                            if [Type::Integer, Type::Boolean].into_iter().any(|kind| {
+                                object.schema_type == kind.clone().into()
+                                    || object.schema_type
+                                        == utoipa::openapi::schema::SchemaType::from_iter([
+                                            kind,
+                                            Type::Null,
+                                        ])
+                            })
+                    );
+                    if parameter.parameter_in == ParameterIn::Query && filter {
+                        let number = parameter.schema.take().expect("matched above");
+                        parameter.schema = Some(RefOr::T(Schema::AnyOf(
+                            utoipa::openapi::schema::AnyOfBuilder::new()
+                                .item(number)
+                                .item(
+                                    ObjectBuilder::new()
+                                        .schema_type(Type::String)
+                                        .max_length(Some(0)),
+                                )
+                                .build(),
+                        )));
+                    }
+                }
+                let has_query = parameters.iter().any(|p| p.parameter_in == ParameterIn::Query);
+                let pages = parameters.iter().any(|p| p.name == "page");
+                let public = operation
+                    .security
+                    .as_ref()
+                    .is_some_and(|all| all.iter().any(|one| *one == SecurityRequirement::default()));
+                if !names.is_empty() || pages {
+                    ensure(operation, "404", detail_response("Nothing has that id among what you may see, or the page is past the last"));
+                }
+                if !public {
+                    ensure(operation, "401", detail_response("No credentials, or they are not valid (`WWW-Authenticate: Token`)"));
+                    ensure(operation, "429", detail_response("Too many failed sign-ins from this address: try again later"));
+                    if writes {
+                        ensure(operation, "403", detail_response("Your role does not allow it, or the project is archived"));
+                    }
+                }
+                if operation.request_body.is_some() {
+                    ensure(operation, "400", bad_request_response());
+                    ensure(operation, "413", detail_response("The body is larger than this operation reads"));
+                    ensure(operation, "415", detail_response("The body is neither JSON nor a form"));
+                } else if has_query {
+                    ensure(operation, "400", bad_request_response());
+                }
+            }
+        }
+    }
+}
+
+/// A request field's schema as the server reads it: text also from a number, a boolean or
+/// null; a yes/no also from `"true"`/`"false"`/`"1"`/`"0"` or 1/0; a version, anything (it is
+/// compared, never stored: one that is not a current version is answered 412 or 400).
+fn widen(property: &mut RefOr<Schema>) {
+    use utoipa::openapi::schema::SchemaType;
+    let RefOr::T(Schema::Object(object)) = property else {
+        return;
+    };
+    let is = |kind: Type| {
+        object.schema_type == kind.clone().into()
+            || object.schema_type == SchemaType::from_iter([kind, Type::Null])
+    };
+    if is(Type::String) && object.enum_values.is_none() {
+        object.schema_type =
+            SchemaType::from_iter([Type::String, Type::Number, Type::Boolean, Type::Null]);
+    } else if is(Type::Boolean) {
+        let alternatives = utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(object.clone())
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["true", "false", "True", "False", "1", "0"])),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .enum_values(Some([0, 1])),
+            )
+            .build();
+        *property = RefOr::T(Schema::AnyOf(alternatives));
+    }
+}
+
+/// The methods `path` (a route as the router writes it, without its trailing slash) answers,
+/// as the document lists them, `HEAD` with `GET`.
+pub fn methods_of(path: &str) -> Vec<&'static str> {
+    static METHODS: std::sync::OnceLock<std::collections::HashMap<String, Vec<&'static str>>> =
+        std::sync::OnceLock::new();
+    let table = METHODS.get_or_init(|| {
+        ApiDoc::openapi()
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let mut methods = Vec::new();
+                if item.get.is_some() {
+                    methods.extend(["GET", "HEAD"]);
+                }
+                for (method, operation) in [
+                    ("POST", &item.post),
+                    ("PUT", &item.put),
+                    ("PATCH", &item.patch),
+                    ("DELETE", &item.delete),
+                ] {
+                    if operation.is_some() {
+                        methods.push(method);
+                    }
+                }
+                (path.trim_end_matches('/').to_owned(), methods)
+            })
+            .collect()
+    });
+    table
+        .get(path)
+        .cloned()
+        // The document itself and its HTML page are read-only.
+        .unwrap_or_else(|| vec!["GET", "HEAD"])
+}
+
 struct Security;
 
 impl Modify for Security {
@@ -271,13 +612,13 @@ impl Modify for Security {
         MemberLinks, ProjectInput, MemberInput, RoleInput, CompleteInput, SprintState,
         SprintReport, TaskSet, Burndown, BurndownDay, Velocity, VelocitySprint,
     )),
-    modifiers(&Security),
+    modifiers(&Security, &Conventions),
     security(("token" = []), ("basic" = []), ("session" = [])),
 )]
 pub struct ApiDoc;
 
 /// `GET /api/openapi.json`.
-pub async fn document() -> Response {
+pub async fn document() -> axum::response::Response {
     Json(ApiDoc::openapi()).into_response()
 }
 

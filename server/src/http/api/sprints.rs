@@ -135,9 +135,9 @@ fn parse_fields(input: &Input) -> Result<SprintFields, AppError> {
         ("search" = Option<String>, Query, description = "Terms that must all appear in the name"),
         ("ordering" = Option<String>, Query, description = "Comma list of `end`, `name`; `-` for descending"),
         ("page" = Option<String>, Query, description = "Page number, or `last`"),
-        ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+        ("page_size" = Option<String>, Query, description = "Items per page: a whole number; above 100 counts as 100, and anything else (0, a word) as the default, 25"),
         ("progress" = Option<bool>, Query, description = "`true`: each sprint also carries `progress`, its task count and how many are done"),
-        ("project" = Option<i32>, Query, description = "Sprints of this project (one of yours; `current`: your default project); without it, those of all your projects that are not archived"),
+        ("project" = Option<String>, Query, description = "Sprints of this project: its id (one of yours), or `current` (your default project). Without it, those of all your projects that are not archived"),
     ),
     responses((status = 200, body = Page<Sprint>), (status = 400, description = "A filter value that does not parse, by parameter"), (status = 401)))]
 async fn list(

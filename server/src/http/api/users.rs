@@ -40,8 +40,12 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
 
 /// Users are read-only through the API: 405, but only after authentication (as DRF), so an
 /// anonymous caller learns nothing beyond "authenticate".
-async fn read_only(_caller: CurrentUser, method: axum::http::Method) -> AppError {
-    AppError::MethodNotAllowed(method.to_string())
+async fn read_only(
+    _caller: CurrentUser,
+    method: axum::http::Method,
+    path: Option<axum::extract::MatchedPath>,
+) -> axum::response::Response {
+    super::method_not_allowed(method, path).await
 }
 
 #[utoipa::path(get, path = "/api/users", tag = "users",
@@ -49,7 +53,7 @@ async fn read_only(_caller: CurrentUser, method: axum::http::Method) -> AppError
         ("search" = Option<String>, Query, description = "Terms that must all appear in the username"),
         ("project" = Option<i32>, Query, description = "The members of this project (one of yours)"),
         ("page" = Option<String>, Query, description = "Page number, or `last`"),
-        ("page_size" = Option<u32>, Query, description = "Items per page (default 25, at most 100)"),
+        ("page_size" = Option<String>, Query, description = "Items per page: a whole number; above 100 counts as 100, and anything else (0, a word) as the default, 25"),
     ),
     description = "You, and the people who share a project with you (site administrators: everyone), by username.",
     responses((status = 200, body = Page<User>), (status = 401)))]
