@@ -255,6 +255,16 @@ fn steps() -> Vec<Step> {
             limit: Duration::from_secs(5 * 60),
         },
         Step {
+            name: "API contract (schemathesis)",
+            action: Action::Command({
+                let mut command = Command::new("python3");
+                command.args(["tests/api_contract.py", "target/release/server"]);
+                command
+            }),
+            requires: Some("release site build"),
+            limit: Duration::from_secs(15 * 60),
+        },
+        Step {
             name: "trunk client-side build",
             action: Action::Command(trunk),
             requires: None,

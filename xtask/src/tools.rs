@@ -158,6 +158,7 @@ fn ensure_all(needs: Needs, log: &mut SetupLog) -> Result<(), String> {
         ensure_npm_packages(log, Path::new("end2end"))?;
         ensure_chromium(log)?;
         ensure_python_requests(log)?;
+        ensure_schemathesis(log)?;
     }
     Ok(())
 }
@@ -360,6 +361,27 @@ fn ensure_python_requests(log: &mut SetupLog) -> Result<(), String> {
     println!("xtask: installing the Python requests package");
     log.time("the Python requests package", || {
         run_checked(Command::new("python3").args(["-m", "pip", "install", "--quiet", "requests"]))
+    })
+}
+
+/// The version of schemathesis the API contract check runs (`tests/api_contract.py`).
+const SCHEMATHESIS_VERSION: &str = "4.32.5";
+
+/// schemathesis from PyPI, for checking the API against its OpenAPI document.
+fn ensure_schemathesis(log: &mut SetupLog) -> Result<(), String> {
+    let probe = "import importlib.metadata as m; print(m.version('schemathesis'))";
+    if output_of("python3", &["-c", probe]).is_some_and(|v| v.trim() == SCHEMATHESIS_VERSION) {
+        return Ok(());
+    }
+    println!("xtask: installing schemathesis {SCHEMATHESIS_VERSION}");
+    log.time("schemathesis (PyPI)", || {
+        run_checked(Command::new("python3").args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+        ]))
     })
 }
 

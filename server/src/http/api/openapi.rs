@@ -334,6 +334,7 @@ impl Modify for Conventions {
             {
                 *version = RefOr::T(Schema::Object(
                     ObjectBuilder::new()
+                        .schema_type(utoipa::openapi::schema::SchemaType::AnyValue)
                         .description(Some(
                             "The version you last read (optional): a write to a newer one is refused with 412",
                         ))
@@ -390,6 +391,7 @@ impl Modify for Conventions {
                     .insert(patch_name, RefOr::T(Schema::Object(object)));
             }
         }
+        link_created_objects(openapi);
         for (path, item) in openapi.paths.paths.iter_mut() {
             let names: Vec<String> = path
                 .split('/')
@@ -469,6 +471,61 @@ impl Modify for Conventions {
                 } else if has_query {
                     ensure(operation, "400", bad_request_response());
                 }
+            }
+        }
+    }
+}
+
+/// Links from each create to what may be done with the object it made (the `id` of its 201
+/// body), so clients and tools can follow them: a task to its edits, move, history and
+/// comments, a comment to its edits, a sprint to its report.
+fn link_created_objects(openapi: &mut utoipa::openapi::OpenApi) {
+    // Where each collection's objects live (a task's comments are `/api/comments/{id}`).
+    let home = |collection: &str| match collection {
+        "/api/tasks/{id}/comments" => "/api/comments/{id}".to_owned(),
+        other => format!("{other}/{{id}}"),
+    };
+    let paths: Vec<(String, Vec<&'static str>)> = openapi
+        .paths
+        .paths
+        .iter()
+        .map(|(path, item)| {
+            let methods = [
+                ("get", item.get.is_some()),
+                ("put", item.put.is_some()),
+                ("patch", item.patch.is_some()),
+                ("delete", item.delete.is_some()),
+                ("post", item.post.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(method, present)| present.then_some(method))
+            .collect();
+            (path.clone(), methods)
+        })
+        .collect();
+    for (collection, item) in openapi.paths.paths.iter_mut() {
+        let Some(create) = item.post.as_mut() else { continue };
+        let Some(RefOr::T(created)) = create.responses.responses.get_mut("201") else {
+            continue;
+        };
+        let object = home(collection);
+        for (path, methods) in &paths {
+            let only_id = path.matches('{').count() == 1;
+            if !only_id || (*path != object && !path.starts_with(&format!("{object}/"))) {
+                continue;
+            }
+            for method in methods {
+                let pointer = path.replace('~', "~0").replace('/', "~1");
+                let name = format!("{method} {path}");
+                created.links.insert(
+                    name,
+                    RefOr::T(
+                        utoipa::openapi::link::LinkBuilder::new()
+                            .operation_ref(format!("#/paths/{pointer}/{method}"))
+                            .parameter("id", "$response.body#/id")
+                            .build(),
+                    ),
+                );
             }
         }
     }
@@ -619,7 +676,37 @@ pub struct ApiDoc;
 
 /// `GET /api/openapi.json`.
 pub async fn document() -> axum::response::Response {
-    Json(ApiDoc::openapi()).into_response()
+    static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    Json(DOCUMENT.get_or_init(|| {
+        let mut document = serde_json::to_value(ApiDoc::openapi()).expect("the document serializes");
+        spell_links(&mut document);
+        document
+    }))
+    .into_response()
+}
+
+/// utoipa 5.5 writes a link's `operationRef` as `operation_ref` (its `Link` lacks the camel-case
+/// renaming its other types have), which no OpenAPI tool reads: respelled here.
+fn spell_links(document: &mut serde_json::Value) {
+    let Some(paths) = document.get_mut("paths").and_then(|p| p.as_object_mut()) else {
+        return;
+    };
+    let responses = paths
+        .values_mut()
+        .filter_map(|item| item.as_object_mut())
+        .flat_map(|item| item.values_mut())
+        .filter_map(|operation| operation.get_mut("responses")?.as_object_mut())
+        .flat_map(|responses| responses.values_mut());
+    for response in responses {
+        let Some(links) = response.get_mut("links").and_then(|l| l.as_object_mut()) else {
+            continue;
+        };
+        for link in links.values_mut().filter_map(|l| l.as_object_mut()) {
+            if let Some(reference) = link.remove("operation_ref") {
+                link.insert("operationRef".into(), reference);
+            }
+        }
+    }
 }
 
 fn escape(text: &str) -> String {
