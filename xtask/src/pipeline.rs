@@ -265,6 +265,16 @@ fn steps() -> Vec<Step> {
             limit: Duration::from_secs(15 * 60),
         },
         Step {
+            name: "soak (2 min of REST and live traffic)",
+            action: Action::Command({
+                let mut command = Command::new("python3");
+                command.args(["tests/soak.py", "target/release/server", "120"]);
+                command
+            }),
+            requires: Some("release site build"),
+            limit: Duration::from_secs(5 * 60),
+        },
+        Step {
             name: "trunk client-side build",
             action: Action::Command(trunk),
             requires: None,

@@ -312,7 +312,8 @@ fn state_name(state: SprintState) -> &'static str {
 
 /// What the header says of the sprint under its name, as markup (one drawing rather than a
 /// typed view per line): its state and dates, its goal, and how much is done, then its own
-/// links (settings, completing or reopening it, its report: pages the server writes).
+/// links (settings, completing or reopening it, its report: pages the server writes; its and
+/// the backlog's tasks as CSV files).
 fn sprint_html(sprint: &Sprint, store: BoardStore) -> String {
     use crate::markup::escape;
     let [done, done_points, all_tasks, all_points] = burndown::counted(store);
@@ -342,7 +343,7 @@ fn sprint_html(sprint: &Sprint, store: BoardStore) -> String {
         (edit, "Complete sprint")
     };
     format!(
-        r#"<p class="due-date" data-state="{}">{} · Starts {} · Due {}</p>{goal}<p class="totals">{done} of {} tasks done · {done_points} of {}</p><p class="sprint-links">{edit}<a class="write button" href="{}">{complete}</a><a class="button" href="{}">Sprint report</a></p>"#,
+        r#"<p class="due-date" data-state="{}">{} · Starts {} · Due {}</p>{goal}<p class="totals">{done} of {} tasks done · {done_points} of {}</p><p class="sprint-links">{edit}<a class="write button" href="{}">{complete}</a><a class="button" href="{}">Sprint report</a><a class="button" href="{}" download>Sprint CSV</a><a class="button" href="{}" download>Backlog CSV</a></p>"#,
         sprint.state.as_str(),
         state_name(sprint.state),
         dates::display(sprint.start),
@@ -351,6 +352,15 @@ fn sprint_html(sprint: &Sprint, store: BoardStore) -> String {
         card::points_text(all),
         page("complete"),
         page("report"),
+        // Spreadsheets of its tasks and of the project's backlog, from the API.
+        escape(&crate::paths::href(&format!(
+            "/api/tasks?sprint={}&format=csv",
+            sprint.id
+        ))),
+        escape(&crate::paths::href(&format!(
+            "/api/tasks?project={}&backlog=True&format=csv",
+            sprint.project
+        ))),
     )
 }
 

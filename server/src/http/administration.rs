@@ -313,9 +313,11 @@ async fn render(
         },
     );
     let nav = format!(
-        r#"<a href="{home}">Board</a><a href="{here}" aria-current="page">Accounts</a><a href="{account}">Your account</a>"#,
+        r#"<a href="{home}">Board</a><a href="{here}" aria-current="page">Accounts</a><a href="{import}">Import</a><a href="{export}" download>Export everything</a><a href="{account}">Your account</a>"#,
         home = escape(&format!("{base}/")),
         here = escape(&format!("{base}{PATH}")),
+        import = escape(&format!("{base}{}", crate::http::import_page::PATH)),
+        export = escape(&format!("{base}/api/export")),
         account = escape(&format!("{base}/account")),
     );
     Ok(forms::page(state, headers, "Accounts", &nav, &main, status))

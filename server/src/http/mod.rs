@@ -12,6 +12,7 @@ pub mod extract;
 pub mod forms;
 pub mod headers;
 pub mod health;
+pub mod import_page;
 pub mod metrics;
 pub mod origin;
 pub mod password_links;

@@ -497,6 +497,18 @@ async fn render_settings(
     } else {
         String::new()
     };
+    // Its data, to keep or to move to another install (owners: it lists members' emails).
+    let export = if owner {
+        format!(
+            r#"<div class="panel"><h2>Export</h2><p class="hint">Everything in this project — members, sprints, tasks, labels, comments and history — as one JSON file another install imports.</p><p><a class="button" href="{}" download>Download export</a></p></div>"#,
+            escape(&format!(
+                "{}/api/export?project={id}",
+                state.config.base_path
+            ))
+        )
+    } else {
+        String::new()
+    };
     let heading = format!("{} — project settings", model.name);
     let archived_note = if model.archived {
         r#"<p class="hint">This project is archived.</p>"#
@@ -505,7 +517,7 @@ async fn render_settings(
     };
     let velocity = crate::domain::service::reports::velocity(&state.db, id, 7).await?;
     let main = format!(
-        r#"<section class="administration projects"><h1>{heading}</h1>{archived_note}{notice}<div class="panel">{chart}</div>{details}<div class="panel"><h2>Members</h2><table class="accounts"><thead><tr><th scope="col">Person</th><th scope="col">Role</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>{rows}</tbody></table>{add}</div>{archive}</section>"#,
+        r#"<section class="administration projects"><h1>{heading}</h1>{archived_note}{notice}<div class="panel">{chart}</div>{details}<div class="panel"><h2>Members</h2><table class="accounts"><thead><tr><th scope="col">Person</th><th scope="col">Role</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>{rows}</tbody></table>{add}</div>{export}{archive}</section>"#,
         heading = escape(&heading),
         notice = forms::notice_of(notice, &problems),
         chart = crate::http::charts::velocity(&velocity),

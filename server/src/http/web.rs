@@ -82,6 +82,12 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
         )
         .route("/admin/accounts/{id}", post(administration::act))
         .route(
+            crate::http::import_page::PATH,
+            get(crate::http::import_page::page)
+                .post(crate::http::import_page::submit)
+                .layer(crate::http::import_page::body_limit()),
+        )
+        .route(
             "/projects",
             get(crate::http::projects::list_page).post(crate::http::projects::start),
         )

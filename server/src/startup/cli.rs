@@ -219,6 +219,7 @@ async fn serve() -> anyhow::Result<()> {
         .http_redirect_addr
         .map(|redirect_addr| (redirect_addr, config.allowed_hosts.clone()));
     let state = AppState::new(db, config).await?.with_database_bus().await?;
+    let state_config = state.config.clone();
     // The first run: say where to create the first account, and the code that allows it from
     // another machine (valid while this process runs and no account exists).
     let pending = state.first_run.pending(&state.db).await.unwrap_or_else(|error| {
@@ -295,7 +296,13 @@ async fn serve() -> anyhow::Result<()> {
     match tls {
         Some(server_config) => {
             tracing::info!("Scrum board listening on https://{bound}");
-            let listener = tls::TlsListener::new(listener, server_config)?;
+            let files = state_config.tls.clone().expect("TLS is configured");
+            let configs = tls::reloading(
+                files,
+                Some(state_config.allowed_hosts.clone()),
+                server_config,
+            );
+            let listener = tls::TlsListener::new(listener, configs)?;
             tls::serve(listener, app, shutdown_signal()).await?;
         }
         None => {

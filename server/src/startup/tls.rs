@@ -6,6 +6,9 @@
 //! missing or misplaced intermediate from their cache; curl, Python, mobile apps and strict TLS
 //! 1.2 stacks do not. Such a file "works in the browser" and fails everywhere else, so the check
 //! names the problem before the first client meets it.
+//!
+//! Renewed files are picked up while the server runs (see [`reloading`]): new connections get
+//! the new certificate, open ones keep theirs.
 
 use std::{future::Future, io, net::SocketAddr, sync::Arc, time::Duration};
 
@@ -15,7 +18,7 @@ use axum::{
 };
 use tokio::{
     net::{TcpListener, TcpStream},
-    sync::mpsc,
+    sync::{mpsc, watch},
     task::JoinHandle,
 };
 use tokio_rustls::{
@@ -448,10 +451,16 @@ pub struct TlsListener {
 }
 
 impl TlsListener {
-    pub fn new(listener: TcpListener, config: Arc<ServerConfig>) -> io::Result<Self> {
+    /// Serves each new connection with the newest of `configs` (see [`reloading`]): a renewed
+    /// certificate is used from the next handshake on, and connections already open keep
+    /// theirs.
+    pub fn new(
+        listener: TcpListener,
+        configs: watch::Receiver<Arc<ServerConfig>>,
+    ) -> io::Result<Self> {
         let local_addr = listener.local_addr()?;
         let (sender, ready) = mpsc::channel(64);
-        let accepting = tokio::spawn(accept_loop(listener, TlsAcceptor::from(config), sender));
+        let accepting = tokio::spawn(accept_loop(listener, configs, sender));
         Ok(Self {
             local_addr,
             ready,
@@ -486,7 +495,7 @@ impl Listener for TlsListener {
 
 async fn accept_loop(
     listener: TcpListener,
-    acceptor: TlsAcceptor,
+    configs: watch::Receiver<Arc<ServerConfig>>,
     ready: mpsc::Sender<(TlsStream<TcpStream>, SocketAddr)>,
 ) {
     loop {
@@ -508,7 +517,7 @@ async fn accept_loop(
             }
         };
         let _ = stream.set_nodelay(true);
-        let acceptor = acceptor.clone();
+        let acceptor = TlsAcceptor::from(configs.borrow().clone());
         let ready = ready.clone();
         tokio::spawn(async move {
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
@@ -520,6 +529,58 @@ async fn accept_loop(
             }
         });
     }
+}
+
+/// How often the certificate files are looked at for a renewal.
+pub const RELOAD_INTERVAL: Duration = Duration::from_secs(2);
+
+/// The rustls configuration of `files`, starting from `initial` and replaced whenever the files
+/// change (a renewal by certbot, an ACME client or a person): the files' modification times
+/// and sizes are compared every [`RELOAD_INTERVAL`]. A new chain is checked exactly as at
+/// start-up; one that fails the check (a renewal caught half-written: the new certificate
+/// beside the old key) is not served, the reason is logged, and it is tried again once the
+/// files change again.
+pub fn reloading(
+    files: TlsFiles,
+    hosts: Option<AllowedHosts>,
+    initial: Arc<ServerConfig>,
+) -> watch::Receiver<Arc<ServerConfig>> {
+    let (sender, receiver) = watch::channel(initial);
+    tokio::spawn(async move {
+        let stamp = |files: &TlsFiles| {
+            [&files.cert, &files.key].map(|path| {
+                std::fs::metadata(path)
+                    .ok()
+                    .map(|meta| (meta.modified().ok(), meta.len()))
+            })
+        };
+        let mut seen = stamp(&files);
+        loop {
+            tokio::time::sleep(RELOAD_INTERVAL).await;
+            if sender.is_closed() {
+                return;
+            }
+            let now = stamp(&files);
+            if now == seen {
+                continue;
+            }
+            seen = now;
+            match load(&files, hosts.as_ref()) {
+                Ok((config, warnings)) => {
+                    for warning in warnings {
+                        tracing::warn!("{warning}");
+                    }
+                    tracing::info!(cert = %files.cert.display(), "TLS certificate reloaded");
+                    sender.send_replace(config);
+                }
+                Err(error) => tracing::warn!(
+                    %error,
+                    "the changed TLS files are not served (the previous certificate stays)"
+                ),
+            }
+        }
+    });
+    receiver
 }
 
 /// Serves `app` over `listener` until `shutdown` resolves, then lets in-flight requests

@@ -687,3 +687,72 @@ fn unreadable_or_empty_files_are_refused() {
         "{error}"
     );
 }
+
+/// The leaf certificate a fresh connection is served.
+async fn served_leaf(addr: SocketAddr, root: &Certificate) -> Vec<u8> {
+    let stream = connect(addr, root).await.expect("a handshake");
+    let (_, session) = stream.get_ref();
+    session.peer_certificates().expect("certificates")[0].to_vec()
+}
+
+/// One keep-alive request on an open connection; the status line.
+async fn again(stream: &mut tokio_rustls::client::TlsStream<tokio::net::TcpStream>) -> String {
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 4096];
+    // A small JSON answer: read until its body (it ends with `}`).
+    while !answer.ends_with(b"}") {
+        let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buffer))
+            .await
+            .expect("an answer in time")
+            .unwrap();
+        assert!(read > 0, "the connection was closed");
+        answer.extend_from_slice(&buffer[..read]);
+    }
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renewed_certificate_is_served_without_dropping_open_connections() {
+    let pki = Pki::new();
+    let files = pki.full_chain();
+    let server = TlsServer::start(&files).await;
+    let before = served_leaf(server.addr, &pki.root.cert).await;
+    assert_eq!(before, pki.leaf.der().to_vec());
+    let mut open = connect(server.addr, &pki.root.cert).await.unwrap();
+    assert!(again(&mut open).await.starts_with("HTTP/1.1 200"));
+
+    // A half-done renewal (the new certificate beside the old key) is not served.
+    let (renewed, renewed_key) = leaf(&pki.intermediate, leaf_params(&["localhost", "127.0.0.1"]));
+    let chain = format!("{}{}", renewed.pem(), pki.intermediate.cert.pem());
+    std::fs::write(&files.cert, &chain).unwrap();
+    tokio::time::sleep(tls::RELOAD_INTERVAL * 2).await;
+    assert_eq!(
+        served_leaf(server.addr, &pki.root.cert).await,
+        before,
+        "a certificate without its key is not served"
+    );
+    // Then the key arrives: the next connections get the new certificate.
+    std::fs::write(&files.key, renewed_key.serialize_pem()).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        if served_leaf(server.addr, &pki.root.cert).await == renewed.der().to_vec() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the renewal was not picked up"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The connection opened before the renewal still answers.
+    assert!(again(&mut open).await.starts_with("HTTP/1.1 200"));
+    assert!(server.terminate());
+}

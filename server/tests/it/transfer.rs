@@ -838,3 +838,99 @@ async fn log_format_json_writes_one_object_per_line() {
     }
     assert!(text(&output.stdout).contains("Account \"ann\" created."));
 }
+
+/// A form upload of `file` as the `file` part.
+fn upload(file: &str) -> crate::harness::Payload {
+    let body = format!(
+        "--XBOUNDARY\r\nContent-Disposition: form-data; name=\"file\"; filename=\"web.json\"\r\n\
+         Content-Type: application/json\r\n\r\n{file}\r\n--XBOUNDARY--\r\n"
+    );
+    crate::harness::raw("multipart/form-data; boundary=XBOUNDARY", &body)
+}
+
+#[tokio::test]
+async fn the_import_page_loads_a_file_or_says_why_it_did_not() {
+    let backend = &backends()[0];
+    let source = TestApp::spawn(backend).await;
+    let (project, alice) = busy_project(&source).await;
+    let document = export_of(&source, &alice, project).await;
+    // The owner finds the export on the project's page.
+    let settings = source
+        .call(Method::GET, &format!("/projects/{project}"))
+        .auth(&alice)
+        .send()
+        .await;
+    assert!(
+        settings.text.contains(&format!(
+            "href=\"/api/export?project={project}\" download>Download export"
+        )),
+        "{}",
+        settings.text
+    );
+
+    let target = TestApp::spawn(backend).await;
+    let root = administrator(&target, "root").await;
+    let page = target
+        .call(Method::GET, "/admin/import")
+        .auth(&root)
+        .send()
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text.contains("enctype=\"multipart/form-data\""),
+        "{}",
+        page.text
+    );
+    assert!(
+        page.text
+            .contains("<label for=\"id_file\">Export file</label>")
+    );
+
+    let mut broken = document.clone();
+    broken["projects"][0]["tasks"][0]["assigned"] = json!("nobody");
+    let refused = target
+        .call(Method::POST, "/admin/import")
+        .auth(&root)
+        .payload(upload(&broken.to_string()))
+        .send()
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.text.contains(
+            "Nothing was imported. Task &quot;Pay by card&quot; names the user &quot;nobody&quot;"
+        ),
+        "{}",
+        refused.text
+    );
+    let imported = target
+        .call(Method::POST, "/admin/import")
+        .auth(&root)
+        .payload(upload(&document.to_string()))
+        .send()
+        .await;
+    assert_eq!(imported.status, StatusCode::OK, "{}", imported.text);
+    assert!(
+        imported
+            .text
+            .contains("Imported 1 project (<a href=\"/projects/")
+            && imported.text.contains(">WEB</a>): 4 tasks and "),
+        "{}",
+        imported.text
+    );
+    assert!(
+        imported
+            .text
+            .contains("New accounts, with no password yet: alice, bob.")
+    );
+
+    let member = target.create_outsider("plain", "plain-pass-1").await;
+    let plain = target.token_for(member.id).await;
+    let forbidden = target
+        .call(Method::GET, "/admin/import")
+        .auth(&plain)
+        .send()
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    source.cleanup().await;
+    target.cleanup().await;
+}

@@ -212,7 +212,14 @@ fn validate_dates(start: NaiveDate, end: NaiveDate, start_sent: bool, errors: &m
     }
     let field = if start_sent { "start" } else { "end" };
     if start > end {
-        errors.add(field, if start_sent { START_AFTER_END } else { END_BEFORE_START });
+        errors.add(
+            field,
+            if start_sent {
+                START_AFTER_END
+            } else {
+                END_BEFORE_START
+            },
+        );
     } else if (end - start).num_days() >= MAX_DAYS {
         errors.add(field, TOO_LONG);
     }

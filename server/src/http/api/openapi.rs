@@ -286,7 +286,11 @@ fn path_parameter(name: &str) -> Parameter {
         .name(name)
         .parameter_in(ParameterIn::Path)
         .required(Required::True)
-        .description(Some(if name == "id" { "The object's id" } else { "A username" }))
+        .description(Some(if name == "id" {
+            "The object's id"
+        } else {
+            "A username"
+        }))
         .schema(Some(schema))
         .build()
 }
@@ -300,7 +304,9 @@ impl Modify for Conventions {
                 ObjectBuilder::new()
                     .property("detail", ObjectBuilder::new().schema_type(Type::String))
                     .required("detail")
-                    .description(Some("Why the request was refused, in words a person can act on"))
+                    .description(Some(
+                        "Why the request was refused, in words a person can act on",
+                    ))
                     .build(),
             )),
         );
@@ -312,7 +318,9 @@ impl Modify for Conventions {
                         utoipa::openapi::schema::ArrayBuilder::new()
                             .items(ObjectBuilder::new().schema_type(Type::String)),
                     ))
-                    .description(Some("The refused fields, each with its messages (DRF's shape)"))
+                    .description(Some(
+                        "The refused fields, each with its messages (DRF's shape)",
+                    ))
                     .build(),
             )),
         );
@@ -353,9 +361,14 @@ impl Modify for Conventions {
             .filter_map(|operation| operation.request_body.as_ref())
             .flat_map(|body| body.content.values())
             .filter_map(|content| match &content.schema {
-                Some(RefOr::Ref(reference)) => {
-                    Some(reference.ref_location.rsplit('/').next().unwrap_or("").to_owned())
-                }
+                Some(RefOr::Ref(reference)) => Some(
+                    reference
+                        .ref_location
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .to_owned(),
+                ),
                 _ => None,
             })
             .collect();
@@ -375,7 +388,12 @@ impl Modify for Conventions {
             body.required = Some(Required::False);
             for content in body.content.values_mut() {
                 if let Some(RefOr::Ref(reference)) = &content.schema {
-                    let name = reference.ref_location.rsplit('/').next().unwrap_or("").to_owned();
+                    let name = reference
+                        .ref_location
+                        .rsplit('/')
+                        .next()
+                        .unwrap_or("")
+                        .to_owned();
                     let patch_name = format!("{name}Patch");
                     content.schema = Some(RefOr::Ref(Ref::from_schema_name(&patch_name)));
                     partial.push((name, patch_name));
@@ -409,9 +427,9 @@ impl Modify for Conventions {
                 let Some(operation) = operation else { continue };
                 let parameters = operation.parameters.get_or_insert_with(Vec::new);
                 for name in &names {
-                    let declared = parameters.iter_mut().find(|p| {
-                        p.name == *name && p.parameter_in == ParameterIn::Path
-                    });
+                    let declared = parameters
+                        .iter_mut()
+                        .find(|p| p.name == *name && p.parameter_in == ParameterIn::Path);
                     match declared {
                         Some(parameter) if parameter.schema.is_none() => {
                             parameter.schema = path_parameter(name).schema;
@@ -448,26 +466,59 @@ impl Modify for Conventions {
                         )));
                     }
                 }
-                let has_query = parameters.iter().any(|p| p.parameter_in == ParameterIn::Query);
+                let has_query = parameters
+                    .iter()
+                    .any(|p| p.parameter_in == ParameterIn::Query);
                 let pages = parameters.iter().any(|p| p.name == "page");
-                let public = operation
-                    .security
-                    .as_ref()
-                    .is_some_and(|all| all.iter().any(|one| *one == SecurityRequirement::default()));
+                let public = operation.security.as_ref().is_some_and(|all| {
+                    all.iter().any(|one| *one == SecurityRequirement::default())
+                });
                 if !names.is_empty() || pages {
-                    ensure(operation, "404", detail_response("Nothing has that id among what you may see, or the page is past the last"));
+                    ensure(
+                        operation,
+                        "404",
+                        detail_response(
+                            "Nothing has that id among what you may see, or the page is past the last",
+                        ),
+                    );
                 }
                 if !public {
-                    ensure(operation, "401", detail_response("No credentials, or they are not valid (`WWW-Authenticate: Token`)"));
-                    ensure(operation, "429", detail_response("Too many failed sign-ins from this address: try again later"));
+                    ensure(
+                        operation,
+                        "401",
+                        detail_response(
+                            "No credentials, or they are not valid (`WWW-Authenticate: Token`)",
+                        ),
+                    );
+                    ensure(
+                        operation,
+                        "429",
+                        detail_response(
+                            "Too many failed sign-ins from this address: try again later",
+                        ),
+                    );
                     if writes {
-                        ensure(operation, "403", detail_response("Your role does not allow it, or the project is archived"));
+                        ensure(
+                            operation,
+                            "403",
+                            detail_response(
+                                "Your role does not allow it, or the project is archived",
+                            ),
+                        );
                     }
                 }
                 if operation.request_body.is_some() {
                     ensure(operation, "400", bad_request_response());
-                    ensure(operation, "413", detail_response("The body is larger than this operation reads"));
-                    ensure(operation, "415", detail_response("The body is neither JSON nor a form"));
+                    ensure(
+                        operation,
+                        "413",
+                        detail_response("The body is larger than this operation reads"),
+                    );
+                    ensure(
+                        operation,
+                        "415",
+                        detail_response("The body is neither JSON nor a form"),
+                    );
                 } else if has_query {
                     ensure(operation, "400", bad_request_response());
                 }
@@ -504,7 +555,9 @@ fn link_created_objects(openapi: &mut utoipa::openapi::OpenApi) {
         })
         .collect();
     for (collection, item) in openapi.paths.paths.iter_mut() {
-        let Some(create) = item.post.as_mut() else { continue };
+        let Some(create) = item.post.as_mut() else {
+            continue;
+        };
         let Some(RefOr::T(created)) = create.responses.responses.get_mut("201") else {
             continue;
         };
@@ -678,7 +731,8 @@ pub struct ApiDoc;
 pub async fn document() -> axum::response::Response {
     static DOCUMENT: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
     Json(DOCUMENT.get_or_init(|| {
-        let mut document = serde_json::to_value(ApiDoc::openapi()).expect("the document serializes");
+        let mut document =
+            serde_json::to_value(ApiDoc::openapi()).expect("the document serializes");
         spell_links(&mut document);
         document
     }))
