@@ -1,6 +1,8 @@
-//! `/admin/import`: loading an export (this board's JSON document) from a file the site
-//! administrator picks, through a form that needs no script. The same domain call as
-//! `POST /api/import` and `server import`: all of the file, or none of it and why.
+//! Imports through forms that need no script: `/admin/import` loads an export (this board's
+//! JSON document) for a site administrator, the same call as `POST /api/import` and `server
+//! import`; `/projects/{id}/trello` reads a Trello board export, shows its lists for the person
+//! to say where each goes, and brings it in (`POST /api/projects/{id}/import/trello`). All of
+//! a file, or none of it and why.
 
 use axum::{
     extract::{DefaultBodyLimit, Multipart, State},
@@ -8,6 +10,7 @@ use axum::{
     response::Response,
 };
 
+use crate::domain::service::trello;
 use crate::http::{
     api::transfer::{MAX_IMPORT_BYTES, load},
     error::AppError,
@@ -148,4 +151,172 @@ fn render(state: &AppState, headers: &HeaderMap, notice: &str, status: StatusCod
         account = escape(&format!("{base}/account")),
     );
     forms::page(state, headers, "Import", &nav, &main, status)
+}
+
+/// `POST /projects/{id}/trello`: the uploaded Trello export, read and shown back as its lists,
+/// each with the status its cards will take (the first guess from its name), for the person
+/// to confirm.
+pub async fn trello_upload(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    MaybeUser(caller): MaybeUser,
+    axum::extract::Path(id): axum::extract::Path<i32>,
+    mut form: Multipart,
+) -> Result<Response, AppError> {
+    let Some(_caller) = caller else {
+        return Ok(forms::sign_in_first(&state, &format!("/projects/{id}")));
+    };
+    let mut file = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|error| AppError::BadRequest(format!("The upload is incomplete: {error}.")))?
+    {
+        if field.name() == Some("file") {
+            file = Some(field.bytes().await.map_err(|error| {
+                AppError::BadRequest(format!("The upload is incomplete: {error}."))
+            })?);
+        }
+    }
+    let text = file
+        .as_deref()
+        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+        .unwrap_or("");
+    let board = match trello::parse(text) {
+        Ok(board) => board,
+        Err(crate::domain::service::transfer::ImportError::Invalid(message)) => {
+            return Ok(forms::message_page(
+                &state,
+                &headers,
+                "Nothing was imported",
+                &message,
+                StatusCode::BAD_REQUEST,
+            ));
+        }
+        Err(crate::domain::service::transfer::ImportError::Db(error)) => return Err(error.into()),
+    };
+    let base = &state.config.base_path;
+    let statuses = [
+        (1, "Not Started"),
+        (2, "In Progress"),
+        (3, "Testing"),
+        (4, "Completed"),
+    ];
+    let rows: String = trello::open_lists(&board)
+        .into_iter()
+        .map(|list| {
+            let cards = board
+                .cards
+                .iter()
+                .filter(|c| c.list == list.id && !c.closed)
+                .count();
+            let guess = trello::suggested_status(&list.name);
+            let options: String = statuses
+                .iter()
+                .map(|(value, label)| {
+                    let selected = if *value == guess { " selected" } else { "" };
+                    format!(r#"<option value="{value}"{selected}>{label}</option>"#)
+                })
+                .chain(std::iter::once(
+                    r#"<option value="">Leave out</option>"#.to_owned(),
+                ))
+                .collect();
+            format!(
+                r#"<tr><th scope="row"><label for="list-{key}">{name}</label></th><td>{cards}</td><td><select id="list-{key}" name="list:{id}">{options}</select></td></tr>"#,
+                key = escape(&list.id),
+                id = escape(&list.id),
+                name = escape(&list.name),
+            )
+        })
+        .collect();
+    let main = format!(
+        r#"<section class="administration"><h1>Import “{name}” from Trello</h1><form class="panel" method="post" action="{action}"><p class="hint">Each list's open cards become tasks in this project's backlog with the status you choose here. Labels, due dates, descriptions and comments come along; people are matched by username.</p><table class="accounts"><thead><tr><th scope="col">Trello list</th><th scope="col">Cards</th><th scope="col">Becomes</th></tr></thead><tbody>{rows}</tbody></table><input type="hidden" name="board" value="{board}"><p><button type="submit" class="primary">Import</button> <a class="button" href="{back}">Cancel</a></p></form></section>"#,
+        name = escape(&board.name),
+        action = escape(&format!("{base}/projects/{id}/trello/confirm")),
+        board = escape(text),
+        back = escape(&format!("{base}/projects/{id}")),
+    );
+    Ok(forms::page(
+        &state,
+        &headers,
+        "Import from Trello",
+        "",
+        &main,
+        StatusCode::OK,
+    ))
+}
+
+/// `POST /projects/{id}/trello/confirm`: the board and the confirmed mapping.
+pub async fn trello_confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    MaybeUser(caller): MaybeUser,
+    axum::extract::Path(id): axum::extract::Path<i32>,
+    axum::Form(fields): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let Some(caller) = caller else {
+        return Ok(forms::sign_in_first(&state, &format!("/projects/{id}")));
+    };
+    let text = fields
+        .iter()
+        .find(|(name, _)| name == "board")
+        .map(|(_, value)| value.as_str())
+        .unwrap_or("");
+    let columns = fields
+        .iter()
+        .filter_map(|(name, value)| {
+            let list = name.strip_prefix("list:")?;
+            Some((list.to_owned(), value.parse::<i16>().ok()))
+        })
+        .collect();
+    let refused = |message: String, status| {
+        forms::message_page(&state, &headers, "Nothing was imported", &message, status)
+    };
+    let board = match trello::parse(text) {
+        Ok(board) => board,
+        Err(crate::domain::service::transfer::ImportError::Invalid(message)) => {
+            return Ok(refused(message, StatusCode::BAD_REQUEST));
+        }
+        Err(crate::domain::service::transfer::ImportError::Db(error)) => return Err(error.into()),
+    };
+    match crate::http::api::transfer::bring_in(
+        &state,
+        &crate::http::api::actor(&caller),
+        id,
+        &board,
+        &columns,
+    )
+    .await
+    {
+        Ok(brought) => {
+            let base = &state.config.base_path;
+            let main = format!(
+                r#"<section class="administration"><h1>Imported from Trello</h1><div class="notice" role="status" tabindex="-1" autofocus><p>{tasks} task{s} in the backlog, {labels} new label{ls}, {comments} comment{cs}; {left} card{lo} left out.</p></div><p><a class="button primary" href="{board}">Open the board</a> <a class="button" href="{back}">Project settings</a></p></section>"#,
+                tasks = brought.tasks,
+                s = if brought.tasks == 1 { "" } else { "s" },
+                labels = brought.labels_created,
+                ls = if brought.labels_created == 1 { "" } else { "s" },
+                comments = brought.comments,
+                cs = if brought.comments == 1 { "" } else { "s" },
+                left = brought.cards_left_out,
+                lo = if brought.cards_left_out == 1 { "" } else { "s" },
+                board = escape(&format!("{base}/")),
+                back = escape(&format!("{base}/projects/{id}")),
+            );
+            Ok(forms::page(
+                &state,
+                &headers,
+                "Imported from Trello",
+                "",
+                &main,
+                StatusCode::OK,
+            ))
+        }
+        Err(AppError::Validation(errors)) => Ok(refused(
+            errors.messages("columns").join(" "),
+            StatusCode::BAD_REQUEST,
+        )),
+        Err(AppError::Forbidden(reason)) => Ok(refused(reason, StatusCode::FORBIDDEN)),
+        Err(other) => Err(other),
+    }
 }

@@ -509,6 +509,15 @@ async fn render_settings(
     } else {
         String::new()
     };
+    // Cards from Trello, into this project's backlog (the service says no to viewers).
+    let trello = if model.archived {
+        String::new()
+    } else {
+        format!(
+            r#"<form class="panel" method="post" action="{}" enctype="multipart/form-data"><h2>Import from Trello</h2><p class="hint" id="trello-hint">A board's JSON export (on Trello: board menu → Print, export and share → Export as JSON). Next you choose where each list goes.</p><div class="fields"><div><label for="id_trello">Trello export</label><input id="id_trello" name="file" type="file" accept="application/json,.json" required aria-describedby="trello-hint"></div><button type="submit">Read the board</button></div></form>"#,
+            escape(&format!("{}/projects/{id}/trello", state.config.base_path))
+        )
+    };
     let heading = format!("{} — project settings", model.name);
     let archived_note = if model.archived {
         r#"<p class="hint">This project is archived.</p>"#
@@ -517,7 +526,7 @@ async fn render_settings(
     };
     let velocity = crate::domain::service::reports::velocity(&state.db, id, 7).await?;
     let main = format!(
-        r#"<section class="administration projects"><h1>{heading}</h1>{archived_note}{notice}<div class="panel">{chart}</div>{details}<div class="panel"><h2>Members</h2><table class="accounts"><thead><tr><th scope="col">Person</th><th scope="col">Role</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>{rows}</tbody></table>{add}</div>{export}{archive}</section>"#,
+        r#"<section class="administration projects"><h1>{heading}</h1>{archived_note}{notice}<div class="panel">{chart}</div>{details}<div class="panel"><h2>Members</h2><table class="accounts"><thead><tr><th scope="col">Person</th><th scope="col">Role</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead><tbody>{rows}</tbody></table>{add}</div>{trello}{export}{archive}</section>"#,
         heading = escape(&heading),
         notice = forms::notice_of(notice, &problems),
         chart = crate::http::charts::velocity(&velocity),

@@ -88,6 +88,16 @@ pub fn routes(router: Router<AppState>, state: &AppState) -> Router<AppState> {
                 .layer(crate::http::import_page::body_limit()),
         )
         .route(
+            "/projects/{id}/trello",
+            post(crate::http::import_page::trello_upload)
+                .layer(crate::http::import_page::body_limit()),
+        )
+        .route(
+            "/projects/{id}/trello/confirm",
+            post(crate::http::import_page::trello_confirm)
+                .layer(crate::http::import_page::body_limit()),
+        )
+        .route(
             "/projects",
             get(crate::http::projects::list_page).post(crate::http::projects::start),
         )

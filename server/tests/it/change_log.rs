@@ -246,6 +246,18 @@ async fn every_write_route_logs_its_change() {
                 Some(json!({"user": "newcomer", "role": "viewer"})),
                 1,
             ),
+            // One card of a Trello board: its task.
+            (
+                "post",
+                "/api/projects/{id}/import/trello",
+                format!("/api/projects/{project}/import/trello"),
+                Some(
+                    json!({"board": {"name": "T", "lists": [{"id": "l", "name": "To Do"}],
+                    "cards": [{"id": "c", "name": "From Trello", "idList": "l"}]},
+                    "columns": {"l": 1}}),
+                ),
+                1,
+            ),
             (
                 "patch",
                 "/api/projects/{id}/members/{username}",

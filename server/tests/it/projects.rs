@@ -102,6 +102,7 @@ const ROUTES: &[(&str, &str, Kind)] = &[
     // owners (see `transfer.rs`).
     ("get", "/api/export", Kind::Admin),
     ("post", "/api/import", Kind::Admin),
+    ("post", "/api/projects/{id}/import/trello", Kind::Write),
     ("get", "/api/projects/{id}", Kind::Read),
     ("patch", "/api/projects/{id}", Kind::Manage),
     ("get", "/api/projects/{id}/members", Kind::Read),
@@ -300,6 +301,11 @@ fn request(
             Some(json!({"user": things.newcomer, "role": "viewer"}))
         }
         ("patch", "/api/projects/{id}/members/{username}") => Some(json!({"role": "viewer"})),
+        ("post", "/api/projects/{id}/import/trello") => Some(json!({
+            "board": {"name": "T", "lists": [{"id": "l", "name": "To Do"}],
+                "cards": [{"id": "c", "name": "From Trello", "idList": "l"}]},
+            "columns": {"l": 1},
+        })),
         _ => None,
     };
     (path, body)

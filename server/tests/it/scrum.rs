@@ -1227,3 +1227,52 @@ async fn the_sprint_pages_create_edit_complete_and_report() {
         app.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn a_sprint_lasts_at_most_three_years() {
+    let app = TestApp::spawn(&backends()[0]).await;
+    let demo = app.demo().await;
+    at(&app, march(4, 9));
+    let (status, body) = send(
+        &app,
+        &demo,
+        Method::POST,
+        "/api/sprints",
+        Some(json!({"name": "Forever", "start": "0001-01-01", "end": day(20)})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body,
+        json!({"start": ["A sprint lasts at most three years (1,096 days): move its start or its end."]})
+    );
+    let (status, body) = send(
+        &app,
+        &demo,
+        Method::POST,
+        "/api/sprints",
+        Some(json!({"name": "Far", "end": "9999-12-31"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["end"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("A sprint lasts at most three years")
+    );
+    let (status, _) = send(
+        &app,
+        &demo,
+        Method::POST,
+        "/api/sprints",
+        Some(json!({"name": "Long", "end": "2033-03-03"})),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "three years less a day is fine"
+    );
+    app.cleanup().await;
+}

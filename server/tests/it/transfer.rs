@@ -934,3 +934,272 @@ async fn the_import_page_loads_a_file_or_says_why_it_did_not() {
     source.cleanup().await;
     target.cleanup().await;
 }
+
+/// A Trello board export as Trello writes one (only the parts the import reads, and a few it
+/// ignores), built here rather than downloaded.
+fn trello_board() -> Value {
+    json!({
+        "id": "b1", "name": "Launch", "desc": "", "closed": false,
+        "prefs": {"background": "blue"},
+        "lists": [
+            {"id": "l-done", "name": "Done", "closed": false, "pos": 49152},
+            {"id": "l-todo", "name": "To Do", "closed": false, "pos": 16384},
+            {"id": "l-doing", "name": "Doing", "closed": false, "pos": 32768},
+            {"id": "l-ideas", "name": "Ideas", "closed": false, "pos": 65536},
+            {"id": "l-old", "name": "Old stuff", "closed": true, "pos": 1024}
+        ],
+        "labels": [
+            {"id": "t-bug", "name": "bug", "color": "red"},
+            {"id": "t-blue", "name": "", "color": "sky_dark"},
+            {"id": "t-unused", "name": "Unused", "color": "green"}
+        ],
+        "members": [
+            {"id": "m-bob", "username": "bob", "fullName": "Bob Builder"},
+            {"id": "m-zed", "username": "zed", "fullName": "Zed Outsider"}
+        ],
+        "cards": [
+            {"id": "c1", "name": "Write the press release", "desc": "Short, **bold**.",
+             "idList": "l-todo", "pos": 2, "due": "2031-05-01T09:00:00.000Z",
+             "idLabels": ["t-bug", "t-blue"], "idMembers": ["m-zed", "m-bob"], "closed": false},
+            {"id": "c0", "name": "Pick a date", "desc": "", "idList": "l-todo", "pos": 1,
+             "due": null, "idLabels": [], "idMembers": [], "closed": false},
+            {"id": "c2", "name": "Landing page", "desc": "", "idList": "l-doing", "pos": 1,
+             "idLabels": ["t-bug"], "idMembers": [], "closed": false},
+            {"id": "c3", "name": "Domain bought", "desc": "", "idList": "l-done", "pos": 1,
+             "idLabels": [], "idMembers": ["m-bob"], "closed": false},
+            {"id": "c4", "name": "Archived card", "desc": "", "idList": "l-todo", "pos": 3,
+             "idLabels": [], "idMembers": [], "closed": true},
+            {"id": "c5", "name": "Someday", "desc": "", "idList": "l-ideas", "pos": 1,
+             "idLabels": [], "idMembers": [], "closed": false}
+        ],
+        "actions": [
+            {"id": "a2", "type": "commentCard", "date": "2031-04-02T10:00:00.000Z",
+             "idMemberCreator": "m-zed", "data": {"text": "Needs a quote from @bob",
+             "card": {"id": "c1", "name": "Write the press release"}}},
+            {"id": "a1", "type": "commentCard", "date": "2031-04-01T10:00:00.000Z",
+             "idMemberCreator": "m-bob", "data": {"text": "First draft is up",
+             "card": {"id": "c1"}}},
+            {"id": "a0", "type": "createCard", "date": "2031-03-01T10:00:00.000Z",
+             "idMemberCreator": "m-bob", "data": {"card": {"id": "c1"}}}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn a_trello_board_comes_in_with_the_mapping_the_person_confirms() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let alice = app.create_user("alice", "alice-pass-1").await;
+        app.create_user("bob", "bob-pass-1").await;
+        let alice = app.token_for(alice.id).await;
+        // A label of the same name (any case) is used, not duplicated.
+        ok(
+            &app,
+            &alice,
+            Method::POST,
+            "/api/labels",
+            Some(json!({"name": "Bug", "colour": "orange"})),
+        )
+        .await;
+        let path = format!("/api/projects/{}/import/trello", app.project);
+        let before = tallies(&app).await;
+
+        // Every open list must be placed (or left out) by the person.
+        let (status, refusal) = send(
+            &app,
+            &alice,
+            Method::POST,
+            &path,
+            Some(json!({"board": trello_board(), "columns": {"l-todo": 1, "l-doing": 2}})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            refusal,
+            json!({"columns": ["Say where the list \u{201c}Done\u{201d} goes: a status, or null to leave it out."]})
+        );
+        let (status, refusal) = send(
+            &app,
+            &alice,
+            Method::POST,
+            &path,
+            Some(json!({"board": {"cards": 3}})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            refusal["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("The file is not a Trello board export")
+        );
+        assert_eq!(tallies(&app).await, before, "refusals leave nothing");
+
+        let columns = json!({"l-todo": 1, "l-doing": 2, "l-done": 4, "l-ideas": null});
+        let brought = ok(
+            &app,
+            &alice,
+            Method::POST,
+            &path,
+            Some(json!({"board": trello_board(), "columns": columns})),
+        )
+        .await;
+        assert_eq!(
+            brought,
+            json!({"tasks": 4, "labels_created": 1, "comments": 2, "cards_left_out": 2})
+        );
+        let tasks = ok(
+            &app,
+            &alice,
+            Method::GET,
+            &format!(
+                "/api/tasks?project={}&backlog=True&ordering=order",
+                app.project
+            ),
+            None,
+        )
+        .await;
+        let by_name: std::collections::HashMap<String, Value> = tasks["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| (t["name"].as_str().unwrap().to_owned(), t.clone()))
+            .collect();
+        let release = &by_name["Write the press release"];
+        assert_eq!(release["status"], 1);
+        assert_eq!(release["due"], "2031-05-01");
+        assert_eq!(release["description"], "Short, **bold**.");
+        assert_eq!(release["assigned"], "bob", "zed is no member here; bob is");
+        assert_eq!(release["labels"].as_array().unwrap().len(), 2);
+        assert_eq!(release["comment_count"], 2);
+        assert_eq!(by_name["Pick a date"]["order"], 0, "the board's order");
+        assert_eq!(release["order"], 1);
+        assert_eq!(by_name["Landing page"]["status"], 2);
+        assert_eq!(by_name["Domain bought"]["status"], 4);
+        assert!(by_name["Domain bought"]["completed"].is_string());
+        assert!(!by_name.contains_key("Archived card") && !by_name.contains_key("Someday"));
+
+        let labels = ok(&app, &alice, Method::GET, "/api/labels", None).await;
+        let mut names: Vec<(String, String)> = labels["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                (
+                    l["name"].as_str().unwrap().to_owned(),
+                    l["colour"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [
+                ("Bug".into(), "orange".into()),
+                ("Teal".into(), "teal".into())
+            ]
+        );
+
+        let comments = ok(
+            &app,
+            &alice,
+            Method::GET,
+            &format!("/api/tasks/{}/comments", release["id"]),
+            None,
+        )
+        .await;
+        let said: Vec<(String, String)> = comments["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["author"].as_str().unwrap().to_owned(),
+                    c["body"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            said,
+            [
+                ("bob".to_owned(), "First draft is up".to_owned()),
+                (
+                    "alice".to_owned(),
+                    "**Zed Outsider** (on Trello): Needs a quote from @bob".to_owned()
+                ),
+            ]
+        );
+        // Each label, task and comment is a logged change by alice.
+        let after = tallies(&app).await;
+        assert_eq!(after.2 - before.2, 1 + 4 + 2);
+        app.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_trello_pages_show_the_lists_then_import_them() {
+    let app = TestApp::spawn(&crate::harness::Backend::Sqlite).await;
+    let alice = app.create_user("alice", "alice-pass-1").await;
+    let alice = app.token_for(alice.id).await;
+    let settings = app
+        .call(Method::GET, &format!("/projects/{}", app.project))
+        .auth(&alice)
+        .send()
+        .await;
+    assert!(
+        settings.text.contains("<h2>Import from Trello</h2>"),
+        "{}",
+        settings.text
+    );
+    let board = trello_board().to_string();
+    let mapping = app
+        .call(Method::POST, &format!("/projects/{}/trello", app.project))
+        .auth(&alice)
+        .payload(upload(&board))
+        .send()
+        .await;
+    assert_eq!(mapping.status, StatusCode::OK, "{}", mapping.text);
+    let text = &mapping.text;
+    assert!(text.contains("Import “Launch” from Trello"), "{text}");
+    // The lists in the board's order, each with its first guess selected.
+    let todo = text
+        .find("<label for=\"list-l-todo\">To Do</label>")
+        .unwrap();
+    let doing = text
+        .find("<label for=\"list-l-doing\">Doing</label>")
+        .unwrap();
+    let done = text
+        .find("<label for=\"list-l-done\">Done</label>")
+        .unwrap();
+    assert!(todo < doing && doing < done);
+    assert!(
+        !text.contains("for=\"list-l-old\""),
+        "archived lists are not offered"
+    );
+    assert!(text.contains("name=\"list:l-done\"><option value=\"1\">Not Started</option><option value=\"2\">In Progress</option><option value=\"3\">Testing</option><option value=\"4\" selected>Completed</option>"), "{text}");
+
+    let confirm = app
+        .call(
+            Method::POST,
+            &format!("/projects/{}/trello/confirm", app.project),
+        )
+        .auth(&alice)
+        .form(&[
+            ("board", board.as_str()),
+            ("list:l-todo", "1"),
+            ("list:l-doing", "2"),
+            ("list:l-done", "4"),
+            ("list:l-ideas", ""),
+        ])
+        .send()
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text);
+    assert!(
+        confirm
+            .text
+            .contains("4 tasks in the backlog, 2 new labels, 2 comments; 2 cards left out."),
+        "{}",
+        confirm.text
+    );
+    app.cleanup().await;
+}

@@ -8,6 +8,7 @@ pub mod reports;
 pub mod sprints;
 pub mod tasks;
 pub mod transfer;
+pub mod trello;
 pub mod users;
 
 use chrono::NaiveDate;

@@ -61,10 +61,12 @@ pub const END_TAKEN: &str = "Sprint with this End already exists.";
 pub const STAYS_IN_PROJECT: &str = "A sprint cannot move to another project.";
 pub const START_AFTER_END: &str = "Start date must be on or before the end date.";
 pub const END_BEFORE_START: &str = "End date must be on or after the start date.";
-/// A sprint's longest span: a year. (Its burndown has a day per date: a start in year 1 would
-/// ask for 740,000 of them.)
-pub const MAX_DAYS: i64 = 366;
-pub const TOO_LONG: &str = "A sprint lasts at most 366 days: move its start or its end.";
+/// A sprint's longest span, three years: far beyond any real sprint, and it bounds the work of
+/// its burndown, which has a day per date (a start in year 1, or an end in 9999, would ask for
+/// millions of them).
+pub const MAX_DAYS: i64 = 1096;
+pub const TOO_LONG: &str =
+    "A sprint lasts at most three years (1,096 days): move its start or its end.";
 pub const ALREADY_COMPLETED: &str = "This sprint is completed already.";
 pub const NOT_COMPLETED: &str = "This sprint is not completed.";
 pub const CARRY_OVER_CHOICES: &str =

@@ -710,7 +710,7 @@ impl Modify for Security {
         super::projects::list, super::projects::create, super::projects::retrieve,
         super::projects::update, super::projects::members, super::projects::add_member,
         super::projects::change_role, super::projects::remove_member,
-        super::transfer::export, super::transfer::import,
+        super::transfer::export, super::transfer::import, super::transfer::import_trello,
     ),
     components(schemas(
         Sprint, SprintLinks, Task, TaskLinks, User, UserLinks, MoveTask, SessionInfo,

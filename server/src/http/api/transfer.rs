@@ -18,7 +18,10 @@ use super::{actor, query::Query, route_both};
 use crate::{
     domain::{
         permissions::{self, Need},
-        service::transfer::{self, ImportError, Scope},
+        service::{
+            transfer::{self, ImportError, Scope},
+            trello,
+        },
     },
     http::{
         error::AppError,
@@ -35,6 +38,11 @@ pub const EVERYTHING_ADMINS_ONLY: &str =
 
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
     let router = route_both(router, "/api/export", get(export));
+    let router = route_both(
+        router,
+        "/api/projects/{id}/import/trello",
+        post(import_trello).layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
+    );
     route_both(
         router,
         "/api/import",
@@ -127,6 +135,68 @@ pub async fn import(
         })),
     )
         .into_response())
+}
+
+#[utoipa::path(post, path = "/api/projects/{id}/import/trello", tag = "transfer",
+    description = "Brings a Trello board's JSON export into the project's backlog (members of the project who may write). `columns` maps every open list's id to the status its cards take (1 Not Started, 2 In Progress, 3 Testing, 4 Completed) or null to leave it out; archived lists and cards are left out. Cards keep their names, descriptions, due dates, labels (matched by name or created) and comments; members are matched by username. One transaction.",
+    request_body(content = Object, description = "`{\"board\": <the export>, \"columns\": {\"<list id>\": 1}}`", content_type = "application/json"),
+    responses(
+        (status = 201, description = "`{\"tasks\": n, \"labels_created\": n, \"comments\": n, \"cards_left_out\": n}`"),
+        (status = 400, description = "`{\"columns\": [...]}` (a list without a status) or `{\"detail\": ...}` (not a Trello export)"),
+    ))]
+pub async fn import_trello(
+    State(state): State<AppState>,
+    caller: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    let project = super::parse_id(&id)?;
+    #[derive(serde::Deserialize)]
+    struct Request {
+        board: serde_json::Value,
+        #[serde(default)]
+        columns: std::collections::HashMap<String, Option<i16>>,
+    }
+    let request: Request = serde_json::from_slice(&body).map_err(|error| {
+        AppError::BadRequest(format!(
+            "Send {{\"board\": <the Trello export>, \"columns\": {{list id: status}}}}: {error}."
+        ))
+    })?;
+    let board = trello::parse(&request.board.to_string()).map_err(|error| match error {
+        ImportError::Invalid(message) => AppError::BadRequest(message),
+        ImportError::Db(error) => error.into(),
+    })?;
+    let brought = bring_in(&state, &actor(&caller), project, &board, &request.columns).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "tasks": brought.tasks,
+            "labels_created": brought.labels_created,
+            "comments": brought.comments,
+            "cards_left_out": brought.cards_left_out,
+        })),
+    )
+        .into_response())
+}
+
+/// Imports a Trello board, refusals as the API answers them.
+pub async fn bring_in(
+    state: &AppState,
+    actor: &crate::domain::log::Actor,
+    project: i32,
+    board: &trello::Board,
+    columns: &std::collections::HashMap<String, Option<i16>>,
+) -> Result<trello::Brought, AppError> {
+    use crate::domain::service::WriteError;
+    trello::import(&state.store, actor, project, board, columns)
+        .await
+        .map_err(|error| match error {
+            WriteError::NotFound => AppError::NotFound,
+            WriteError::Invalid(errors) => AppError::Validation(errors),
+            WriteError::Forbidden(reason) => AppError::Forbidden(reason),
+            WriteError::Stale(_) => AppError::Conflict("The project changed meanwhile.".into()),
+            WriteError::Db(error) => error.into(),
+        })
 }
 
 /// Parses and imports `text`, a refusal as a 400 that names the problem.
