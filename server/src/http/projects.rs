@@ -514,7 +514,7 @@ async fn render_settings(
         String::new()
     } else {
         format!(
-            r#"<form class="panel" method="post" action="{}" enctype="multipart/form-data"><h2>Import from Trello</h2><p class="hint" id="trello-hint">A board's JSON export (on Trello: board menu → Print, export and share → Export as JSON). Next you choose where each list goes.</p><div class="fields"><div><label for="id_trello">Trello export</label><input id="id_trello" name="file" type="file" accept="application/json,.json" required aria-describedby="trello-hint"></div><button type="submit">Read the board</button></div></form>"#,
+            r#"<form class="panel invite" method="post" action="{}" enctype="multipart/form-data"><h2>Import from Trello</h2><p class="hint" id="trello-hint">A board's JSON export (on Trello: board menu → Print, export and share → Export as JSON). Next you choose where each list goes.</p><div class="fields"><div><label for="id_trello">Trello export</label><input id="id_trello" name="file" type="file" accept="application/json,.json" required aria-describedby="trello-hint"></div><button type="submit">Read the board</button></div></form>"#,
             escape(&format!("{}/projects/{id}/trello", state.config.base_path))
         )
     };
