@@ -11,6 +11,7 @@ are in the Rust suite.
 import json
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -54,7 +55,6 @@ def main():
     env = dict(
         os.environ,
         DATABASE_URL=f"sqlite://{work}/contract.db?mode=rwc",
-        SECRET_KEY="contract-Kq2vT8zW1nR6yL0cJ4kP9sB2xF7mD5gAx",
         LEPTOS_SITE_ADDR=f"127.0.0.1:{port}",
         RUST_LOG="error",
         # schemathesis sends bad credentials on purpose, many times: the throttle would
@@ -63,6 +63,8 @@ def main():
         LOGIN_FAILURES_PER_USERNAME="1000000",
     )
     env.pop("LOG_FORMAT", None)
+    # A fresh signing key for this run only.
+    env["SECRET_KEY"] = secrets.token_urlsafe(32)
     for args in (
         ["createsuperuser", "--username", "owner", "--email", "owner@example.com",
          "--password", "owner-pass-1"],

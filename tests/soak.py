@@ -14,6 +14,7 @@ import base64
 import http.client
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -158,9 +159,10 @@ def main():
     work = tempfile.mkdtemp(prefix="soak-")
     port = free_port()
     env = dict(os.environ, DATABASE_URL=f"sqlite://{work}/soak.db?mode=rwc",
-               SECRET_KEY="soak-Kq2vT8zW1nR6yL0cJ4kP9sB2xF7mD5gAxyz",
                LEPTOS_SITE_ADDR=f"127.0.0.1:{port}", RUST_LOG="error")
     env.pop("LOG_FORMAT", None)
+    # A fresh signing key for this run only.
+    env["SECRET_KEY"] = secrets.token_urlsafe(32)
     subprocess.run([server, "createsuperuser", "--username", "soak", "--email", "",
                     "--password", "soak-pass-123"], env=env, cwd=work, check=True,
                    stdout=subprocess.DEVNULL)

@@ -354,11 +354,11 @@ fn sprint_html(sprint: &Sprint, store: BoardStore) -> String {
         page("report"),
         // Spreadsheets of its tasks and of the project's backlog, from the API.
         escape(&crate::paths::href(&format!(
-            "/api/tasks?sprint={}&format=csv",
+            "/api/tasks?format=csv&sprint={}",
             sprint.id
         ))),
         escape(&crate::paths::href(&format!(
-            "/api/tasks?project={}&backlog=True&format=csv",
+            "/api/tasks?format=csv&backlog=True&project={}",
             sprint.project
         ))),
     )

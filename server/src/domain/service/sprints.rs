@@ -61,12 +61,12 @@ pub const END_TAKEN: &str = "Sprint with this End already exists.";
 pub const STAYS_IN_PROJECT: &str = "A sprint cannot move to another project.";
 pub const START_AFTER_END: &str = "Start date must be on or before the end date.";
 pub const END_BEFORE_START: &str = "End date must be on or after the start date.";
-/// A sprint's longest span, three years: far beyond any real sprint, and it bounds the work of
-/// its burndown, which has a day per date (a start in year 1, or an end in 9999, would ask for
-/// millions of them).
-pub const MAX_DAYS: i64 = 1096;
+/// A sprint's longest span, ten years: far beyond any real sprint (the book's clients send only
+/// an end, and may pick one years ahead), and it bounds the work of its burndown, which has a
+/// day per date (a start in year 1 would ask for 740,000 of them).
+pub const MAX_DAYS: i64 = 3653;
 pub const TOO_LONG: &str =
-    "A sprint lasts at most three years (1,096 days): move its start or its end.";
+    "A sprint lasts at most ten years (3,653 days): move its start or its end.";
 pub const ALREADY_COMPLETED: &str = "This sprint is completed already.";
 pub const NOT_COMPLETED: &str = "This sprint is not completed.";
 pub const CARRY_OVER_CHOICES: &str =
@@ -203,7 +203,12 @@ async fn default_start(
         .one(db)
         .await?;
     let after_previous = previous_end.and_then(|day| day.succ_opt());
-    Ok(after_previous.map_or(today, |day| day.max(today)).min(end))
+    // An end further off than the longest sprint starts no earlier than that span before it.
+    let earliest = end - chrono::Days::new(u64::try_from(MAX_DAYS - 1).unwrap_or(0));
+    Ok(after_previous
+        .map_or(today, |day| day.max(today))
+        .max(earliest)
+        .min(end))
 }
 
 /// The start-on-or-before-end rule and the longest sprint, reported on the field the client

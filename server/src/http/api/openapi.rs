@@ -34,8 +34,9 @@ pub struct SprintInput {
     description: Option<String>,
     /// `YYYY-MM-DD`, not in the past, unique in its project. Required on create and PUT.
     end: String,
-    /// `YYYY-MM-DD`, on or before `end`. On create, default: the day after the project's
-    /// previous sprint ends, or today. Left out of a PUT, it is kept.
+    /// `YYYY-MM-DD`, on or before `end`, at most ten years (3,653 days) before it. On create,
+    /// default: the day after the project's previous sprint ends, or today (for an end more
+    /// than ten years off, ten years before it). Left out of a PUT, it is kept.
     start: Option<String>,
     /// What the team means to achieve; at most 1,000 characters.
     goal: Option<String>,
