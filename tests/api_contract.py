@@ -113,8 +113,9 @@ def main():
         ]
         for method, path in LEFT_OUT:
             command += ["--exclude-name", f"{method} {path}"]
-        result = subprocess.run(command, capture_output=True, text=True)
-        report = os.path.join(os.getcwd(), "target", "api-contract.txt")
+        # In the run's own directory: schemathesis keeps a cache where it runs.
+        result = subprocess.run(command, capture_output=True, text=True, cwd=work)
+        report = os.path.join(os.path.dirname(HERE), "target", "api-contract.txt")
         with open(report, "w") as out:
             out.write(result.stdout + result.stderr)
         # The summary, and every failure in full in the report file.
