@@ -23,7 +23,7 @@ use crate::{
     http::{
         api::admin::password_link_of,
         error::AppError,
-        extract::{ADMINISTRATORS_ONLY, CurrentUser, MaybeUser},
+        extract::{CurrentUser, MaybeUser},
         forms::{self, Problems, escape},
         origin::RequestOrigin,
         state::AppState,
@@ -230,24 +230,14 @@ pub async fn act(
     .await
 }
 
-/// The signed-in site administrator, or the page to answer instead: the sign-in page for
-/// nobody, a refusal for anyone else.
+/// The signed-in site administrator, or the page to answer instead (see
+/// [`forms::site_administrator`]).
 fn administrator(
     state: &AppState,
     headers: &HeaderMap,
     caller: Option<CurrentUser>,
 ) -> Result<CurrentUser, Box<Response>> {
-    match caller {
-        None => Err(Box::new(forms::sign_in_first(state, PATH))),
-        Some(caller) if !caller.user.is_superuser => Err(Box::new(forms::message_page(
-            state,
-            headers,
-            "Site administrators only",
-            ADMINISTRATORS_ONLY,
-            StatusCode::FORBIDDEN,
-        ))),
-        Some(caller) => Ok(caller),
-    }
+    forms::site_administrator(state, headers, caller, PATH)
 }
 
 async fn render(

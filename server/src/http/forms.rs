@@ -194,6 +194,27 @@ pub fn message_page(
     page(state, headers, title, "", &main, status)
 }
 
+/// The signed-in site administrator on the page at `path`, or the page to answer instead: the
+/// sign-in page (back to `path` afterwards) for nobody, a refusal for anyone else.
+pub fn site_administrator(
+    state: &AppState,
+    headers: &HeaderMap,
+    caller: Option<crate::http::extract::CurrentUser>,
+    path: &str,
+) -> Result<crate::http::extract::CurrentUser, Box<Response>> {
+    match caller {
+        None => Err(Box::new(sign_in_first(state, path))),
+        Some(caller) if !caller.user.is_superuser => Err(Box::new(message_page(
+            state,
+            headers,
+            "Site administrators only",
+            crate::http::extract::ADMINISTRATORS_ONLY,
+            StatusCode::FORBIDDEN,
+        ))),
+        Some(caller) => Ok(caller),
+    }
+}
+
 /// To the sign-in page, which comes back to `path` (a site path) afterwards.
 pub fn sign_in_first(state: &AppState, path: &str) -> Response {
     let next: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();

@@ -14,7 +14,7 @@ use crate::domain::service::trello;
 use crate::http::{
     api::transfer::{MAX_IMPORT_BYTES, load},
     error::AppError,
-    extract::{ADMINISTRATORS_ONLY, CurrentUser, MaybeUser},
+    extract::{CurrentUser, MaybeUser},
     forms::{self, escape},
     state::AppState,
 };
@@ -31,17 +31,21 @@ fn administrator(
     headers: &HeaderMap,
     caller: Option<CurrentUser>,
 ) -> Result<CurrentUser, Box<Response>> {
-    match caller {
-        None => Err(Box::new(forms::sign_in_first(state, PATH))),
-        Some(caller) if !caller.user.is_superuser => Err(Box::new(forms::message_page(
-            state,
-            headers,
-            "Site administrators only",
-            ADMINISTRATORS_ONLY,
-            StatusCode::FORBIDDEN,
-        ))),
-        Some(caller) => Ok(caller),
+    forms::site_administrator(state, headers, caller, PATH)
+}
+
+/// The bytes of the form's `file` part, if it has one.
+async fn uploaded_file(form: &mut Multipart) -> Result<Option<axum::body::Bytes>, AppError> {
+    let incomplete = |error: axum::extract::multipart::MultipartError| {
+        AppError::BadRequest(format!("The upload is incomplete: {error}."))
+    };
+    let mut file = None;
+    while let Some(field) = form.next_field().await.map_err(incomplete)? {
+        if field.name() == Some("file") {
+            file = Some(field.bytes().await.map_err(incomplete)?);
+        }
     }
+    Ok(file)
 }
 
 /// `GET /admin/import`.
@@ -73,19 +77,7 @@ pub async fn submit(
             escape(message)
         )
     };
-    let mut file = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|error| AppError::BadRequest(format!("The upload is incomplete: {error}.")))?
-    {
-        if field.name() == Some("file") {
-            let bytes = field.bytes().await.map_err(|error| {
-                AppError::BadRequest(format!("The upload is incomplete: {error}."))
-            })?;
-            file = Some(bytes);
-        }
-    }
+    let file = uploaded_file(&mut form).await?;
     let Some(bytes) = file.filter(|bytes| !bytes.is_empty()) else {
         let notice = refused("Choose the exported file (a .json file) first.");
         return Ok(render(&state, &headers, &notice, StatusCode::BAD_REQUEST));
@@ -166,18 +158,7 @@ pub async fn trello_upload(
     let Some(_caller) = caller else {
         return Ok(forms::sign_in_first(&state, &format!("/projects/{id}")));
     };
-    let mut file = None;
-    while let Some(field) = form
-        .next_field()
-        .await
-        .map_err(|error| AppError::BadRequest(format!("The upload is incomplete: {error}.")))?
-    {
-        if field.name() == Some("file") {
-            file = Some(field.bytes().await.map_err(|error| {
-                AppError::BadRequest(format!("The upload is incomplete: {error}."))
-            })?);
-        }
-    }
+    let file = uploaded_file(&mut form).await?;
     let text = file
         .as_deref()
         .and_then(|bytes| std::str::from_utf8(bytes).ok())

@@ -93,22 +93,21 @@ impl Default for Metrics {
 /// Counts and times every routed request (a route layer: it runs after routing, so the
 /// matched pattern is known).
 pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "(unmatched)".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    // Cheap clones (a shared string, a standard method), not new strings per request.
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let method = request.method().clone();
     let started = Instant::now();
     let response = next.run(request).await;
+    let route = matched.as_ref().map_or("(unmatched)", MatchedPath::as_str);
     state
         .metrics
         .latency
-        .with_label_values(&[&route, &method])
+        .with_label_values(&[route, method.as_str()])
         .observe(started.elapsed().as_secs_f64());
     state
         .metrics
         .requests
-        .with_label_values(&[&route, &method, response.status().as_str()])
+        .with_label_values(&[route, method.as_str(), response.status().as_str()])
         .inc();
     response
 }

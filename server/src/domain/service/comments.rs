@@ -74,7 +74,7 @@ pub(crate) async fn mentioned(
         .join(" "))
 }
 
-fn logged_body(store: &Store, saved: &Saved) -> Value {
+pub(super) fn logged_body(store: &Store, saved: &Saved) -> Value {
     serde_json::to_value(
         store
             .broadcast()
@@ -84,7 +84,7 @@ fn logged_body(store: &Store, saved: &Saved) -> Value {
 }
 
 /// A comment's change shows on its task's board (the backlog's, for a backlog task).
-fn entry(
+pub(super) fn entry(
     action: log::Action,
     saved: &Saved,
     place: Place,
@@ -109,10 +109,10 @@ fn entry(
 
 /// Where a comment's task is.
 #[derive(Clone, Copy)]
-struct Place {
+pub(super) struct Place {
     /// `None`: the backlog.
-    sprint: Option<i32>,
-    project: i32,
+    pub(super) sprint: Option<i32>,
+    pub(super) project: i32,
 }
 
 /// Where task `task_id` is, once `actor` is known to be allowed to write there (`NotFound`

@@ -44,12 +44,12 @@ pub fn colour_error(colour: &str) -> String {
     )
 }
 
-fn logged_body(store: &Store, model: &label::Model) -> Value {
+pub(super) fn logged_body(store: &Store, model: &label::Model) -> Value {
     serde_json::to_value(store.broadcast().label(model.clone())).expect("labels serialize")
 }
 
 /// Labels show on every board of their project (on any task), so their changes go to each.
-fn entry(
+pub(super) fn entry(
     action: log::Action,
     model: &label::Model,
     before: Option<&Value>,

@@ -90,7 +90,7 @@ pub fn suggested_key(name: &str) -> String {
     checked_key(&key).unwrap_or_else(|_| "PRJ".to_owned())
 }
 
-fn body_of(store: &Store, model: &project::Model) -> Value {
+pub(super) fn body_of(store: &Store, model: &project::Model) -> Value {
     // The log keeps what every member may read; the role is the reader's, so it is left out.
     let mut body = serde_json::to_value(store.broadcast().project(model.clone(), Role::Owner))
         .expect("projects serialize");

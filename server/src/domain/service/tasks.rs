@@ -479,7 +479,7 @@ async fn write_labels(
 }
 
 /// The REST representation the log keeps for a task.
-fn logged_body(store: &Store, saved: &Saved) -> Value {
+pub(super) fn logged_body(store: &Store, saved: &Saved) -> Value {
     let rendered = store
         .broadcast()
         .task(saved.task.clone(), saved.assignee.clone());

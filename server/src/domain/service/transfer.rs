@@ -938,11 +938,7 @@ pub async fn import(
 /// The site's record of a project's arrival: who imported it and when, in no project's log
 /// (site administrators read it), so the project's own history stays as it was exported.
 fn arrival(store: &Store, model: &project::Model) -> NewEntry {
-    let mut body = serde_json::to_value(store.broadcast().project(model.clone(), Role::Owner))
-        .expect("projects serialize");
-    if let Some(fields) = body.as_object_mut() {
-        fields.remove("role");
-    }
+    let body = super::projects::body_of(store, model);
     NewEntry {
         model: log::Model::Project,
         object: model.id,

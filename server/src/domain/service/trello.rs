@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::transfer::ImportError;
 use crate::domain::{
     db::entities::{comment, fold, label, project_member, task, task_label, user},
-    log::{self, Actor, NewEntry},
+    log::{self, Actor},
     permissions::{self, Need},
     store::Store,
 };
@@ -205,7 +205,6 @@ pub async fn import(
     permissions::require(&txn, actor, project, Need::Write)
         .await?
         .map_err(WriteError::from)?;
-    let renderer = store.broadcast();
     let today = store.today();
     let mut entries = Vec::new();
     let mut brought = Brought::default();
@@ -281,20 +280,13 @@ pub async fn import(
                 }
                 .insert(&txn)
                 .await?;
-                let body = serde_json::to_value(renderer.label(created.clone()))
-                    .expect("labels serialize");
-                entries.push(NewEntry {
-                    model: log::Model::Label,
-                    object: created.id,
-                    action: log::Action::Create,
-                    changes: log::diff(None, Some(&body), super::labels::LOGGED_FIELDS),
-                    body,
-                    version: 1,
-                    sprints: Vec::new(),
-                    backlog: true,
-                    column: None,
-                    project: Some(project),
-                });
+                let body = super::labels::logged_body(store, &created);
+                entries.push(super::labels::entry(
+                    log::Action::Create,
+                    &created,
+                    None,
+                    &body,
+                ));
                 brought.labels_created += 1;
                 created.id
             }
@@ -354,17 +346,19 @@ pub async fn import(
             .exec(&txn)
             .await?;
         }
-        let assignee = assigned.map(|(_, member)| member.username.clone());
-        let body = serde_json::to_value(renderer.task(created.clone(), assignee))
-            .expect("tasks serialize");
+        let saved = super::tasks::Saved {
+            task: created,
+            assignee: assigned.map(|(_, member)| member.username.clone()),
+        };
+        let body = super::tasks::logged_body(store, &saved);
         entries.push(super::tasks::entry(
             log::Action::Create,
-            &created,
+            &saved.task,
             None,
             None,
             &body,
         ));
-        task_of_card.insert(card.id.as_str(), created.id);
+        task_of_card.insert(card.id.as_str(), saved.task.id);
         brought.tasks += 1;
     }
 
@@ -430,20 +424,22 @@ pub async fn import(
             .filter(task::Column::Id.eq(*task_id))
             .exec(&txn)
             .await?;
-        let body = serde_json::to_value(renderer.comment(created.clone(), author_name))
-            .expect("comments serialize");
-        entries.push(NewEntry {
-            model: log::Model::Comment,
-            object: created.id,
-            action: log::Action::Create,
-            changes: log::diff(None, Some(&body), super::comments::LOGGED_FIELDS),
-            body,
-            version: 1,
-            sprints: Vec::new(),
-            backlog: true,
-            column: None,
-            project: Some(project),
-        });
+        let saved = super::comments::Saved {
+            comment: created,
+            author: author_name,
+        };
+        let body = super::comments::logged_body(store, &saved);
+        let place = super::comments::Place {
+            sprint: None,
+            project,
+        };
+        entries.push(super::comments::entry(
+            log::Action::Create,
+            &saved,
+            place,
+            None,
+            &body,
+        ));
         brought.comments += 1;
     }
     store.commit(txn, actor, entries).await?;

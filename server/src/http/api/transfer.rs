@@ -162,10 +162,7 @@ pub async fn import_trello(
             "Send {{\"board\": <the Trello export>, \"columns\": {{list id: status}}}}: {error}."
         ))
     })?;
-    let board = trello::parse(&request.board.to_string()).map_err(|error| match error {
-        ImportError::Invalid(message) => AppError::BadRequest(message),
-        ImportError::Db(error) => error.into(),
-    })?;
+    let board = trello::parse(&request.board.to_string())?;
     let brought = bring_in(&state, &actor(&caller), project, &board, &request.columns).await?;
     Ok((
         StatusCode::CREATED,
@@ -205,12 +202,16 @@ pub async fn load(
     actor: &crate::domain::log::Actor,
     text: &str,
 ) -> Result<transfer::Imported, AppError> {
-    let refused = |error: ImportError| match error {
-        ImportError::Invalid(message) => AppError::BadRequest(message),
-        ImportError::Db(error) => error.into(),
-    };
-    let document = transfer::parse(text).map_err(refused)?;
-    transfer::import(&state.store, actor, document)
-        .await
-        .map_err(refused)
+    let document = transfer::parse(text)?;
+    Ok(transfer::import(&state.store, actor, document).await?)
+}
+
+/// A refused file is a 400 that names its problem.
+impl From<ImportError> for AppError {
+    fn from(error: ImportError) -> Self {
+        match error {
+            ImportError::Invalid(message) => AppError::BadRequest(message),
+            ImportError::Db(error) => error.into(),
+        }
+    }
 }
