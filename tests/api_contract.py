@@ -11,13 +11,12 @@ are in the Rust suite.
 import json
 import os
 import re
-import secrets
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
+
+from local_server import running
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG = os.path.join(HERE, "schemathesis.toml")
@@ -28,12 +27,6 @@ LEFT_OUT = [
     ("DELETE", "/api/me/sessions"),
     ("DELETE", "/api/me/tokens/{id}"),
 ]
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def call(base, method, path, token=None, body=None):
@@ -48,43 +41,18 @@ def call(base, method, path, token=None, body=None):
 
 
 def main():
-    server = os.path.abspath(sys.argv[1])
-    work = tempfile.mkdtemp(prefix="api-contract-")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = dict(
-        os.environ,
-        DATABASE_URL=f"sqlite://{work}/contract.db?mode=rwc",
-        LEPTOS_SITE_ADDR=f"127.0.0.1:{port}",
-        RUST_LOG="error",
-        # schemathesis sends bad credentials on purpose, many times: the throttle would
-        # otherwise answer 429 to the rest of the run.
-        LOGIN_FAILURES_PER_ADDRESS="1000000",
-        LOGIN_FAILURES_PER_USERNAME="1000000",
-    )
-    env.pop("LOG_FORMAT", None)
-    # A fresh signing key for this run only.
-    env["SECRET_KEY"] = secrets.token_urlsafe(32)
-    for args in (
+    accounts = [
         ["createsuperuser", "--username", "owner", "--email", "owner@example.com",
          "--password", "owner-pass-1"],
         ["users", "create", "member", "--email", "member@example.com",
          "--password", "member-pass-1"],
-    ):
-        subprocess.run([server, *args], env=env, cwd=work, check=True,
-                       stdout=subprocess.DEVNULL)
-    process = subprocess.Popen([server, "serve"], env=env, cwd=work,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                call(base, "GET", "/healthz")
-                break
-            except OSError:
-                if time.time() > deadline or process.poll() is not None:
-                    sys.exit("the server did not start")
-                time.sleep(0.2)
+    ]
+    # schemathesis sends bad credentials on purpose, many times: the throttle would otherwise
+    # answer 429 to the rest of the run.
+    unthrottled = {"LOGIN_FAILURES_PER_ADDRESS": "1000000",
+                   "LOGIN_FAILURES_PER_USERNAME": "1000000"}
+    with running(sys.argv[1], setup=accounts, env=unthrottled) as server:
+        base = server.base
         owner = call(base, "POST", "/api/token/",
                      body={"username": "owner", "password": "owner-pass-1"})["token"]
         member = call(base, "POST", "/api/token/",
@@ -114,7 +82,7 @@ def main():
         for method, path in LEFT_OUT:
             command += ["--exclude-name", f"{method} {path}"]
         # In the run's own directory: schemathesis keeps a cache where it runs.
-        result = subprocess.run(command, capture_output=True, text=True, cwd=work)
+        result = subprocess.run(command, capture_output=True, text=True, cwd=server.work)
         report = os.path.join(os.path.dirname(HERE), "target", "api-contract.txt")
         with open(report, "w") as out:
             out.write(result.stdout + result.stderr)
@@ -124,10 +92,7 @@ def main():
         print(f"api contract: the whole report is in {report}")
         cases = re.search(r"(\d+) generated", result.stdout)
         print(f"api contract: {cases.group(1) if cases else '?'} cases generated", flush=True)
-        sys.exit(result.returncode)
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    sys.exit(result.returncode)
 
 
 if __name__ == "__main__":

@@ -9,20 +9,11 @@ Usage: python3 tests/book_client.py target/release/server
 """
 
 import datetime
-import os
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 
 import requests
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from local_server import running
 
 
 def check(condition, message):
@@ -107,39 +98,12 @@ def replay(base):
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
-    binary = os.path.abspath(sys.argv[1])
-    port = free_port()
-    base = "http://127.0.0.1:{}".format(port)
-    with tempfile.TemporaryDirectory() as workdir:
-        env = dict(os.environ)
-        env.update({
-            "DATABASE_URL": "sqlite://{}/book.db".format(workdir),
-            "LEPTOS_SITE_ADDR": "127.0.0.1:{}".format(port),
-            "RUST_LOG": "warn",
-        })
-        env.pop("SCRUM_PASSWORD", None)
-        subprocess.run(
-            [binary, "createsuperuser", "--username", "demo", "--email", "demo@example.com", "--password", "test"],
-            env=env, check=True, cwd=workdir,
-        )
-        server = subprocess.Popen([binary, "serve"], env=env, cwd=workdir)
-        try:
-            deadline = time.time() + 30
-            while True:
-                try:
-                    if requests.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except requests.ConnectionError:
-                    pass
-                if time.time() > deadline or server.poll() is not None:
-                    sys.exit("the server did not start")
-                time.sleep(0.1)
-            print("book client transcript against " + base)
-            replay(base)
-            print("book client: all checks passed")
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    demo = ["createsuperuser", "--username", "demo", "--email", "demo@example.com",
+            "--password", "test"]
+    with running(sys.argv[1], setup=[demo], env={"RUST_LOG": "warn"}, quiet=False) as server:
+        print("book client transcript against " + server.base)
+        replay(server.base)
+        print("book client: all checks passed")
 
 
 if __name__ == "__main__":

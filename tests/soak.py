@@ -14,14 +14,13 @@ import base64
 import http.client
 import json
 import os
-import secrets
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
+
+from local_server import running
 
 REST_PER_SECOND = 100
 LIVE_CONNECTIONS = 50
@@ -31,12 +30,6 @@ CHURN_EVERY = 2.0
 MAX_TASKS = 200
 # Memory may grow by this much after the warm-up (allocator settling, caches filling).
 RSS_GROWTH_LIMIT = 0.15
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Api:
@@ -154,32 +147,12 @@ def open_sockets(pid):
 
 
 def main():
-    server = os.path.abspath(sys.argv[1])
     seconds = float(sys.argv[2] if len(sys.argv) > 2 else os.environ.get("SOAK_SECONDS", 120))
-    work = tempfile.mkdtemp(prefix="soak-")
-    port = free_port()
-    env = dict(os.environ, DATABASE_URL=f"sqlite://{work}/soak.db?mode=rwc",
-               LEPTOS_SITE_ADDR=f"127.0.0.1:{port}", RUST_LOG="error")
-    env.pop("LOG_FORMAT", None)
-    # A fresh signing key for this run only.
-    env["SECRET_KEY"] = secrets.token_urlsafe(32)
-    subprocess.run([server, "createsuperuser", "--username", "soak", "--email", "",
-                    "--password", "soak-pass-123"], env=env, cwd=work, check=True,
-                   stdout=subprocess.DEVNULL)
-    process = subprocess.Popen([server, "serve"], env=env, cwd=work,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    soaker = ["createsuperuser", "--username", "soak", "--email", "", "--password",
+              "soak-pass-123"]
     failures = []
-    try:
-        deadline = time.time() + 60
-        while True:
-            try:
-                if Api(port).call("GET", "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or process.poll() is not None:
-                sys.exit("soak: the server did not start")
-            time.sleep(0.2)
+    with running(sys.argv[1], setup=[soaker]) as server:
+        port, process = server.port, server.process
         token = Api(port).call("POST", "/api/token/",
                                {"username": "soak", "password": "soak-pass-123"})[1]["token"]
         api = Api(port, token)
@@ -290,9 +263,6 @@ def main():
         if late > n * 0.01:
             failures.append(f"{late} requests were sent more than a second late: the server "
                             f"did not keep up with {REST_PER_SECOND}/s")
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
     if failures:
         print("soak: FAILED\n  " + "\n  ".join(failures))
         sys.exit(1)
