@@ -270,18 +270,8 @@ fn refused(errors: crate::http::error::FieldErrors) -> Outcome {
         "new_password1",
         "new_password2",
     ];
-    let problems = FIELDS
-        .iter()
-        .flat_map(|field| {
-            errors
-                .messages(field)
-                .iter()
-                .map(move |message| (*field, message.clone()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
     Outcome {
-        problems,
+        problems: forms::field_problems(&errors, &FIELDS),
         ..Outcome::default()
     }
 }

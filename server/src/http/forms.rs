@@ -125,6 +125,23 @@ pub fn page(
 // A page reached by a form shows its outcome in a notice that takes the focus (`autofocus`
 // on a `tabindex="-1"` element: no script needed), so a screen reader reads it first.
 
+/// The messages of `errors` for the form's `fields`, in the fields' order.
+pub fn field_problems(
+    errors: &crate::http::error::FieldErrors,
+    fields: &[&'static str],
+) -> Problems {
+    fields
+        .iter()
+        .flat_map(|field| {
+            errors
+                .messages(field)
+                .iter()
+                .map(move |message| (*field, message.clone()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 /// A domain refusal as the page's problems (`fields`: those the form has), or the error.
 pub fn refusal<M>(
     error: crate::domain::service::WriteError<M>,
@@ -132,16 +149,7 @@ pub fn refusal<M>(
 ) -> Result<Problems, crate::http::error::AppError> {
     match error {
         crate::domain::service::WriteError::Invalid(errors) => {
-            let mut problems: Problems = fields
-                .iter()
-                .flat_map(|field| {
-                    errors
-                        .messages(field)
-                        .iter()
-                        .map(move |message| (*field, message.clone()))
-                        .collect::<Vec<_>>()
-                })
-                .collect();
+            let mut problems = field_problems(&errors, fields);
             if problems.is_empty() {
                 let first = errors.first().unwrap_or("That cannot be done.");
                 problems.push(("form", first.to_owned()));
