@@ -13,17 +13,42 @@ use crate::{
     read_fields,
 };
 
-/// Origin of the REST API, compiled in from `SCRUM_API_ORIGIN` for static (Trunk) builds that
-/// are hosted apart from the server, e.g. `https://scrum.example.com`. Empty means the page's
-/// own origin, which is always the case for the server-rendered site.
+/// Origin of the server, compiled in from `SCRUM_API_ORIGIN` for static (Trunk) builds that
+/// are hosted apart from it, e.g. `https://scrum.example.com` (with its `BASE_PATH`, if any:
+/// `https://example.com/scrum`). Empty means the page's own origin, which is always the case
+/// for the server-rendered site.
 pub const API_ORIGIN: &str = match option_env!("SCRUM_API_ORIGIN") {
     Some(origin) => origin,
     None => "",
 };
 
-/// The URL of an API path such as `/api/sprints`, under the site's base path.
-pub fn api_url(path: &str) -> String {
+/// The URL of a path the server answers (the API, its own pages such as `/account`, a CSV
+/// download) under the site's base path. For the server-rendered site it is the root-relative
+/// path itself.
+pub fn server_url(path: &str) -> String {
     format!("{API_ORIGIN}{}", crate::paths::href(path))
+}
+
+/// The live stream's URL for `path` (`/socket?sprint=3`): on the server's origin, `ws://` or
+/// `wss://` as the page or the compiled-in origin says.
+#[cfg(all(feature = "browser", not(feature = "ssr")))]
+pub fn socket_url(path: &str) -> String {
+    let server = if API_ORIGIN.is_empty() {
+        let location = leptos::prelude::window().location();
+        format!(
+            "{}//{}",
+            location.protocol().unwrap_or_default(),
+            location.host().unwrap_or_default()
+        )
+    } else {
+        API_ORIGIN.to_owned()
+    };
+    // `http:` → `ws:`, `https:` → `wss:`.
+    format!(
+        "ws{}{}",
+        server.trim_start_matches("http"),
+        crate::paths::href(path)
+    )
 }
 
 /// A refused or failed request, as the views need it: the status and the API's JSON body as
@@ -325,14 +350,19 @@ async fn browser_send(
         "DELETE" => Method::DELETE,
         _ => Method::GET,
     };
+    // API paths come bare (`/api/…`); others (`/preferences`) already under the base path.
     let url = if path.starts_with("/api") {
-        api_url(&path)
+        server_url(&path)
     } else {
-        path
+        format!("{API_ORIGIN}{path}")
     };
     let mut builder = RequestBuilder::new(&url)
         .method(method)
         .header("Accept", "application/json");
+    // Hosted apart from the server, the page sends the session cookie only when asked to.
+    if !API_ORIGIN.is_empty() {
+        builder = builder.credentials(web_sys::RequestCredentials::Include);
+    }
     if let Some(token) = csrf {
         builder = builder.header("X-CSRFToken", &token);
     }

@@ -40,8 +40,13 @@ impl Page {
     /// Pages whose data only the server fetches: the browser loads them whole rather than
     /// swapping them in, and hydrates what the server wrote (their fetching code stays out of
     /// the bundle).
+    /// The client-side build has no server pages: it fills "My tasks" in itself.
     pub fn loads_whole(&self) -> bool {
-        matches!(self, Page::NotFound | Page::MyTasks)
+        match self {
+            Page::NotFound => true,
+            Page::MyTasks => !cfg!(feature = "csr"),
+            _ => false,
+        }
     }
 }
 
@@ -103,10 +108,10 @@ impl Location {
             return;
         }
         // Not one of the app's pages (the server's own, like `/admin/accounts`), or one the
-        // server alone fills in: the browser loads it.
+        // server alone fills in: the browser loads it from the server.
         #[cfg(all(feature = "browser", not(feature = "ssr")))]
         if Page::of(to).loads_whole() {
-            let _ = window().location().assign(&crate::paths::href(to));
+            let _ = window().location().assign(&crate::api::server_url(to));
             return;
         }
         #[cfg(all(feature = "browser", not(feature = "ssr")))]

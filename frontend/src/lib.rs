@@ -26,6 +26,7 @@ pub fn hydrate(page_build: String) {
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
     report_panics();
+    app::components::preferences::restore_remembered();
     leptos::mount::mount_to_body(app::App);
 }
 

@@ -162,12 +162,19 @@ fn cargo(args: &[&str]) -> Command {
     command
 }
 
+/// Where the browser tests start the server (`E2E_PORT` in end2end/playwright.config.ts), which
+/// the client-side build they serve elsewhere calls.
+const E2E_SERVER_ORIGIN: &str = "http://127.0.0.1:3100";
+
 fn steps() -> Vec<Step> {
     let mut trunk = Command::new("trunk");
     trunk
         .args(["build", "--release"])
         // Trunk, unlike cargo-leptos, does not look in node_modules/.bin for wasm-opt.
-        .env("PATH", path_with_node_tools());
+        .env("PATH", path_with_node_tools())
+        // The browser tests serve this build from an origin of its own, against the server
+        // they start (end2end/playwright.config.ts).
+        .env("SCRUM_API_ORIGIN", E2E_SERVER_ORIGIN);
     let mut browser_tests = Command::new("npx");
     browser_tests
         .args(["playwright", "test"])
@@ -207,6 +214,26 @@ fn steps() -> Vec<Step> {
                 WASM_TARGET,
                 "--features",
                 "frontend/hydrate",
+                "--",
+                "-D",
+                "warnings",
+            ])),
+            requires: None,
+            limit: Duration::from_secs(20 * 60),
+        },
+        Step {
+            name: "clippy (client-side build)",
+            action: Action::Command(cargo(&[
+                "clippy",
+                "-p",
+                "frontend",
+                "-p",
+                "app",
+                "--target",
+                WASM_TARGET,
+                "--no-default-features",
+                "--features",
+                "frontend/csr",
                 "--",
                 "-D",
                 "warnings",
@@ -285,6 +312,17 @@ fn steps() -> Vec<Step> {
             action: Action::Command(browser_tests),
             requires: Some("release site build"),
             limit: Duration::from_secs(25 * 60),
+        },
+        // Last: a debug build of its own, and nothing after it needs one.
+        Step {
+            name: "cargo leptos watch serves the site",
+            action: Action::Command({
+                let mut command = Command::new("python3");
+                command.args(["tests/leptos_watch.py", "1500"]);
+                command
+            }),
+            requires: None,
+            limit: Duration::from_secs(30 * 60),
         },
     ]
 }

@@ -72,22 +72,11 @@ pub fn connect(store: BoardStore) -> send_wrapper::SendWrapper<Connection> {
 }
 
 fn url(stream: &Stream) -> String {
-    let location = window().location();
-    let scheme = if location.protocol().as_deref() == Ok("https:") {
-        "wss"
-    } else {
-        "ws"
-    };
-    let host = location.host().unwrap_or_default();
-    let mut url = format!(
-        "{scheme}://{host}{}?sprint={}",
-        crate::paths::href("/socket"),
-        stream.store.sprint_id()
-    );
+    let mut path = format!("/socket?sprint={}", stream.store.sprint_id());
     if let Some(seq) = stream.seq {
-        url.push_str(&format!("&since={seq}"));
+        path.push_str(&format!("&since={seq}"));
     }
-    url
+    crate::api::socket_url(&path)
 }
 
 fn open(shared: &Rc<RefCell<Stream>>) {

@@ -326,8 +326,9 @@ fn sprint_html(sprint: &Sprint, store: BoardStore) -> String {
     } else {
         format!(r#"<p class="goal">Goal: {}</p>"#, escape(&sprint.goal))
     };
+    // The server's own pages and downloads, wherever the app itself is hosted.
     let page = |what: &str| {
-        escape(&crate::paths::href(&format!(
+        escape(&crate::api::server_url(&format!(
             "/sprints/{}/{what}",
             sprint.id
         )))
@@ -353,11 +354,11 @@ fn sprint_html(sprint: &Sprint, store: BoardStore) -> String {
         page("complete"),
         page("report"),
         // Spreadsheets of its tasks and of the project's backlog, from the API.
-        escape(&crate::paths::href(&format!(
+        escape(&crate::api::server_url(&format!(
             "/api/tasks?format=csv&sprint={}",
             sprint.id
         ))),
-        escape(&crate::paths::href(&format!(
+        escape(&crate::api::server_url(&format!(
             "/api/tasks?format=csv&backlog=True&project={}",
             sprint.project
         ))),

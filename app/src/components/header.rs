@@ -52,11 +52,11 @@ pub fn Header() -> impl IntoView {
                                 "Menu"
                             </button>
                             <nav id="site-nav" class="site-nav" class:open=move || menu_open.get() aria-label="Main">
-                                <a class="who" href=crate::paths::href("/account") title="Your account">
+                                <a class="who" href=crate::api::server_url("/account") title="Your account">
                                     "Signed in as "<strong>{name}</strong>
                                 </a>
                                 // The current project, and the way to another.
-                                <a class="project" href=crate::paths::href("/projects")>
+                                <a class="project" href=crate::api::server_url("/projects")>
                                     {info.project_name}
                                 </a>
                                 <a

@@ -104,6 +104,8 @@ impl Preference {
             if let Some(html) = document().document_element() {
                 let _ = html.set_attribute(&format!("data-{}", self.name), &value);
             }
+            #[cfg(feature = "csr")]
+            remember_here(self, &value);
             let path = crate::paths::href(&format!("/preferences?{}={value}", self.name));
             let sent = api.effect("POST", &path);
             leptos::task::spawn_local(async move {
@@ -116,6 +118,32 @@ impl Preference {
                 <label for=self.name>{self.label}</label>
                 <select id=self.name name=self.name on:change=remember inner_html=options></select>
             </div>
+        }
+    }
+}
+
+/// The client-side build has no server to write `<html data-…>` from the cookies: it keeps
+/// each choice in the browser's storage too, and [`restore_remembered`] puts them back.
+#[cfg(feature = "csr")]
+fn remember_here(preference: &Preference, value: &str) {
+    if let Ok(Some(storage)) = window().local_storage() {
+        let _ = storage.set_item(&preference.cookie(), value);
+    }
+}
+
+/// Before the client-side build starts: the choices this browser made, on `<html>`.
+#[cfg(feature = "csr")]
+pub fn restore_remembered() {
+    let (Ok(Some(storage)), Some(html)) = (window().local_storage(), document().document_element())
+    else {
+        return;
+    };
+    for preference in ALL {
+        if let Ok(Some(value)) = storage.get_item(&preference.cookie()) {
+            let _ = html.set_attribute(
+                &format!("data-{}", preference.name),
+                preference.known(&value),
+            );
         }
     }
 }

@@ -49,7 +49,7 @@ fn SprintList(
         <section class="home" aria-labelledby="home-title">
             <h1 id="home-title">"Your Sprints"</h1>
             // The sprint form is a page the server writes (with its dates, goal and limits).
-            <a class="button primary" href=crate::paths::href("/sprints/new")>"Add Sprint"</a>
+            <a class="button primary" href=crate::api::server_url("/sprints/new")>"Add Sprint"</a>
             <Fetched markup=current />
             <h2 class="past-title">
                 <button

@@ -8,7 +8,7 @@ use crate::{
     auth::{RequireLogin, use_auth},
     markup::Fetched,
 };
-#[cfg(not(feature = "browser"))]
+#[cfg(any(not(feature = "browser"), feature = "csr"))]
 use crate::{
     board::{card::due_chip, filter::encode, store::Due},
     dates,
@@ -35,8 +35,9 @@ pub fn MyTasksPage() -> impl IntoView {
 }
 
 /// The page's markup, made from the two lists on the server (the browser loads this page
-/// whole: see [`crate::routing::Page::loads_whole`]).
-#[cfg(not(feature = "browser"))]
+/// whole: see [`crate::routing::Page::loads_whole`]), or by the client-side build, which has
+/// no server to render it.
+#[cfg(any(not(feature = "browser"), feature = "csr"))]
 async fn fetch(
     api: crate::api::Api,
     auth: crate::auth::Auth,
@@ -63,7 +64,7 @@ async fn fetch(
 
 /// In the browser the page only ever hydrates what the server wrote; asked again (someone
 /// signed in on it), it is loaded again, whole.
-#[cfg(feature = "browser")]
+#[cfg(all(feature = "browser", not(feature = "csr")))]
 async fn fetch(_: crate::api::Api, _: crate::auth::Auth) -> Result<String, crate::api::ApiError> {
     let _ = window().location().reload();
     Err(crate::api::ApiError {
@@ -72,7 +73,7 @@ async fn fetch(_: crate::api::Api, _: crate::auth::Auth) -> Result<String, crate
     })
 }
 
-#[cfg(not(feature = "browser"))]
+#[cfg(any(not(feature = "browser"), feature = "csr"))]
 /// Each sprint (soonest end first) with the caller's tasks in it, not done before done, each
 /// task with its column and due date; or what to do when there are none.
 fn markup(sprints: &[Sprint], mut tasks: Vec<Task>, today: chrono::NaiveDate) -> String {

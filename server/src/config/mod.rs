@@ -127,6 +127,11 @@ pub struct Config {
     pub session_ttl: Duration,
     /// Origins besides the site's own whose pages may open the live stream.
     pub ws_allowed_origins: Vec<String>,
+    /// Origins (`scheme://host[:port]`) whose pages use the API with the visitor's session:
+    /// answered with CORS headers (credentials allowed), trusted for writes that carry the
+    /// session's CSRF token, and allowed to open the live stream. A client-side build hosted
+    /// apart from the server is on one of them.
+    pub cors_allowed_origins: Vec<String>,
     pub ws_ping_interval: Duration,
     /// Change-log entries older than this are pruned; `None` keeps them for ever.
     pub history_retention: Option<Duration>,
@@ -406,6 +411,13 @@ impl Config {
                     .collect()
             })
             .unwrap_or_default();
+        let cors_allowed_origins = match vars.get("CORS_ALLOWED_ORIGINS") {
+            Some(list) => parse_origin_list(&list).map_err(|reason| ConfigError::Invalid {
+                name: "CORS_ALLOWED_ORIGINS",
+                reason,
+            })?,
+            None => Vec::new(),
+        };
         let ws_ping_interval = duration_or_default("WS_PING_INTERVAL")?;
         let request_timeout = duration_or_default("REQUEST_TIMEOUT")?;
         let history_retention = duration("HISTORY_RETENTION")?;
@@ -509,6 +521,7 @@ impl Config {
             token_ttl,
             session_ttl,
             ws_allowed_origins,
+            cors_allowed_origins,
             ws_ping_interval,
             history_retention,
             undo_window,
@@ -641,6 +654,7 @@ impl Config {
             "TOKEN_TTL" => self.token_ttl.map_or("(never)".to_owned(), seconds),
             "SESSION_TTL" => seconds(self.session_ttl),
             "WS_ALLOWED_ORIGINS" => list(self.ws_allowed_origins.clone()),
+            "CORS_ALLOWED_ORIGINS" => list(self.cors_allowed_origins.clone()),
             "WS_PING_INTERVAL" => seconds(self.ws_ping_interval),
             "HISTORY_RETENTION" => self
                 .history_retention
@@ -758,6 +772,34 @@ pub fn parse_bool(name: &'static str, text: &str) -> Result<bool, ConfigError> {
 
 /// Comma-separated CIDRs (`10.0.0.0/8, ::1/128`); a bare address means exactly that host.
 /// Empty entries are refused rather than read as "everyone".
+/// A comma-separated list of web origins, each exactly as browsers send `Origin`:
+/// `http://` or `https://`, a host, an optional port, no path (a trailing `/` is forgiven) and
+/// no wildcard, since answers that allow credentials must name one origin.
+pub fn parse_origin_list(list: &str) -> Result<Vec<String>, String> {
+    list.split(',')
+        .map(str::trim)
+        .map(|entry| {
+            if entry.is_empty() {
+                return Err("the list has an empty entry".to_owned());
+            }
+            let origin = entry.strip_suffix('/').unwrap_or(entry).to_ascii_lowercase();
+            let host = origin
+                .strip_prefix("https://")
+                .or_else(|| origin.strip_prefix("http://"))
+                .ok_or_else(|| format!("{entry:?} is not an origin: it must start with http:// or https://"))?;
+            let host_like = host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c));
+            if host.is_empty() || !host_like {
+                return Err(format!(
+                    "{entry:?} is not an origin: write the scheme, the host and any port, e.g. https://app.example.com"
+                ));
+            }
+            Ok(origin)
+        })
+        .collect()
+}
+
 pub fn parse_cidr_list(list: &str) -> Result<Vec<IpNet>, String> {
     list.split(',')
         .map(str::trim)
@@ -960,6 +1002,23 @@ mod tests {
 
     #[test]
     fn proxy_lists_are_cidrs_and_refuse_empty_entries() {
+        let origins = parse_origin_list("https://App.example.com/, http://127.0.0.1:8080").unwrap();
+        assert_eq!(
+            origins,
+            ["https://app.example.com", "http://127.0.0.1:8080"]
+        );
+        for refused in [
+            "*",
+            "app.example.com",
+            "https://app.example.com/scrum",
+            "https://*.example.com",
+            "ftp://x",
+            "https://",
+            "https://a,",
+            "",
+        ] {
+            assert!(parse_origin_list(refused).is_err(), "{refused}");
+        }
         let list = parse_cidr_list("10.0.0.0/8, 127.0.0.1, ::1").unwrap();
         assert_eq!(list.len(), 3);
         assert!(list[1].contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()));

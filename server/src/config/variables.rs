@@ -105,6 +105,11 @@ pub const VARIABLES: &[Variable] = &[
         meaning: "comma-separated origins, besides the site's own, whose pages may open the live stream",
     },
     Variable {
+        name: "CORS_ALLOWED_ORIGINS",
+        default: Otherwise("—"),
+        meaning: "comma-separated origins (e.g. `https://app.example.com`) whose pages use the API with the visitor's session: CORS with credentials, writes with the session's CSRF token, the live stream. For the client-side build hosted elsewhere (see [A static, client-side build](#a-static-client-side-build-trunk)); the page must be on the same site (browsers keep the `SameSite=Lax` session cookie only within one)",
+    },
+    Variable {
         name: "WS_PING_INTERVAL",
         default: Value("20s"),
         meaning: "how often the live stream pings; a peer silent for two intervals is dropped",

@@ -78,7 +78,12 @@ impl FromRequestParts<AppState> for CurrentUser {
         {
             if !is_safe(&parts.method) {
                 let origin = RequestOrigin::from_request_parts(parts, state).await?;
-                check_csrf(parts, &origin, &session.csrf_token)?;
+                check_csrf(
+                    parts,
+                    &origin,
+                    &state.config.cors_allowed_origins,
+                    &session.csrf_token,
+                )?;
             }
             return Ok(CurrentUser {
                 user,
@@ -251,48 +256,95 @@ pub async fn verify_credentials(
     }
 }
 
-/// A cookie-authenticated write must come from a page of this site: a browser that names
-/// another site (`Origin`, else `Referer`) is refused even with the right token (a token can
-/// leak; the browser's own word on where the request started cannot be forged by a page).
-/// Otherwise the session's CSRF token or a same-site `Origin`/`Referer` is enough.
-fn check_csrf(parts: &Parts, origin: &RequestOrigin, csrf_token: &str) -> Result<(), AppError> {
-    let header = |name: &str| {
-        parts
-            .headers
-            .get(name)
-            .and_then(|value| value.to_str().ok())
-    };
-    let own = origin.origin();
-    let same_site = match (header("origin"), header("referer")) {
-        (Some(sent), _) if sent != "null" => {
-            if sent != own {
-                return Err(AppError::Forbidden(format!(
-                    "CSRF Failed: Origin checking failed - {sent} does not match any trusted origins."
-                )));
-            }
-            true
+/// A cookie-authenticated write must come from a page of this site or of a trusted origin
+/// (`CORS_ALLOWED_ORIGINS`): a browser that names any other site (`Origin`, else `Referer`) is
+/// refused even with the right token (a token can leak; the browser's own word on where the
+/// request started cannot be forged by a page). A page of this site needs nothing more; one of
+/// a trusted origin, or a request that names none, must carry the session's CSRF token.
+fn check_csrf(
+    parts: &Parts,
+    origin: &RequestOrigin,
+    trusted: &[String],
+    csrf_token: &str,
+) -> Result<(), AppError> {
+    let this_site = match Provenance::of(&parts.headers, origin, trusted) {
+        Provenance::ThisSite => true,
+        Provenance::Trusted | Provenance::Unstated => false,
+        Provenance::OtherSite { origin: Some(sent) } => {
+            return Err(AppError::Forbidden(format!(
+                "CSRF Failed: Origin checking failed - {sent} does not match any trusted origins."
+            )));
         }
-        (_, Some(referer)) => {
-            if referer != own && !referer.starts_with(&format!("{own}/")) {
-                return Err(AppError::Forbidden(
-                    "CSRF Failed: Referer checking failed - does not match any trusted origins."
-                        .into(),
-                ));
-            }
-            true
+        Provenance::OtherSite { origin: None } => {
+            return Err(AppError::Forbidden(
+                "CSRF Failed: Referer checking failed - does not match any trusted origins.".into(),
+            ));
         }
-        _ => false,
     };
-    let token_matches = header("x-csrftoken").is_some_and(|sent| {
-        !sent.is_empty()
-            && subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), csrf_token.as_bytes()).into()
-    });
-    if same_site || token_matches {
+    let token_matches = parts
+        .headers
+        .get("x-csrftoken")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|sent| {
+            !sent.is_empty()
+                && subtle::ConstantTimeEq::ct_eq(sent.as_bytes(), csrf_token.as_bytes()).into()
+        });
+    if this_site || token_matches {
         Ok(())
     } else {
         Err(AppError::Forbidden(
             "CSRF Failed: CSRF token missing.".into(),
         ))
+    }
+}
+
+/// Where a browser says a request started (`Origin`, else `Referer`).
+#[derive(Debug, PartialEq, Eq)]
+enum Provenance {
+    /// A page of this site.
+    ThisSite,
+    /// A page of an origin in `CORS_ALLOWED_ORIGINS`.
+    Trusted,
+    /// A page of any other site; `origin` when the browser sent `Origin` (else it was the
+    /// `Referer`).
+    OtherSite { origin: Option<String> },
+    /// Nothing said: scripts, or `Origin: null` without a `Referer`.
+    Unstated,
+}
+
+impl Provenance {
+    fn of(headers: &axum::http::HeaderMap, origin: &RequestOrigin, trusted: &[String]) -> Self {
+        let own = origin.origin();
+        let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
+        let is_trusted = |sent: &str| {
+            trusted
+                .iter()
+                .any(|allowed| allowed.eq_ignore_ascii_case(sent))
+        };
+        match (header("origin"), header("referer")) {
+            (Some(sent), _) if sent != "null" => {
+                if sent == own {
+                    Provenance::ThisSite
+                } else if is_trusted(sent) {
+                    Provenance::Trusted
+                } else {
+                    Provenance::OtherSite {
+                        origin: Some(sent.to_owned()),
+                    }
+                }
+            }
+            (_, Some(referer)) => {
+                let sent = origin_of_url(referer);
+                if sent == own {
+                    Provenance::ThisSite
+                } else if is_trusted(sent) {
+                    Provenance::Trusted
+                } else {
+                    Provenance::OtherSite { origin: None }
+                }
+            }
+            _ => Provenance::Unstated,
+        }
     }
 }
 
@@ -302,25 +354,97 @@ pub fn sent_from_this_site(
     headers: &axum::http::HeaderMap,
     origin: &RequestOrigin,
 ) -> Option<bool> {
-    let own = origin.origin();
-    let header = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
-    match (header("origin"), header("referer")) {
-        (Some(sent), _) if sent != "null" => Some(sent == own),
-        (_, Some(referer)) => Some(referer == own || referer.starts_with(&format!("{own}/"))),
-        _ => None,
+    match Provenance::of(headers, origin, &[]) {
+        Provenance::ThisSite => Some(true),
+        Provenance::Unstated => None,
+        Provenance::Trusted | Provenance::OtherSite { .. } => Some(false),
     }
 }
 
-/// 403 when a browser says the request comes from another site (`Origin`, else `Referer`).
+/// `scheme://host[:port]` of an absolute URL (a `Referer`): all before the path, query or
+/// fragment.
+fn origin_of_url(url: &str) -> &str {
+    let Some(scheme_end) = url.find("://") else {
+        return url;
+    };
+    let authority = scheme_end + 3;
+    let end = url[authority..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |at| authority + at);
+    &url[..end]
+}
+
+/// 403 when a browser says the request comes from another site (`Origin`, else `Referer`)
+/// that is not one of the `trusted` origins.
 pub fn reject_foreign_origin(
     headers: &axum::http::HeaderMap,
     origin: &RequestOrigin,
+    trusted: &[String],
 ) -> Result<(), AppError> {
-    if sent_from_this_site(headers, origin) == Some(false) {
+    if matches!(
+        Provenance::of(headers, origin, trusted),
+        Provenance::OtherSite { .. }
+    ) {
         Err(AppError::Forbidden(
             "CSRF Failed: the request came from another site.".into(),
         ))
     } else {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn provenance(pairs: &[(&'static str, &str)]) -> Provenance {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, HeaderValue::from_str(value).unwrap());
+        }
+        let origin = RequestOrigin {
+            scheme: "http".into(),
+            host: "board.local:3000".into(),
+            client_ip: None,
+            base_path: String::new(),
+        };
+        Provenance::of(&headers, &origin, &["http://app.local:8080".to_owned()])
+    }
+
+    #[test]
+    fn requests_say_where_they_started() {
+        assert_eq!(
+            provenance(&[("origin", "http://board.local:3000")]),
+            Provenance::ThisSite
+        );
+        assert_eq!(
+            provenance(&[("origin", "http://APP.local:8080")]),
+            Provenance::Trusted
+        );
+        assert_eq!(
+            provenance(&[("origin", "http://app.local:8081")]),
+            Provenance::OtherSite {
+                origin: Some("http://app.local:8081".into())
+            }
+        );
+        assert_eq!(
+            provenance(&[("referer", "http://board.local:3000/sprint/1")]),
+            Provenance::ThisSite
+        );
+        assert_eq!(
+            provenance(&[("referer", "http://app.local:8080/sprint/1?x")]),
+            Provenance::Trusted
+        );
+        assert_eq!(
+            provenance(&[("referer", "http://app.local:8080.evil.example/")]),
+            Provenance::OtherSite { origin: None }
+        );
+        assert_eq!(
+            provenance(&[("referer", "http://board.local:30001/")]),
+            Provenance::OtherSite { origin: None }
+        );
+        assert_eq!(provenance(&[("origin", "null")]), Provenance::Unstated);
+        assert_eq!(provenance(&[]), Provenance::Unstated);
     }
 }

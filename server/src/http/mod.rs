@@ -7,6 +7,7 @@ pub mod administration;
 pub mod api;
 pub mod assets;
 pub mod charts;
+pub mod cors;
 pub mod error;
 pub mod extract;
 pub mod forms;

@@ -6,7 +6,7 @@ use tower_http::{
     trace::TraceLayer,
 };
 
-use crate::http::{access, api, health, metrics, socket, state::AppState, web};
+use crate::http::{access, api, cors, health, metrics, socket, state::AppState, web};
 
 /// Builds the whole application: `/healthz`, `/metrics`, the REST API under `/api/`, the live
 /// stream at `/socket`, and the Leptos site, all under `BASE_PATH` when one is set.
@@ -28,7 +28,7 @@ pub fn build_router(state: AppState) -> Router {
         .with_state(state.clone());
     // The site sits behind a router of its own so that the front door runs before routing:
     // it takes `BASE_PATH` off the URI, and the site's routes are written from the root.
-    Router::new()
+    let mut door = Router::new()
         .fallback_service(site)
         // A bug that panics answers the generic 500 (inside the front door, so it still
         // carries the security headers) instead of dropping the connection.
@@ -39,7 +39,14 @@ pub fn build_router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,
-        ))
+        ));
+    // Pages of the configured other origins may use the API and read its answers, a 500 or
+    // 408 included. Preflights are answered here, past the front door's checks of host and
+    // network, before any handler.
+    if let Some(cors) = cors::layer(&state.config) {
+        door = door.layer(cors);
+    }
+    door
         // Unknown hosts and unlisted networks are refused before any handler runs; every
         // answer leaves with the security and cache headers.
         .layer(middleware::from_fn_with_state(state.clone(), access::guard))

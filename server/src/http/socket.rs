@@ -219,7 +219,8 @@ pub async fn socket(
         .into_response())
 }
 
-/// Browsers always send `Origin`; it must be this site or an allowed one. Scripts send none.
+/// Browsers always send `Origin`; it must be this site or an allowed one (`WS_ALLOWED_ORIGINS`,
+/// `CORS_ALLOWED_ORIGINS`). Scripts send none.
 fn check_origin(
     state: &AppState,
     origin: &RequestOrigin,
@@ -233,6 +234,7 @@ fn check_origin(
             .config
             .ws_allowed_origins
             .iter()
+            .chain(&state.config.cors_allowed_origins)
             .any(|allowed| allowed.eq_ignore_ascii_case(sent));
     if allowed {
         Ok(())

@@ -16,6 +16,7 @@ mod api_users;
 mod book_transcript;
 mod change_log;
 mod cli;
+mod cross_origin;
 mod durability;
 mod foundation;
 mod harness;

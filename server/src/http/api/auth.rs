@@ -376,8 +376,13 @@ async fn login(
     input: Input,
 ) -> Result<Response, AppError> {
     // Login CSRF: another site must not sign this browser into an account of its choosing.
-    // Scripts send no Origin or Referer and are unaffected.
-    crate::http::extract::reject_foreign_origin(&headers, &origin)?;
+    // Scripts send no Origin or Referer and are unaffected; the client-side build on a trusted
+    // origin signs in from there.
+    crate::http::extract::reject_foreign_origin(
+        &headers,
+        &origin,
+        &state.config.cors_allowed_origins,
+    )?;
     let user = authenticate(&state, &origin, &input).await?;
     let (session, cookie) = start_session(
         &state,
