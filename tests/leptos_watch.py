@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""`cargo leptos watch` as the README describes it: it builds the server and the bundle, serves
-the site on its address, serves the page's bundle, and listens for the browser's live reload.
+"""`cargo leptos watch` as the README describes it, on a fresh database: it builds the server and
+the bundle and serves the first run's "Create the administrator account"; once that is done,
+the app's page with its bundle, and it listens for the browser's live reload.
 
 Usage: python3 tests/leptos_watch.py [SECONDS]   (from the workspace root; default 1800, the
 build included). Exits 0 when all of that holds, 1 with what was missing otherwise; the watch
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 
@@ -26,10 +28,15 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def fetch(url):
-    """(status, body bytes); status 0 when nothing answers."""
+def fetch(url, form=None, origin=None):
+    """(status, body bytes), redirects followed; status 0 when nothing answers. With `form`, a
+    POST of those fields from a page of `origin`."""
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    request = urllib.request.Request(url, data=data)
+    if origin:
+        request.add_header("Origin", origin)
     try:
-        with urllib.request.urlopen(url, timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=30) as answer:
             return answer.status, answer.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
@@ -50,8 +57,21 @@ def wait_for_page(url, watch, limit):
     return None, f"nothing answered 200 at {url} within {limit:.0f} s"
 
 
+def first_run(site, page):
+    """Creates the administrator account the first run asks for; what went wrong, if anything."""
+    if "Create the administrator account" not in page:
+        return "a fresh database did not lead to the first run's page"
+    password = "watch-check-password-1"
+    status, _ = fetch(
+        f"{site}/setup",
+        form={"username": "dev", "email": "dev@example.com", "password1": password, "password2": password},
+        origin=site,
+    )
+    return None if status == 200 else f"the first run's form answered {status}"
+
+
 def check(site, reload_port, page):
-    """What is wrong with the served site, as a list of sentences (empty: nothing)."""
+    """What is wrong with the served app page, as a list of sentences (empty: nothing)."""
     problems = []
     if "<title>" not in page or "Scrum Board" not in page:
         problems.append("the page is not the Scrum board's")
@@ -67,30 +87,61 @@ def check(site, reload_port, page):
         if status != 200:
             problems.append(f"the bundle's script {script.group(1)} is not served ({status})")
     # The page carries the live-reload script, pointed at the watch's reload port, and the
-    # watch listens there.
-    if str(reload_port) not in page:
+    # watch answers a websocket handshake there.
+    # (Leptos's `AutoReload`: `(function (reload_port, protocol) { … })(3001, 'ws://')`.)
+    script = re.search(r"\}\)\((\d+), 'wss?://'\)", page)
+    if not script or int(script.group(1)) != reload_port:
         problems.append(f"the page has no live-reload script for port {reload_port}")
-    try:
-        socket.create_connection(("127.0.0.1", reload_port), timeout=5).close()
-    except OSError as error:
-        problems.append(f"nothing listens for live reload on port {reload_port} ({error})")
+    handshake = reload_handshake(reload_port)
+    if not handshake.startswith("HTTP/1.1 101"):
+        problems.append(f"no live reload on port {reload_port}: {handshake or 'no answer'}")
     return problems
 
 
+def reload_handshake(port):
+    """The status line a websocket handshake at the watch's `/live_reload` gets ("" if none)."""
+    request = (
+        f"GET /live_reload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n"
+    )
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+            connection.sendall(request.encode())
+            return connection.recv(1024).decode("latin-1").split("\r\n", 1)[0]
+    except OSError:
+        return ""
+
+
 def stop(watch):
+    """Ends the watch and everything it started (its process group), whatever state it is in."""
     try:
         os.killpg(watch.pid, signal.SIGTERM)
         watch.wait(timeout=15)
     except ProcessLookupError:
         pass
     except subprocess.TimeoutExpired:
+        pass
+    # The server the watch started may outlive it: whatever is left of the group goes.
+    try:
         os.killpg(watch.pid, signal.SIGKILL)
-        watch.wait()
+    except ProcessLookupError:
+        pass
+    watch.wait()
+
+
+def free_ports(count):
+    ports = set()
+    while len(ports) < count:
+        ports.add(free_port())
+    return list(ports)
 
 
 def main():
     limit = float(sys.argv[1]) if len(sys.argv) > 1 else 1800
-    site_port, reload_port = free_port(), free_port()
+    site_port, reload_port = free_ports(2)
+    # Stopped from outside (a time limit), the watch and its server must not be left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     site = f"http://127.0.0.1:{site_port}"
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="leptos-watch-") as scratch:
@@ -105,6 +156,12 @@ def main():
         watch = subprocess.Popen(["cargo", "leptos", "watch"], env=env, start_new_session=True)
         try:
             page, failure = wait_for_page(f"{site}/", watch, limit)
+            failure = failure or first_run(site, page)
+            if not failure:
+                status, body = fetch(f"{site}/login")
+                page = body.decode("utf-8", "replace")
+                if status != 200:
+                    failure = f"the sign-in page answered {status} after the first run"
             problems = [failure] if failure else check(site, reload_port, page)
         finally:
             stop(watch)
@@ -113,7 +170,7 @@ def main():
         for problem in problems:
             print(f"leptos watch: {problem}")
         return 1
-    print(f"leptos watch: served the page, its bundle and live reload on {site} ({took:.0f} s)")
+    print(f"leptos watch: first run, then the app's page, its bundle and live reload on {site} ({took:.0f} s)")
     return 0
 
 

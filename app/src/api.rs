@@ -26,29 +26,28 @@ pub const API_ORIGIN: &str = match option_env!("SCRUM_API_ORIGIN") {
 /// download) under the site's base path. For the server-rendered site it is the root-relative
 /// path itself.
 pub fn server_url(path: &str) -> String {
-    format!("{API_ORIGIN}{}", crate::paths::href(path))
+    format!("{}{}", server_prefix(), crate::paths::href(path))
+}
+
+/// [`API_ORIGIN`] as a prefix of paths (a trailing `/` in the setting is forgiven).
+fn server_prefix() -> &'static str {
+    API_ORIGIN.trim_end_matches('/')
 }
 
 /// The live stream's URL for `path` (`/socket?sprint=3`): on the server's origin, `ws://` or
 /// `wss://` as the page or the compiled-in origin says.
 #[cfg(all(feature = "browser", not(feature = "ssr")))]
 pub fn socket_url(path: &str) -> String {
-    let server = if API_ORIGIN.is_empty() {
-        let location = leptos::prelude::window().location();
-        format!(
-            "{}//{}",
-            location.protocol().unwrap_or_default(),
-            location.host().unwrap_or_default()
-        )
-    } else {
-        API_ORIGIN.to_owned()
+    let location = leptos::prelude::window().location();
+    let (secure, server) = match server_prefix().split_once("://") {
+        Some((scheme, rest)) => (scheme.eq_ignore_ascii_case("https"), rest.to_owned()),
+        None => (
+            location.protocol().as_deref() == Ok("https:"),
+            location.host().unwrap_or_default(),
+        ),
     };
-    // `http:` → `ws:`, `https:` → `wss:`.
-    format!(
-        "ws{}{}",
-        server.trim_start_matches("http"),
-        crate::paths::href(path)
-    )
+    let scheme = if secure { "wss" } else { "ws" };
+    format!("{scheme}://{server}{}", crate::paths::href(path))
 }
 
 /// A refused or failed request, as the views need it: the status and the API's JSON body as
@@ -184,7 +183,7 @@ impl Api {
             items.extend(read::<Vec<T>>(page.get("results"))?);
             next = page
                 .field::<String>("next")
-                .map(|absolute| path_of(&absolute));
+                .map(|absolute| api_path_of(&absolute));
         }
         Ok(items)
     }
@@ -321,7 +320,18 @@ fn error_of(status: u16, body: String) -> ApiError {
     ApiError { status, body }
 }
 
-/// The path and query of a pagination link (`next` is absolute; we stay on our own origin).
+/// A pagination link (`next`, absolute, under the server's base path) as the API path the
+/// client sends (`/api/tasks?page=2`): we stay on the server we asked.
+fn api_path_of(url: &str) -> String {
+    let path = path_of(url);
+    let base = path_of(&server_url(""));
+    match path.strip_prefix(base.trim_end_matches('/')) {
+        Some(rest) if rest.starts_with("/api") => rest.to_owned(),
+        _ => path,
+    }
+}
+
+/// The path and query of a URL (`http://host/x?y` → `/x?y`; a path stays as it is).
 fn path_of(url: &str) -> String {
     match url.find("://") {
         Some(scheme_end) => {
@@ -354,7 +364,7 @@ async fn browser_send(
     let url = if path.starts_with("/api") {
         server_url(&path)
     } else {
-        format!("{API_ORIGIN}{path}")
+        format!("{}{path}", server_prefix())
     };
     let mut builder = RequestBuilder::new(&url)
         .method(method)
@@ -395,6 +405,11 @@ mod tests {
             "/api/tasks?page=2&sprint=1"
         );
         assert_eq!(path_of("/api/tasks?page=2"), "/api/tasks?page=2");
+        // At the root (no base path, no compiled-in origin in tests): the API path itself.
+        assert_eq!(
+            api_path_of("http://example.com/api/tasks?page=2"),
+            "/api/tasks?page=2"
+        );
     }
 
     #[test]

@@ -48,7 +48,8 @@ test("the static build works against the API on another origin", async ({ browse
   await board.dragToColumn(task.name, "In Testing");
   await expect(board.cardIn("In Testing", task.name)).toBeVisible();
   await expect.poll(async () => (await api.getTask(task.id)).status).toBe(3);
-  const writes = calls.filter((call) => call.method !== "GET");
+  // (Signing in is the one write before there is a session, and so a token.)
+  const writes = calls.filter((call) => call.method !== "GET" && !call.url.endsWith("/api/session"));
   expect(writes.length).toBeGreaterThan(0);
   for (const write of writes) {
     expect(write.url.startsWith(`${baseURL}/api/`), write.url).toBe(true);
@@ -58,7 +59,9 @@ test("the static build works against the API on another origin", async ({ browse
 
   // The live stream comes from the server's origin: a change made elsewhere shows up.
   expect(sockets.length).toBeGreaterThan(0);
-  expect(sockets[0]).toMatch(new RegExp(`^${baseURL.replace("http", "ws")}/socket\\?sprint=${sprint.id}`));
+  const socket = new URL(sockets[0]);
+  expect(`${socket.protocol}//${socket.host}${socket.pathname}`).toBe(`${baseURL.replace("http", "ws")}/socket`);
+  expect(socket.searchParams.get("sprint")).toBe(String(sprint.id));
   await api.patchTask(other.id, { name: `${other.name} renamed` });
   await expect(board.card(`${other.name} renamed`)).toBeVisible();
 
@@ -88,7 +91,9 @@ test("the static build works against the API on another origin", async ({ browse
   await page.screenshot({ path: "test-results/static-build-my-tasks-light.png", fullPage: true });
 
   // A theme chosen here outlives a reload (the static host has no cookies to read).
+  const remembered = page.waitForResponse((response) => response.url().startsWith(`${baseURL}/preferences`));
   await page.getByLabel("Theme").selectOption("dark");
+  expect((await remembered).status()).toBe(204);
   await page.reload();
   await expect(page.locator("html")).toHaveAttribute("data-theme", "dark");
   await expect(page.getByLabel("Theme")).toHaveValue("dark");
@@ -101,7 +106,8 @@ test("the static build works against the API on another origin", async ({ browse
   const session = await page.evaluate(async (url) => (await fetch(url, { credentials: "include" })).status, `${baseURL}/api/session`);
   expect(session).toBe(401);
 
-  expect(problems).toEqual([]);
+  // Asking who is signed in while nobody is (401) is an expected answer.
+  expect(problems.filter((problem) => !/status of 401/.test(problem))).toEqual([]);
   await context.close();
   await api.dispose();
 });

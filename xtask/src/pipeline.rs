@@ -162,9 +162,12 @@ fn cargo(args: &[&str]) -> Command {
     command
 }
 
-/// Where the browser tests start the server (`E2E_PORT` in end2end/playwright.config.ts), which
-/// the client-side build they serve elsewhere calls.
-const E2E_SERVER_ORIGIN: &str = "http://127.0.0.1:3100";
+/// Where the browser tests start the server (`E2E_PORT`, 3100 unless set, as in
+/// end2end/playwright.config.ts), which the client-side build they serve elsewhere calls.
+fn e2e_server_origin() -> String {
+    let port = std::env::var("E2E_PORT").unwrap_or_else(|_| "3100".to_owned());
+    format!("http://127.0.0.1:{port}")
+}
 
 fn steps() -> Vec<Step> {
     let mut trunk = Command::new("trunk");
@@ -174,7 +177,7 @@ fn steps() -> Vec<Step> {
         .env("PATH", path_with_node_tools())
         // The browser tests serve this build from an origin of its own, against the server
         // they start (end2end/playwright.config.ts).
-        .env("SCRUM_API_ORIGIN", E2E_SERVER_ORIGIN);
+        .env("SCRUM_API_ORIGIN", e2e_server_origin());
     let mut browser_tests = Command::new("npx");
     browser_tests
         .args(["playwright", "test"])

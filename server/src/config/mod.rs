@@ -770,11 +770,10 @@ pub fn parse_bool(name: &'static str, text: &str) -> Result<bool, ConfigError> {
     }
 }
 
-/// Comma-separated CIDRs (`10.0.0.0/8, ::1/128`); a bare address means exactly that host.
-/// Empty entries are refused rather than read as "everyone".
-/// A comma-separated list of web origins, each exactly as browsers send `Origin`:
-/// `http://` or `https://`, a host, an optional port, no path (a trailing `/` is forgiven) and
-/// no wildcard, since answers that allow credentials must name one origin.
+/// A comma-separated list of web origins, each as browsers send `Origin`: `http://` or
+/// `https://`, a host, an optional port, no path (a trailing `/` is forgiven) and no wildcard,
+/// since answers that allow credentials must name one origin. The scheme's default port is
+/// dropped, as browsers drop it.
 pub fn parse_origin_list(list: &str) -> Result<Vec<String>, String> {
     list.split(',')
         .map(str::trim)
@@ -795,11 +794,16 @@ pub fn parse_origin_list(list: &str) -> Result<Vec<String>, String> {
                     "{entry:?} is not an origin: write the scheme, the host and any port, e.g. https://app.example.com"
                 ));
             }
-            Ok(origin)
+            let default_port = if origin.starts_with("https://") { ":443" } else { ":80" };
+            Ok(origin
+                .strip_suffix(default_port)
+                .map_or(origin.clone(), str::to_owned))
         })
         .collect()
 }
 
+/// Comma-separated CIDRs (`10.0.0.0/8, ::1/128`); a bare address means exactly that host.
+/// Empty entries are refused rather than read as "everyone".
 pub fn parse_cidr_list(list: &str) -> Result<Vec<IpNet>, String> {
     list.split(',')
         .map(str::trim)

@@ -43,8 +43,8 @@ pub fn build_router(state: AppState) -> Router {
     // Pages of the configured other origins may use the API and read its answers, a 500 or
     // 408 included. Preflights are answered here, past the front door's checks of host and
     // network, before any handler.
-    if let Some(cors) = cors::layer(&state.config) {
-        door = door.layer(cors);
+    if let Some(policy) = cors::policy(&state.config) {
+        door = door.layer(middleware::from_fn_with_state(policy, cors::apply));
     }
     door
         // Unknown hosts and unlisted networks are refused before any handler runs; every

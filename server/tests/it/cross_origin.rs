@@ -89,18 +89,38 @@ async fn a_configured_origin_is_answered_with_credentials_and_no_other_is() {
     let second = preflight(&app, "/api/sprints", "https://other.local", "POST").await;
     assert_eq!(allowed_origin(&second), Some("https://other.local"));
 
-    // Not listed, or not the API (the server's own pages and admin stay its own).
-    for (path, origin) in [
-        ("/api/tasks", "http://evil.example"),
-        ("/api/tasks", "http://app.local:8081"),
-        ("/api/tasks", "https://app.local:8080"),
-        ("/admin/import", APP),
-        ("/account", APP),
-        ("/metrics", APP),
+    // Display preferences, which the app remembers on the server too.
+    let preferences = preflight(&app, "/preferences", APP, "POST").await;
+    assert_eq!(allowed_origin(&preferences), Some(APP));
+
+    // Not listed: nothing shared.
+    for origin in [
+        "http://evil.example",
+        "http://app.local:8081",
+        "https://app.local:8080",
     ] {
-        let answer = preflight(&app, path, origin, "POST").await;
-        // (Without an allowed origin, browsers share nothing, whatever else is said.)
-        assert_eq!(allowed_origin(&answer), None, "{origin} {path}");
+        let answer = preflight(&app, "/api/tasks", origin, "POST").await;
+        assert_eq!(allowed_origin(&answer), None, "{origin}");
+    }
+    // Not what the app calls (the server's own pages, the administration, metrics): the policy
+    // is not applied at all, and such an OPTIONS is answered as before it existed.
+    for path in [
+        "/admin/import",
+        "/api/admin/users",
+        "/account",
+        "/metrics",
+        "/sprint/1",
+    ] {
+        let answer = preflight(&app, path, APP, "POST").await;
+        assert_eq!(allowed_origin(&answer), None, "{path}");
+        assert!(
+            answer
+                .headers
+                .get("access-control-allow-credentials")
+                .is_none(),
+            "{path}"
+        );
+        assert!(!answer.status.is_success(), "{path}: {}", answer.status);
     }
 
     // Answers themselves, refusals included, are readable by the page that asked.
