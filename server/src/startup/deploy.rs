@@ -119,6 +119,23 @@ pub fn problems(lookup: impl Fn(&str) -> Option<String>) -> Vec<String> {
             "ASSET_BASE_URL {url} is not https: browsers refuse a plain-HTTP bundle on an HTTPS page"
         ));
     }
+    // An HTTPS site's pages elsewhere must be HTTPS too: browsers send the session cookie
+    // (Secure, SameSite=Lax) only within one site, and an http:// page is another site to an
+    // https:// server.
+    let plain: Vec<&str> = config
+        .cors_allowed_origins
+        .iter()
+        .filter(|origin| origin.starts_with("http://"))
+        .map(String::as_str)
+        .collect();
+    if !plain.is_empty() {
+        problems.push(format!(
+            "CORS_ALLOWED_ORIGINS lists plain-HTTP origins ({}): their pages would send sessions \
+             and CSRF tokens unencrypted, and browsers keep the site's Secure session cookie \
+             from them; serve those pages over https",
+            plain.join(", ")
+        ));
+    }
     if let Some(net) = catch_all(&config.trusted_proxies) {
         problems.push(format!(
             "TRUSTED_PROXIES contains {net}: every client could forge X-Forwarded-For, -Proto \
@@ -343,6 +360,20 @@ mod tests {
         );
         assert!(
             problems_with(&[("ASSET_BASE_URL", Some("https://cdn.example.com/scrum"))]).is_empty()
+        );
+    }
+
+    #[test]
+    fn plain_http_cors_origins_are_a_problem() {
+        one_problem(
+            &[(
+                "CORS_ALLOWED_ORIGINS",
+                Some("https://app.example.com, http://old.example.com"),
+            )],
+            "CORS_ALLOWED_ORIGINS lists plain-HTTP origins (http://old.example.com)",
+        );
+        assert!(
+            problems_with(&[("CORS_ALLOWED_ORIGINS", Some("https://app.example.com"))]).is_empty()
         );
     }
 
