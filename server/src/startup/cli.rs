@@ -307,6 +307,11 @@ async fn serve() -> anyhow::Result<()> {
         }
         None => {
             tracing::info!("Scrum board listening on http://{bound}");
+            // Small writes (live frames, API answers) leave at once, as on the TLS listener:
+            // with Nagle's algorithm a frame may wait for the peer's delayed ACK of the last.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+                let _ = stream.set_nodelay(true);
+            });
             axum::serve(
                 listener,
                 app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
