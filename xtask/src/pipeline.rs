@@ -156,6 +156,22 @@ fn backend_counts(tally: &str) -> BackendCounts {
     }
 }
 
+/// Clippy, warnings denied, on the browser side (`frontend` and `app` for wasm) built with
+/// `features`: the hydrating bundle or the client-side build.
+fn wasm_clippy(features: &[&str]) -> Command {
+    let mut command = cargo(&[
+        "clippy",
+        "-p",
+        "frontend",
+        "-p",
+        "app",
+        "--target",
+        WASM_TARGET,
+    ]);
+    command.args(features).args(["--", "-D", "warnings"]);
+    command
+}
+
 fn cargo(args: &[&str]) -> Command {
     let mut command = Command::new("cargo");
     command.args(args);
@@ -207,39 +223,16 @@ fn steps() -> Vec<Step> {
         },
         Step {
             name: "clippy (browser side)",
-            action: Action::Command(cargo(&[
-                "clippy",
-                "-p",
-                "frontend",
-                "-p",
-                "app",
-                "--target",
-                WASM_TARGET,
-                "--features",
-                "frontend/hydrate",
-                "--",
-                "-D",
-                "warnings",
-            ])),
+            action: Action::Command(wasm_clippy(&["--features", "frontend/hydrate"])),
             requires: None,
             limit: Duration::from_secs(20 * 60),
         },
         Step {
             name: "clippy (client-side build)",
-            action: Action::Command(cargo(&[
-                "clippy",
-                "-p",
-                "frontend",
-                "-p",
-                "app",
-                "--target",
-                WASM_TARGET,
+            action: Action::Command(wasm_clippy(&[
                 "--no-default-features",
                 "--features",
                 "frontend/csr",
-                "--",
-                "-D",
-                "warnings",
             ])),
             requires: None,
             limit: Duration::from_secs(20 * 60),

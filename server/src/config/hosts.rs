@@ -63,6 +63,15 @@ pub fn strip_port(host: &str) -> String {
     }
 }
 
+/// A host (name or IP, optional port) and nothing that could break out of a URL.
+pub fn is_plausible_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 255
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

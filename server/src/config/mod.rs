@@ -786,10 +786,7 @@ pub fn parse_origin_list(list: &str) -> Result<Vec<String>, String> {
                 .strip_prefix("https://")
                 .or_else(|| origin.strip_prefix("http://"))
                 .ok_or_else(|| format!("{entry:?} is not an origin: it must start with http:// or https://"))?;
-            let host_like = host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c));
-            if host.is_empty() || !host_like {
+            if !hosts::is_plausible_host(host) {
                 return Err(format!(
                     "{entry:?} is not an origin: write the scheme, the host and any port, e.g. https://app.example.com"
                 ));

@@ -91,10 +91,15 @@ pub fn within_base(base: &str, uri: &Uri) -> Option<Uri> {
 /// The account administration's pages and API, and `/metrics`, which `ADMIN_ALLOWED_NETS`
 /// guards.
 pub fn is_administration(path: &str) -> bool {
-    ["/admin", "/api/admin", "/metrics"].iter().any(|root| {
-        path.strip_prefix(root)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
-    })
+    ["/admin", "/api/admin", "/metrics"]
+        .iter()
+        .any(|root| is_under(path, root))
+}
+
+/// Whether `path` is `root` or lies below it (`/api`, `/api/tasks`; not `/apix`).
+pub fn is_under(path: &str, root: &str) -> bool {
+    path.strip_prefix(root)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 fn admit(
@@ -110,7 +115,7 @@ fn admit(
             resolved.host
         )));
     }
-    let api = path == "/api" || path.starts_with("/api/") || path == "/socket";
+    let api = is_under(path, "/api") || path == "/socket";
     let lists = [
         (api, &state.config.api_allowed_nets),
         (is_administration(path), &state.config.admin_allowed_nets),

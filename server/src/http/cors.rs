@@ -91,10 +91,7 @@ pub async fn apply(State(policy): State<Policy>, request: Request, next: Next) -
 /// (display choices, remembered for the server's own pages), but not the administration's
 /// API, which stays with the server's own pages (and `ADMIN_ALLOWED_NETS`).
 fn is_shared(path: &str) -> bool {
-    let api = path
-        .strip_prefix("/api")
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
-    (api || path == "/preferences") && !access::is_administration(path)
+    (access::is_under(path, "/api") || path == "/preferences") && !access::is_administration(path)
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use axum::{
     http::{Extensions, HeaderMap, Uri, header, request::Parts},
 };
 
-use crate::{http::error::AppError, http::state::AppState};
+use crate::{config::hosts::is_plausible_host, http::error::AppError, http::state::AppState};
 
 /// In a request's extensions when it arrived over the server's own TLS listener
 /// (`tls::serve`): its scheme is `https` whatever the URI says.
@@ -191,15 +191,6 @@ pub fn resolve(
         client_ip,
         base_path: String::new(),
     })
-}
-
-/// A host (name or IP, optional port) and nothing that could break out of a URL.
-pub(crate) fn is_plausible_host(host: &str) -> bool {
-    !host.is_empty()
-        && host.len() <= 255
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".-:[]_".contains(c))
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ fn redirect(allowed: &AllowedHosts, https_port: u16, headers: &HeaderMap, uri: &
         .map(str::trim)
         .unwrap_or_default();
     let name = crate::config::hosts::strip_port(host);
-    if !crate::http::origin::is_plausible_host(&name) || !allowed.allows(host) {
+    if !crate::config::hosts::is_plausible_host(&name) || !allowed.allows(host) {
         return (StatusCode::BAD_REQUEST, "Bad Request: unknown host\n").into_response();
     }
     let port = if https_port == 443 {
