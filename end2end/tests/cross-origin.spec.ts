@@ -70,6 +70,11 @@ test("the static build works against the API on another origin", async ({ browse
     await page.screenshot({ path: `test-results/static-build-board-${scheme}.png`, fullPage: true });
   }
   await page.emulateMedia({ colorScheme: "light" });
+  // At phone width nothing runs off the side.
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  await page.screenshot({ path: "test-results/static-build-board-phone.png", fullPage: true });
+  await page.setViewportSize({ width: 1280, height: 720 });
 
   // The server's own pages and downloads live on the server, and the session holds there.
   const report = page.getByRole("link", { name: "Sprint report" });
