@@ -117,6 +117,8 @@ impl GestureBudget {
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Text frames from clients are tiny gestures; anything larger is refused by the protocol layer.
 const MAX_CLIENT_FRAME: usize = 4 * 1024;
+/// Bytes read from a client at a time (tungstenite's default is 128 KiB).
+const READ_BUFFER: usize = 512;
 
 pub async fn socket(
     State(state): State<AppState>,
@@ -196,8 +198,10 @@ pub async fn socket(
     let ping_every = state.config.ws_ping_interval;
     let db = state.db.clone();
     Ok(ws
-        // Small buffers keep idle connections cheap (tungstenite defaults to 128 KiB reads).
-        .read_buffer_size(4 * 1024)
+        // Clients send only small frames (gestures, pongs; a larger one grows the buffer), and
+        // tungstenite zeroes this much before every read attempt, which a connection makes
+        // after each frame it sends: small keeps idle connections cheap and the fan-out fast.
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(0)
         .max_message_size(MAX_CLIENT_FRAME)
         .max_frame_size(MAX_CLIENT_FRAME)
@@ -332,6 +336,9 @@ impl Connection {
         let mut last_heard = Instant::now();
         while open {
             tokio::select! {
+                // The room's frames first: when one is waiting, the socket and the ping timer
+                // are not polled for nothing (each poll of the socket zeroes its read buffer).
+                biased;
                 received = rx.recv() => match received {
                     Ok(frame) => {
                         if frame.skip == Some(conn) {
