@@ -202,6 +202,73 @@ async fn task_pages_keep_their_filters_in_the_links() {
     }
 }
 
+/// A task page and its count come from one query: the count is every match of the filter (not
+/// the page's rows, not other sprints' tasks), whatever the order, and an empty page still
+/// tells an empty list (200) from a page past the end (404).
+#[tokio::test]
+async fn a_task_page_counts_every_match_of_its_filter() {
+    for backend in backends() {
+        let app = TestApp::spawn(&backend).await;
+        let auth = app.demo().await;
+        let sprint = app.insert_sprint("S", date(5)).await.id;
+        let other = app.insert_sprint("Other", date(6)).await.id;
+        for n in 0..30 {
+            app.insert_task(NewTask {
+                sprint: Some(sprint),
+                status: if n % 3 == 0 { 4 } else { 1 },
+                order: n,
+                ..NewTask::named(&format!("T{n:02}"))
+            })
+            .await;
+        }
+        app.insert_task(NewTask {
+            sprint: Some(other),
+            ..NewTask::named("Elsewhere")
+        })
+        .await;
+        let path = format!("/api/tasks?sprint={sprint}");
+
+        let first = app.get_json(&auth, &path).await;
+        assert_eq!(first["count"], 30, "{backend:?}");
+        assert_eq!(first["results"].as_array().unwrap().len(), 25);
+        let second = app.get_json(&auth, &format!("{path}&page=2")).await;
+        assert_eq!(second["count"], 30, "{backend:?}");
+        assert_eq!(
+            names_of(&second),
+            ["T25", "T26", "T27", "T28", "T29"],
+            "{backend:?}"
+        );
+        // The order changes the rows, never the count.
+        let reversed = app
+            .get_json(&auth, &format!("{path}&ordering=-name&page_size=3"))
+            .await;
+        assert_eq!(reversed["count"], 30, "{backend:?}");
+        assert_eq!(names_of(&reversed), ["T29", "T28", "T27"], "{backend:?}");
+        // Ten of the thirty are completed.
+        let completed = app
+            .get_json(&auth, &format!("{path}&status=4&page_size=4&page=3"))
+            .await;
+        assert_eq!(completed["count"], 10, "{backend:?}");
+        assert_eq!(names_of(&completed), ["T24", "T27"], "{backend:?}");
+        assert_eq!(completed["next"], Value::Null);
+
+        for page in ["3", "18446744073709551615"] {
+            let (status, body) = get(&app, &auth, &format!("{path}&page={page}")).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "page={page} {backend:?}");
+            assert_eq!(body, json!({"detail": "Invalid page."}));
+        }
+        let nothing = app
+            .get_json(&auth, &format!("{path}&search=no-such-task"))
+            .await;
+        assert_eq!(
+            nothing,
+            json!({"count": 0, "next": null, "previous": null, "results": []}),
+            "{backend:?}"
+        );
+        app.cleanup().await;
+    }
+}
+
 #[tokio::test]
 async fn the_user_list_is_paginated_too() {
     let app = TestApp::spawn(&crate::harness::Backend::Sqlite).await;

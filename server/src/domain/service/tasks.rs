@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction,
     DbBackend, EntityTrait, FromQueryResult, IntoActiveModel, Order, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Set, Statement, TransactionTrait, TryIntoModel,
+    QueryOrder, QuerySelect, QueryTrait, Select, Set, Statement, TransactionTrait, TryIntoModel,
     sea_query::{Condition, Expr, LockType, NullOrdering},
 };
 
@@ -1048,7 +1048,34 @@ pub struct TaskFilter {
     pub ordering: Vec<(&'static str, bool)>,
 }
 
+/// The tasks `filter` matches, in its order.
 pub fn filtered(filter: &TaskFilter) -> Select<task::Entity> {
+    let mut query = matching(filter);
+    for (field, descending) in &filter.ordering {
+        let column = match *field {
+            "name" => task::Column::Name,
+            "started" => task::Column::Started,
+            "due" => task::Column::Due,
+            "completed" => task::Column::Completed,
+            _ => task::Column::Order,
+        };
+        // Undated tasks last ascending, first descending, on every engine (PostgreSQL's
+        // default; SQLite's is the opposite).
+        let (order, nulls) = if *descending {
+            (Order::Desc, NullOrdering::First)
+        } else {
+            (Order::Asc, NullOrdering::Last)
+        };
+        query = query.order_by_with_nulls(column, order, nulls);
+    }
+    // Default and tie-break order: (order, id), so pages never shuffle.
+    query
+        .order_by_asc(task::Column::Order)
+        .order_by_asc(task::Column::Id)
+}
+
+/// The tasks `filter` matches, in no order.
+fn matching(filter: &TaskFilter) -> Select<task::Entity> {
     let mut query = task::Entity::find().filter(filter.projects.condition(task::Column::ProjectId));
     if let Some(sprint) = filter.sprint {
         query = query.filter(task::Column::SprintId.eq(sprint));
@@ -1080,34 +1107,14 @@ pub fn filtered(filter: &TaskFilter) -> Select<task::Entity> {
         query = query
             .filter(Condition::all().add(icontains((task::Entity, task::Column::SearchKey), term)));
     }
-    for (field, descending) in &filter.ordering {
-        let column = match *field {
-            "name" => task::Column::Name,
-            "started" => task::Column::Started,
-            "due" => task::Column::Due,
-            "completed" => task::Column::Completed,
-            _ => task::Column::Order,
-        };
-        // Undated tasks last ascending, first descending, on every engine (PostgreSQL's
-        // default; SQLite's is the opposite).
-        let (order, nulls) = if *descending {
-            (Order::Desc, NullOrdering::First)
-        } else {
-            (Order::Asc, NullOrdering::Last)
-        };
-        query = query.order_by_with_nulls(column, order, nulls);
-    }
-    // Default and tie-break order: (order, id), so pages never shuffle.
     query
-        .order_by_asc(task::Column::Order)
-        .order_by_asc(task::Column::Id)
 }
 
 pub async fn count(
     db: &impl ConnectionTrait,
     filter: &TaskFilter,
 ) -> std::result::Result<u64, sea_orm::DbErr> {
-    filtered(filter).count(db).await
+    matching(filter).count(db).await
 }
 
 /// One row of a task page: the task and its assignee's username. (Not `find_also_related`:
@@ -1134,23 +1141,58 @@ struct TaskRow {
     assignee: Option<String>,
 }
 
-/// One page of tasks with their assignees' usernames, in one query. (The count is a separate,
-/// index-only query: a window count would make the database read every match before the page.)
+/// A row of [`page`]: a task row and the number of every match.
+struct PageRow {
+    task: TaskRow,
+    total: i64,
+}
+
+impl FromQueryResult for PageRow {
+    fn from_query_result(
+        row: &sea_orm::QueryResult,
+        pre: &str,
+    ) -> std::result::Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            task: TaskRow::from_query_result(row, pre)?,
+            total: row.try_get(pre, "total")?,
+        })
+    }
+}
+
+/// One page of tasks with their assignees' usernames, and the number of every match (`None`
+/// when the page is empty: nothing matches, or it lies past the end), in one query.
+///
+/// The count is an uncorrelated subquery: the database computes it once, from the indexes
+/// alone, however many rows the page has (a window count would read every match before the
+/// page). One query instead of a count and then a page halves a list's round trips to the
+/// database, which on SQLite are each a hand-off to the connection's own thread and back.
 pub async fn page(
     db: &impl ConnectionTrait,
     filter: &TaskFilter,
     offset: u64,
     limit: u64,
-) -> std::result::Result<Vec<Saved>, sea_orm::DbErr> {
+) -> std::result::Result<(Vec<Saved>, Option<u64>), sea_orm::DbErr> {
+    let counting = matching(filter)
+        .select_only()
+        .expr(Expr::cust("COUNT(*)"))
+        .into_query();
     let rows = filtered(filter)
         .left_join(user::Entity)
         .column_as(user::Column::Username, "assignee")
+        .column_as(
+            sea_orm::sea_query::SimpleExpr::SubQuery(
+                None,
+                Box::new(counting.into_sub_query_statement()),
+            ),
+            "total",
+        )
         .offset(offset)
         .limit(limit)
-        .into_model::<TaskRow>()
+        .into_model::<PageRow>()
         .all(db)
         .await?;
-    Ok(rows.into_iter().map(Saved::from).collect())
+    let total = rows.first().map(|row| row.total.max(0) as u64);
+    Ok((rows.into_iter().map(|row| row.task.into()).collect(), total))
 }
 
 impl From<TaskRow> for Saved {

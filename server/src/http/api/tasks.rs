@@ -14,7 +14,7 @@ use super::{
     actor, expected_version,
     input::{Field, Input, as_integer, json_type_name},
     list_scope, parse_id, project_field,
-    query::{self, PageRequest, Query},
+    query::{self, PageNumber, PageRequest, Query},
     renderer, route_both,
     sprints::json_of,
     versioned, write_error,
@@ -294,7 +294,7 @@ async fn list(
     if csv {
         // Every matching task, in one file: a spreadsheet has no pages.
         let count = tasks_service::count(&state.db, &filter).await?;
-        let models = tasks_service::page(&state.db, &filter, 0, count.max(1)).await?;
+        let (models, _) = tasks_service::page(&state.db, &filter, 0, count.max(1)).await?;
         let file = super::spreadsheet::tasks_csv(&state.db, &models).await?;
         let name = match (sprint, backlog) {
             (Some(id), _) => format!("tasks-sprint-{id}.csv"),
@@ -317,10 +317,33 @@ async fn list(
             .into_response());
     }
     let request = PageRequest::from_query(&query)?;
-    let count = tasks_service::count(&state.db, &filter).await?;
-    let page = request.resolve(count)?;
-    let models =
-        tasks_service::page(&state.db, &filter, (page - 1) * request.size, request.size).await?;
+    // A numbered page comes with the count in one query; the last page (and a number too large
+    // for any table) needs the count first.
+    let numbered = match request.page {
+        PageNumber::Number(number) => (number - 1)
+            .checked_mul(request.size)
+            .filter(|offset| i64::try_from(*offset).is_ok()),
+        PageNumber::Last => None,
+    };
+    let (count, page, models) = match numbered {
+        Some(offset) => {
+            let (models, count) =
+                tasks_service::page(&state.db, &filter, offset, request.size).await?;
+            let count = match count {
+                Some(count) => count,
+                // An empty page: nothing matches (page 1 is still a page), or past the end.
+                None => tasks_service::count(&state.db, &filter).await?,
+            };
+            (count, request.resolve(count)?, models)
+        }
+        None => {
+            let count = tasks_service::count(&state.db, &filter).await?;
+            let page = request.resolve(count)?;
+            let offset = (page - 1) * request.size;
+            let (models, _) = tasks_service::page(&state.db, &filter, offset, request.size).await?;
+            (count, page, models)
+        }
+    };
     let renderer = renderer(&state, &origin, &caller);
     let results = models
         .into_iter()
