@@ -224,8 +224,8 @@ async fn bench() {
         baseline = baseline.min(rss_kib(pid));
     }
     let starts: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; changes]));
-    // (change, latency) of every delivery, allocated up front: growing it while the subscribers push (a copy under the lock, at
-    // every doubling) stalled whole changes by several milliseconds.
+    // (change, latency) of every delivery, allocated up front: growing it while the subscribers
+    // push (a copy under the lock, at every doubling) stalled whole changes by milliseconds.
     let latencies: Arc<Mutex<Vec<(usize, Duration)>>> =
         Arc::new(Mutex::new(Vec::with_capacity(changes * subscribers)));
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(subscribers);

@@ -1141,7 +1141,7 @@ struct TaskRow {
     assignee: Option<String>,
 }
 
-/// A row of [`page`]: a task row and the number of every match.
+/// A row of [`page_counted`]: a task row and the number of every match.
 struct PageRow {
     task: TaskRow,
     total: i64,
@@ -1159,14 +1159,37 @@ impl FromQueryResult for PageRow {
     }
 }
 
-/// One page of tasks with their assignees' usernames, and the number of every match (`None`
-/// when the page is empty: nothing matches, or it lies past the end), in one query.
+/// The tasks of one page of `filter`, each with its assignee's username.
+fn page_query(filter: &TaskFilter, offset: u64, limit: u64) -> Select<task::Entity> {
+    filtered(filter)
+        .left_join(user::Entity)
+        .column_as(user::Column::Username, "assignee")
+        .offset(offset)
+        .limit(limit)
+}
+
+/// One page of tasks with their assignees' usernames, in one query.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    filter: &TaskFilter,
+    offset: u64,
+    limit: u64,
+) -> std::result::Result<Vec<Saved>, sea_orm::DbErr> {
+    let rows = page_query(filter, offset, limit)
+        .into_model::<TaskRow>()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(Saved::from).collect())
+}
+
+/// [`page`] and the number of every match (`None` when the page is empty: nothing matches, or
+/// it lies past the end), in one query.
 ///
 /// The count is an uncorrelated subquery: the database computes it once, from the indexes
 /// alone, however many rows the page has (a window count would read every match before the
 /// page). One query instead of a count and then a page halves a list's round trips to the
 /// database, which on SQLite are each a hand-off to the connection's own thread and back.
-pub async fn page(
+pub async fn page_counted(
     db: &impl ConnectionTrait,
     filter: &TaskFilter,
     offset: u64,
@@ -1176,9 +1199,7 @@ pub async fn page(
         .select_only()
         .expr(Expr::cust("COUNT(*)"))
         .into_query();
-    let rows = filtered(filter)
-        .left_join(user::Entity)
-        .column_as(user::Column::Username, "assignee")
+    let rows = page_query(filter, offset, limit)
         .column_as(
             sea_orm::sea_query::SimpleExpr::SubQuery(
                 None,
@@ -1186,8 +1207,6 @@ pub async fn page(
             ),
             "total",
         )
-        .offset(offset)
-        .limit(limit)
         .into_model::<PageRow>()
         .all(db)
         .await?;

@@ -294,7 +294,7 @@ async fn list(
     if csv {
         // Every matching task, in one file: a spreadsheet has no pages.
         let count = tasks_service::count(&state.db, &filter).await?;
-        let (models, _) = tasks_service::page(&state.db, &filter, 0, count.max(1)).await?;
+        let models = tasks_service::page(&state.db, &filter, 0, count.max(1)).await?;
         let file = super::spreadsheet::tasks_csv(&state.db, &models).await?;
         let name = match (sprint, backlog) {
             (Some(id), _) => format!("tasks-sprint-{id}.csv"),
@@ -328,7 +328,7 @@ async fn list(
     let (count, page, models) = match numbered {
         Some(offset) => {
             let (models, count) =
-                tasks_service::page(&state.db, &filter, offset, request.size).await?;
+                tasks_service::page_counted(&state.db, &filter, offset, request.size).await?;
             let count = match count {
                 Some(count) => count,
                 // An empty page: nothing matches (page 1 is still a page), or past the end.
@@ -340,7 +340,7 @@ async fn list(
             let count = tasks_service::count(&state.db, &filter).await?;
             let page = request.resolve(count)?;
             let offset = (page - 1) * request.size;
-            let (models, _) = tasks_service::page(&state.db, &filter, offset, request.size).await?;
+            let models = tasks_service::page(&state.db, &filter, offset, request.size).await?;
             (count, page, models)
         }
     };
