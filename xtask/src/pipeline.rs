@@ -131,7 +131,8 @@ fn rust_tests(limit: Duration) -> Result<String, String> {
     println!("xtask: {note}");
     match result {
         Ok(()) => Ok(note),
-        Err(why) => Err(format!("{why}; {note}")),
+        // The note first: the error ends with the lines the tests printed last.
+        Err(why) => Err(format!("{note}; {why}")),
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::{
     path::{Path, PathBuf},
-    process::Command,
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
@@ -184,36 +184,140 @@ pub fn run_checked(command: &mut Command) -> Result<(), String> {
     }
 }
 
+/// Lines of a failed command's output that its error carries, for the summary at the end of a
+/// run: CI keeps only the end of the log, and a failure's own words are what say what broke.
+const FAILURE_TAIL_LINES: usize = 15;
+
 /// Runs `command` in its own process group and waits for it, killing the whole group (cargo
-/// and the test binaries or browsers it started) when it outlives `limit`.
+/// and the test binaries or browsers it started) when it outlives `limit`. Its output goes to
+/// ours as it comes; on failure the error ends with the output's last lines.
 pub fn run_within(command: &mut Command, limit: Duration) -> Result<(), String> {
+    run_echoing(command, limit, true)
+}
+
+/// [`run_within`], copying the output to ours only when `echo` (the tests keep theirs quiet).
+fn run_echoing(command: &mut Command, limit: Duration, echo: bool) -> Result<(), String> {
     use std::os::unix::process::CommandExt;
 
     let description = format!("{command:?}");
-    let mut child = command
+    let (reader, writer) = std::io::pipe()
+        .map_err(|error| format!("cannot open a pipe for {description}: {error}"))?;
+    let writer_too = writer
+        .try_clone()
+        .map_err(|error| format!("cannot open a pipe for {description}: {error}"))?;
+    let spawned = command
+        .stdout(writer)
+        .stderr(writer_too)
         .process_group(0)
-        .spawn()
-        .map_err(|error| format!("cannot start {description}: {error}"))?;
+        .spawn();
+    // The command keeps its Stdio until replaced: our copies of the write end must close, or
+    // the reader never sees the end of the output.
+    command.stdout(Stdio::inherit()).stderr(Stdio::inherit());
+    let mut child = spawned.map_err(|error| format!("cannot start {description}: {error}"))?;
+    let tail = OutputTail::follow(reader, echo);
     let deadline = Instant::now() + limit;
-    loop {
+    let failure = loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => return Ok(()),
-            Ok(Some(status)) => return Err(format!("{description} failed ({status})")),
+            Ok(Some(status)) => break format!("{description} failed ({status})"),
             Ok(None) if Instant::now() >= deadline => {
                 // A negative pid names the process group.
                 let _ = Command::new("kill")
                     .args(["-KILL", &format!("-{}", child.id())])
                     .status();
                 let _ = child.wait();
-                return Err(format!(
+                break format!(
                     "{description} was still running after {} min and was stopped",
                     limit.as_secs() / 60
-                ));
+                );
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(250)),
-            Err(error) => return Err(format!("waiting for {description}: {error}")),
+            Err(error) => break format!("waiting for {description}: {error}"),
+        }
+    };
+    let mut message = failure;
+    for line in tail.last_lines() {
+        message.push_str("\n        │ ");
+        message.push_str(&line);
+    }
+    Err(message)
+}
+
+/// Copies a command's output to ours line by line (when echoing) and keeps its last lines.
+struct OutputTail {
+    lines: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<String>>>,
+    copier: std::thread::JoinHandle<()>,
+}
+
+impl OutputTail {
+    fn follow(reader: std::io::PipeReader, echo: bool) -> Self {
+        use std::io::{BufRead, Write};
+
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+        let kept = lines.clone();
+        let copier = std::thread::spawn(move || {
+            let mut reader = std::io::BufReader::new(reader);
+            let mut line = Vec::new();
+            while let Ok(read) = reader.read_until(b'\n', &mut line) {
+                if read == 0 {
+                    break;
+                }
+                if echo {
+                    let mut out = std::io::stdout().lock();
+                    let _ = out.write_all(&line);
+                    let _ = out.flush();
+                }
+                let text = strip_ansi(String::from_utf8_lossy(&line).trim_end());
+                if text.trim().is_empty() {
+                    line.clear();
+                    continue;
+                }
+                if let Ok(mut kept) = kept.lock() {
+                    if kept.len() == FAILURE_TAIL_LINES {
+                        kept.pop_front();
+                    }
+                    kept.push_back(text);
+                }
+                line.clear();
+            }
+        });
+        Self { lines, copier }
+    }
+
+    /// The last lines, once the output has ended or a moment has passed: a process the command
+    /// left behind may hold the pipe open, and must not hold up the run.
+    fn last_lines(self) -> Vec<String> {
+        let waited = Instant::now();
+        while !self.copier.is_finished() && waited.elapsed() < Duration::from_secs(2) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let kept = self
+            .lines
+            .lock()
+            .map(|kept| kept.clone())
+            .unwrap_or_default();
+        kept.into()
+    }
+}
+
+/// `text` without its terminal colour codes (`ESC [ … letter`).
+fn strip_ansi(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            if chars.next() == Some('[') {
+                for code in chars.by_ref() {
+                    if code.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else {
+            plain.push(c);
         }
     }
+    plain
 }
 
 fn ensure_rust_components(log: &mut SetupLog) -> Result<(), String> {
@@ -423,5 +527,32 @@ mod tests {
         assert!(!reports_version("cargo-leptos 0.3.100\n", "0.3.10"));
         assert!(reports_version("trunk 0.21.14", "0.21.14"));
         assert!(!reports_version("wasm-bindgen 0.2.13", "0.2.130"));
+    }
+
+    #[test]
+    fn a_failed_command_reports_the_end_of_its_output() {
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            "for i in $(seq 1 40); do echo line $i; done; printf '\\033[31mred\\033[0m\\n' >&2; exit 3",
+        ]);
+        let why = run_echoing(&mut command, Duration::from_secs(60), false).unwrap_err();
+        assert!(why.contains("exit status: 3"), "{why}");
+        assert!(why.contains("│ line 40\n"), "{why}");
+        assert!(
+            why.ends_with("│ red"),
+            "stderr, without colour codes: {why}"
+        );
+        assert!(!why.contains("line 20\n"), "only the last lines: {why}");
+    }
+
+    #[test]
+    fn a_passing_command_is_ok() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo fine"]);
+        assert_eq!(
+            run_echoing(&mut command, Duration::from_secs(60), false),
+            Ok(())
+        );
     }
 }
