@@ -86,7 +86,7 @@ struct Step {
 }
 
 /// The checks' budget once the tools are installed. CI allows 90 minutes for everything; a
-/// fresh checkout's checks take 14 to 40 on the two-core machines measured.
+/// fresh checkout's checks take 14 to 40 minutes on the two-core machines measured.
 const PIPELINE_BUDGET: Duration = Duration::from_secs(80 * 60);
 
 /// What a step does: a command, or a check written here that runs its own commands.
