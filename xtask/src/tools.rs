@@ -216,7 +216,7 @@ fn run_echoing(command: &mut Command, limit: Duration, echo: bool) -> Result<(),
     let mut child = spawned.map_err(|error| format!("cannot start {description}: {error}"))?;
     let tail = OutputTail::follow(reader, echo);
     let deadline = Instant::now() + limit;
-    let failure = loop {
+    let mut message = loop {
         match child.try_wait() {
             Ok(Some(status)) if status.success() => return Ok(()),
             Ok(Some(status)) => break format!("{description} failed ({status})"),
@@ -235,7 +235,6 @@ fn run_echoing(command: &mut Command, limit: Duration, echo: bool) -> Result<(),
             Err(error) => break format!("waiting for {description}: {error}"),
         }
     };
-    let mut message = failure;
     for line in tail.last_lines() {
         message.push_str("\n        │ ");
         message.push_str(&line);
@@ -258,8 +257,9 @@ impl OutputTail {
         let copier = std::thread::spawn(move || {
             let mut reader = std::io::BufReader::new(reader);
             let mut line = Vec::new();
-            while let Ok(read) = reader.read_until(b'\n', &mut line) {
-                if read == 0 {
+            loop {
+                line.clear();
+                if matches!(reader.read_until(b'\n', &mut line), Ok(0) | Err(_)) {
                     break;
                 }
                 if echo {
@@ -269,7 +269,6 @@ impl OutputTail {
                 }
                 let text = strip_ansi(String::from_utf8_lossy(&line).trim_end());
                 if text.trim().is_empty() {
-                    line.clear();
                     continue;
                 }
                 if let Ok(mut kept) = kept.lock() {
@@ -278,7 +277,6 @@ impl OutputTail {
                     }
                     kept.push_back(text);
                 }
-                line.clear();
             }
         });
         Self { lines, copier }
