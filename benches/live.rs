@@ -4,12 +4,14 @@
 //! again as the server (`server::startup::cli::run`, what the `server` binary's `main` calls), so the
 //! benchmark never builds a `server` binary that could take the shippable one's place.
 //!
-//! Run: `cargo bench -p benches --bench live` (`BENCH_SUBSCRIBERS`, `BENCH_CHANGES` to tune).
-//! Latency runs from just before the PATCH is sent until a subscriber has the frame, so it
-//! includes the REST write itself; the first subscriber's latency shows that part alone. It
-//! also prints the CPU time the server and the subscribers spent per delivery: on loopback
-//! both share the machine's cores, and the kernel charges the sender for much of the
-//! receiver's work.
+//! Run: `cargo bench -p benches --bench live` (`BENCH_SUBSCRIBERS`, `BENCH_CHANGES` to tune;
+//! `BENCH_PER_CHANGE=1` also prints each change's first and last delivery). Latency runs from
+//! just before the PATCH is sent until a subscriber has the frame, so it includes the REST
+//! write itself; the first subscriber's latency shows that part alone. It also prints the CPU
+//! time the server and the subscribers spent per delivery: on loopback both share the
+//! machine's cores, and the kernel charges the sender for much of the receiver's work. The
+//! subscribers stand in for browsers on other machines, so they are kept as light as they can
+//! be: one thread, and frames read by [`Subscriber`] itself.
 
 use std::{
     process::{Child, Command, Stdio},
@@ -17,21 +19,17 @@ use std::{
     time::{Duration, Instant},
 };
 
-use futures_util::StreamExt;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt, BufReader},
     net::TcpStream,
-};
-use tokio_tungstenite::tungstenite::{
-    client::IntoClientRequest, http::HeaderValue, protocol::WebSocketConfig,
 };
 
 // The same allocator as the `server` binary, so the memory figures match a real deployment.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Each subscriber's read buffer: a frame is well under 1 KiB.
-const CLIENT_READ_BUFFER: usize = 4 * 1024;
+/// Each subscriber's read buffer: a change frame is well under 512 bytes (a larger one grows it).
+const CLIENT_READ_BUFFER: usize = 512;
 
 /// Set in the environment of this executable when it is started again as the server.
 const RUN_AS_SERVER: &str = "BENCH_RUN_AS_SERVER";
@@ -121,12 +119,129 @@ fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|_| panic!("not JSON: {text}"))
 }
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    if std::env::var_os(RUN_AS_SERVER).is_some() {
-        return server::startup::cli::run().await;
+/// One subscriber of a sprint's stream, as light as a client can be: the subscribers share the
+/// server's two cores, so every cycle they spend is taken from the server under test. It reads
+/// the server's frames (unmasked, RFC 6455 §5.2) with the few lines below rather than a general
+/// websocket client, which zeroes its read buffer before every read and wraps each poll in
+/// waker proxies; it answers pings, so the server keeps it.
+struct Subscriber {
+    stream: TcpStream,
+    /// Bytes read and not yet consumed (the upgrade's leftovers, then frames), from `start`.
+    buffer: Vec<u8>,
+    start: usize,
+}
+
+impl Subscriber {
+    /// Opens `sprint`'s stream with `auth` (an `Authorization` header line).
+    async fn connect(port: u16, sprint: i64, auth: &str) -> Self {
+        let mut stream = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connect");
+        let request = format!(
+            "GET /socket?sprint={sprint} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}\
+             Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        );
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("upgrade request");
+        let mut buffer = Vec::with_capacity(CLIENT_READ_BUFFER);
+        let head = loop {
+            if let Some(at) = buffer.windows(4).position(|four| four == b"\r\n\r\n") {
+                break at + 4;
+            }
+            let read = stream.read_buf(&mut buffer).await.expect("upgrade answer");
+            assert!(read > 0, "closed during the upgrade");
+        };
+        assert!(
+            buffer.starts_with(b"HTTP/1.1 101"),
+            "not upgraded: {}",
+            String::from_utf8_lossy(&buffer[..head])
+        );
+        Self {
+            stream,
+            buffer,
+            start: head,
+        }
     }
-    bench().await;
+
+    /// The next text frame; pings are answered on the way. `None` once the stream ends.
+    async fn next_text(&mut self) -> Option<&str> {
+        loop {
+            let Some((opcode, payload, length)) = frame(&self.buffer[self.start..]) else {
+                self.buffer.drain(..self.start);
+                self.start = 0;
+                if self.buffer.capacity() - self.buffer.len() < CLIENT_READ_BUFFER / 2 {
+                    self.buffer.reserve(CLIENT_READ_BUFFER);
+                }
+                // Into the spare capacity, which `read_buf` does not zero first.
+                if self.stream.read_buf(&mut self.buffer).await.ok()? == 0 {
+                    return None;
+                }
+                continue;
+            };
+            let payload = self.start + payload.start..self.start + payload.end;
+            self.start += length;
+            match opcode {
+                OPCODE_TEXT => {
+                    return Some(std::str::from_utf8(&self.buffer[payload]).expect("UTF-8"));
+                }
+                OPCODE_PING => {
+                    // A client's frames are masked; a zero mask leaves the payload as it is.
+                    // A ping carries at most 125 bytes, so its length fits the second byte.
+                    let mut pong = vec![0x80 | OPCODE_PONG, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+                    pong.extend_from_slice(&self.buffer[payload]);
+                    self.stream.write_all(&pong).await.ok()?;
+                }
+                OPCODE_CLOSE => return None,
+                _ => {}
+            }
+        }
+    }
+}
+
+const OPCODE_TEXT: u8 = 0x1;
+const OPCODE_CLOSE: u8 = 0x8;
+const OPCODE_PING: u8 = 0x9;
+const OPCODE_PONG: u8 = 0xA;
+
+/// The first frame of `bytes` (from a server: unmasked) once it is all there: its opcode,
+/// where its payload lies, and its whole length.
+fn frame(bytes: &[u8]) -> Option<(u8, std::ops::Range<usize>, usize)> {
+    let opcode = bytes.first()? & 0x0f;
+    let (length, header): (usize, usize) = match bytes.get(1)? & 0x7f {
+        126 => (
+            usize::from(u16::from_be_bytes(bytes.get(2..4)?.try_into().ok()?)),
+            4,
+        ),
+        127 => (
+            usize::try_from(u64::from_be_bytes(bytes.get(2..10)?.try_into().ok()?)).ok()?,
+            10,
+        ),
+        short => (usize::from(short), 2),
+    };
+    let end = header.checked_add(length)?;
+    (bytes.len() >= end).then_some((opcode, header..end, end))
+}
+
+fn main() -> std::process::ExitCode {
+    if std::env::var_os(RUN_AS_SERVER).is_some() {
+        // The server's runtime, as its binary's `#[tokio::main]` builds it.
+        return tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("server runtime")
+            .block_on(server::startup::cli::run());
+    }
+    // The subscribers on one thread: they are the bench's load, not what it measures, and
+    // on two cores a second client thread takes time from the server and adds wake-ups
+    // between the client's own workers.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("bench runtime")
+        .block_on(bench());
     std::process::ExitCode::SUCCESS
 }
 
@@ -229,46 +344,27 @@ async fn bench() {
     let latencies: Arc<Mutex<Vec<(usize, Duration)>>> =
         Arc::new(Mutex::new(Vec::with_capacity(changes * subscribers)));
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel::<()>(subscribers);
-    let header = auth
-        .trim_end()
-        .trim_start_matches("Authorization: ")
-        .to_owned();
     for _ in 0..subscribers {
-        let url = format!("ws://127.0.0.1:{port}/socket?sprint={sprint_id}");
-        let mut request = url.into_client_request().expect("request");
-        request.headers_mut().insert(
-            "Authorization",
-            HeaderValue::from_str(&header).expect("header"),
-        );
+        let mut subscriber = Subscriber::connect(port, sprint_id, &auth).await;
         let starts = starts.clone();
         let latencies = latencies.clone();
         let ready = ready_tx.clone();
-        // A browser-sized read buffer: tungstenite's default zeroes 128 KiB before every read,
-        // which made this client (on the same two cores as the server) spend more time in
-        // `memset` than the server spent delivering.
-        let config = WebSocketConfig::default().read_buffer_size(CLIENT_READ_BUFFER);
-        let (mut socket, _) =
-            tokio_tungstenite::connect_async_with_config(request, Some(config), false)
-                .await
-                .expect("connect");
         tokio::spawn(async move {
             let _ = ready.send(()).await;
-            while let Some(Ok(message)) = socket.next().await {
-                let Ok(text) = message.to_text() else {
+            while let Some(text) = subscriber.next_text().await {
+                let Some(at) = text.find("\"name\":\"change-") else {
                     continue;
                 };
-                if let Some(at) = text.find("\"name\":\"change-") {
-                    let rest = &text[at + 15..];
-                    let index: usize = rest[..rest.find('"').unwrap_or(0)]
-                        .parse()
-                        .unwrap_or(usize::MAX);
-                    let started = starts.lock().expect("starts").get(index).copied().flatten();
-                    if let Some(started) = started {
-                        latencies
-                            .lock()
-                            .expect("latencies")
-                            .push((index, started.elapsed()));
-                    }
+                let rest = &text[at + 15..];
+                let index: usize = rest[..rest.find('"').unwrap_or(0)]
+                    .parse()
+                    .unwrap_or(usize::MAX);
+                let started = starts.lock().expect("starts").get(index).copied().flatten();
+                if let Some(started) = started {
+                    latencies
+                        .lock()
+                        .expect("latencies")
+                        .push((index, started.elapsed()));
                 }
             }
         });
@@ -315,6 +411,22 @@ async fn bench() {
     let mut first = vec![Duration::MAX; changes];
     for &(index, latency) in &deliveries {
         first[index] = first[index].min(latency);
+    }
+    let mut last = vec![Duration::ZERO; changes];
+    for &(index, latency) in &deliveries {
+        last[index] = last[index].max(latency);
+    }
+    if std::env::var_os("BENCH_PER_CHANGE").is_some() {
+        let shown: Vec<String> = (0..changes)
+            .map(|i| {
+                format!(
+                    "{:.1}/{:.1}",
+                    first[i].as_secs_f64() * 1e3,
+                    last[i].as_secs_f64() * 1e3
+                )
+            })
+            .collect();
+        println!("per change (first/last ms): {}", shown.join(" "));
     }
     first.sort();
     let mut all: Vec<Duration> = deliveries.into_iter().map(|(_, latency)| latency).collect();
