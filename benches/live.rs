@@ -169,7 +169,7 @@ impl Subscriber {
     /// The next text frame; pings are answered on the way. `None` once the stream ends.
     async fn next_text(&mut self) -> Option<&str> {
         loop {
-            let Some((opcode, payload, length)) = frame(&self.buffer[self.start..]) else {
+            let Some((opcode, payload)) = frame(&self.buffer[self.start..]) else {
                 self.buffer.drain(..self.start);
                 self.start = 0;
                 if self.buffer.capacity() - self.buffer.len() < CLIENT_READ_BUFFER / 2 {
@@ -182,7 +182,8 @@ impl Subscriber {
                 continue;
             };
             let payload = self.start + payload.start..self.start + payload.end;
-            self.start += length;
+            // The payload ends the frame.
+            self.start = payload.end;
             match opcode {
                 OPCODE_TEXT => {
                     return Some(std::str::from_utf8(&self.buffer[payload]).expect("UTF-8"));
@@ -206,9 +207,9 @@ const OPCODE_CLOSE: u8 = 0x8;
 const OPCODE_PING: u8 = 0x9;
 const OPCODE_PONG: u8 = 0xA;
 
-/// The first frame of `bytes` (from a server: unmasked) once it is all there: its opcode,
-/// where its payload lies, and its whole length.
-fn frame(bytes: &[u8]) -> Option<(u8, std::ops::Range<usize>, usize)> {
+/// The first frame of `bytes` (from a server: unmasked) once it is all there: its opcode and
+/// where its payload lies (the frame ends where the payload does).
+fn frame(bytes: &[u8]) -> Option<(u8, std::ops::Range<usize>)> {
     let opcode = bytes.first()? & 0x0f;
     let (length, header): (usize, usize) = match bytes.get(1)? & 0x7f {
         126 => (
@@ -222,7 +223,7 @@ fn frame(bytes: &[u8]) -> Option<(u8, std::ops::Range<usize>, usize)> {
         short => (usize::from(short), 2),
     };
     let end = header.checked_add(length)?;
-    (bytes.len() >= end).then_some((opcode, header..end, end))
+    (bytes.len() >= end).then_some((opcode, header..end))
 }
 
 fn main() -> std::process::ExitCode {
@@ -406,14 +407,12 @@ async fn bench() {
     let server_cpu = cpu_time(&pid.to_string()) - server_cpu;
     let client_cpu = cpu_time("self") - client_cpu;
     let deliveries = latencies.lock().expect("latencies").clone();
-    // The first subscriber of each change to have it: the REST write and the dispatch, before
-    // the fan-out to the rest.
+    // The first subscriber of each change to have it (the REST write and the dispatch, before
+    // the fan-out to the rest), and the last (the whole fan-out).
     let mut first = vec![Duration::MAX; changes];
-    for &(index, latency) in &deliveries {
-        first[index] = first[index].min(latency);
-    }
     let mut last = vec![Duration::ZERO; changes];
     for &(index, latency) in &deliveries {
+        first[index] = first[index].min(latency);
         last[index] = last[index].max(latency);
     }
     if std::env::var_os("BENCH_PER_CHANGE").is_some() {
