@@ -7,8 +7,10 @@
 //! `&since=<seq>` resumes after a reconnect, on any instance: the entries missed are read from
 //! the change log before live frames.
 //!
-//! One task per connection, no split: it forwards the room's frames, reads client frames
-//! (whitelisted gestures and presence), and pings; an idle connection costs a few KiB.
+//! The room's frames are written to the socket by the room's writer (see `live::outlet`); one
+//! task per connection reads client frames (whitelisted gestures and presence), pings, sends
+//! the hello and catch-ups, and finishes what a slow socket could not take at once. An idle
+//! connection costs a few KiB.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -17,15 +19,22 @@ use std::{
 
 use app::stream::Gesture;
 use axum::{
-    extract::{
-        RawQuery, State, WebSocketUpgrade,
-        ws::{Message, WebSocket},
-    },
-    http::{HeaderMap, header},
-    response::{IntoResponse, Response},
+    body::Body,
+    extract::{RawQuery, Request, State},
+    http::{HeaderMap, HeaderValue, Method, StatusCode, header},
+    response::Response,
 };
+use futures_util::{SinkExt, StreamExt};
+use hyper_util::rt::TokioIo;
 use sea_orm::EntityTrait;
-use tokio::sync::broadcast::error::RecvError;
+use tokio_tungstenite::{
+    WebSocketStream,
+    tungstenite::{
+        Message,
+        handshake::derive_accept_key,
+        protocol::{Role, WebSocketConfig},
+    },
+};
 
 use crate::domain::accounts::ticket;
 use crate::domain::{
@@ -35,6 +44,7 @@ use crate::domain::{
 use crate::live::{
     events::{Incoming, change_frame, hello_frame, resync_frame},
     hub::{Hub, Subscription},
+    outlet::{Inbound, Outlet, Word},
 };
 use crate::{
     domain::db::entities::{sprint, user},
@@ -113,7 +123,7 @@ impl GestureBudget {
     }
 }
 
-/// A client slower than this to accept a frame is dropped (its peers are never held up).
+/// A client whose socket takes nothing for this long is dropped (its peers are never held up).
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Text frames from clients are tiny gestures; anything larger is refused by the protocol layer.
 const MAX_CLIENT_FRAME: usize = 4 * 1024;
@@ -126,7 +136,7 @@ pub async fn socket(
     MaybeUser(caller): MaybeUser,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
-    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    request: Request,
 ) -> Result<Response, AppError> {
     check_origin(&state, &origin, &headers)?;
     let params: HashMap<String, String> = raw
@@ -193,34 +203,83 @@ pub async fn socket(
     let since = params
         .get("since")
         .and_then(|since| since.parse::<i64>().ok());
-    let ws = ws.map_err(|_| AppError::BadRequest("Expected a websocket upgrade.".into()))?;
+    let (accept, on_upgrade) = handshake(request)
+        .ok_or_else(|| AppError::BadRequest("Expected a websocket upgrade.".into()))?;
     let hub = state.bus.hub().clone();
     let ping_every = state.config.ws_ping_interval;
     let db = state.db.clone();
-    Ok(ws
+    tokio::spawn(async move {
+        let Ok(upgraded) = on_upgrade.await else {
+            return;
+        };
+        let (read, write) = tokio::io::split(TokioIo::new(upgraded));
+        let subscription = hub.join(
+            sprint_id,
+            project,
+            (user.id, &user.username),
+            Box::new(write),
+        );
         // Clients send only small frames (gestures, pongs; a larger one grows the buffer), and
-        // tungstenite zeroes this much before every read attempt, which a connection makes
-        // after each frame it sends: small keeps idle connections cheap and the fan-out fast.
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(0)
-        .max_message_size(MAX_CLIENT_FRAME)
-        .max_frame_size(MAX_CLIENT_FRAME)
-        .on_upgrade(move |socket| async move {
-            let subscription = hub.join(sprint_id, project, &user.username);
-            let connection = Connection {
-                hub,
-                db,
-                since,
-                sprint: sprint_id,
-                project,
-                user_id: user.id,
-                username: user.username,
-                standing,
-                ping_every,
-            };
-            connection.run(socket, subscription).await;
-        })
-        .into_response())
+        // tungstenite zeroes this much before every read attempt: small keeps idle connections
+        // cheap.
+        let config = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
+            .write_buffer_size(0)
+            .max_message_size(Some(MAX_CLIENT_FRAME))
+            .max_frame_size(Some(MAX_CLIENT_FRAME));
+        let socket = WebSocketStream::from_raw_socket(
+            Inbound::new(read, subscription.outlet.clone()),
+            Role::Server,
+            Some(config),
+        )
+        .await;
+        let connection = Connection {
+            hub,
+            db,
+            since,
+            sprint: sprint_id,
+            project,
+            username: user.username,
+            standing,
+            ping_every,
+        };
+        connection.run(socket, subscription).await;
+    });
+    Ok(Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::CONNECTION, HeaderValue::from_static("upgrade"))
+        .header(header::UPGRADE, HeaderValue::from_static("websocket"))
+        .header(header::SEC_WEBSOCKET_ACCEPT, accept)
+        .body(Body::empty())
+        .expect("a valid 101 response"))
+}
+
+/// The websocket handshake (RFC 6455 §4.2.1) of an HTTP/1.1 request: the accept key to answer
+/// with and the connection to take over, or `None` when it is not one. Answered here rather
+/// than by axum's `WebSocketUpgrade`, which keeps the socket inside its own type: the room's
+/// writer needs the socket's write half.
+fn handshake(mut request: Request) -> Option<(String, hyper::upgrade::OnUpgrade)> {
+    let headers = request.headers();
+    let has = |name: header::HeaderName, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .any(|value| value.trim().eq_ignore_ascii_case(token))
+    };
+    let valid = request.method() == Method::GET
+        && has(header::CONNECTION, "upgrade")
+        && has(header::UPGRADE, "websocket")
+        && headers.get(header::SEC_WEBSOCKET_VERSION)? == "13";
+    if !valid {
+        return None;
+    }
+    let accept = derive_accept_key(headers.get(header::SEC_WEBSOCKET_KEY)?.as_bytes());
+    let on_upgrade = request
+        .extensions_mut()
+        .remove::<hyper::upgrade::OnUpgrade>()?;
+    Some((accept, on_upgrade))
 }
 
 /// Browsers always send `Origin`; it must be this site or an allowed one (`WS_ALLOWED_ORIGINS`,
@@ -249,11 +308,12 @@ fn check_origin(
     }
 }
 
-async fn send(socket: &mut WebSocket, text: &str) -> bool {
-    matches!(
-        tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await,
-        Ok(Ok(()))
-    )
+/// The socket a connection's task reads and sends its own frames on.
+type Socket = WebSocketStream<Inbound<tokio::io::ReadHalf<TokioIo<hyper::upgrade::Upgraded>>>>;
+
+/// Queues `text` after everything before it (never waits for the socket: see `Outlet`).
+async fn send(socket: &mut Socket, text: &str) -> bool {
+    socket.send(Message::text(text)).await.is_ok()
 }
 
 /// The change frames of `sprint`'s board (of `project`) in `(since, through]`, from the log;
@@ -280,37 +340,32 @@ struct Connection {
     since: Option<i64>,
     sprint: i32,
     project: i32,
-    user_id: i32,
     username: String,
     standing: Standing,
     ping_every: Duration,
 }
 
 impl Connection {
-    async fn run(self, mut socket: WebSocket, subscription: Subscription) {
+    async fn run(self, mut socket: Socket, subscription: Subscription) {
         let Connection {
             hub,
             db,
             since,
             sprint,
             project,
-            user_id,
             username,
             standing,
             ping_every,
         } = self;
 
-        let Subscription {
-            conn,
-            mut rx,
-            delivered,
-        } = subscription;
+        let Subscription { outlet, delivered } = subscription;
+        let conn = outlet.conn;
         let hello = hello_frame(since.unwrap_or(delivered), sprint, &username);
         let mut open = send(&mut socket, &hello).await;
-        // Live frames up to here are covered by the catch-up (or were seen already).
-        let mut last_sent = delivered;
+        // The room's frames up to here are covered by the catch-up (or were seen already).
+        let mut through = delivered;
         if let Some(since) = since {
-            last_sent = last_sent.max(since);
+            through = through.max(since);
             match catch_up(&db, (sprint, project), since, delivered).await {
                 Ok(Some(frames)) => {
                     for frame in frames {
@@ -325,6 +380,8 @@ impl Connection {
                 }
             }
         }
+        // From here the room's frames follow, written by the room's writer.
+        outlet.release(through);
 
         // The tasks this connection is dragging: released for the others if it goes away
         // mid-drag (closed tab, crash, lost network), so no card stays locked forever.
@@ -336,54 +393,29 @@ impl Connection {
         let mut last_heard = Instant::now();
         while open {
             tokio::select! {
-                // The room's frames first: when one is waiting, the socket and the ping timer
-                // are not polled for nothing (each poll of the socket zeroes its read buffer).
                 biased;
-                received = rx.recv() => match received {
-                    Ok(frame) => {
-                        if frame.skip == Some(conn) {
-                            continue;
+                word = outlet.attend() => match word {
+                    Word::Gone => open = false,
+                    // A change to this account (deactivated, a password set through a link, a
+                    // membership) is checked at once rather than at the next ping.
+                    Word::Account => {
+                        if !standing.still_valid(&db, project).await {
+                            tracing::info!(user = %username, "closing a stream whose user or session ended");
+                            open = false;
                         }
-                        // A change to an account in this room (deactivated, a password set
-                        // through a link) is checked at once rather than at the next ping.
-                        if let Some(account) = frame.account {
-                            if account == user_id && !standing.still_valid(&db, project).await {
-                                tracing::info!(user = %username, "closing a stream whose user or session ended");
-                                open = false;
-                            }
-                            continue;
-                        }
-                        if let Some(frame_seq) = frame.seq {
-                            // Already sent by the catch-up, or seen before the reconnect.
-                            if frame_seq <= last_sent {
-                                continue;
-                            }
-                            last_sent = frame_seq;
-                        }
-                        open = send(&mut socket, &frame.text).await;
                     }
-                    Err(RecvError::Lagged(_)) => {
-                        // This client fell behind the room's channel (it never stalls the
-                        // others): what it missed is read from the log instead, and a word
-                        // about its account it may have missed is made up for by a check.
+                    Word::Lagged => {
+                        // This client fell behind the room (it never stalls the others): what
+                        // it missed is read from the log instead, and a word about its account
+                        // it may have missed is made up for by a check.
                         if !standing.still_valid(&db, project).await {
                             open = false;
                             continue;
                         }
-                        let through = hub.delivered();
-                        match catch_up(&db, (sprint, project), last_sent, through).await {
-                            Ok(Some(frames)) => {
-                                for frame in frames {
-                                    open = open && send(&mut socket, &frame).await;
-                                }
-                                last_sent = last_sent.max(through);
-                            }
-                            Ok(None) | Err(_) => open = send(&mut socket, &resync_frame()).await,
-                        }
+                        open = catch_up_lagged(&hub, &db, (sprint, project), &outlet, &mut socket).await;
                     }
-                    Err(RecvError::Closed) => open = false,
                 },
-                incoming = socket.recv() => match incoming {
+                incoming = socket.next() => match incoming {
                     Some(Ok(Message::Text(text))) => {
                         last_heard = Instant::now();
                         match Incoming::parse(&text) {
@@ -419,13 +451,14 @@ impl Connection {
                     if last_heard.elapsed() > ping_every * 2 {
                         tracing::debug!(user = %username, "reaping a silent connection");
                         open = false;
+                    } else if outlet.stalled_for().is_some_and(|stalled| stalled > SEND_TIMEOUT) {
+                        tracing::debug!(user = %username, "dropping a client that stopped reading");
+                        open = false;
                     } else if !standing.still_valid(&db, project).await {
                         tracing::info!(user = %username, "closing a stream whose user or session ended");
                         open = false;
                     } else {
-                        open = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Ping(Vec::new().into())))
-                            .await
-                            .is_ok_and(|sent| sent.is_ok());
+                        open = socket.send(Message::Ping(Vec::new().into())).await.is_ok();
                     }
                 }
             }
@@ -435,5 +468,30 @@ impl Connection {
         }
         hub.leave(sprint, conn);
         let _ = socket.send(Message::Close(None)).await;
+        let _ = tokio::time::timeout(SEND_TIMEOUT, outlet.drained()).await;
     }
+}
+
+/// Catches a lagging connection up from the log, after what it has through what the hub has
+/// delivered, then lets the room's frames follow again. Whether the socket is still open.
+async fn catch_up_lagged(
+    hub: &Hub,
+    db: &sea_orm::DatabaseConnection,
+    board: (i32, i32),
+    outlet: &Outlet,
+    socket: &mut Socket,
+) -> bool {
+    let through = hub.delivered();
+    let open = match catch_up(db, board, outlet.resume_after(), through).await {
+        Ok(Some(frames)) => {
+            let mut open = true;
+            for frame in frames {
+                open = open && send(socket, &frame).await;
+            }
+            open
+        }
+        Ok(None) | Err(_) => send(socket, &resync_frame()).await,
+    };
+    outlet.release(through);
+    open
 }

@@ -1,5 +1,6 @@
 //! The in-process hub: one room per sprint with a board open on this instance. A room keeps
-//! the members (for presence) and a broadcast channel to every connection. Change-log entries
+//! the members (for presence) and its writers: a task per runtime thread, each writing the
+//! room's frames to its share of the connections' sockets (see `outlet`). Change-log entries
 //! arrive here in log order (see `bus`); the hub remembers the last one it delivered, which is
 //! where a joining connection's catch-up from the log ends and its live frames begin.
 //!
@@ -19,6 +20,8 @@ use tokio::sync::{broadcast, mpsc};
 use app::stream::Gesture;
 
 use super::events::{BusMessage, change_frame, gesture_frame, presence_frame};
+pub use super::outlet::ConnId;
+use super::outlet::{Outgoing, Outlet, Sink};
 use crate::domain::log::{Action, Entry, Model};
 
 /// Other instances refresh their presence this often; a list not refreshed for
@@ -28,32 +31,55 @@ pub const PRESENCE_STALE_AFTER: Duration = Duration::from_secs(75);
 /// Gestures and presence waiting to be sent to other instances.
 const UPLINK_CAPACITY: usize = 1024;
 
-pub type ConnId = u64;
-
 /// Account changes a listener may fall behind by (they are rare; one that lags re-checks
 /// everything it holds).
 const ACCOUNT_CHANGES_CAPACITY: usize = 64;
 
-/// Frames a room's connections may fall behind by before they are sent `resync`.
-pub const CHANNEL_CAPACITY: usize = 256;
+/// What a room's writer is told, in the order the hub tells it.
+#[derive(Clone)]
+enum ToWriter {
+    Join(Arc<Outlet>),
+    Leave(ConnId),
+    Frame(Outgoing),
+    /// A word to the connections of this account: its standing changed (deactivated, a
+    /// password set, a membership), so they check at once whether they may stay.
+    Account(i32),
+}
 
-/// One frame on a room's channel.
-#[derive(Clone, Debug)]
-pub struct Outgoing {
-    /// The log id of a change frame; `None` on relays and presence.
-    pub seq: Option<i64>,
-    /// The connection that must not receive it (the sender of a relayed gesture).
-    pub skip: Option<ConnId>,
-    /// Not a frame for the client but a word to the connections of this account: its standing
-    /// changed (deactivated, a password set), so they check at once whether they may stay.
-    pub account: Option<i32>,
-    pub text: Arc<str>,
+/// One of a room's writers: it offers every frame to each of its connections' outlets in turn,
+/// which write it straight to the socket when the socket takes it (nearly always), so a change
+/// costs one `write` per connection and wakes no connection's task. It runs outside tokio's
+/// cooperative budget, which would otherwise cut a room of 1,000 short after a hundred or so
+/// writes and hand the rest to the connections' tasks.
+async fn write_room(mut commands: mpsc::UnboundedReceiver<ToWriter>) {
+    let mut outlets: Vec<Arc<Outlet>> = Vec::new();
+    let mut batch = Vec::new();
+    while commands.recv_many(&mut batch, 64).await > 0 {
+        for command in batch.drain(..) {
+            match command {
+                ToWriter::Join(outlet) => outlets.push(outlet),
+                ToWriter::Leave(conn) => outlets.retain(|outlet| outlet.conn != conn),
+                ToWriter::Frame(frame) => {
+                    for outlet in &outlets {
+                        outlet.offer(&frame);
+                    }
+                }
+                ToWriter::Account(user) => {
+                    for outlet in outlets.iter().filter(|outlet| outlet.user == user) {
+                        outlet.account_changed();
+                    }
+                }
+            }
+        }
+    }
 }
 
 struct Room {
     /// The sprint's project: its backlog's changes reach this room.
     project: i32,
-    tx: broadcast::Sender<Outgoing>,
+    /// One writer per runtime thread, each with a share of the connections, so a room's
+    /// fan-out uses every core.
+    writers: Vec<mpsc::UnboundedSender<ToWriter>>,
     members: HashMap<ConnId, String>,
     /// People on this sprint through other instances, by instance, with when we heard.
     remote: HashMap<String, (Vec<String>, Instant)>,
@@ -61,9 +87,17 @@ struct Room {
 
 impl Room {
     fn new(project: i32) -> Self {
+        let threads = tokio::runtime::Handle::current().metrics().num_workers();
+        let writers = (0..threads.max(1))
+            .map(|_| {
+                let (writer, commands) = mpsc::unbounded_channel();
+                tokio::spawn(tokio::task::unconstrained(write_room(commands)));
+                writer
+            })
+            .collect();
         Self {
             project,
-            tx: broadcast::channel(CHANNEL_CAPACITY).0,
+            writers,
             members: HashMap::new(),
             remote: HashMap::new(),
         }
@@ -89,32 +123,40 @@ impl Room {
         presence_frame(users).into()
     }
 
+    /// Tells every writer (writers end only when the room is dropped).
+    fn send(&self, command: ToWriter) {
+        let (last, others) = self.writers.split_last().expect("a room has writers");
+        for writer in others {
+            let _ = writer.send(command.clone());
+        }
+        let _ = last.send(command);
+    }
+
+    /// Tells the writer of `conn`'s share.
+    fn send_for(&self, conn: ConnId, command: ToWriter) {
+        let shard = usize::try_from(conn).unwrap_or(0) % self.writers.len();
+        let _ = self.writers[shard].send(command);
+    }
+
     /// Sends a gesture to the room's connections, except `skip` (its sender, when local).
     fn send_gesture(&self, skip: Option<ConnId>, task: i32, gesture: Gesture, user: &str) {
         let text = gesture_frame(task, gesture, user);
-        let _ = self.tx.send(Outgoing {
-            seq: None,
-            skip,
-            account: None,
-            text: text.into(),
-        });
+        self.send(ToWriter::Frame(Outgoing::text(None, skip, &text)));
     }
 
     fn announce_presence(&self) {
-        let _ = self.tx.send(Outgoing {
-            seq: None,
-            skip: None,
-            account: None,
-            text: self.presence(),
-        });
+        self.send(ToWriter::Frame(Outgoing::text(
+            None,
+            None,
+            &self.presence(),
+        )));
     }
 }
 
 pub struct Subscription {
-    pub conn: ConnId,
-    pub rx: broadcast::Receiver<Outgoing>,
-    /// The last log entry delivered before `rx` began: a resuming client catches up from the
-    /// log through this one, then takes live frames after it.
+    pub outlet: Arc<Outlet>,
+    /// The last log entry delivered before the outlet joined: a resuming client catches up
+    /// from the log through this one, then takes live frames after it.
     pub delivered: i64,
 }
 
@@ -210,9 +252,17 @@ impl Hub {
         idle
     }
 
-    /// Joins `sprint` (of `project`) as `username`.
-    pub fn join(&self, sprint: i32, project: i32, username: &str) -> Subscription {
+    /// Joins `sprint` (of `project`) as `username` (account `user`), writing to `sink`. The
+    /// outlet holds the room's frames until the connection releases it (after its hello).
+    pub fn join(
+        &self,
+        sprint: i32,
+        project: i32,
+        (user, username): (i32, &str),
+        sink: Sink,
+    ) -> Subscription {
         let conn = self.next_conn.fetch_add(1, Ordering::Relaxed);
+        let outlet = Arc::new(Outlet::new(conn, user, sink));
         let mut guard = self.lock();
         let delivered = guard.delivered;
         let rooms = &mut guard.by_sprint;
@@ -224,17 +274,13 @@ impl Hub {
             });
         }
         let room = rooms.entry(sprint).or_insert_with(|| Room::new(project));
-        // Subscribing and reading `delivered` under one lock: every entry is either at or
-        // below `delivered` (in the log) or arrives on `rx`.
-        let rx = room.tx.subscribe();
+        // Joining and reading `delivered` under one lock: every entry is either at or below
+        // `delivered` (in the log) or reaches the writer after the outlet.
+        room.send_for(conn, ToWriter::Join(outlet.clone()));
         room.members.insert(conn, username.to_owned());
         room.announce_presence();
         self.send_up(self.local_presence_message(sprint, Some(room)));
-        Subscription {
-            conn,
-            rx,
-            delivered,
-        }
+        Subscription { outlet, delivered }
     }
 
     pub fn leave(&self, sprint: i32, conn: ConnId) {
@@ -242,6 +288,7 @@ impl Hub {
         let rooms = &mut guard.by_sprint;
         if let Some(room) = rooms.get_mut(&sprint) {
             room.members.remove(&conn);
+            room.send_for(conn, ToWriter::Leave(conn));
             if room.members.is_empty() {
                 rooms.remove(&sprint);
                 self.send_up(self.local_presence_message(sprint, None));
@@ -273,47 +320,33 @@ impl Hub {
             return;
         }
         guard.delivered = entry.id;
+        // Both objects are the person's account.
         let standing_changed = match entry.model {
             Model::User if entry.action == Action::Update => {
                 let _ = self.accounts.send(entry.object);
-                entry.body.get("username").map(|name| (name, None))
+                Some(None)
             }
-            Model::Member => entry.body.get("user").map(|name| (name, entry.project)),
+            Model::Member => Some(entry.project),
             _ => None,
         };
-        if let Some((username, project)) = standing_changed {
-            // On the rooms' own channels, to the rooms the person is in (of the project, for
-            // a membership): no connection pays for a second channel, and no other room hears
-            // of it.
-            let username = username.as_str();
+        if let Some(project) = standing_changed {
+            // Through the rooms' writers, to the rooms of the project for a membership: their
+            // connections of that account check at once whether they may stay.
             for room in guard.by_sprint.values() {
-                let in_project = project.is_none_or(|project| project == room.project);
-                if in_project
-                    && username
-                        .is_some_and(|name| room.members.values().any(|member| member == name))
-                {
-                    let _ = room.tx.send(Outgoing {
-                        seq: None,
-                        skip: None,
-                        account: Some(entry.object),
-                        text: Arc::from(""),
-                    });
+                if project.is_none_or(|project| project == room.project) {
+                    room.send(ToWriter::Account(entry.object));
                 }
             }
         }
         let Some(text) = change_frame(entry) else {
             return;
         };
-        let text: Arc<str> = text.into();
+        // Encoded once, for every connection of every room it reaches.
+        let frame = Outgoing::text(Some(entry.id), None, &text);
         for (sprint, room) in &guard.by_sprint {
             let on_backlog = entry.backlog && entry.project == Some(room.project);
             if on_backlog || entry.sprints.contains(sprint) {
-                let _ = room.tx.send(Outgoing {
-                    seq: Some(entry.id),
-                    skip: None,
-                    account: None,
-                    text: text.clone(),
-                });
+                room.send(ToWriter::Frame(frame.clone()));
             }
         }
     }
@@ -404,6 +437,7 @@ impl Hub {
 mod tests {
     use super::*;
     use crate::domain::log::{Action, Actor, Model};
+    use crate::live::outlet::testing::{Recorder, Word, attend};
 
     fn entry(id: i64, sprints: Vec<i32>, backlog: bool) -> Entry {
         Entry {
@@ -423,116 +457,186 @@ mod tests {
         }
     }
 
-    fn drain(rx: &mut broadcast::Receiver<Outgoing>) -> Vec<Outgoing> {
-        std::iter::from_fn(|| rx.try_recv().ok()).collect()
+    /// A connection to `sprint` of `project`, past its hello: what its socket received.
+    struct Board {
+        subscription: Subscription,
+        socket: Recorder,
     }
 
-    fn seqs(rx: &mut broadcast::Receiver<Outgoing>) -> Vec<i64> {
-        drain(rx).into_iter().filter_map(|o| o.seq).collect()
+    impl Board {
+        fn join(hub: &Hub, sprint: i32, project: i32, (user, name): (i32, &str)) -> Self {
+            let socket = Recorder::default();
+            let subscription = hub.join(sprint, project, (user, name), Box::new(socket.clone()));
+            subscription.outlet.release(subscription.delivered);
+            Self {
+                subscription,
+                socket,
+            }
+        }
+
+        /// The `seq` of each change frame received since the last call, once the room's
+        /// writer has caught up.
+        async fn seqs(&self) -> Vec<i64> {
+            settle().await;
+            self.socket
+                .take_texts()
+                .iter()
+                .filter_map(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+                .filter_map(|frame| frame["seq"].as_i64())
+                .collect()
+        }
     }
 
-    #[test]
-    fn changes_reach_only_their_sprint_and_backlog_reaches_all() {
+    /// Lets the rooms' writers run (the test runtime has one thread).
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn changes_reach_only_their_sprint_and_backlog_reaches_all() {
         let hub = Hub::default();
-        let mut one = hub.join(1, 1, "alice");
-        let mut two = hub.join(2, 1, "bob");
-        drain(&mut one.rx);
-        drain(&mut two.rx);
+        let one = Board::join(&hub, 1, 1, (1, "alice"));
+        let two = Board::join(&hub, 2, 1, (2, "bob"));
         hub.dispatch(&entry(10, vec![1], false));
         hub.dispatch(&entry(11, vec![], true));
         // A task leaving sprint 1 for sprint 2: both boards hear of it.
         hub.dispatch(&entry(12, vec![1, 2], false));
-        assert_eq!(seqs(&mut one.rx), vec![10, 11, 12]);
-        assert_eq!(seqs(&mut two.rx), vec![11, 12]);
+        assert_eq!(one.seqs().await, vec![10, 11, 12]);
+        assert_eq!(two.seqs().await, vec![11, 12]);
     }
 
-    #[test]
-    fn a_backlog_change_reaches_only_its_own_projects_boards() {
+    #[tokio::test]
+    async fn a_backlog_change_reaches_only_its_own_projects_boards() {
         let hub = Hub::default();
-        let mut ours = hub.join(1, 1, "alice");
-        let mut theirs = hub.join(2, 2, "bob");
-        drain(&mut ours.rx);
-        drain(&mut theirs.rx);
+        let ours = Board::join(&hub, 1, 1, (1, "alice"));
+        let theirs = Board::join(&hub, 2, 2, (2, "bob"));
         hub.dispatch(&entry(10, vec![], true));
-        assert_eq!(seqs(&mut ours.rx), vec![10]);
-        assert_eq!(seqs(&mut theirs.rx), Vec::<i64>::new());
+        assert_eq!(ours.seqs().await, vec![10]);
+        assert_eq!(theirs.seqs().await, Vec::<i64>::new());
     }
 
-    #[test]
-    fn a_membership_change_wakes_that_persons_connections_in_the_project() {
+    #[tokio::test]
+    async fn a_membership_change_wakes_that_persons_connections_in_the_project() {
         let hub = Hub::default();
-        let mut alice = hub.join(1, 1, "alice");
-        let mut elsewhere = hub.join(2, 2, "alice");
-        drain(&mut alice.rx);
-        drain(&mut elsewhere.rx);
+        let alice = Board::join(&hub, 1, 1, (42, "alice"));
+        let bob = Board::join(&hub, 1, 1, (43, "bob"));
+        let elsewhere = Board::join(&hub, 2, 2, (42, "alice"));
         let mut removed = entry(10, vec![], false);
         removed.model = Model::Member;
         removed.object = 42;
         removed.action = Action::Delete;
         removed.body = serde_json::json!({"user": "alice", "role": "member"});
         hub.dispatch(&removed);
-        let woken: Vec<Option<i32>> = drain(&mut alice.rx)
-            .into_iter()
-            .map(|o| o.account)
-            .collect();
-        assert_eq!(woken, vec![Some(42)]);
-        assert!(
-            drain(&mut elsewhere.rx).is_empty(),
+        settle().await;
+        assert_eq!(attend(&alice.subscription.outlet), Some(Word::Account));
+        assert_eq!(attend(&bob.subscription.outlet), None, "another person");
+        assert_eq!(
+            attend(&elsewhere.subscription.outlet),
+            None,
             "another project's room"
+        );
+        assert!(
+            alice.seqs().await.is_empty(),
+            "boards do not show memberships"
         );
     }
 
-    #[test]
-    fn entries_are_delivered_once_in_log_order() {
+    #[tokio::test]
+    async fn entries_are_delivered_once_in_log_order() {
         let hub = Hub::default();
         hub.deliver_after(5);
-        let mut one = hub.join(1, 1, "alice");
-        assert_eq!(one.delivered, 5);
+        let one = Board::join(&hub, 1, 1, (1, "alice"));
+        assert_eq!(one.subscription.delivered, 5);
         hub.dispatch(&entry(5, vec![1], false));
         hub.dispatch(&entry(6, vec![1], false));
         hub.dispatch(&entry(6, vec![1], false));
         assert_eq!(
-            seqs(&mut one.rx),
+            one.seqs().await,
             vec![6],
             "5 was before the start, 6 came twice"
         );
         assert_eq!(hub.delivered(), 6);
-        assert_eq!(hub.join(1, 1, "bob").delivered, 6);
+        assert_eq!(
+            Board::join(&hub, 1, 1, (2, "bob")).subscription.delivered,
+            6
+        );
     }
 
-    #[test]
-    fn an_idle_hub_skips_ahead_and_a_busy_one_waits_for_the_entries() {
+    #[tokio::test]
+    async fn an_idle_hub_skips_ahead_and_a_busy_one_waits_for_the_entries() {
         let hub = Hub::default();
         hub.deliver_after(5);
         assert!(hub.skip_if_idle(9), "no board open: nothing to read");
-        let mut one = hub.join(1, 1, "alice");
-        assert_eq!(one.delivered, 9, "a board opening now catches up from 9");
+        let one = Board::join(&hub, 1, 1, (1, "alice"));
+        assert_eq!(
+            one.subscription.delivered, 9,
+            "a board opening now catches up from 9"
+        );
         assert!(
             !hub.skip_if_idle(12),
             "a board is open: the entries must be read"
         );
         assert_eq!(hub.delivered(), 9);
         hub.dispatch(&entry(10, vec![1], false));
-        assert_eq!(seqs(&mut one.rx), vec![10]);
+        assert_eq!(one.seqs().await, vec![10]);
     }
 
-    #[test]
-    fn presence_lists_usernames_and_rooms_close_when_empty() {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn with_a_writer_per_thread_every_connection_hears_each_change_once_in_order() {
         let hub = Hub::default();
-        let a = hub.join(1, 1, "alice");
-        let b = hub.join(1, 1, "bob");
-        let a2 = hub.join(1, 1, "alice");
+        let boards: Vec<Board> = (0..6)
+            .map(|user| Board::join(&hub, 1, 1, (user, "someone")))
+            .collect();
+        for id in 10..=12 {
+            hub.dispatch(&entry(id, vec![1], false));
+        }
+        for board in &boards {
+            let mut seqs = Vec::new();
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while seqs.len() < 3 && Instant::now() < deadline {
+                seqs.extend(board.seqs().await);
+            }
+            assert_eq!(seqs, vec![10, 11, 12]);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_left_hears_nothing_more() {
+        let hub = Hub::default();
+        let one = Board::join(&hub, 1, 1, (1, "alice"));
+        let _two = Board::join(&hub, 1, 1, (2, "bob"));
+        hub.dispatch(&entry(10, vec![1], false));
+        assert_eq!(one.seqs().await, vec![10]);
+        hub.leave(1, one.subscription.outlet.conn);
+        hub.dispatch(&entry(11, vec![1], false));
+        assert!(one.seqs().await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn presence_lists_usernames_and_rooms_close_when_empty() {
+        let hub = Hub::default();
+        let a = Board::join(&hub, 1, 1, (1, "alice"));
+        let b = Board::join(&hub, 1, 1, (2, "bob"));
+        let a2 = Board::join(&hub, 1, 1, (1, "alice"));
         assert_eq!(
             hub.presence(1).as_deref(),
             Some(r#"{"action":"presence","users":["alice","bob"]}"#)
         );
-        hub.leave(1, b.conn);
+        settle().await;
+        assert_eq!(
+            a.socket.take_texts().last().map(String::as_str),
+            Some(r#"{"action":"presence","users":["alice","bob"]}"#),
+            "members hear who joined"
+        );
+        hub.leave(1, b.subscription.outlet.conn);
         assert_eq!(
             hub.presence(1).as_deref(),
             Some(r#"{"action":"presence","users":["alice"]}"#)
         );
-        hub.leave(1, a.conn);
-        hub.leave(1, a2.conn);
+        hub.leave(1, a.subscription.outlet.conn);
+        hub.leave(1, a2.subscription.outlet.conn);
         assert!(hub.presence(1).is_none());
     }
 }

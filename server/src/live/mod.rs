@@ -4,6 +4,7 @@
 pub mod bus;
 pub mod events;
 pub mod hub;
+pub mod outlet;
 
 pub use bus::Bus;
 pub use hub::Hub;

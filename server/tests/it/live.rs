@@ -16,7 +16,7 @@ use server::domain::{
     accounts::ticket,
     log::{self, Actor, NewEntry},
 };
-use server::live::hub::CHANNEL_CAPACITY;
+use server::live::outlet::BACKLOG;
 
 use crate::harness::{
     Auth, Backend, LiveServer, NewTask, SECRET_KEY, TestApp, as_broadcast, backends, date,
@@ -1063,9 +1063,9 @@ async fn a_subscriber_that_falls_behind_catches_up_from_the_log() {
     let mut slow = live.join(&app, &alice, sprint).await;
     assert_eq!(slow.next_presence().await, ["alice"]);
 
-    // Far more than the channel holds, and far more bytes than the kernel buffers on loopback
-    // (32 KiB × 768 = 24 MiB), while the client reads nothing: the server's writes block.
-    let total = CHANNEL_CAPACITY * 3;
+    // Far more than a connection's backlog holds, and far more bytes than the kernel buffers on
+    // loopback (32 KiB × 768 = 24 MiB), while the client reads nothing: the socket fills up.
+    let total = BACKLOG * 3;
     let padding = "x".repeat(32 * 1024);
     let entries: Vec<NewEntry> = (0..total)
         .map(|index| NewEntry {
@@ -1088,7 +1088,7 @@ async fn a_subscriber_that_falls_behind_catches_up_from_the_log() {
         .await
         .unwrap()[0] as u64;
 
-    // Now read: every frame, in order, none twice, and no refetch: what the channel dropped
+    // Now read: every frame, in order, none twice, and no refetch: what the backlog dropped
     // came from the log.
     let mut seqs = Vec::new();
     let last = first + total as u64 - 1;
