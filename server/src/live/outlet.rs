@@ -107,7 +107,7 @@ struct State {
     gone: bool,
     /// Written but maybe buffered below (TLS): the socket must still be flushed.
     unflushed: bool,
-    /// Since when the queue has been waiting for the socket.
+    /// Since when bytes have waited with the socket taking none of them.
     stalled_since: Option<Instant>,
     /// The connection's task, to wake when the room leaves it something to do.
     waker: Option<Waker>,
@@ -131,6 +131,8 @@ impl State {
                 }
             }
             self.unflushed = true;
+            // The socket took something: a stall is counted from its last progress.
+            self.stalled_since = None;
             front.bytes.advance(written);
             if front.bytes.is_empty() {
                 if front.from_room {
@@ -369,7 +371,7 @@ impl Outlet {
         std::future::poll_fn(|cx| self.lock().pump(cx)).await
     }
 
-    /// How long the socket has been refusing bytes, if it is.
+    /// How long the socket has taken nothing while bytes wait for it, if it has.
     pub fn stalled_for(&self) -> Option<Duration> {
         self.lock().stalled_since.map(|since| since.elapsed())
     }
