@@ -415,7 +415,9 @@ impl Connection {
                         open = catch_up_lagged(&hub, &db, (sprint, project), &outlet, &mut socket).await;
                     }
                 },
-                incoming = socket.next() => match incoming {
+                // Not while the socket has much to take: a client that sends without reading
+                // waits (see `Outlet::backed_up`).
+                incoming = socket.next(), if !outlet.backed_up() => match incoming {
                     Some(Ok(Message::Text(text))) => {
                         last_heard = Instant::now();
                         match Incoming::parse(&text) {
@@ -463,12 +465,15 @@ impl Connection {
                 }
             }
         }
+        // Nothing of the room's may follow the close frame.
+        outlet.close();
         for task in dragging {
             hub.relay(sprint, conn, &username, task, Gesture::Dragend);
         }
         hub.leave(sprint, conn);
-        let _ = socket.send(Message::Close(None)).await;
-        let _ = tokio::time::timeout(SEND_TIMEOUT, outlet.drained()).await;
+        // Our close frame, or the reply to the client's.
+        let _ = SinkExt::close(&mut socket).await;
+        let _ = tokio::time::timeout(SEND_TIMEOUT, outlet.finish()).await;
     }
 }
 

@@ -10,7 +10,7 @@ use std::{
     collections::HashMap,
     sync::{
         Arc, Mutex, OnceLock,
-        atomic::{AtomicU64, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -51,10 +51,11 @@ enum ToWriter {
 /// costs one `write` per connection and wakes no connection's task. It runs outside tokio's
 /// cooperative budget, which would otherwise cut a room of 1,000 short after a hundred or so
 /// writes and hand the rest to the connections' tasks.
-async fn write_room(mut commands: mpsc::UnboundedReceiver<ToWriter>) {
+async fn write_room(mut commands: mpsc::UnboundedReceiver<ToWriter>, pending: Arc<AtomicUsize>) {
     let mut outlets: Vec<Arc<Outlet>> = Vec::new();
     let mut batch = Vec::new();
     while commands.recv_many(&mut batch, 64).await > 0 {
+        pending.fetch_sub(batch.len(), Ordering::Relaxed);
         for command in batch.drain(..) {
             match command {
                 ToWriter::Join(outlet) => outlets.push(outlet),
@@ -71,6 +72,38 @@ async fn write_room(mut commands: mpsc::UnboundedReceiver<ToWriter>) {
                 }
             }
         }
+        // Outside the cooperative budget, a writer that always has work would never let its
+        // thread's other tasks (and the I/O driver) run: it steps aside between batches.
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Commands a writer may have waiting before gestures and presence for its room are dropped
+/// (they are ephemeral; changes never are): a storm of them cannot grow memory without bound.
+const EPHEMERAL_BACKLOG: usize = 256;
+
+/// The hub's end of one of a room's writers.
+struct Writer {
+    commands: mpsc::UnboundedSender<ToWriter>,
+    /// Commands sent and not yet taken.
+    pending: Arc<AtomicUsize>,
+}
+
+impl Writer {
+    fn spawn() -> Self {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let pending = Arc::new(AtomicUsize::new(0));
+        tokio::spawn(tokio::task::unconstrained(write_room(
+            receiver,
+            pending.clone(),
+        )));
+        Self { commands, pending }
+    }
+
+    fn send(&self, command: ToWriter) {
+        self.pending.fetch_add(1, Ordering::Relaxed);
+        // The writer ends only when the room is dropped.
+        let _ = self.commands.send(command);
     }
 }
 
@@ -79,7 +112,7 @@ struct Room {
     project: i32,
     /// One writer per runtime thread, each with a share of the connections, so a room's
     /// fan-out uses every core.
-    writers: Vec<mpsc::UnboundedSender<ToWriter>>,
+    writers: Vec<Writer>,
     members: HashMap<ConnId, String>,
     /// People on this sprint through other instances, by instance, with when we heard.
     remote: HashMap<String, (Vec<String>, Instant)>,
@@ -88,13 +121,7 @@ struct Room {
 impl Room {
     fn new(project: i32) -> Self {
         let threads = tokio::runtime::Handle::current().metrics().num_workers();
-        let writers = (0..threads.max(1))
-            .map(|_| {
-                let (writer, commands) = mpsc::unbounded_channel();
-                tokio::spawn(tokio::task::unconstrained(write_room(commands)));
-                writer
-            })
-            .collect();
+        let writers = (0..threads.max(1)).map(|_| Writer::spawn()).collect();
         Self {
             project,
             writers,
@@ -123,33 +150,42 @@ impl Room {
         presence_frame(users).into()
     }
 
-    /// Tells every writer (writers end only when the room is dropped).
+    /// Tells every writer.
     fn send(&self, command: ToWriter) {
         let (last, others) = self.writers.split_last().expect("a room has writers");
         for writer in others {
-            let _ = writer.send(command.clone());
+            writer.send(command.clone());
         }
-        let _ = last.send(command);
+        last.send(command);
     }
 
     /// Tells the writer of `conn`'s share.
     fn send_for(&self, conn: ConnId, command: ToWriter) {
         let shard = usize::try_from(conn).unwrap_or(0) % self.writers.len();
-        let _ = self.writers[shard].send(command);
+        self.writers[shard].send(command);
+    }
+
+    /// Sends a gesture or presence frame, unless a writer is too far behind to take it.
+    fn send_ephemeral(&self, frame: Outgoing) {
+        let behind = self
+            .writers
+            .iter()
+            .any(|writer| writer.pending.load(Ordering::Relaxed) > EPHEMERAL_BACKLOG);
+        if behind {
+            tracing::debug!("a room's writers are behind: dropped a gesture or presence frame");
+        } else {
+            self.send(ToWriter::Frame(frame));
+        }
     }
 
     /// Sends a gesture to the room's connections, except `skip` (its sender, when local).
     fn send_gesture(&self, skip: Option<ConnId>, task: i32, gesture: Gesture, user: &str) {
         let text = gesture_frame(task, gesture, user);
-        self.send(ToWriter::Frame(Outgoing::text(None, skip, &text)));
+        self.send_ephemeral(Outgoing::text(None, skip, &text));
     }
 
     fn announce_presence(&self) {
-        self.send(ToWriter::Frame(Outgoing::text(
-            None,
-            None,
-            &self.presence(),
-        )));
+        self.send_ephemeral(Outgoing::text(None, None, &self.presence()));
     }
 }
 
@@ -489,7 +525,7 @@ mod tests {
 
     /// Lets the rooms' writers run (the test runtime has one thread).
     async fn settle() {
-        for _ in 0..10 {
+        for _ in 0..50 {
             tokio::task::yield_now().await;
         }
     }
@@ -600,6 +636,41 @@ mod tests {
             }
             assert_eq!(seqs, vec![10, 11, 12]);
         }
+    }
+
+    #[tokio::test]
+    async fn a_storm_of_gestures_is_cut_short_but_changes_still_arrive() {
+        let hub = Hub::default();
+        let watcher = Board::join(&hub, 1, 1, (1, "alice"));
+        let dragger = Board::join(&hub, 1, 1, (2, "bob"));
+        settle().await;
+        watcher.socket.take_texts();
+        // Faster than the writer runs (it gets no turn in between).
+        for task in 0..1000 {
+            hub.relay(
+                1,
+                dragger.subscription.outlet.conn,
+                "bob",
+                task,
+                Gesture::Dragstart,
+            );
+        }
+        hub.dispatch(&entry(10, vec![1], false));
+        settle().await;
+        let texts = watcher.socket.take_texts();
+        let gestures = texts
+            .iter()
+            .filter(|text| text.contains("dragstart"))
+            .count();
+        assert!(
+            (100..1000).contains(&gestures),
+            "{gestures} of 1,000 gestures relayed"
+        );
+        assert!(
+            texts
+                .last()
+                .is_some_and(|text| text.contains(r#""seq":10"#))
+        );
     }
 
     #[tokio::test]

@@ -36,6 +36,11 @@ pub type Sink = Box<dyn AsyncWrite + Send + Unpin>;
 /// from the change log once its socket has taken what it already has.
 pub const BACKLOG: usize = 256;
 
+/// Bytes queued past which a connection stops reading its client until its socket takes
+/// them: what a client asks for (presence, pongs) waits on what it reads, so one that sends
+/// without reading cannot grow the server's memory.
+const READ_PAUSE: usize = 64 * 1024;
+
 /// One frame for a room's connections, encoded once for all of them.
 #[derive(Clone, Debug)]
 pub struct Outgoing {
@@ -95,14 +100,20 @@ struct State {
     queue: VecDeque<Chunk>,
     /// How many of the queued chunks are the room's.
     room_queued: usize,
+    /// The bytes queued, all chunks together.
+    queued_bytes: usize,
     /// While the connection sends its catch-up, the room's frames wait here, then follow it.
     held: Option<Vec<Outgoing>>,
     /// The newest change frame the client has been given (written or queued): older ones, and
     /// repeats, are not sent again.
     last_seq: i64,
-    /// The newest change frame whose writing began: where a catch-up resumes.
+    /// The newest change the client has been given in bytes begun (a room frame's, or a
+    /// catch-up's, counted at its release): where a catch-up resumes.
     wired: i64,
     lagged: bool,
+    /// The connection is closing: the room's frames are no longer taken (none may follow the
+    /// close frame).
+    closing: bool,
     account: bool,
     gone: bool,
     /// Written but maybe buffered below (TLS): the socket must still be flushed.
@@ -127,12 +138,13 @@ impl State {
             if !front.started {
                 front.started = true;
                 if let Some(seq) = front.seq {
-                    self.wired = seq;
+                    self.wired = self.wired.max(seq);
                 }
             }
             self.unflushed = true;
             // The socket took something: a stall is counted from its last progress.
             self.stalled_since = None;
+            self.queued_bytes -= written;
             front.bytes.advance(written);
             if front.bytes.is_empty() {
                 if front.from_room {
@@ -162,6 +174,19 @@ impl State {
         self.wake();
     }
 
+    /// The connection's task, woken when the room's writer leaves it work.
+    fn register(&mut self, cx: &Context<'_>) {
+        if !self.waker.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            self.waker = Some(cx.waker().clone());
+        }
+    }
+
+    fn drop_room_frames_not_begun(&mut self) {
+        self.queue.retain(|chunk| !chunk.from_room || chunk.started);
+        self.room_queued = self.queue.iter().filter(|chunk| chunk.from_room).count();
+        self.queued_bytes = self.queue.iter().map(|chunk| chunk.bytes.len()).sum();
+    }
+
     fn wake(&mut self) {
         if let Some(waker) = self.waker.take() {
             waker.wake();
@@ -173,6 +198,7 @@ impl State {
             self.last_seq = seq;
         }
         self.room_queued += 1;
+        self.queued_bytes += frame.wire.len();
         self.queue.push_back(Chunk {
             bytes: frame.wire.clone(),
             from_room: true,
@@ -184,8 +210,7 @@ impl State {
     /// Too far behind: drops the room's frames not begun yet, and holds the next ones until
     /// the connection has caught up from the log.
     fn lag(&mut self) {
-        self.queue.retain(|chunk| !chunk.from_room || chunk.started);
-        self.room_queued = self.queue.iter().filter(|chunk| chunk.from_room).count();
+        self.drop_room_frames_not_begun();
         self.last_seq = self.wired;
         self.held = Some(Vec::new());
         self.lagged = true;
@@ -212,10 +237,12 @@ impl Outlet {
                 sink,
                 queue: VecDeque::new(),
                 room_queued: 0,
+                queued_bytes: 0,
                 held: Some(Vec::new()),
                 last_seq: 0,
                 wired: 0,
                 lagged: false,
+                closing: false,
                 account: false,
                 gone: false,
                 unflushed: false,
@@ -237,7 +264,7 @@ impl Outlet {
         }
         let mut guard = self.lock();
         let state = &mut *guard;
-        if state.gone || frame.seq.is_some_and(|seq| seq <= state.last_seq) {
+        if state.gone || state.closing || frame.seq.is_some_and(|seq| seq <= state.last_seq) {
             return;
         }
         if let Some(held) = &mut state.held {
@@ -284,6 +311,9 @@ impl Outlet {
     pub fn release(&self, through: i64) {
         let mut state = self.lock();
         state.last_seq = state.last_seq.max(through);
+        // The catch-up is queued ahead of anything the room sends from here, so a later lag
+        // resumes after it, not before.
+        state.wired = state.wired.max(through);
         if state.lagged {
             state.held = Some(Vec::new());
             state.wake();
@@ -304,6 +334,7 @@ impl Outlet {
         if state.gone {
             return Poll::Ready(Err(io::ErrorKind::BrokenPipe.into()));
         }
+        state.queued_bytes += bytes.len();
         state.queue.push_back(Chunk {
             bytes: Bytes::copy_from_slice(bytes),
             from_room: false,
@@ -327,13 +358,7 @@ impl Outlet {
     /// handle; `Pending` while there is none (the task is woken when there is).
     pub fn poll_attend(&self, cx: &mut Context<'_>) -> Poll<Word> {
         let mut state = self.lock();
-        if !state
-            .waker
-            .as_ref()
-            .is_some_and(|w| w.will_wake(cx.waker()))
-        {
-            state.waker = Some(cx.waker().clone());
-        }
+        state.register(cx);
         if state.gone {
             return Poll::Ready(Word::Gone);
         }
@@ -354,7 +379,7 @@ impl Outlet {
         }
         // A catch-up waits until the socket has taken what it has: a client that does not
         // read is not sent the log again and again.
-        if state.lagged && drained {
+        if state.lagged && drained && !state.closing {
             state.lagged = false;
             return Poll::Ready(Word::Lagged);
         }
@@ -366,9 +391,29 @@ impl Outlet {
         std::future::poll_fn(|cx| self.poll_attend(cx)).await
     }
 
-    /// Waits until the socket has taken everything queued (or failed).
-    pub async fn drained(&self) -> io::Result<()> {
-        std::future::poll_fn(|cx| self.lock().pump(cx)).await
+    /// Whether the connection should stop reading its client for now (see [`READ_PAUSE`]).
+    pub fn backed_up(&self) -> bool {
+        self.lock().queued_bytes > READ_PAUSE
+    }
+
+    /// Takes no more of the room's frames: the connection is about to send its close frame.
+    pub fn close(&self) {
+        let mut state = self.lock();
+        state.closing = true;
+        state.held = None;
+        state.drop_room_frames_not_begun();
+    }
+
+    /// Waits until the socket has taken everything queued, then shuts its sending side (a TLS
+    /// close_notify, a TCP FIN).
+    pub async fn finish(&self) -> io::Result<()> {
+        std::future::poll_fn(|cx| {
+            let mut state = self.lock();
+            state.register(cx);
+            ready!(state.pump(cx))?;
+            Pin::new(&mut state.sink).poll_shutdown(cx)
+        })
+        .await
     }
 
     /// How long the socket has taken nothing while bytes wait for it, if it has.
@@ -615,6 +660,59 @@ mod tests {
                 "change 300"
             ]
         );
+    }
+
+    #[test]
+    fn a_second_lag_resumes_after_the_first_catch_up() {
+        let socket = Socket::with_room(0);
+        let outlet = Outlet::new(1, 1, Box::new(socket.clone()));
+        outlet.release(0);
+        for seq in 1..=BACKLOG as i64 + 1 {
+            outlet.offer(&change(seq));
+        }
+        assert_eq!(attend(&outlet), Some(Word::Lagged));
+        own(&outlet, "changes 1 to 300");
+        outlet.release(300);
+        // The client still reads nothing: the room's next frames pile up behind the catch-up.
+        for seq in 301..=301 + BACKLOG as i64 {
+            outlet.offer(&change(seq));
+        }
+        assert_eq!(
+            outlet.resume_after(),
+            300,
+            "the catch-up through 300 is queued: not again"
+        );
+        socket.allow(usize::MAX);
+        assert_eq!(attend(&outlet), Some(Word::Lagged));
+        assert_eq!(socket.texts(), ["changes 1 to 300"]);
+    }
+
+    #[test]
+    fn nothing_of_the_rooms_follows_a_close() {
+        let socket = Socket::with_room(text_frame("bye").len());
+        let outlet = Outlet::new(1, 1, Box::new(socket.clone()));
+        outlet.release(0);
+        own(&outlet, "bye");
+        outlet.offer(&change(1));
+        outlet.close();
+        outlet.offer(&change(2));
+        socket.allow(usize::MAX);
+        assert_eq!(attend(&outlet), None);
+        assert_eq!(socket.texts(), ["bye"]);
+    }
+
+    #[test]
+    fn a_client_that_does_not_read_is_not_read_from() {
+        let socket = Socket::with_room(0);
+        let outlet = Outlet::new(1, 1, Box::new(socket.clone()));
+        outlet.release(0);
+        let presence = "p".repeat(1000);
+        while !outlet.backed_up() {
+            own(&outlet, &presence);
+        }
+        socket.allow(usize::MAX);
+        assert_eq!(attend(&outlet), None);
+        assert!(!outlet.backed_up(), "its socket took it all");
     }
 
     #[test]
