@@ -22,7 +22,7 @@ use axum::{
     body::Body,
     extract::{RawQuery, Request, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
@@ -203,8 +203,27 @@ pub async fn socket(
     let since = params
         .get("since")
         .and_then(|since| since.parse::<i64>().ok());
-    let (accept, on_upgrade) = handshake(request)
-        .ok_or_else(|| AppError::BadRequest("Expected a websocket upgrade.".into()))?;
+    let (accept, on_upgrade) = match handshake(request) {
+        Ok(handshake) => handshake,
+        Err(Refused::NotAnUpgrade) => {
+            return Err(AppError::BadRequest("Expected a websocket upgrade.".into()));
+        }
+        // RFC 6455 §4.2.2: say which version this server speaks.
+        Err(Refused::Version) => {
+            let mut response = (
+                StatusCode::UPGRADE_REQUIRED,
+                axum::Json(serde_json::json!({
+                    "detail": "This server speaks websocket version 13 only."
+                })),
+            )
+                .into_response();
+            response.headers_mut().insert(
+                header::SEC_WEBSOCKET_VERSION,
+                HeaderValue::from_static("13"),
+            );
+            return Ok(response);
+        }
+    };
     let hub = state.bus.hub().clone();
     let ping_every = state.config.ws_ping_interval;
     let db = state.db.clone();
@@ -254,11 +273,18 @@ pub async fn socket(
         .expect("a valid 101 response"))
 }
 
+/// Why a request cannot become a websocket.
+enum Refused {
+    NotAnUpgrade,
+    /// An upgrade, in a protocol version other than 13.
+    Version,
+}
+
 /// The websocket handshake (RFC 6455 §4.2.1) of an HTTP/1.1 request: the accept key to answer
-/// with and the connection to take over, or `None` when it is not one. Answered here rather
-/// than by axum's `WebSocketUpgrade`, which keeps the socket inside its own type: the room's
-/// writer needs the socket's write half.
-fn handshake(mut request: Request) -> Option<(String, hyper::upgrade::OnUpgrade)> {
+/// with and the connection to take over. Answered here rather than by axum's
+/// `WebSocketUpgrade`, which keeps the socket inside its own type: the room's writer needs the
+/// socket's write half.
+fn handshake(mut request: Request) -> Result<(String, hyper::upgrade::OnUpgrade), Refused> {
     let headers = request.headers();
     let has = |name: header::HeaderName, token: &str| {
         headers
@@ -268,18 +294,25 @@ fn handshake(mut request: Request) -> Option<(String, hyper::upgrade::OnUpgrade)
             .flat_map(|value| value.split(','))
             .any(|value| value.trim().eq_ignore_ascii_case(token))
     };
-    let valid = request.method() == Method::GET
+    let upgrade = request.method() == Method::GET
         && has(header::CONNECTION, "upgrade")
-        && has(header::UPGRADE, "websocket")
-        && headers.get(header::SEC_WEBSOCKET_VERSION)? == "13";
-    if !valid {
-        return None;
+        && has(header::UPGRADE, "websocket");
+    let key = headers.get(header::SEC_WEBSOCKET_KEY);
+    let (true, Some(key)) = (upgrade, key) else {
+        return Err(Refused::NotAnUpgrade);
+    };
+    if headers
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .is_none_or(|version| version != "13")
+    {
+        return Err(Refused::Version);
     }
-    let accept = derive_accept_key(headers.get(header::SEC_WEBSOCKET_KEY)?.as_bytes());
+    let accept = derive_accept_key(key.as_bytes());
     let on_upgrade = request
         .extensions_mut()
-        .remove::<hyper::upgrade::OnUpgrade>()?;
-    Some((accept, on_upgrade))
+        .remove::<hyper::upgrade::OnUpgrade>()
+        .ok_or(Refused::NotAnUpgrade)?;
+    Ok((accept, on_upgrade))
 }
 
 /// Browsers always send `Origin`; it must be this site or an allowed one (`WS_ALLOWED_ORIGINS`,

@@ -673,6 +673,33 @@ async fn a_handshake_without_credentials_is_refused_with_401() {
     assert_eq!(app.state.bus.hub().connection_count(), 0);
 }
 
+#[tokio::test]
+async fn a_handshake_in_another_version_is_told_which_one_is_spoken() {
+    let app = TestApp::spawn(&Backend::Sqlite).await;
+    let (_, alice) = app.person("alice").await;
+    let sprint = app.insert_sprint("Current", date(14)).await.id;
+    let path = format!("/socket?sprint={sprint}");
+    let old = app
+        .call(Method::GET, &path)
+        .auth(&alice)
+        .header("connection", "keep-alive, Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("sec-websocket-version", "8")
+        .send()
+        .await;
+    assert_eq!(old.status, StatusCode::UPGRADE_REQUIRED);
+    assert_eq!(old.header("sec-websocket-version"), "13");
+    assert_eq!(
+        old.json()["detail"],
+        "This server speaks websocket version 13 only."
+    );
+    let plain = app.call(Method::GET, &path).auth(&alice).send().await;
+    assert_eq!(plain.status, StatusCode::BAD_REQUEST);
+    assert_eq!(plain.json()["detail"], "Expected a websocket upgrade.");
+    assert_eq!(app.state.bus.hub().connection_count(), 0);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_tampered_expired_or_reused_tickets_are_refused_with_403() {
     let app = TestApp::spawn(&Backend::Sqlite).await;
