@@ -47,6 +47,10 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// 426 with `Sec-WebSocket-Version`: a websocket handshake in a version other than 13
+    /// (RFC 6455 §4.2.2).
+    #[error("websocket version not supported")]
+    WebSocketVersion,
     #[error("service unavailable: {0}")]
     Unavailable(&'static str),
     #[error(transparent)]
@@ -105,6 +109,17 @@ impl IntoResponse for AppError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+                response
+            }
+            AppError::WebSocketVersion => {
+                let mut response = detail(
+                    StatusCode::UPGRADE_REQUIRED,
+                    "This server speaks websocket version 13 only.",
+                );
+                response.headers_mut().insert(
+                    header::SEC_WEBSOCKET_VERSION,
+                    HeaderValue::from_static("13"),
+                );
                 response
             }
             AppError::Unavailable(what) => {

@@ -22,7 +22,7 @@ use axum::{
     body::Body,
     extract::{RawQuery, Request, State},
     http::{HeaderMap, HeaderValue, Method, StatusCode, header},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use futures_util::{SinkExt, StreamExt};
 use hyper_util::rt::TokioIo;
@@ -44,7 +44,7 @@ use crate::domain::{
 use crate::live::{
     events::{Incoming, change_frame, hello_frame, resync_frame},
     hub::{Hub, Subscription},
-    outlet::{Inbound, Outlet, Word},
+    outlet::{Inbound, Word},
 };
 use crate::{
     domain::db::entities::{sprint, user},
@@ -203,27 +203,7 @@ pub async fn socket(
     let since = params
         .get("since")
         .and_then(|since| since.parse::<i64>().ok());
-    let (accept, on_upgrade) = match handshake(request) {
-        Ok(handshake) => handshake,
-        Err(Refused::NotAnUpgrade) => {
-            return Err(AppError::BadRequest("Expected a websocket upgrade.".into()));
-        }
-        // RFC 6455 §4.2.2: say which version this server speaks.
-        Err(Refused::Version) => {
-            let mut response = (
-                StatusCode::UPGRADE_REQUIRED,
-                axum::Json(serde_json::json!({
-                    "detail": "This server speaks websocket version 13 only."
-                })),
-            )
-                .into_response();
-            response.headers_mut().insert(
-                header::SEC_WEBSOCKET_VERSION,
-                HeaderValue::from_static("13"),
-            );
-            return Ok(response);
-        }
-    };
+    let (accept, on_upgrade) = handshake(request)?;
     let hub = state.bus.hub().clone();
     let ping_every = state.config.ws_ping_interval;
     let db = state.db.clone();
@@ -273,18 +253,12 @@ pub async fn socket(
         .expect("a valid 101 response"))
 }
 
-/// Why a request cannot become a websocket.
-enum Refused {
-    NotAnUpgrade,
-    /// An upgrade, in a protocol version other than 13.
-    Version,
-}
-
 /// The websocket handshake (RFC 6455 §4.2.1) of an HTTP/1.1 request: the accept key to answer
 /// with and the connection to take over. Answered here rather than by axum's
 /// `WebSocketUpgrade`, which keeps the socket inside its own type: the room's writer needs the
 /// socket's write half.
-fn handshake(mut request: Request) -> Result<(String, hyper::upgrade::OnUpgrade), Refused> {
+fn handshake(mut request: Request) -> Result<(String, hyper::upgrade::OnUpgrade), AppError> {
+    let not_an_upgrade = || AppError::BadRequest("Expected a websocket upgrade.".into());
     let headers = request.headers();
     let has = |name: header::HeaderName, token: &str| {
         headers
@@ -299,19 +273,19 @@ fn handshake(mut request: Request) -> Result<(String, hyper::upgrade::OnUpgrade)
         && has(header::UPGRADE, "websocket");
     let key = headers.get(header::SEC_WEBSOCKET_KEY);
     let (true, Some(key)) = (upgrade, key) else {
-        return Err(Refused::NotAnUpgrade);
+        return Err(not_an_upgrade());
     };
     if headers
         .get(header::SEC_WEBSOCKET_VERSION)
         .is_none_or(|version| version != "13")
     {
-        return Err(Refused::Version);
+        return Err(AppError::WebSocketVersion);
     }
     let accept = derive_accept_key(key.as_bytes());
     let on_upgrade = request
         .extensions_mut()
         .remove::<hyper::upgrade::OnUpgrade>()
-        .ok_or(Refused::NotAnUpgrade)?;
+        .ok_or_else(not_an_upgrade)?;
     Ok((accept, on_upgrade))
 }
 
@@ -352,17 +326,41 @@ async fn send(socket: &mut Socket, text: &str) -> bool {
 /// The change frames of `sprint`'s board (of `project`) in `(since, through]`, from the log;
 /// `None` when the log cannot tell (`since` is older than the retention keeps, or newer than
 /// anything it holds: a number from another database).
-async fn catch_up(
+async fn missed_frames(
     db: &sea_orm::DatabaseConnection,
     (sprint, project): (i32, i32),
-    since: i64,
-    through: i64,
+    (since, through): (i64, i64),
 ) -> Result<Option<Vec<String>>, sea_orm::DbErr> {
     if since < log::horizon(db).await? || since > log::head(db).await? {
         return Ok(None);
     }
     let entries = log::for_board(db, sprint, project, since, through).await?;
     Ok(Some(entries.iter().filter_map(change_frame).collect()))
+}
+
+/// Sends [`missed_frames`], or `resync` (refetch) when the log cannot tell or cannot be read;
+/// whether the socket is still open. A resume and a lagging connection both catch up here.
+async fn catch_up(
+    db: &sea_orm::DatabaseConnection,
+    board: (i32, i32),
+    range: (i64, i64),
+    socket: &mut Socket,
+) -> bool {
+    match missed_frames(db, board, range).await {
+        Ok(Some(frames)) => {
+            for frame in frames {
+                if !send(socket, &frame).await {
+                    return false;
+                }
+            }
+            true
+        }
+        Ok(None) => send(socket, &resync_frame()).await,
+        Err(error) => {
+            tracing::warn!(%error, "reading the change log for a catch-up failed");
+            send(socket, &resync_frame()).await
+        }
+    }
 }
 
 /// One open stream and what it needs to serve it.
@@ -399,19 +397,7 @@ impl Connection {
         let mut through = delivered;
         if let Some(since) = since {
             through = through.max(since);
-            match catch_up(&db, (sprint, project), since, delivered).await {
-                Ok(Some(frames)) => {
-                    for frame in frames {
-                        open = open && send(&mut socket, &frame).await;
-                    }
-                }
-                // Older than the log keeps, or not from this log at all: refetch.
-                Ok(None) => open = open && send(&mut socket, &resync_frame()).await,
-                Err(error) => {
-                    tracing::warn!(%error, "reading the change log for a resume failed");
-                    open = open && send(&mut socket, &resync_frame()).await;
-                }
-            }
+            open = open && catch_up(&db, (sprint, project), (since, delivered), &mut socket).await;
         }
         // From here the room's frames follow, written by the room's writer.
         outlet.release(through);
@@ -439,13 +425,16 @@ impl Connection {
                     }
                     Word::Lagged => {
                         // This client fell behind the room (it never stalls the others): what
-                        // it missed is read from the log instead, and a word about its account
-                        // it may have missed is made up for by a check.
+                        // it missed is read from the log instead, once its standing is checked
+                        // (as at a ping).
                         if !standing.still_valid(&db, project).await {
                             open = false;
                             continue;
                         }
-                        open = catch_up_lagged(&hub, &db, (sprint, project), &outlet, &mut socket).await;
+                        let through = hub.delivered();
+                        let since = outlet.resume_after();
+                        open = catch_up(&db, (sprint, project), (since, through), &mut socket).await;
+                        outlet.release(through);
                     }
                 },
                 // Not while the socket has much to take: a client that sends without reading
@@ -508,28 +497,4 @@ impl Connection {
         let _ = SinkExt::close(&mut socket).await;
         let _ = tokio::time::timeout(SEND_TIMEOUT, outlet.finish()).await;
     }
-}
-
-/// Catches a lagging connection up from the log, after what it has through what the hub has
-/// delivered, then lets the room's frames follow again. Whether the socket is still open.
-async fn catch_up_lagged(
-    hub: &Hub,
-    db: &sea_orm::DatabaseConnection,
-    board: (i32, i32),
-    outlet: &Outlet,
-    socket: &mut Socket,
-) -> bool {
-    let through = hub.delivered();
-    let open = match catch_up(db, board, outlet.resume_after(), through).await {
-        Ok(Some(frames)) => {
-            let mut open = true;
-            for frame in frames {
-                open = open && send(socket, &frame).await;
-            }
-            open
-        }
-        Ok(None) | Err(_) => send(socket, &resync_frame()).await,
-    };
-    outlet.release(through);
-    open
 }

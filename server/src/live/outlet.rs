@@ -126,8 +126,21 @@ struct State {
 
 impl State {
     /// Writes what is queued, then flushes. `Ready(Ok)` once everything is out; `Pending` when
-    /// the socket is full (then `cx` is woken when it can take more).
+    /// the socket is full (then `cx` is woken when it can take more, and the stall is timed);
+    /// an error marks the client gone.
     fn pump(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let pumped = self.write_queue(cx);
+        match &pumped {
+            Poll::Ready(Ok(())) => self.stalled_since = None,
+            Poll::Ready(Err(_)) => self.gone = true,
+            Poll::Pending => {
+                self.stalled_since.get_or_insert_with(Instant::now);
+            }
+        }
+        pumped
+    }
+
+    fn write_queue(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while let Some(front) = self.queue.front_mut() {
             let written = ready!(Pin::new(&mut self.sink).poll_write(cx, &front.bytes));
             let written = match written {
@@ -157,21 +170,18 @@ impl State {
             ready!(Pin::new(&mut self.sink).poll_flush(cx))?;
             self.unflushed = false;
         }
-        self.stalled_since = None;
         Poll::Ready(Ok(()))
     }
 
     /// [`State::pump`] from the room's writer, which cannot wait for a socket: what is left
-    /// becomes the connection task's to finish.
+    /// (or the failure) becomes the connection task's to handle.
     fn pump_now(&mut self) {
-        match self.pump(&mut Context::from_waker(Waker::noop())) {
-            Poll::Ready(Ok(())) => return,
-            Poll::Ready(Err(_)) => self.gone = true,
-            Poll::Pending => {
-                self.stalled_since.get_or_insert_with(Instant::now);
-            }
+        if !matches!(
+            self.pump(&mut Context::from_waker(Waker::noop())),
+            Poll::Ready(Ok(()))
+        ) {
+            self.wake();
         }
-        self.wake();
     }
 
     /// The connection's task, woken when the room's writer leaves it work.
@@ -207,12 +217,12 @@ impl State {
         });
     }
 
-    /// Too far behind: drops the room's frames not begun yet, and holds the next ones until
-    /// the connection has caught up from the log.
-    fn lag(&mut self) {
+    /// Too far behind: drops the room's frames not begun yet, and holds `frame` and the next
+    /// ones until the connection has caught up from the log.
+    fn lag(&mut self, frame: &Outgoing) {
         self.drop_room_frames_not_begun();
         self.last_seq = self.wired;
-        self.held = Some(Vec::new());
+        self.held = Some(vec![frame.clone()]);
         self.lagged = true;
         self.wake();
     }
@@ -268,22 +278,20 @@ impl Outlet {
             return;
         }
         if let Some(held) = &mut state.held {
-            if held.len() >= BACKLOG {
+            let overflow = held.len() >= BACKLOG;
+            if overflow {
                 // The catch-up will read these from the log.
                 held.clear();
-                state.lagged = true;
-                if let Some(waker) = state.waker.take() {
-                    waker.wake();
-                }
             }
             held.push(frame.clone());
+            if overflow {
+                state.lagged = true;
+                state.wake();
+            }
             return;
         }
         if state.room_queued >= BACKLOG {
-            state.lag();
-            if let Some(held) = &mut state.held {
-                held.push(frame.clone());
-            }
+            state.lag(frame);
             return;
         }
         let idle = state.queue.is_empty();
@@ -341,16 +349,10 @@ impl Outlet {
             seq: None,
             started: false,
         });
+        // Accepted whether the socket took it now or later; only a failure refuses it.
         match state.pump(cx) {
-            Poll::Ready(Err(error)) => {
-                state.gone = true;
-                Poll::Ready(Err(error))
-            }
-            Poll::Pending => {
-                state.stalled_since.get_or_insert_with(Instant::now);
-                Poll::Ready(Ok(bytes.len()))
-            }
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(bytes.len())),
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            _ => Poll::Ready(Ok(bytes.len())),
         }
     }
 
@@ -364,14 +366,8 @@ impl Outlet {
         }
         let drained = match state.pump(cx) {
             Poll::Ready(Ok(())) => true,
-            Poll::Ready(Err(_)) => {
-                state.gone = true;
-                return Poll::Ready(Word::Gone);
-            }
-            Poll::Pending => {
-                state.stalled_since.get_or_insert_with(Instant::now);
-                false
-            }
+            Poll::Ready(Err(_)) => return Poll::Ready(Word::Gone),
+            Poll::Pending => false,
         };
         if state.account {
             state.account = false;

@@ -458,6 +458,14 @@ impl Call<'_> {
         self
     }
 
+    /// The headers of a websocket handshake in protocol `version` (RFC 6455's sample key).
+    pub fn websocket_upgrade(self, version: &str) -> Self {
+        self.header("connection", "keep-alive, Upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", version)
+            .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+    }
+
     pub async fn send(self) -> TestResponse {
         let mut builder = Request::builder().method(self.method).uri(self.path);
         // A test's own Host replaces the default (two Host headers would hide the test's one).

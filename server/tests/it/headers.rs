@@ -284,10 +284,7 @@ async fn the_api_and_the_stream_answer_only_allowed_networks() {
     let socket = app
         .call(Method::GET, "/socket?sprint=1")
         .peer("192.0.2.1")
-        .header("connection", "upgrade")
-        .header("upgrade", "websocket")
-        .header("sec-websocket-version", "13")
-        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .websocket_upgrade("13")
         .send()
         .await;
     assert_eq!(socket.status, StatusCode::FORBIDDEN);

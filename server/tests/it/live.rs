@@ -682,10 +682,7 @@ async fn a_handshake_in_another_version_is_told_which_one_is_spoken() {
     let old = app
         .call(Method::GET, &path)
         .auth(&alice)
-        .header("connection", "keep-alive, Upgrade")
-        .header("upgrade", "websocket")
-        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
-        .header("sec-websocket-version", "8")
+        .websocket_upgrade("8")
         .send()
         .await;
     assert_eq!(old.status, StatusCode::UPGRADE_REQUIRED);
